@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "MedGLIP",
+    products: [
+        .library(name: "Tensor", targets: ["Tensor"]),
+        .executable(name: "medglip", targets: ["medglip"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SQLite through GRDB, linked against the system libsqlite3 (apt: libsqlite3-dev); the run registry uses it.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CPNG", pkgConfig: "libpng16",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .executableTarget(
+            name: "medglip",
+            dependencies: [
+                "Tensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+    ]
+)

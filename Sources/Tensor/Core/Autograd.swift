@@ -1,0 +1,86 @@
+/// Whether ops record the graph. Scoped per task (and thread), so there is no global mutable flag.
+public enum GradMode {
+    @TaskLocal public static var isEnabled = true
+}
+
+/// Runs `body` without recording the autograd graph (inference, optimiser updates, metrics).
+public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+    try GradMode.$isEnabled.withValue(false) { try body() }
+}
+
+extension Tensor {
+    /// Wraps an op's result; records `backward` only when some input needs a gradient.
+    static func result(_ shape: [Int], _ data: [Float], _ inputs: [Tensor],
+                       backward: @escaping (Tensor) -> Void) -> Tensor {
+        let out = Tensor(shape: shape, data: data)
+        if GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) {
+            out.requiresGrad = true
+            out.inputs = inputs
+            out.backwardFn = backward
+        }
+        return out
+    }
+
+    /// Gives `body` this tensor's gradient buffer with zeros where nothing has accumulated yet.
+    func accumulateGrad(_ body: (UnsafeMutablePointer<Float>) -> Void) {
+        if grad == nil { grad = [Float](repeating: 0, count: count) }
+        grad!.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// Like `accumulateGrad`, but a fresh buffer is left uninitialised and `beta` is 0, so a
+    /// BLAS call can write it without a memset (beta is 1 when accumulating onto earlier values).
+    func accumulateGradBLAS(_ body: (_ grad: UnsafeMutablePointer<Float>, _ beta: Float) -> Void) {
+        var beta: Float = 1
+        if grad == nil {
+            let n = count
+            grad = [Float](unsafeUninitializedCapacity: n) { _, initialised in initialised = n }
+            beta = 0
+        }
+        grad!.withUnsafeMutableBufferPointer { body($0.baseAddress!, beta) }
+    }
+
+    /// Adds `g` (same count) to the gradient.
+    func accumulateGrad(adding g: UnsafePointer<Float>) {
+        let n = count
+        accumulateGrad { dst in for i in 0..<n { dst[i] += g[i] } }
+    }
+
+    /// Back-propagates from this tensor. Without `seed` the tensor must hold one element and its
+    /// gradient starts at 1. Leaf gradients accumulate across calls; the graph is freed as it is
+    /// walked so long chains neither leak nor recurse on release.
+    public func backward(seed: [Float]? = nil) {
+        precondition(requiresGrad, "backward() on a tensor that does not require grad")
+        if let seed {
+            precondition(seed.count == count, "seed has \(seed.count) values for shape \(shape)")
+            grad = seed
+        } else {
+            precondition(count == 1, "backward() without a seed needs a scalar, shape is \(shape)")
+            grad = [1]
+        }
+        for node in topologicalOrder().reversed() {
+            guard let fn = node.backwardFn else { continue }
+            if node.grad != nil { fn(node) }
+            node.backwardFn = nil
+            node.inputs = []
+            node.grad = nil
+        }
+    }
+
+    /// Op nodes reachable from here, each after all of its inputs (iterative: chains can be long).
+    private func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (node, expanded) = stack.popLast() {
+            if expanded { order.append(node); continue }
+            guard node.backwardFn != nil, visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            stack.append((node, true))
+            for input in node.inputs where input.backwardFn != nil {
+                stack.append((input, false))
+            }
+        }
+        return order
+    }
+
+    public func zeroGrad() { grad = nil }
+}

@@ -1,0 +1,30 @@
+import COpenBLAS
+import Dispatch
+
+/// Thread settings. The OpenBLAS thread count is the single source of truth, so the engine keeps
+/// no mutable state of its own: our elementwise kernels split across the same number of cores.
+public enum Threads {
+    public static var count: Int { max(1, Int(openblas_get_num_threads())) }
+
+    /// Sets the thread count for BLAS and for the engine's parallel kernels.
+    public static func set(_ n: Int) {
+        precondition(n >= 1, "thread count must be at least 1")
+        openblas_set_num_threads(Int32(n))
+    }
+
+    /// Below this many elements a kernel runs on the calling thread: dispatch costs more than it saves.
+    static let parallelThreshold = 1 << 16
+
+    /// Runs `body` over disjoint chunks of `0..<n`. Chunk boundaries depend only on `n` and the
+    /// thread count, so results are reproducible for a given thread count.
+    static func forEachChunk(_ n: Int, minChunk: Int = parallelThreshold, _ body: (Range<Int>) -> Void) {
+        let chunks = min(count, max(1, n / minChunk))
+        if chunks <= 1 { body(0..<n); return }
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let work = body
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                work((n * c / chunks)..<(n * (c + 1) / chunks))
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+
+// Elementwise arithmetic with NumPy broadcasting, and the unary maps the models use.
+// Each op is a forward map plus the derivative it needs; the kernels are shared below.
+
+extension Tensor {
+    /// Binary op with broadcasting. `da`/`db` give d(out)/d(a) and d(out)/d(b) from (a, b, out).
+    @inline(__always)
+    static func binary(_ a: Tensor, _ b: Tensor,
+                       _ f: @escaping (Float, Float) -> Float,
+                       da: @escaping (Float, Float, Float) -> Float,
+                       db: @escaping (Float, Float, Float) -> Float) -> Tensor {
+        if a.shape == b.shape { return sameShapeBinary(a, b, f, da: da, db: db) }
+        let bc = Broadcast(a.shape, b.shape)
+        let n = bc.shape.elementCount
+        var out = [Float](repeating: 0, count: n)
+        a.data.withUnsafeBufferPointer { pa in
+            b.data.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { po in
+                    bc.forEach(rows: 0..<bc.rowCount) { o, ia, ib in po[o] = f(pa[ia], pb[ib]) }
+                }
+            }
+        }
+        return result(bc.shape, out, [a, b]) { y in
+            y.grad!.withUnsafeBufferPointer { g in
+                y.data.withUnsafeBufferPointer { py in
+                    a.data.withUnsafeBufferPointer { pa in
+                        b.data.withUnsafeBufferPointer { pb in
+                            if a.requiresGrad {
+                                a.accumulateGrad { ga in
+                                    bc.forEach(rows: 0..<bc.rowCount) { o, ia, ib in
+                                        ga[ia] += g[o] * da(pa[ia], pb[ib], py[o])
+                                    }
+                                }
+                            }
+                            if b.requiresGrad {
+                                b.accumulateGrad { gb in
+                                    bc.forEach(rows: 0..<bc.rowCount) { o, ia, ib in
+                                        gb[ib] += g[o] * db(pa[ia], pb[ib], py[o])
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func sameShapeBinary(_ a: Tensor, _ b: Tensor,
+                                        _ f: @escaping (Float, Float) -> Float,
+                                        da: @escaping (Float, Float, Float) -> Float,
+                                        db: @escaping (Float, Float, Float) -> Float) -> Tensor {
+        let n = a.count
+        var out = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
+        a.data.withUnsafeBufferPointer { pa in
+            b.data.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { po in
+                    Threads.forEachChunk(n) { r in for i in r { po[i] = f(pa[i], pb[i]) } }
+                }
+            }
+        }
+        return result(a.shape, out, [a, b]) { y in
+            y.grad!.withUnsafeBufferPointer { g in
+                y.data.withUnsafeBufferPointer { py in
+                    a.data.withUnsafeBufferPointer { pa in
+                        b.data.withUnsafeBufferPointer { pb in
+                            if a.requiresGrad {
+                                a.accumulateGrad { ga in
+                                    Threads.forEachChunk(n) { r in for i in r { ga[i] += g[i] * da(pa[i], pb[i], py[i]) } }
+                                }
+                            }
+                            if b.requiresGrad {
+                                b.accumulateGrad { gb in
+                                    Threads.forEachChunk(n) { r in for i in r { gb[i] += g[i] * db(pa[i], pb[i], py[i]) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Unary op; `d` gives d(out)/d(x) from (x, out).
+    @inline(__always)
+    func unary(_ f: @escaping (Float) -> Float, d: @escaping (Float, Float) -> Float) -> Tensor {
+        let n = count
+        var out = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
+        data.withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { po in
+                Threads.forEachChunk(n) { r in for i in r { po[i] = f(px[i]) } }
+            }
+        }
+        return Tensor.result(shape, out, [self]) { y in
+            let x = y.inputs[0]
+            y.grad!.withUnsafeBufferPointer { g in
+                y.data.withUnsafeBufferPointer { py in
+                    x.data.withUnsafeBufferPointer { px in
+                        x.accumulateGrad { gx in
+                            Threads.forEachChunk(n) { r in for i in r { gx[i] += g[i] * d(px[i], py[i]) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        binary(a, b, { $0 + $1 }, da: { _, _, _ in 1 }, db: { _, _, _ in 1 })
+    }
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        binary(a, b, { $0 - $1 }, da: { _, _, _ in 1 }, db: { _, _, _ in -1 })
+    }
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        binary(a, b, { $0 * $1 }, da: { _, b, _ in b }, db: { a, _, _ in a })
+    }
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        binary(a, b, { $0 / $1 }, da: { _, b, _ in 1 / b }, db: { _, b, y in -y / b })
+    }
+    /// Elementwise maximum; the gradient goes to `a` on ties.
+    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
+        binary(a, b, { Swift.max($0, $1) }, da: { a, b, _ in a >= b ? 1 : 0 }, db: { a, b, _ in a >= b ? 0 : 1 })
+    }
+    /// Elementwise minimum; the gradient goes to `a` on ties.
+    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
+        binary(a, b, { Swift.min($0, $1) }, da: { a, b, _ in a <= b ? 1 : 0 }, db: { a, b, _ in a <= b ? 0 : 1 })
+    }
+
+    public static func + (a: Tensor, s: Float) -> Tensor { a.unary({ $0 + s }, d: { _, _ in 1 }) }
+    public static func + (s: Float, a: Tensor) -> Tensor { a + s }
+    public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
+    public static func - (s: Float, a: Tensor) -> Tensor { a.unary({ s - $0 }, d: { _, _ in -1 }) }
+    public static func * (a: Tensor, s: Float) -> Tensor { a.unary({ $0 * s }, d: { _, _ in s }) }
+    public static func * (s: Float, a: Tensor) -> Tensor { a * s }
+    public static func / (a: Tensor, s: Float) -> Tensor { a * (1 / s) }
+    public static prefix func - (a: Tensor) -> Tensor { a * -1 }
+
+    public func exp() -> Tensor { unary({ Foundation.exp($0) }, d: { _, y in y }) }
+    public func log() -> Tensor { unary({ Foundation.log($0) }, d: { x, _ in 1 / x }) }
+    public func sqrt() -> Tensor { unary({ $0.squareRoot() }, d: { _, y in 0.5 / y }) }
+    public func pow(_ p: Float) -> Tensor {
+        unary({ Foundation.pow($0, p) }, d: { x, _ in p * Foundation.pow(x, p - 1) })
+    }
+    public func abs() -> Tensor { unary({ Swift.abs($0) }, d: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }) }
+    public func clamp(min lo: Float = -.infinity, max hi: Float = .infinity) -> Tensor {
+        unary({ Swift.min(Swift.max($0, lo), hi) }, d: { x, _ in x >= lo && x <= hi ? 1 : 0 })
+    }
+    public func relu() -> Tensor { unary({ $0 > 0 ? $0 : 0 }, d: { x, _ in x > 0 ? 1 : 0 }) }
+    public func tanh() -> Tensor { unary({ Foundation.tanh($0) }, d: { _, y in 1 - y * y }) }
+    public func sigmoid() -> Tensor { unary(Tensor.sigmoid, d: { _, y in y * (1 - y) }) }
+    /// log(1 + e^x), computed without overflow.
+    public func softplus() -> Tensor {
+        unary({ Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) }, d: { x, _ in Tensor.sigmoid(x) })
+    }
+    /// GELU with the exact erf form (PyTorch's default).
+    public func gelu() -> Tensor {
+        unary({ 0.5 * $0 * (1 + erf($0 * 0.70710678)) },
+              d: { x, _ in 0.5 * (1 + erf(x * 0.70710678)) + x * 0.39894228 * Foundation.exp(-0.5 * x * x) })
+    }
+
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float {
+        x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
+    }
+}

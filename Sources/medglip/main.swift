@@ -1,0 +1,2 @@
+import Tensor
+print(Tensor.zeros([2]))
