@@ -26,7 +26,7 @@ let package = Package(
         .executableTarget(
             name: "medglip",
             dependencies: [
-                "Tensor",
+                "Tensor", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),

@@ -20,6 +20,14 @@ public struct Conv2dGeometry: Equatable, Sendable {
         l.kernel == r.kernel && l.stride == r.stride && l.padding == r.padding && l.dilation == r.dilation
     }
 
+    /// For stride 1, the geometry under which convolving dY gives dX (padding d(k-1) - p), if valid.
+    var transposedForInputGradient: Conv2dGeometry? {
+        guard stride == (1, 1) else { return nil }
+        let p = (dilation.h * (kernel.h - 1) - padding.h, dilation.w * (kernel.w - 1) - padding.w)
+        guard p.0 >= 0, p.1 >= 0 else { return nil }
+        return Conv2dGeometry(kernel: kernel, stride: (1, 1), padding: p, dilation: dilation)
+    }
+
     func outputSize(_ h: Int, _ w: Int) -> (Int, Int) {
         ((h + 2 * padding.h - dilation.h * (kernel.h - 1) - 1) / stride.h + 1,
          (w + 2 * padding.w - dilation.w * (kernel.w - 1) - 1) / stride.w + 1)
@@ -80,6 +88,15 @@ private func col2im(_ col: UnsafePointer<Float>, c: Int, h: Int, w: Int, _ g: Co
     }
 }
 
+/// W[o, c, i, j] -> W'[c, o, kh-1-i, kw-1-j].
+private func flippedKernel(_ w: UnsafePointer<Float>, o: Int, c: Int, kh: Int, kw: Int) -> [Float] {
+    var out = [Float](repeating: 0, count: o * c * kh * kw)
+    for f in 0..<o { for ch in 0..<c { for i in 0..<kh { for j in 0..<kw {
+        out[((ch * o + f) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)] = w[((f * c + ch) * kh + i) * kw + j]
+    } } } }
+    return out
+}
+
 /// 2-D convolution: `x` `[N, C, H, W]`, `weight` `[O, C, kh, kw]`, `bias` `[O]`.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometry) -> Tensor {
     precondition(x.rank == 4 && weight.rank == 4, "conv2d needs NCHW input and OCHW weight, got \(x.shape), \(weight.shape)")
@@ -126,7 +143,23 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeomet
                                 }
                             }
                         }
-                        if x.requiresGrad {
+                        if x.requiresGrad, let transposed = g.transposedForInputGradient {
+                            // dX is a convolution of dY with the flipped, channel-swapped kernel: one
+                            // well-shaped GEMM per image instead of a K=O GEMM plus a col2im scatter.
+                            let flipped = flippedKernel(pw.baseAddress!, o: o, c: c, kh: g.kernel.h, kw: g.kernel.w)
+                            var dcol = [Float](unsafeUninitializedCapacity: o * g.kernel.h * g.kernel.w * h * w) { _, k in
+                                k = o * g.kernel.h * g.kernel.w * h * w
+                            }
+                            x.accumulateGradBLAS { gx, beta in
+                                dcol.withUnsafeMutableBufferPointer { pd in
+                                    for i in 0..<n {
+                                        im2col(pg + i * o * l, c: o, h: oh, w: ow, transposed, oh: h, ow: w, pd.baseAddress!)
+                                        sgemm(transA: false, transB: false, m: c, n: h * w, k: o * g.kernel.h * g.kernel.w,
+                                              flipped, pd.baseAddress!, gx + i * c * h * w, beta: beta)
+                                    }
+                                }
+                            }
+                        } else if x.requiresGrad {
                             x.accumulateGrad { gx in
                                 for i in 0..<n {
                                     sgemm(transA: true, transB: false, m: ckk, n: l, k: o, pw.baseAddress!, pg + i * o * l, pc)

@@ -6,13 +6,33 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
            _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
            alpha: Float = 1, beta: Float = 0) {
     guard m > 0, n > 0 else { return }
-    if k == 0 {
-        for i in 0..<(m * n) { c[i] = beta == 0 ? 0 : beta * c[i] }
+    if m * n * k <= smallGemmLimit {
+        smallGemm(transA: transA, transB: transB, m: m, n: n, k: k, a, b, c, alpha: alpha, beta: beta)
         return
     }
+    BLASKernels.selection
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha,
                 a, Int32(transA ? m : k), b, Int32(transB ? k : n), beta, c, Int32(n))
+}
+
+/// Below this many multiply-adds a plain loop beats OpenBLAS's call and threading overhead
+/// (attention over a few tokens per head issues thousands of such products per step).
+let smallGemmLimit = 16 * 1024
+
+@inline(__always)
+private func smallGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                       _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                       alpha: Float, beta: Float) {
+    let (ai, ap) = transA ? (1, m) : (k, 1)
+    let (bp, bj) = transB ? (1, k) : (n, 1)
+    for i in 0..<m {
+        for j in 0..<n {
+            var acc: Float = 0
+            for p in 0..<k { acc += a[i &* ai &+ p &* ap] * b[p &* bp &+ j &* bj] }
+            c[i &* n &+ j] = alpha * acc + (beta == 0 ? 0 : beta * c[i &* n &+ j])
+        }
+    }
 }
 
 extension Tensor {
@@ -89,7 +109,46 @@ extension Tensor {
 }
 
 /// y = x W^T + b, with `x` of shape `[..., in]`, `weight` `[out, in]`, `bias` `[out]`.
+/// Fused: the bias seeds the output before one GEMM, and its gradient is a column sum.
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-    let y = Tensor.matmul(x, weight, transposeB: true)
-    return bias.map { y + $0 } ?? y
+    guard let bias else { return Tensor.matmul(x, weight, transposeB: true) }
+    let (outF, inF) = (weight.shape[0], weight.shape[1])
+    precondition(weight.rank == 2 && x.shape.last == inF && bias.shape == [outF],
+                 "linear: input \(x.shape), weight \(weight.shape), bias \(bias.shape) do not fit")
+    let rows = x.count / inF
+    var out = [Float](unsafeUninitializedCapacity: rows * outF) { _, c in c = rows * outF }
+    x.data.withUnsafeBufferPointer { px in
+        weight.data.withUnsafeBufferPointer { pw in
+            bias.data.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { po in
+                    for r in 0..<rows { (po.baseAddress! + r * outF).update(from: pb.baseAddress!, count: outF) }
+                    sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, px.baseAddress!, pw.baseAddress!, po.baseAddress!, beta: 1)
+                }
+            }
+        }
+    }
+    return Tensor.result(Array(x.shape.dropLast()) + [outF], out, [x, weight, bias]) { y in
+        y.grad!.withUnsafeBufferPointer { g in
+            let pg = g.baseAddress!
+            if x.requiresGrad {
+                weight.data.withUnsafeBufferPointer { pw in
+                    x.accumulateGradBLAS { gx, beta in
+                        sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, pg, pw.baseAddress!, gx, beta: beta)
+                    }
+                }
+            }
+            if weight.requiresGrad {
+                x.data.withUnsafeBufferPointer { px in
+                    weight.accumulateGradBLAS { gw, beta in
+                        sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, pg, px.baseAddress!, gw, beta: beta)
+                    }
+                }
+            }
+            if bias.requiresGrad {
+                bias.accumulateGrad { gb in
+                    for r in 0..<rows { let row = pg + r * outF; for j in 0..<outF { gb[j] += row[j] } }
+                }
+            }
+        }
+    }
 }

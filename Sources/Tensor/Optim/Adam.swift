@@ -36,7 +36,8 @@ public final class Adam: Optimizer {
             let (lr, wd) = (group.lr, group.weightDecay)
             for (pi, p) in group.params.enumerated() {
                 guard let grad = p.grad else { continue }
-                let mt = m[gi][pi], vt = v[gi][pi], vmax = ams ? vMax[gi][pi] : vt
+                // Without AMSGrad there is no running maximum: an empty stand-in keeps one code path.
+                let mt = m[gi][pi], vt = v[gi][pi], vmax = ams ? vMax[gi][pi] : Tensor.zeros([0])
                 p.data.withUnsafeMutableBufferPointer { w in
                     mt.data.withUnsafeMutableBufferPointer { m in
                         vt.data.withUnsafeMutableBufferPointer { v in

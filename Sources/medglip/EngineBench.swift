@@ -1,0 +1,119 @@
+import ArgumentParser
+import COpenBLAS
+import Foundation
+import Tensor
+
+/// `medglip bench engine`: how close the engine's training ops come to raw BLAS, measured in one run.
+struct EngineBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Measure sgemm peak, linear/conv/transformer forward+backward and per-op overhead.")
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    @Option(help: "Seconds spent on each measurement (the median of repeated runs is reported).")
+    var seconds: Double = 1.0
+
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func run() throws {
+        try threadOptions.apply()
+        let core = BLASKernels.coreName  // selects the kernels before the first raw GEMM below
+        let rng = RandomGenerator(seed: 1)
+        var rows: [(String, Double, String)] = []
+
+        // Raw cblas_sgemm at 1024^3: the ceiling everything else is compared against.
+        let n = 1024
+        let a = (0..<(n * n)).map { _ in rng.uniform(-1, 1) }, b = a
+        var c = [Float](repeating: 0, count: n * n)
+        let sgemmTime = median(seconds) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+        }
+        let peak = 2 * pow(Double(n), 3) / sgemmTime / 1e9
+        rows.append(("sgemm_peak_gflops", peak, "GFLOP/s, cblas_sgemm 1024x1024x1024"))
+
+        // The linear layer's three GEMMs (forward, dX, dW) as raw cblas calls: what BLAS itself reaches
+        // on these shapes, so that engine overhead and BLAS shape efficiency can be told apart.
+        let (m, k) = (64, 1024)
+        let xs = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
+        var ys = [Float](repeating: 1, count: m * n), dxs = xs, dws = a
+        let rawTime = median(seconds) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, xs, Int32(k), a, Int32(k), 0, &ys, Int32(n))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(k), Int32(n), 1, ys, Int32(n), a, Int32(k), 0, &dxs, Int32(k))
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(k), Int32(m), 1, ys, Int32(n), xs, Int32(k), 0, &dws, Int32(k))
+        }
+        let rawGflops = 3 * 2 * 64.0 * 1024 * 1024 / rawTime / 1e9
+        rows.append(("matmul_raw_gflops", rawGflops, String(format: "GFLOP/s, the same three GEMMs as raw cblas calls (%.0f%% of peak)", 100 * rawGflops / peak)))
+
+        // Engine linear layer: x [64, 1024] through W [1024, 1024], forward + backward (3 GEMMs).
+        let layer = Linear(1024, 1024, rng: rng)
+        let x = Tensor.randn([64, 1024], rng: rng, requiresGrad: true)
+        let linearTime = median(seconds) {
+            layer.zeroGrad(); x.grad = nil
+            layer(x).backward(seed: ones(64 * 1024))
+        }
+        let linearGflops = 3 * 2 * 64.0 * 1024 * 1024 / linearTime / 1e9
+        rows.append(("matmul_fwd_bwd_gflops", linearGflops, String(format: "GFLOP/s, linear 64x1024 by 1024x1024 (%.0f%% of peak, %.0f%% of raw)", 100 * linearGflops / peak, 100 * linearGflops / rawGflops)))
+
+        // Conv 3x3, 64 -> 64 channels on 16x64x56x56, padding 1, forward + backward.
+        let conv = Conv2d(64, 64, kernel: 3, padding: 1, rng: rng)
+        let image = Tensor.randn([16, 64, 56, 56], rng: rng, requiresGrad: true)
+        let convSeed = ones(16 * 64 * 56 * 56)
+        let convTime = median(seconds) {
+            conv.zeroGrad(); image.grad = nil
+            conv(image).backward(seed: convSeed)
+        }
+        let convGflops = 3 * 2 * 16.0 * 64 * 56 * 56 * 64 * 9 / convTime / 1e9
+        rows.append(("conv_fwd_bwd_gflops", convGflops, String(format: "GFLOP/s, conv 16x64x56x56, 64 filters 3x3 (%.0f%% of peak)", 100 * convGflops / peak)))
+
+        // One pre-norm encoder layer, d=512, 8 heads, d_ff=2048, batch 16 x 98 tokens.
+        let encoder = TransformerEncoderLayer(dModel: 512, heads: 8, dFF: 2048, dropout: 0.1, rng: rng)
+        let tokens = Tensor.randn([16, 98, 512], rng: rng, requiresGrad: true)
+        let tokenSeed = ones(16 * 98 * 512)
+        let layerTime = median(seconds) {
+            encoder.zeroGrad(); tokens.grad = nil
+            encoder.forward(tokens).backward(seed: tokenSeed)
+        }
+        rows.append(("transformer_layer_ms", layerTime * 1e3, "ms, encoder layer d512 h8 ff2048, 16x98 tokens, fwd+bwd"))
+
+        // Per-op overhead: a chain of 10,000 elementwise ops on 64 values, recorded and back-propagated.
+        let chainLength = 10_000
+        let start = Tensor.randn([64], rng: rng, requiresGrad: true)
+        let chainTime = median(seconds) {
+            start.grad = nil
+            var t = start
+            for i in 0..<chainLength { t = i % 2 == 0 ? t * 0.999 : t + 0.001 }
+            t.backward(seed: ones(64))
+        }
+        rows.append(("tiny_op_us", chainTime / Double(chainLength) * 1e6, "us per op (forward + backward), 64-value tensors, autograd on"))
+        rows.append(("threads", Double(Threads.count), "BLAS and engine threads"))
+
+        if json {
+            let body = rows.map { "\"\($0.0)\": \($0.0 == "threads" ? String(Int($0.1)) : String(format: "%.3f", $0.1))" }
+            print("{" + (body + ["\"blas_core\": \"\(core)\""]).joined(separator: ", ") + "}")
+        } else {
+            for (name, value, what) in rows { print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%10.2f  ", value) + what) }
+            print("blas_core".padding(toLength: 24, withPad: " ", startingAt: 0) + core.leftPadding(10) + "  OpenBLAS kernels in use")
+        }
+    }
+
+    private func ones(_ n: Int) -> [Float] { [Float](repeating: 1, count: n) }
+
+    /// Median wall time of `body` over repeated runs lasting about `budget` seconds (after one warm-up).
+    private func median(_ budget: Double, _ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        let deadline = Date().addingTimeInterval(budget)
+        repeat {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        } while Date() < deadline || times.count < 3
+        return times.sorted()[times.count / 2]
+    }
+}
+
+extension String {
+    func leftPadding(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

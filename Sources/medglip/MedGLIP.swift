@@ -1,0 +1,29 @@
+import ArgumentParser
+import Tensor
+
+@main
+struct MedGLIPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "medglip",
+        abstract: "Medical phrase grounding and grounded report generation / VQA.",
+        subcommands: [Bench.self])
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks (run them from a release build).",
+        subcommands: [EngineBench.self])
+}
+
+/// Options every compute-heavy command shares.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Threads for BLAS and the engine's kernels (default: all cores).")
+    var threads: Int?
+
+    func apply() throws {
+        if let threads {
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+            Threads.set(threads)
+        }
+    }
+}
