@@ -5,6 +5,7 @@ let package = Package(
     name: "MedGLIP",
     products: [
         .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
         .executable(name: "medglip", targets: ["medglip"]),
     ],
     dependencies: [
@@ -23,6 +24,7 @@ let package = Package(
             name: "CTurboJPEG", pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"])]),
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "Imaging", dependencies: ["Tensor", "CPNG", "CTurboJPEG"]),
         .executableTarget(
             name: "medglip",
             dependencies: [
@@ -30,5 +32,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
     ]
 )

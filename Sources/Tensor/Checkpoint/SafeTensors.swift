@@ -24,7 +24,9 @@ public enum SafeTensors {
         for (_, t) in tensors {
             t.data.withUnsafeBytes { blob.append(contentsOf: $0) }  // x86-64 and arm64 are little-endian
         }
-        try writeAtomically(blob, to: url)
+        do { try writeAtomically(blob, to: url) } catch let e as FileWriteError {
+            throw CheckpointError.io(path: url.path, reason: e.reason)
+        }
     }
 
     /// Reads every tensor as float32 (F32, F16 and BF16 are accepted) and the metadata.
@@ -91,30 +93,6 @@ public enum SafeTensors {
             }
         }
         return (tensors, metadata)
-    }
-}
-
-/// Writes `data` to a temporary file beside `url`, syncs it, and renames it into place.
-public func writeAtomically(_ data: Data, to url: URL) throws {
-    let dir = url.deletingLastPathComponent()
-    let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw CheckpointError.io(path: url.path, reason: "cannot create \(tmp.path): \(String(cString: strerror(errno)))") }
-    var failure: String?
-    data.withUnsafeBytes { raw in
-        var done = 0
-        while done < raw.count {
-            let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
-            if n <= 0 { failure = String(cString: strerror(errno)); break }
-            done += n
-        }
-    }
-    if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-    close(fd)
-    if failure == nil, rename(tmp.path, url.path) != 0 { failure = String(cString: strerror(errno)) }
-    if let failure {
-        unlink(tmp.path)
-        throw CheckpointError.io(path: url.path, reason: "write failed: \(failure)")
     }
 }
 

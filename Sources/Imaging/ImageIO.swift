@@ -1,0 +1,24 @@
+import Foundation
+import Tensor
+
+/// Reading and writing images by file, with the format taken from the file's signature.
+public enum ImageIO {
+    public static func read(_ url: URL) throws -> Image {
+        let path = url.path
+        guard FileManager.default.fileExists(atPath: path) else { throw ImageError(path: path, reason: "no such file") }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw ImageError(path: path, reason: "cannot be read") }
+        guard !data.isEmpty else { throw ImageError(path: path, reason: "empty file") }
+        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try PNGCodec.decode(data, path: path) }
+        if data.starts(with: [0xFF, 0xD8]) { return try JPEGCodec.decode(data, path: path) }
+        throw ImageError(path: path, reason: "unsupported image format (neither PNG nor JPEG signature)")
+    }
+
+    /// Writes a PNG atomically (temporary file, then rename).
+    public static func writePNG(_ image: Image, to url: URL, sixteenBit: Bool = false) throws {
+        let data = try PNGCodec.encode(image, sixteenBit: sixteenBit, path: url.path)
+        do { try writeAtomically(data, to: url) } catch {
+            throw ImageError(path: url.path, reason: "cannot write: \(error)")
+        }
+    }
+}
