@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .executable(name: "medglip", targets: ["medglip"]),
     ],
     dependencies: [
@@ -25,13 +26,15 @@ let package = Package(
             providers: [.apt(["libturbojpeg0-dev"])]),
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
         .target(name: "Imaging", dependencies: ["Tensor", "CPNG", "CTurboJPEG"]),
+        .target(name: "Datasets", dependencies: ["Imaging", "Tensor"]),
         .executableTarget(
             name: "medglip",
             dependencies: [
-                "Tensor", "COpenBLAS",
+                "Tensor", "COpenBLAS", "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     ]
 )

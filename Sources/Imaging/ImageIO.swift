@@ -22,3 +22,20 @@ public enum ImageIO {
         }
     }
 }
+
+extension ImageIO {
+    /// A label mask: one integer label per pixel. Gray PNGs give their values; colour (and palette)
+    /// PNGs give `r << 16 | g << 8 | b`, so each colour is its own label.
+    public static func readLabelMask(_ url: URL) throws -> (width: Int, height: Int, labels: [Int]) {
+        let path = url.path
+        guard let data = FileManager.default.contents(atPath: path) else { throw ImageError(path: path, reason: "no such file") }
+        guard data.starts(with: [0x89, 0x50, 0x4E, 0x47]) else { throw ImageError(path: path, reason: "label masks must be PNG (lossless)") }
+        let s = try PNGCodec.decodeSamples(data, path: path)
+        let stride = s.channels + (s.alpha ? 1 : 0)
+        let labels = (0..<(s.width * s.height)).map { i -> Int in
+            let b = i * stride
+            return s.channels == 1 ? Int(s.samples[b]) : Int(s.samples[b]) << 16 | Int(s.samples[b + 1]) << 8 | Int(s.samples[b + 2])
+        }
+        return (s.width, s.height, labels)
+    }
+}

@@ -6,6 +6,28 @@ import Foundation
 /// expanded, 16-bit samples keep their full precision, alpha is composited over black.
 public enum PNGCodec {
     public static func decode(_ data: Data, path: String) throws -> Image {
+        let raw = try decodeSamples(data, path: path)
+        let (w, h) = (raw.width, raw.height)
+        let samples = raw.channels + (raw.alpha ? 1 : 0)
+        var pixels = [Float](repeating: 0, count: w * h * raw.channels)
+        for y in 0..<h { for x in 0..<w {
+            let base = (y * w + x) * samples
+            let a: Float = raw.alpha ? Float(raw.samples[base + samples - 1]) / raw.maxValue : 1
+            for c in 0..<raw.channels { pixels[(c * h + y) * w + x] = Float(raw.samples[base + c]) / raw.maxValue * a }
+        } }
+        return Image(width: w, height: h, channels: raw.channels, pixels: pixels)
+    }
+
+    /// Integer samples as stored (palette expanded to RGB), interleaved, alpha last when present.
+    /// Label masks need these exact values rather than intensities.
+    public struct Samples {
+        public let width, height, channels: Int
+        public let alpha: Bool
+        public let maxValue: Float
+        public let samples: [UInt16]
+    }
+
+    public static func decodeSamples(_ data: Data, path: String) throws -> Samples {
         var img = png_image()
         img.version = png_uint_32(PNG_IMAGE_VERSION)
         defer { png_image_free(&img) }
@@ -19,29 +41,20 @@ public enum PNGCodec {
         img.format = (color ? png_uint_32(PNG_FORMAT_FLAG_COLOR) : 0) | (alpha ? png_uint_32(PNG_FORMAT_FLAG_ALPHA) : 0)
             | (wide ? png_uint_32(PNG_FORMAT_FLAG_LINEAR) : 0)
         let (w, h) = (Int(img.width), Int(img.height))
-        let samples = (color ? 3 : 1) + (alpha ? 1 : 0)
         guard w > 0, h > 0, w * h <= 1 << 28 else { throw ImageError(path: path, reason: "unsupported PNG size \(w)x\(h)") }
-        let outChannels = color ? 3 : 1
-        var pixels = [Float](repeating: 0, count: w * h * outChannels)
-        func unpack<T: BinaryInteger>(_ raw: [T], maxValue: Float) {
-            for y in 0..<h { for x in 0..<w {
-                let base = (y * w + x) * samples
-                let a: Float = alpha ? Float(raw[base + samples - 1]) / maxValue : 1
-                for c in 0..<outChannels { pixels[(c * h + y) * w + x] = Float(raw[base + c]) / maxValue * a }
-            } }
-        }
+        let count = w * h * ((color ? 3 : 1) + (alpha ? 1 : 0))
+        var samples: [UInt16]
         if wide {
-            var raw = [UInt16](repeating: 0, count: w * h * samples)
-            let ok = raw.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
+            samples = [UInt16](repeating: 0, count: count)
+            let ok = samples.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
             guard ok != 0 else { throw ImageError(path: path, reason: "corrupt or truncated PNG (\(message(&img)))") }
-            unpack(raw, maxValue: 65535)
         } else {
-            var raw = [UInt8](repeating: 0, count: w * h * samples)
-            let ok = raw.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
+            var bytes = [UInt8](repeating: 0, count: count)
+            let ok = bytes.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
             guard ok != 0 else { throw ImageError(path: path, reason: "corrupt or truncated PNG (\(message(&img)))") }
-            unpack(raw, maxValue: 255)
+            samples = bytes.map(UInt16.init)
         }
-        return Image(width: w, height: h, channels: outChannels, pixels: pixels)
+        return Samples(width: w, height: h, channels: color ? 3 : 1, alpha: alpha, maxValue: wide ? 65535 : 255, samples: samples)
     }
 
     /// Encodes as an 8-bit (or 16-bit) gray or RGB PNG; values are clamped to [0, 1].
