@@ -60,9 +60,12 @@ public enum COCO {
             }
             byImage[a.image_id, default: []].append(LabeledBox(label: name, box: Box(xywh: a.bbox.map(Float.init))))
         }
-        let ids = Set(file.images.map(\.id))
-        if let orphan = file.annotations.first(where: { !ids.contains($0.image_id) }) {
-            throw DatasetError(url, "annotation \(orphan.id) refers to image_id \(orphan.image_id), which is not in images")
+        let sizes = Dictionary(file.images.map { ($0.id, ($0.width, $0.height)) }, uniquingKeysWith: { a, _ in a })
+        for a in file.annotations {
+            guard let (w, h) = sizes[a.image_id] else {
+                throw DatasetError(url, "annotation \(a.id) refers to image_id \(a.image_id), which is not in images")
+            }
+            try checkBox(Box(xywh: a.bbox.map(Float.init)), width: w, height: h, in: url, what: "annotation \(a.id)")
         }
         let samples = file.images.map {
             GroundingSample(imageID: $0.id, imageURL: root.appendingPathComponent($0.file_name), width: $0.width,
@@ -102,5 +105,13 @@ public enum COCO {
     static func relativePath(_ url: URL, to root: URL) -> String {
         let r = root.standardizedFileURL.path, p = url.standardizedFileURL.path
         return p.hasPrefix(r + "/") ? String(p.dropFirst(r.count + 1)) : p
+    }
+}
+
+/// Rejects empty boxes and boxes outside their image (1 px tolerance for rounding in the files).
+func checkBox(_ box: Box, width: Int, height: Int, in url: URL, what: String) throws {
+    guard box.isValid else { throw DatasetError(url, "\(what): empty or inverted box \(box.xywh)") }
+    guard box.isInside(width: Float(width), height: Float(height)) else {
+        throw DatasetError(url, "\(what): box \(box.xywh) lies outside the \(width)x\(height) image (medglip data inspect lists every such box)")
     }
 }

@@ -83,7 +83,7 @@ extension Inspection {
                     perSplit.append(split)
                     guard split != "trainval" else { continue }
                     do {
-                        let ann = try VOC.parse(dataDir.appendingPathComponent("Annotations/\(id).xml"))
+                        let ann = try VOC.parse(dataDir.appendingPathComponent("Annotations/\(id).xml"), validate: false)
                         labels += ann.objects.map(\.name)
                         if !exists(dataDir.appendingPathComponent("JPEGImages/\(ann.filename)")) { report.problems.append("\(id): missing image file") }
                         for (k, o) in ann.objects.enumerated() {

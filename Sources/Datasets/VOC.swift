@@ -41,8 +41,8 @@ public enum VOC {
         return GroundingSplit(samples: samples, categories: categories)
     }
 
-    /// Parses one annotation file.
-    public static func parse(_ url: URL) throws -> Annotation {
+    /// Parses one annotation file; with `validate`, a box outside its image is an error.
+    public static func parse(_ url: URL, validate: Bool = true) throws -> Annotation {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw DatasetError(url, "no such file") }
         let tree = ElementTree()
         let parser = XMLParser(data: data)
@@ -71,6 +71,8 @@ public enum VOC {
             let b = o.child("bndbox")
             let (xmin, ymin) = (try int(b?.child("xmin"), "bndbox/xmin"), try int(b?.child("ymin"), "bndbox/ymin"))
             let (xmax, ymax) = (try int(b?.child("xmax"), "bndbox/xmax"), try int(b?.child("ymax"), "bndbox/ymax"))
+            if validate { try checkBox(Box(x1: Float(xmin - 1), y1: Float(ymin - 1), x2: Float(xmax), y2: Float(ymax)),
+                         width: width, height: height, in: url, what: "object \(k + 1) (\(name))") }
             let difficult = (o.child("difficult")?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") == "1"
             objects.append(Object(name: name, box: Box(x1: Float(xmin - 1), y1: Float(ymin - 1), x2: Float(xmax), y2: Float(ymax)),
                                   difficult: difficult))

@@ -37,6 +37,8 @@ final class DetectionFormatTests: DatasetTestCase {
         let unknownCat = try write(#"{"images":[{"id":1,"file_name":"a.png","width":4,"height":4}],"annotations":[{"id":3,"image_id":1,"category_id":5,"bbox":[1,2,3,4]}],"categories":[{"id":1,"name":"x"}]}"#, "cat.json")
         assertError(try COCO.read(unknownCat), names: "cat.json", says: "unknown category_id 5")
         assertError(try COCO.read(dir.appendingPathComponent("absent.json")), names: "absent.json", says: "no such file")
+        let outside = try write(#"{"images":[{"id":1,"file_name":"a.png","width":40,"height":30}],"annotations":[{"id":8,"image_id":1,"category_id":1,"bbox":[30,10,20,5]}],"categories":[{"id":1,"name":"x"}]}"#, "outside.json")
+        assertError(try COCO.read(outside), names: "outside.json", says: "annotation 8: box [30.0, 10.0, 20.0, 5.0] lies outside the 40x30 image")
     }
 
     func vocXML(_ file: String, objects: [(String, Int, Int, Int, Int)], width: Int = 640, height: Int = 480) -> String {
@@ -64,6 +66,8 @@ final class DetectionFormatTests: DatasetTestCase {
         let noSize = try write("<annotation><filename>x.jpg</filename></annotation>", "Annotations/nosize.xml")
         assertError(try VOC.parse(noSize), names: "nosize.xml", says: "missing or non-numeric <size/width>")
         assertError(try VOC.read(root: dir, split: "test"), names: "test.txt", says: "no such file")
+        let outside = try write(vocXML("o.jpg", objects: [("RBC", 600, 400, 700, 470)]), "Annotations/outside.xml")
+        assertError(try VOC.parse(outside), names: "outside.xml", says: "object 1 (RBC): box [599.0, 399.0, 101.0, 71.0] lies outside the 640x480 image")
     }
 
     func testMasksToGroundingComponentsAreaRuleSynonymsAndHierarchy() throws {
