@@ -302,6 +302,9 @@ final class GradientTests: XCTestCase {
         checkGradients("BLAS shared b, tA", inputs: [tensor([2, 32, 24], seed: 109), tensor([32, 24], seed: 110)]) {
             Tensor.matmul($0[0], $0[1], transposeA: true)
         }
+        checkGradients("BLAS-sized linear with bias", inputs: [tensor([2, 12, 32], seed: 113), tensor([48, 32], seed: 114), tensor([48], seed: 115)]) {
+            linear($0[0], weight: $0[1], bias: $0[2])
+        }
         // A product that is small per batch entry but large once folded.
         checkGradients("folded across the cut-off", inputs: [tensor([8, 8, 16], seed: 111), tensor([16, 20], seed: 112)]) {
             Tensor.matmul($0[0], $0[1])
@@ -313,6 +316,17 @@ final class GradientTests: XCTestCase {
         checkGradients("linear with bias", inputs: [x, w, b]) { linear($0[0], weight: $0[1], bias: $0[2]) }
         checkGradients("linear without bias", inputs: [x, w]) { linear($0[0], weight: $0[1], bias: nil) }
         checkGradients("linear 2-D", inputs: [tensor([3, 4], seed: 113), w, b]) { linear($0[0], weight: $0[1], bias: $0[2]) }
+        checkGradients("linear 1-D input", inputs: [tensor([4], seed: 114), w, b]) { linear($0[0], weight: $0[1], bias: $0[2]) }
+        // The same input through two layers, and a linear output reused twice.
+        let w2 = tensor([5, 4], seed: 115)
+        checkGradients("linear shared input", inputs: [x, w, b, w2]) {
+            let h = linear($0[0], weight: $0[1], bias: $0[2])
+            return h * linear($0[0], weight: $0[3], bias: $0[2]) + h
+        }
+        // Only the weight and bias need gradients (frozen input).
+        let frozen = tensor([2, 3, 4], seed: 116)
+        checkGradients("linear frozen input", inputs: [w, b]) { linear(frozen, weight: $0[0], bias: $0[1]) }
+        XCTAssertNil(frozen.grad)
         let y = linear(Tensor([1, 2], shape: [1, 2]), weight: Tensor([1, 0, 0, 1, 1, 1], shape: [3, 2]), bias: Tensor([0.5, 0, -1]))
         XCTAssertEqual(y.shape, [1, 3])
         XCTAssertEqual(y.data, [1.5, 2, 2])
@@ -333,6 +347,10 @@ final class GradientTests: XCTestCase {
             ("3x3 stride 2 padding 1 dilation 2", Conv2dGeometry(kernel: 3, stride: 2, padding: 1, dilation: 2), true),
             ("2x2 padding 2", Conv2dGeometry(kernel: 2, padding: 2), false),
             ("3x2 stride (2,1) padding (0,1) dilation (1,2)", Conv2dGeometry(kernel: (3, 2), stride: (2, 1), padding: (0, 1), dilation: (1, 2)), true),
+            // Stride 1 with unequal kernel, padding and dilation per axis (the transposed-convolution
+            // input gradient), and one whose padding exceeds d(k-1) on one axis (the col2im fallback).
+            ("2x3 stride 1 padding (1,0) dilation (2,1)", Conv2dGeometry(kernel: (2, 3), stride: (1, 1), padding: (1, 0), dilation: (2, 1)), true),
+            ("3x1 stride 1 padding (1,1)", Conv2dGeometry(kernel: (3, 1), stride: (1, 1), padding: (1, 1)), false),
         ]
         for (k, (name, g, withBias)) in cases.enumerated() {
             let w = tensor([4, 3, g.kernel.h, g.kernel.w], seed: 130 + UInt64(k))
@@ -358,6 +376,10 @@ final class GradientTests: XCTestCase {
         let ref = naiveConv2d(x, w, b, g)
         assertClose(conv2d(x, weight: w, bias: b, g).data, ref.data, tol: 1e-5, "BLAS-sized conv2d")
         checkGradients("BLAS-sized conv2d", inputs: [x, w, b]) { conv2d($0[0], weight: $0[1], bias: $0[2], g) }
+        let x2 = tensor([1, 8, 12, 12], seed: 146), w2 = tensor([16, 8, 3, 3], seed: 147)
+        let g2 = Conv2dGeometry(kernel: 3, stride: 2, padding: 1)  // 16 * 36 * 72 multiply-adds per product
+        assertClose(conv2d(x2, weight: w2, bias: nil, g2).data, naiveConv2d(x2, w2, nil, g2).data, tol: 1e-5, "BLAS-sized strided conv2d")
+        checkGradients("BLAS-sized strided conv2d", inputs: [x2, w2]) { conv2d($0[0], weight: $0[1], bias: nil, g2) }
     }
 
     func testConv2dHandWorked() {
@@ -389,6 +411,8 @@ final class GradientTests: XCTestCase {
             Conv2dGeometry(kernel: 3, padding: 2, dilation: 2), Conv2dGeometry(kernel: (2, 3), stride: (1, 2), padding: (1, 0)),
             Conv2dGeometry(kernel: 1, stride: 2), Conv2dGeometry(kernel: 2, padding: 2),
             Conv2dGeometry(kernel: (3, 2), stride: (2, 3), padding: (2, 1), dilation: (2, 1)),
+            Conv2dGeometry(kernel: (2, 3), stride: (1, 1), padding: (1, 0), dilation: (2, 1)),
+            Conv2dGeometry(kernel: (3, 1), stride: (1, 1), padding: (1, 1)),
         ]
         for (k, g) in geometries.enumerated() {
             let w = tensor([4, 3, g.kernel.h, g.kernel.w], seed: 160 + UInt64(k))
@@ -528,6 +552,13 @@ final class GradientTests: XCTestCase {
         checkGradients("groupNorm 2 groups", inputs: [x, gamma, beta]) { groupNorm($0[0], groups: 2, gamma: $0[1], beta: $0[2]) }
         checkGradients("groupNorm 1 group", inputs: [x, gamma, beta]) { groupNorm($0[0], groups: 1, gamma: $0[1], beta: $0[2]) }
         checkGradients("groupNorm 4 groups no affine", inputs: [x]) { groupNorm($0[0], groups: 4, gamma: nil, beta: nil) }
+        // Per-channel affine: with 2 groups of one channel each, channel 0 [1, 3] -> [-1, 1] * 2 + 1 and
+        // channel 1 [10, 30] -> [-1, 1] * 3 - 1.
+        let affine = groupNorm(Tensor([1, 3, 10, 30], shape: [1, 2, 1, 2]), groups: 2, gamma: Tensor([2, 3]), beta: Tensor([1, -1]), eps: 0)
+        assertClose(affine.data, [-1, 3, -4, 2], "groupNorm affine")
+        // One group over both channels: mean 11, biased variance 131.5.
+        let one = groupNorm(Tensor([1, 3, 10, 30], shape: [1, 2, 1, 2]), groups: 1, gamma: nil, beta: nil, eps: 0)
+        assertClose(one.data, [1, 3, 10, 30].map { ($0 - 11) / (131.5 as Float).squareRoot() }, "groupNorm one group")
         // Each (sample, group) has zero mean and unit (biased) variance.
         let y = groupNorm(x, groups: 2, gamma: nil, beta: nil, eps: 0)
         for chunk in 0..<4 {
@@ -565,6 +596,10 @@ final class GradientTests: XCTestCase {
         // Running statistics: momentum 0.1, unbiased variance (5/3 and 500/3).
         assertClose(rm.data, [0.25, 2.5], "running mean")
         assertClose(rv.data, [0.9 + 0.1 * 5 / 3, 0.9 + 0.1 * 500 / 3], "running var")
+        // The affine parameters apply per channel after the batch statistics.
+        let affine = batchNorm(x, runningMean: Tensor.zeros([2]), runningVar: Tensor.ones([2]), gamma: Tensor([2, 3]), beta: Tensor([1, -1]),
+                               training: true, eps: 0)
+        assertClose(affine.data, zip(y.data, [0, 0, 1, 1, 0, 0, 1, 1]).map { v, c in c == 0 ? v * 2 + 1 : v * 3 - 1 }, "affine batchNorm")
         // Eval uses the running statistics.
         let e = batchNorm(Tensor([1, 2], shape: [1, 2, 1, 1]), runningMean: Tensor([1, 0]), runningVar: Tensor([4, 0.25]),
                           gamma: Tensor([1, 2]), beta: Tensor([0, 1]), training: false, eps: 0)
@@ -802,6 +837,12 @@ final class GradientTests: XCTestCase {
         // A -inf mask on all but one key selects that key.
         let pick = Tensor([-.infinity, 0, -.infinity], shape: [1, 3])
         assertClose(scaledDotProductAttention(q, k, v, mask: pick).data, [2, 20, 2, 20, 2, 20], "masked attention")
+        // Causal with fewer queries than keys: the 2 queries sit at positions 1 and 2 of 3, so the
+        // first sees keys 0...1 and the last sees every key.
+        let q2 = tensor([1, 1, 2, 2], seed: 342)
+        let offsetMask = Tensor([0, 0, -.infinity, 0, 0, 0], shape: [2, 3])
+        assertClose(scaledDotProductAttention(q2, k, v, causal: true).data,
+                    scaledDotProductAttention(q2, k, v, mask: offsetMask).data, "causal Tq < Tk")
         // By hand: q = [1, 0], keys [1, 0] and [0, 1], d = 2: weights softmax([1, 0] / sqrt 2).
         let w0 = 1 / (1 + Foundation.exp(-1 / Float(2).squareRoot()))
         let hand = scaledDotProductAttention(Tensor([1, 0], shape: [1, 2]), Tensor([1, 0, 0, 1], shape: [2, 2]),
@@ -1014,6 +1055,25 @@ final class GradientTests: XCTestCase {
                 assertClose(y.data, expected, tol: 1e-4, "ramp aligned \(aligned) sampling \(sampling)")
             }
         }
+        // On a quadratic map the number of samples per bin matters. Channel 0 is y^2, channel 1 is x^2
+        // on a 5x5 map; RoI (0, 0, 4, 4) pooled to 1x2 has bins 4 high and 2 wide.
+        var quad = [Float](repeating: 0, count: 2 * 25)
+        for y in 0..<5 { for x in 0..<5 { quad[y * 5 + x] = Float(y * y); quad[25 + y * 5 + x] = Float(x * x) } }
+        let quadMap = Tensor(quad, shape: [1, 2, 5, 5])
+        let square = [RoI(batchIndex: 0, x1: 0, y1: 0, x2: 4, y2: 4)]
+        // Not aligned, adaptive grid 4 x 2: rows sample y = 0.5, 1.5, 2.5, 3.5, where bilinear y^2 is
+        // 0.5, 2.5, 6.5, 12.5 (mean 5.5); columns sample x = 0.5, 1.5 and 2.5, 3.5 (means 1.5 and 9.5).
+        assertClose(roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 0, aligned: false).data,
+                    [5.5, 5.5, 1.5, 9.5], "quadratic adaptive grid")
+        // samplingRatio 2: rows sample y = 1, 3 (mean of 1 and 9 is 5); columns as before.
+        assertClose(roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 2, aligned: false).data,
+                    [5, 5, 1.5, 9.5], "quadratic sampling 2")
+        // samplingRatio 1: the bin centres y = 2, x = 1 and 3.
+        assertClose(roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 1, aligned: false).data,
+                    [4, 4, 1, 9], "quadratic sampling 1")
+        // Aligned shifts by half a pixel: rows sample y = 0, 1, 2, 3 (mean 3.5), columns x = 0, 1 and 2, 3.
+        assertClose(roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 0, aligned: true).data,
+                    [3.5, 3.5, 0.5, 6.5], "quadratic aligned")
         // One sample per bin at integer grid points reads the pixel itself: a 1-pixel RoI per bin.
         let px = roiAlign(ramp, rois: [RoI(batchIndex: 1, x1: 2, y1: 1, x2: 4, y2: 3)], outputSize: (2, 2), spatialScale: 1,
                           samplingRatio: 1, aligned: true)
@@ -1031,6 +1091,7 @@ final class GradientTests: XCTestCase {
         defer { Threads.set(saved) }
         let a = tensor([512, 256], seed: 480), b = tensor([512, 256], seed: 481, low: 0.5, high: 1.5)
         let img = tensor([1, 8, 64, 64], seed: 482), w = tensor([4, 8, 3, 3], seed: 483)
+        let img16 = tensor([1, 16, 64, 64], seed: 484), w16 = tensor([4, 16, 3, 3], seed: 485)
         let ops: [(String, [Tensor], ([Tensor]) -> Tensor)] = [
             ("mul", [a, b], { $0[0] * $0[1] }),
             ("div", [a, b], { $0[0] / $0[1] }),
@@ -1041,6 +1102,7 @@ final class GradientTests: XCTestCase {
             ("normalizeChunks", [a], { $0[0].normalizeChunks(256, eps: 1e-5) }),
             ("normalizeChunks unbiased", [a], { $0[0].normalizeChunks(256, eps: 1e-6, variant: .unbiasedStd) }),
             ("conv2d", [img, w], { conv2d($0[0], weight: $0[1], bias: nil, Conv2dGeometry(kernel: 3, padding: 1)) }),
+            ("conv2d stride 2", [img16, w16], { conv2d($0[0], weight: $0[1], bias: nil, Conv2dGeometry(kernel: 3, stride: 2, padding: 1)) }),
         ]
         // Backward seeds, fixed per op (a cheap hash pattern in [-1, 1]).
         let seeds: [[Float]] = withNoGrad {
@@ -1083,6 +1145,20 @@ final class GradientTests: XCTestCase {
             }
             k += 1 + inputs.count
         }
+    }
+
+    /// An empty batch (no images, no RoIs) must give zero weight gradients, not an uninitialised
+    /// gradient buffer that no GEMM ever wrote (conv2d, and matmul(transposeA:) with a shared 2-D b).
+    func testEmptyBatchGivesZeroWeightGradients() {
+        let w = tensor([4, 2, 3, 3], seed: 490)
+        w.requiresGrad = true
+        let x = Tensor.zeros([0, 2, 5, 5], requiresGrad: true)
+        conv2d(x, weight: w, bias: nil, Conv2dGeometry(kernel: 3)).sum().backward()
+        XCTAssertEqual(w.grad ?? [], [Float](repeating: 0, count: w.count), "conv2d weight gradient")
+        let b = tensor([4, 5], seed: 491)
+        b.requiresGrad = true
+        Tensor.matmul(Tensor.zeros([0, 4, 3], requiresGrad: true), b, transposeA: true).sum().backward()
+        XCTAssertEqual(b.grad ?? [], [Float](repeating: 0, count: b.count), "matmul shared b gradient")
     }
 
     func testBackwardAccumulatesAcrossCallsAndBranches() {

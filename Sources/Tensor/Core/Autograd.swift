@@ -27,14 +27,20 @@ extension Tensor {
         grad!.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
     }
 
-    /// Like `accumulateGrad`, but a fresh buffer is left uninitialised and `beta` is 0, so a
-    /// BLAS call can write it without a memset (beta is 1 when accumulating onto earlier values).
-    func accumulateGradBLAS(_ body: (_ grad: UnsafeMutablePointer<Float>, _ beta: Float) -> Void) {
+    /// Like `accumulateGrad`, but when `overwrites` promises that `body` writes every element, a
+    /// fresh buffer is left uninitialised and `beta` is 0, so a BLAS call can fill it without a
+    /// memset (beta is 1 when accumulating onto earlier values or onto zeros). A body that may run
+    /// no GEMM at all (an empty batch) must pass `overwrites: false`.
+    func accumulateGradBLAS(overwrites: Bool, _ body: (_ grad: UnsafeMutablePointer<Float>, _ beta: Float) -> Void) {
         var beta: Float = 1
         if grad == nil {
             let n = count
-            grad = [Float](unsafeUninitializedCapacity: n) { _, initialised in initialised = n }
-            beta = 0
+            if overwrites {
+                grad = [Float](unsafeUninitializedCapacity: n) { _, initialised in initialised = n }
+                beta = 0
+            } else {
+                grad = [Float](repeating: 0, count: n)
+            }
         }
         grad!.withUnsafeMutableBufferPointer { body($0.baseAddress!, beta) }
     }

@@ -135,7 +135,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeomet
                     col.withUnsafeMutableBufferPointer { pc in
                         let pc = pc.baseAddress!, pg = pg.baseAddress!
                         if weight.requiresGrad {
-                            weight.accumulateGradBLAS { gw, beta in
+                            weight.accumulateGradBLAS(overwrites: n > 0) { gw, beta in
                                 for i in 0..<n {
                                     im2col(px.baseAddress! + i * c * h * w, c: c, h: h, w: w, g, oh: oh, ow: ow, pc)
                                     sgemm(transA: false, transB: true, m: o, n: ckk, k: l, pg + i * o * l, pc, gw,
@@ -150,7 +150,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeomet
                             var dcol = [Float](unsafeUninitializedCapacity: o * g.kernel.h * g.kernel.w * h * w) { _, k in
                                 k = o * g.kernel.h * g.kernel.w * h * w
                             }
-                            x.accumulateGradBLAS { gx, beta in
+                            x.accumulateGradBLAS(overwrites: n > 0) { gx, beta in
                                 dcol.withUnsafeMutableBufferPointer { pd in
                                     for i in 0..<n {
                                         im2col(pg + i * o * l, c: o, h: oh, w: ow, transposed, oh: h, ow: w, pd.baseAddress!)

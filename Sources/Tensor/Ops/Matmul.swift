@@ -72,7 +72,7 @@ extension Tensor {
                     b.data.withUnsafeBufferPointer { pb in
                         let pg = g.baseAddress!, pa = pa.baseAddress!, pb = pb.baseAddress!
                         if a.requiresGrad {
-                            a.accumulateGradBLAS { ga, beta in
+                            a.accumulateGradBLAS(overwrites: gBatch > 0) { ga, beta in
                                 for i in 0..<gBatch {
                                     let gi = pg + i * strideC, bi = pb + i * strideB, ai = ga + i * strideA
                                     // dA = dC op(B)^T, laid out as A is (transposed when A was).
@@ -85,7 +85,7 @@ extension Tensor {
                             }
                         }
                         if b.requiresGrad {
-                            b.accumulateGradBLAS { gb, beta in
+                            b.accumulateGradBLAS(overwrites: gBatch > 0) { gb, beta in
                                 for i in 0..<gBatch {
                                     let gi = pg + i * strideC, ai = pa + i * strideA, bi = gb + i * strideB
                                     // dB = op(A)^T dC, laid out as B is; a shared B accumulates over the batch.
@@ -132,14 +132,14 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
             let pg = g.baseAddress!
             if x.requiresGrad {
                 weight.data.withUnsafeBufferPointer { pw in
-                    x.accumulateGradBLAS { gx, beta in
+                    x.accumulateGradBLAS(overwrites: true) { gx, beta in
                         sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, pg, pw.baseAddress!, gx, beta: beta)
                     }
                 }
             }
             if weight.requiresGrad {
                 x.data.withUnsafeBufferPointer { px in
-                    weight.accumulateGradBLAS { gw, beta in
+                    weight.accumulateGradBLAS(overwrites: true) { gw, beta in
                         sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, pg, px.baseAddress!, gw, beta: beta)
                     }
                 }
