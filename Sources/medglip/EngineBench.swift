@@ -27,11 +27,15 @@ struct EngineBench: ParsableCommand {
         let n = 1024
         let a = (0..<(n * n)).map { _ in rng.uniform(-1, 1) }, b = a
         var c = [Float](repeating: 0, count: n * n)
-        let sgemmTime = median(seconds) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+        func measurePeak() -> Double {
+            let t = median(seconds) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+            }
+            return 2 * pow(Double(n), 3) / t / 1e9
         }
-        let peak = 2 * pow(Double(n), 3) / sgemmTime / 1e9
-        rows.append(("sgemm_peak_gflops", peak, "GFLOP/s, cblas_sgemm 1024x1024x1024"))
+        // Clock speed drifts on shared machines: the peak is the better of a measurement at the start
+        // and one at the end, so every ratio below is conservative.
+        var peak = measurePeak()
 
         // The linear layer's three GEMMs (forward, dX, dW) as raw cblas calls: what BLAS itself reaches
         // on these shapes, so that engine overhead and BLAS shape efficiency can be told apart.
@@ -44,7 +48,7 @@ struct EngineBench: ParsableCommand {
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(k), Int32(m), 1, ys, Int32(n), xs, Int32(k), 0, &dws, Int32(k))
         }
         let rawGflops = 3 * 2 * 64.0 * 1024 * 1024 / rawTime / 1e9
-        rows.append(("matmul_raw_gflops", rawGflops, String(format: "GFLOP/s, the same three GEMMs as raw cblas calls (%.0f%% of peak)", 100 * rawGflops / peak)))
+        rows.append(("matmul_raw_gflops", rawGflops, "GFLOP/s, the same three GEMMs as raw cblas calls"))
 
         // Engine linear layer: x [64, 1024] through W [1024, 1024], forward + backward (3 GEMMs).
         let layer = Linear(1024, 1024, rng: rng)
@@ -54,7 +58,7 @@ struct EngineBench: ParsableCommand {
             layer(x).backward(seed: ones(64 * 1024))
         }
         let linearGflops = 3 * 2 * 64.0 * 1024 * 1024 / linearTime / 1e9
-        rows.append(("matmul_fwd_bwd_gflops", linearGflops, String(format: "GFLOP/s, linear 64x1024 by 1024x1024 (%.0f%% of peak, %.0f%% of raw)", 100 * linearGflops / peak, 100 * linearGflops / rawGflops)))
+        rows.append(("matmul_fwd_bwd_gflops", linearGflops, String(format: "GFLOP/s, linear 64x1024 by 1024x1024 (%.0f%% of raw)", 100 * linearGflops / rawGflops)))
 
         // Conv 3x3, 64 -> 64 channels on 16x64x56x56, padding 1, forward + backward.
         let conv = Conv2d(64, 64, kernel: 3, padding: 1, rng: rng)
@@ -65,7 +69,7 @@ struct EngineBench: ParsableCommand {
             conv(image).backward(seed: convSeed)
         }
         let convGflops = 3 * 2 * 16.0 * 64 * 56 * 56 * 64 * 9 / convTime / 1e9
-        rows.append(("conv_fwd_bwd_gflops", convGflops, String(format: "GFLOP/s, conv 16x64x56x56, 64 filters 3x3 (%.0f%% of peak)", 100 * convGflops / peak)))
+        rows.append(("conv_fwd_bwd_gflops", convGflops, "GFLOP/s, conv 16x64x56x56, 64 filters 3x3"))
 
         // One pre-norm encoder layer, d=512, 8 heads, d_ff=2048, batch 16 x 98 tokens.
         let encoder = TransformerEncoderLayer(dModel: 512, heads: 8, dFF: 2048, dropout: 0.1, rng: rng)
@@ -88,7 +92,13 @@ struct EngineBench: ParsableCommand {
         }
         rows.append(("tiny_op_us", chainTime / Double(chainLength) * 1e6, "us per op (forward + backward), 64-value tensors, autograd on"))
         rows.append(("threads", Double(Threads.count), "BLAS and engine threads"))
+        peak = max(peak, measurePeak())
+        rows.insert(("sgemm_peak_gflops", peak, "GFLOP/s, cblas_sgemm 1024x1024x1024 (best of start and end)"), at: 0)
 
+        let ratio = { (name: String) in rows.first { $0.0 == name }!.1 / peak }
+        rows.append(("matmul_raw_fraction_of_peak", ratio("matmul_raw_gflops"), "raw BLAS on the linear layer's GEMMs / sgemm peak"))
+        rows.append(("matmul_fraction_of_peak", ratio("matmul_fwd_bwd_gflops"), "engine linear fwd+bwd / sgemm peak"))
+        rows.append(("conv_fraction_of_peak", ratio("conv_fwd_bwd_gflops"), "engine conv fwd+bwd / sgemm peak"))
         if json {
             let body = rows.map { "\"\($0.0)\": \($0.0 == "threads" ? String(Int($0.1)) : String(format: "%.3f", $0.1))" }
             print("{" + (body + ["\"blas_core\": \"\(core)\""]).joined(separator: ", ") + "}")

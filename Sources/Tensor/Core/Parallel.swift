@@ -27,4 +27,25 @@ public enum Threads {
             }
         }
     }
+
+    /// Workers `forEachWorker` uses for `n` independent items.
+    static func workers(for n: Int) -> Int { max(1, min(count, n)) }
+
+    /// Runs `body(worker, items)` over contiguous slices of `0..<n`, one per worker, concurrently,
+    /// with BLAS single-threaded inside: for many mid-sized GEMMs (one per image) a GEMM per core
+    /// beats every core sharing each GEMM, and no BLAS thread spins while the others copy data.
+    /// Slices depend only on `n` and the thread count, so results are reproducible.
+    static func forEachWorker(_ n: Int, _ body: (_ worker: Int, _ items: Range<Int>) -> Void) {
+        let workers = workers(for: n)
+        if workers <= 1 { body(0, 0..<n); return }
+        let saved = count
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(saved)) }
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let work = body
+            DispatchQueue.concurrentPerform(iterations: workers) { k in
+                work(k, (n * k / workers)..<(n * (k + 1) / workers))
+            }
+        }
+    }
 }

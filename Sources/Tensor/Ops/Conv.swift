@@ -34,10 +34,11 @@ public struct Conv2dGeometry: Equatable, Sendable {
     }
 }
 
-/// Unfolds one image `[C, H, W]` into columns `[C*kh*kw, OH*OW]`.
+/// Unfolds output rows `outRows` of one image `[C, H, W]` into columns `[C*kh*kw, outRows.count*OW]`.
 private func im2col(_ x: UnsafePointer<Float>, c: Int, h: Int, w: Int, _ g: Conv2dGeometry,
-                    oh: Int, ow: Int, _ col: UnsafeMutablePointer<Float>) {
-    let kk = g.kernel.h * g.kernel.w, rows = c * kk, l = oh * ow
+                    oh: Int, ow: Int, _ col: UnsafeMutablePointer<Float>, outRows: Range<Int>? = nil) {
+    let outRows = outRows ?? 0..<oh
+    let kk = g.kernel.h * g.kernel.w, rows = c * kk, l = outRows.count * ow
     Threads.forEachChunk(rows, minChunk: Swift.max(1, Threads.parallelThreshold / Swift.max(l, 1))) { range in
         for r in range {
             let ch = r / kk, ki = (r % kk) / g.kernel.w, kj = r % g.kernel.w
@@ -46,9 +47,9 @@ private func im2col(_ x: UnsafePointer<Float>, c: Int, h: Int, w: Int, _ g: Conv
             // Output columns whose input column falls inside the image.
             let owLo = Swift.min(ow, Swift.max(0, (-colOffset + g.stride.w - 1) / g.stride.w))
             let owHi = Swift.max(owLo, Swift.min(ow, (w - colOffset + g.stride.w - 1) / g.stride.w))
-            for y in 0..<oh {
+            for y in outRows {
                 let ih = y * g.stride.h - g.padding.h + ki * g.dilation.h
-                let row = dst + y * ow
+                let row = dst + (y - outRows.lowerBound) * ow
                 if ih < 0 || ih >= h { row.update(repeating: 0, count: ow); continue }
                 let src = plane + ih * w + colOffset
                 for x in 0..<owLo { row[x] = 0 }
@@ -98,6 +99,7 @@ private func flippedKernel(_ w: UnsafePointer<Float>, o: Int, c: Int, kh: Int, k
 }
 
 /// 2-D convolution: `x` `[N, C, H, W]`, `weight` `[O, C, kh, kw]`, `bias` `[O]`.
+/// Images are spread over the cores, each with its own im2col buffer and a single-threaded GEMM.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometry) -> Tensor {
     precondition(x.rank == 4 && weight.rank == 4, "conv2d needs NCHW input and OCHW weight, got \(x.shape), \(weight.shape)")
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -106,21 +108,29 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeomet
                  "conv2d weight \(weight.shape) does not fit \(c) input channels and kernel \(g.kernel)")
     let (oh, ow) = g.outputSize(h, w)
     precondition(oh > 0 && ow > 0, "conv2d output would be empty for input \(x.shape)")
-    let ckk = c * g.kernel.h * g.kernel.w, l = oh * ow
-    var col = [Float](unsafeUninitializedCapacity: ckk * l) { _, k in k = ckk * l }
+    let kk = g.kernel.h * g.kernel.w, ckk = c * kk, l = oh * ow, hw = h * w
+    let workers = Threads.workers(for: n)
+    // Output rows are unfolded a block at a time so each block's columns stay in the core's cache.
+    let rowBlock = max(1, min(oh, columnBlockBudget / max(ckk * ow, 1)))
+    let blocks = stride(from: 0, to: oh, by: rowBlock).map { $0..<min(oh, $0 + rowBlock) }
+    let colSize = ckk * rowBlock * ow
     var out = [Float](unsafeUninitializedCapacity: n * o * l) { _, k in k = n * o * l }
-    x.data.withUnsafeBufferPointer { px in
-        weight.data.withUnsafeBufferPointer { pw in
-            col.withUnsafeMutableBufferPointer { pc in
+    withScratch(workers * colSize) { cols in
+        x.data.withUnsafeBufferPointer { px in
+            weight.data.withUnsafeBufferPointer { pw in
                 out.withUnsafeMutableBufferPointer { po in
-                    for i in 0..<n {
-                        im2col(px.baseAddress! + i * c * h * w, c: c, h: h, w: w, g, oh: oh, ow: ow, pc.baseAddress!)
-                        let dst = po.baseAddress! + i * o * l
-                        if let bias {
-                            for f in 0..<o { (dst + f * l).update(repeating: bias.data[f], count: l) }
+                    let (px, pw, po) = (px.baseAddress!, pw.baseAddress!, po.baseAddress!)
+                    Threads.forEachWorker(n) { worker, images in
+                        let col = cols + worker * colSize
+                        for i in images {
+                            let dst = po + i * o * l
+                            if let bias { for f in 0..<o { (dst + f * l).update(repeating: bias.data[f], count: l) } }
+                            for rows in blocks {
+                                im2col(px + i * c * hw, c: c, h: h, w: w, g, oh: oh, ow: ow, col, outRows: rows)
+                                sgemm(transA: false, transB: false, m: o, n: rows.count * ow, k: ckk, pw, col, dst + rows.lowerBound * ow,
+                                      beta: bias == nil ? 0 : 1, ldc: l)
+                            }
                         }
-                        sgemm(transA: false, transB: false, m: o, n: l, k: ckk, pw.baseAddress!, pc.baseAddress!, dst,
-                              beta: bias == nil ? 0 : 1)
                     }
                 }
             }
@@ -131,39 +141,58 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeomet
         y.grad!.withUnsafeBufferPointer { pg in
             x.data.withUnsafeBufferPointer { px in
                 weight.data.withUnsafeBufferPointer { pw in
-                    var col = [Float](unsafeUninitializedCapacity: ckk * l) { _, k in k = ckk * l }
-                    col.withUnsafeMutableBufferPointer { pc in
-                        let pc = pc.baseAddress!, pg = pg.baseAddress!
-                        if weight.requiresGrad {
-                            weight.accumulateGradBLAS(overwrites: n > 0) { gw, beta in
-                                for i in 0..<n {
-                                    im2col(px.baseAddress! + i * c * h * w, c: c, h: h, w: w, g, oh: oh, ow: ow, pc)
-                                    sgemm(transA: false, transB: true, m: o, n: ckk, k: l, pg + i * o * l, pc, gw,
-                                          beta: i == 0 ? beta : 1)
-                                }
-                            }
-                        }
-                        if x.requiresGrad, let transposed = g.transposedForInputGradient {
-                            // dX is a convolution of dY with the flipped, channel-swapped kernel: one
-                            // well-shaped GEMM per image instead of a K=O GEMM plus a col2im scatter.
-                            let flipped = flippedKernel(pw.baseAddress!, o: o, c: c, kh: g.kernel.h, kw: g.kernel.w)
-                            var dcol = [Float](unsafeUninitializedCapacity: o * g.kernel.h * g.kernel.w * h * w) { _, k in
-                                k = o * g.kernel.h * g.kernel.w * h * w
-                            }
-                            x.accumulateGradBLAS(overwrites: n > 0) { gx, beta in
-                                dcol.withUnsafeMutableBufferPointer { pd in
-                                    for i in 0..<n {
-                                        im2col(pg + i * o * l, c: o, h: oh, w: ow, transposed, oh: h, ow: w, pd.baseAddress!)
-                                        sgemm(transA: false, transB: false, m: c, n: h * w, k: o * g.kernel.h * g.kernel.w,
-                                              flipped, pd.baseAddress!, gx + i * c * h * w, beta: beta)
+                    let (pg, px, pw) = (pg.baseAddress!, px.baseAddress!, pw.baseAddress!)
+                    if weight.requiresGrad {
+                        // Each worker sums its images' dW; the partial sums are added in worker order.
+                        withScratch(workers * (o * ckk + colSize)) { scratch in
+                            Threads.forEachWorker(n) { worker, images in
+                                let partial = scratch + worker * o * ckk, col = scratch + workers * o * ckk + worker * colSize
+                                for i in images {
+                                    for rows in blocks {
+                                        im2col(px + i * c * hw, c: c, h: h, w: w, g, oh: oh, ow: ow, col, outRows: rows)
+                                        sgemm(transA: false, transB: true, m: o, n: ckk, k: rows.count * ow,
+                                              pg + i * o * l + rows.lowerBound * ow, col, partial,
+                                              beta: i == images.lowerBound && rows.lowerBound == 0 ? 0 : 1, lda: l)
                                     }
                                 }
                             }
-                        } else if x.requiresGrad {
+                            weight.accumulateGrad { gw in
+                                for worker in 0..<workers where n * (worker + 1) / workers > n * worker / workers {
+                                    let partial = scratch + worker * o * ckk
+                                    for j in 0..<(o * ckk) { gw[j] += partial[j] }
+                                }
+                            }
+                        }
+                    }
+                    if x.requiresGrad, let transposed = g.transposedForInputGradient {
+                        // dX is a convolution of dY with the flipped, channel-swapped kernel: one
+                        // well-shaped GEMM per image instead of a K=O GEMM plus a col2im scatter.
+                        let flipped = flippedKernel(pw, o: o, c: c, kh: g.kernel.h, kw: g.kernel.w)
+                        let inBlock = max(1, min(h, columnBlockBudget / max(o * kk * w, 1)))
+                        let inBlocks = stride(from: 0, to: h, by: inBlock).map { $0..<min(h, $0 + inBlock) }
+                        withScratch(workers * o * kk * inBlock * w) { dcols in
+                            x.accumulateGradBLAS(overwrites: n > 0) { gx, beta in
+                                Threads.forEachWorker(n) { worker, images in
+                                    let dcol = dcols + worker * o * kk * inBlock * w
+                                    for i in images {
+                                        for rows in inBlocks {
+                                            im2col(pg + i * o * l, c: o, h: oh, w: ow, transposed, oh: h, ow: w, dcol, outRows: rows)
+                                            sgemm(transA: false, transB: false, m: c, n: rows.count * w, k: o * kk, flipped, dcol,
+                                                  gx + i * c * hw + rows.lowerBound * w, beta: beta, ldc: hw)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    } else if x.requiresGrad {
+                        withScratch(workers * ckk * l) { cols in
                             x.accumulateGrad { gx in
-                                for i in 0..<n {
-                                    sgemm(transA: true, transB: false, m: ckk, n: l, k: o, pw.baseAddress!, pg + i * o * l, pc)
-                                    col2im(pc, c: c, h: h, w: w, g, oh: oh, ow: ow, gx + i * c * h * w)
+                                Threads.forEachWorker(n) { worker, images in
+                                    let col = cols + worker * ckk * l
+                                    for i in images {
+                                        sgemm(transA: true, transB: false, m: ckk, n: l, k: o, pw, pg + i * o * l, col)
+                                        col2im(col, c: c, h: h, w: w, g, oh: oh, ow: ow, gx + i * c * hw)
+                                    }
                                 }
                             }
                         }
@@ -182,4 +211,15 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeomet
             }
         }
     }
+}
+
+/// Floats of unfolded columns per block: about 1 MiB, so a block stays in a core's L2 cache
+/// between im2col writing it and the GEMM reading it.
+private let columnBlockBudget = 256 * 1024
+
+/// Temporary float storage for the duration of `body` (uninitialised).
+private func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+    defer { p.deallocate() }
+    return body(p)
 }

@@ -4,16 +4,17 @@ import COpenBLAS
 @inline(__always)
 func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
            _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-           alpha: Float = 1, beta: Float = 0) {
+           alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
+    let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
     guard m > 0, n > 0 else { return }
     if m * n * k <= smallGemmLimit {
-        smallGemm(transA: transA, transB: transB, m: m, n: n, k: k, a, b, c, alpha: alpha, beta: beta)
+        smallGemm(transA: transA, transB: transB, m: m, n: n, k: k, a, b, c, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
         return
     }
     BLASKernels.selection
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha,
-                a, Int32(transA ? m : k), b, Int32(transB ? k : n), beta, c, Int32(n))
+                a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 /// Below this many multiply-adds a plain loop beats OpenBLAS's call and threading overhead
@@ -23,14 +24,14 @@ let smallGemmLimit = 16 * 1024
 @inline(__always)
 private func smallGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                       alpha: Float, beta: Float) {
-    let (ai, ap) = transA ? (1, m) : (k, 1)
-    let (bp, bj) = transB ? (1, k) : (n, 1)
+                       alpha: Float, beta: Float, lda: Int, ldb: Int, ldc: Int) {
+    let (ai, ap) = transA ? (1, lda) : (lda, 1)
+    let (bp, bj) = transB ? (1, ldb) : (ldb, 1)
     for i in 0..<m {
         for j in 0..<n {
             var acc: Float = 0
             for p in 0..<k { acc += a[i &* ai &+ p &* ap] * b[p &* bp &+ j &* bj] }
-            c[i &* n &+ j] = alpha * acc + (beta == 0 ? 0 : beta * c[i &* n &+ j])
+            c[i &* ldc &+ j] = alpha * acc + (beta == 0 ? 0 : beta * c[i &* ldc &+ j])
         }
     }
 }
