@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Synthetic", targets: ["Synthetic"]),
         .executable(name: "medglip", targets: ["medglip"]),
     ],
     dependencies: [
@@ -27,14 +28,16 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
         .target(name: "Imaging", dependencies: ["Tensor", "CPNG", "CTurboJPEG"]),
         .target(name: "Datasets", dependencies: ["Imaging", "Tensor"]),
+        .target(name: "Synthetic", dependencies: ["Datasets", "Imaging", "Tensor"]),
         .executableTarget(
             name: "medglip",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets",
+                "Tensor", "COpenBLAS", "Datasets", "Synthetic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "SyntheticTests", dependencies: ["Synthetic"]),
     ]
 )

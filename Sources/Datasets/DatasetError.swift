@@ -13,7 +13,7 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Reads and decodes a JSON file; errors say which file, and where in it, is wrong.
-func decodeJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+public func decodeJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
     guard FileManager.default.fileExists(atPath: url.path) else { throw DatasetError(url, "no such file") }
     let data: Data
     do { data = try Data(contentsOf: url) } catch { throw DatasetError(url, "cannot be read") }
@@ -46,7 +46,7 @@ func describe(_ error: DecodingError) -> String {
 }
 
 /// Encodes as pretty, key-sorted JSON and writes atomically.
-func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+public func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     do { try writeAtomically(try encoder.encode(value), to: url) } catch {

@@ -79,7 +79,7 @@ public struct MaskToGrounding {
     }
 
     /// Boxes of one label's pixels: per 8-connected component, or one box around all of them.
-    func boxes(_ inside: [Bool], _ w: Int, _ h: Int, label: String) -> [LabeledBox] {
+    public func boxes(_ inside: [Bool], _ w: Int, _ h: Int, label: String) -> [LabeledBox] {
         let minPixels = Int((minAreaFraction * Double(w * h)).rounded(.up))
         var regions: [(count: Int, box: Box)] = []
         if grouping == .label {
