@@ -32,12 +32,12 @@ let package = Package(
         .executableTarget(
             name: "medglip",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets", "Synthetic",
+                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "SyntheticTests", dependencies: ["Synthetic"]),
+        .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Datasets", "Imaging", "Tensor"]),
     ]
 )

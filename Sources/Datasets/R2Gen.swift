@@ -32,6 +32,10 @@ public struct ReportDataset: Sendable {
     /// Folder that `image_path` entries are relative to.
     public var imagesRoot: URL
 
+    public init(train: [ReportStudy], val: [ReportStudy], test: [ReportStudy], imagesRoot: URL) {
+        self.train = train; self.val = val; self.test = test; self.imagesRoot = imagesRoot
+    }
+
     public func split(_ name: String) -> [ReportStudy]? {
         ["train": train, "val": val, "test": test][name]
     }

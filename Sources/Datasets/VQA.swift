@@ -130,7 +130,7 @@ public enum VQARAD {
 }
 
 /// FNV-1a over the UTF-8 bytes, mixed with a seed: stable across runs and machines (unlike `hashValue`).
-func stableHash(_ s: String, _ seed: UInt64) -> UInt64 {
+public func stableHash(_ s: String, _ seed: UInt64) -> UInt64 {
     var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
     for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
     return h

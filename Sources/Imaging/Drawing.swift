@@ -39,7 +39,7 @@ extension Image {
         for y in ya...yb { for x in xa...xb { for c in 0..<channels { self[c, y, x] = rgb[c] } } }
     }
 
-    mutating func drawText(_ text: String, x: Int, y: Int, color: (Float, Float, Float)) {
+    public mutating func drawText(_ text: String, x: Int, y: Int, color: (Float, Float, Float)) {
         var cx = x
         for ch in text {
             let rows = BitmapFont.glyph(ch)

@@ -14,9 +14,9 @@ public enum ImageIO {
         throw ImageError(path: path, reason: "unsupported image format (neither PNG nor JPEG signature)")
     }
 
-    /// Writes a PNG atomically (temporary file, then rename).
-    public static func writePNG(_ image: Image, to url: URL, sixteenBit: Bool = false) throws {
-        let data = try PNGCodec.encode(image, sixteenBit: sixteenBit, path: url.path)
+    /// Writes a PNG atomically (temporary file, then rename); `fast` compresses less, sooner.
+    public static func writePNG(_ image: Image, to url: URL, sixteenBit: Bool = false, fast: Bool = false) throws {
+        let data = try PNGCodec.encode(image, sixteenBit: sixteenBit, fast: fast, path: url.path)
         do { try writeAtomically(data, to: url) } catch {
             throw ImageError(path: url.path, reason: "cannot write: \(error)")
         }
