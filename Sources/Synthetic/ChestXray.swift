@@ -13,7 +13,7 @@ struct ChestAnatomy: Sendable {
         cx = 0.5 + 0.015 * rng.normal(); lungY = rng.uniform(0.42, 0.47); lungSep = rng.uniform(0.16, 0.19)
         lungRX = rng.uniform(0.12, 0.145); lungRY = rng.uniform(0.25, 0.29)
         bodyRX = rng.uniform(0.40, 0.46); bodyRY = rng.uniform(0.47, 0.53)
-        heartRX = rng.uniform(0.115, 0.135); heartRY = rng.uniform(0.09, 0.11)
+        heartRX = rng.uniform(0.13, 0.15); heartRY = rng.uniform(0.1, 0.12)
         exposure = rng.uniform(0.85, 1.15); noise = rng.uniform(0.012, 0.03)
     }
 
@@ -85,7 +85,7 @@ public struct ChestXrayRenderer: PhantomRenderer {
         let mediastinum = img.ellipseCoverage(cx: a.cx * s, cy: 0.36 * s, rx: 0.05 * widen * s, ry: 0.2 * s)
         img.paint(mediastinum, [0.5])
         if widen > 1 { regions.append(RegionMask(label: "widened mediastinum", inside: mask(mediastinum))) }
-        let heart = img.ellipseCoverage(cx: (a.cx + 0.035) * s, cy: (a.lungY + 0.16) * s, rx: a.heartRX * scale * s, ry: a.heartRY * min(scale, 1.25) * s)
+        let heart = img.ellipseCoverage(cx: (a.cx + 0.05) * s, cy: (a.lungY + 0.14) * s, rx: a.heartRX * scale * s, ry: a.heartRY * min(scale, 1.25) * s)
         img.paint(heart, [0.56])
         if anatomyRegions { regions.append(RegionMask(label: "heart", inside: mask(heart))) }
         if scale > 1 { regions.append(RegionMask(label: "cardiomegaly", inside: mask(heart))) }

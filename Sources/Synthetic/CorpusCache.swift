@@ -42,9 +42,10 @@ public enum CorpusCache {
     /// The folder holding this corpus, generating it first when no complete copy exists.
     /// Generation writes into a temporary folder renamed into place, so an interrupted run never
     /// leaves a half corpus that a later run would trust.
-    public static func ensure(_ kind: CorpusKind, _ p: CorpusParameters, log: @escaping @Sendable (String) -> Void = { print($0) }) throws -> URL {
+    public static func ensure(_ kind: CorpusKind, _ p: CorpusParameters, cacheRoot: URL? = nil,
+                              log: @escaping @Sendable (String) -> Void = { print($0) }) throws -> URL {
         let fm = FileManager.default
-        let dir = root().appendingPathComponent("corpora/\(kind.rawValue)-\(try key(kind, p))")
+        let dir = (cacheRoot ?? root()).appendingPathComponent("corpora/\(kind.rawValue)-\(try key(kind, p))")
         if fm.fileExists(atPath: dir.appendingPathComponent(".complete").path) { return dir }
         try fm.createDirectory(at: dir.deletingLastPathComponent(), withIntermediateDirectories: true)
         let tmp = dir.deletingLastPathComponent().appendingPathComponent(".\(dir.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
