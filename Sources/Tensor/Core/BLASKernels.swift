@@ -12,8 +12,10 @@ public enum BLASKernels {
     /// The core whose kernels OpenBLAS uses (after any correction).
     public static var coreName: String { _ = selection; return String(cString: openblas_get_corename()) }
 
-    /// Runs once (thread-safe lazy static) before the first GEMM.
+    /// Runs once (thread-safe lazy static) before the first GEMM. Also makes OpenBLAS
+    /// single-threaded: the engine splits GEMMs over the cores itself (see `Threads`).
     static let selection: Void = {
+        openblas_set_num_threads(1)
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return }
         let detected = String(cString: openblas_get_corename()).lowercased()
         let generic: Set<String> = ["prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "unknown"]
@@ -23,12 +25,11 @@ public enum BLASKernels {
         guard let initSym = dlsym(process, "gotoblas_dynamic_init"), let quitSym = dlsym(process, "gotoblas_dynamic_quit")
         else { return }
         typealias VoidFn = @convention(c) () -> Void
-        let threads = openblas_get_num_threads()
         setenv("OPENBLAS_CORETYPE", better, 1)
         unsafeBitCast(quitSym, to: VoidFn.self)()
         unsafeBitCast(initSym, to: VoidFn.self)()
         unsetenv("OPENBLAS_CORETYPE")
-        openblas_set_num_threads(threads)
+        openblas_set_num_threads(1)
     }()
 
     /// The strongest OpenBLAS core type the CPU flags allow, if any beats the generic ones.

@@ -12,10 +12,32 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         return
     }
     BLASKernels.selection
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha,
-                a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    // Large products are cut into panels along the larger of M and N, one per core, each a
+    // single-threaded GEMM; every output element is still computed by one call.
+    let parts = m * n * k >= parallelGemmLimit ? min(Threads.available, max(m, n) / 16) : 1
+    if parts <= 1 {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        return
+    }
+    nonisolated(unsafe) let (pa, pb, pc) = (a, b, c)
+    Threads.forEachWorker(parts) { part, _ in
+        if m >= n {
+            let (r0, r1) = (m * part / parts, m * (part + 1) / parts)
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(r1 - r0), Int32(n), Int32(k), alpha, pa + (transA ? r0 : r0 * lda), Int32(lda), pb, Int32(ldb),
+                        beta, pc + r0 * ldc, Int32(ldc))
+        } else {
+            let (c0, c1) = (n * part / parts, n * (part + 1) / parts)
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(c1 - c0), Int32(k), alpha, pa, Int32(lda), pb + (transB ? c0 * ldb : c0), Int32(ldb),
+                        beta, pc + c0, Int32(ldc))
+        }
+    }
 }
+
+/// From this many multiply-adds a GEMM is worth splitting over the cores.
+let parallelGemmLimit = 1 << 20
 
 /// Below this many multiply-adds a plain loop beats OpenBLAS's call and threading overhead
 /// (attention over a few tokens per head issues thousands of such products per step).
