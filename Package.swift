@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Synthetic", targets: ["Synthetic"]),
+        .library(name: "Text", targets: ["Text"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
         .executable(name: "medglip", targets: ["medglip"]),
     ],
     dependencies: [
@@ -29,15 +31,19 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["Tensor", "CPNG", "CTurboJPEG"]),
         .target(name: "Datasets", dependencies: ["Imaging", "Tensor"]),
         .target(name: "Synthetic", dependencies: ["Datasets", "Imaging", "Tensor"]),
+        .target(name: "Text"),
+        .target(name: "Metrics", dependencies: ["Text"]),
         .executableTarget(
             name: "medglip",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging",
+                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Datasets", "Imaging", "Tensor"]),
+        .testTarget(name: "TextTests", dependencies: ["Text"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"]),
     ]
 )
