@@ -21,6 +21,14 @@ public enum ImageIO {
             throw ImageError(path: url.path, reason: "cannot write: \(error)")
         }
     }
+
+    /// Writes a JPEG atomically (temporary file, then rename); `quality` is libjpeg's 1...100.
+    public static func writeJPEG(_ image: Image, to url: URL, quality: Int = 90) throws {
+        let data = try JPEGCodec.encode(image, quality: quality, path: url.path)
+        do { try writeAtomically(data, to: url) } catch {
+            throw ImageError(path: url.path, reason: "cannot write: \(error)")
+        }
+    }
 }
 
 extension ImageIO {

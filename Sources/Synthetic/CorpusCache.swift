@@ -69,7 +69,7 @@ public enum CorpusCache {
             try GroundingCorpus.generate(to: dir, renderers: try GroundingCorpus.defaultRenderers(), countPerModality: p.count,
                                          size: p.size, seed: p.seed)
         case .slake:
-            throw DatasetError(dir, "the SLAKE-format corpus is not available yet")
+            try SlakeCorpus.generate(to: dir, count: p.count, size: p.size, seed: p.seed) { log("  \($0) / \(p.count) images") }
         }
     }
 }

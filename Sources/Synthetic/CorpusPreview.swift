@@ -18,7 +18,9 @@ public enum CorpusPreview {
                 }
                 return captioned(sideBySide(views), study.report)
             }
-        case .grounding, .slake:
+        case .slake:
+            return try SlakePreview.tiles(dir: dir, limit: limit)
+        case .grounding:
             let split = try COCO.read(dir.appendingPathComponent("train.json"))
             return try split.samples.prefix(limit).map { s in
                 try ImageIO.read(s.imageURL).drawing(s.regions.map { Annotation(box: $0.box, label: $0.label) })

@@ -63,7 +63,7 @@ struct ReportComposer: Sendable {
             sentences.append((Self.order.firstIndex(of: slotKind)!, statement.variants[rng.int(statement.variants.count)]))
         }
         let positives = labels.filter { $0.key != "Support Devices" && $0.key != "No Finding" && ($0.value == 1 || $0.value == -1) }
-        labels["No Finding"] = positives.isEmpty ? 1 : nil
+        labels.updateValue(positives.isEmpty ? 1 : nil, forKey: "No Finding")
         let text = sentences.enumerated().sorted { ($0.element.slot, $0.offset) < ($1.element.slot, $1.offset) }.map(\.element.text).joined(separator: " ")
         return ComposedReport(text: text, labels: labels)
     }
