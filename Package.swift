@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
         .target(name: "Imaging", dependencies: ["Tensor", "CPNG", "CTurboJPEG"]),
         .target(name: "Datasets", dependencies: ["Imaging", "Tensor"]),
-        .target(name: "Synthetic", dependencies: ["Datasets", "Imaging", "Tensor"]),
+        .target(name: "Synthetic", dependencies: ["Datasets", "Imaging", "Tensor", "Text"]),
         .target(name: "Text"),
         .target(name: "Metrics", dependencies: ["Text"]),
         .executableTarget(

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Metrics
+
+/// Reads a JSON object mapping id -> report text.
+func readReports(_ path: String) throws -> [String: String] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): no such file") }
+    guard let map = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        throw ValidationError("\(path): must be a JSON object mapping id to report text")
+    }
+    return try map.mapValues { value in
+        if let s = value as? String { return s }
+        if let list = value as? [String], let first = list.first { return first }
+        throw ValidationError("\(path): every value must be a report string")
+    }
+}
+
+func printJSON(_ object: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+struct LabelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "label",
+        abstract: "Label reports with the 14 CheXpert observations (CheXpert labeler rules; phrase lists in Corpora/chexpert).")
+
+    @Option(help: "JSON object mapping id -> report text.") var reports: String
+    @Flag(help: "Print CSV (id, then the 14 observations; blank for not mentioned).") var csv = false
+    @Flag(help: "Print one JSON object (id -> observation -> 1, 0, -1 or null).") var json = false
+
+    func run() throws {
+        let labeler = try CheXpertLabeler()
+        let texts = try readReports(reports)
+        let labels = texts.mapValues(labeler.label)
+        if json {
+            try printJSON(labels.mapValues { $0.mapValues { $0.map { $0 as Any } ?? NSNull() } })
+        } else {
+            // CSV is the default human-facing output, in CheXpert's column order.
+            print((["id"] + chexpertObservations).joined(separator: ","))
+            for id in labels.keys.sorted() {
+                print(([id] + chexpertObservations.map { o in labels[id]![o]!.map(String.init) ?? "" }).joined(separator: ","))
+            }
+            if !csv && !json { FileHandle.standardError.write(Data("(CSV; --json for JSON)\n".utf8)) }
+        }
+    }
+}
+
+extension ClinicalEfficacy.UncertainPolicy: ExpressibleByArgument {}
+extension VQAScoring.ClosedRule: ExpressibleByArgument {}
+
+struct ScoreCE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ce",
+        abstract: "Clinical efficacy: CheXpert-label precision/recall/F1 of generated reports (as R2Gen's and MLRG's compute_ce with scikit-learn).")
+
+    @Option(help: "JSON object mapping id -> reference report.") var refs: String
+    @Option(help: "JSON object mapping id -> generated report.") var hyps: String
+    @Option(help: "Uncertain labels count as 'negative' (R2Gen) or 'positive' (MLRG).") var uncertain: ClinicalEfficacy.UncertainPolicy = .negative
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let labeler = try CheXpertLabeler()
+        let (r, h) = (try readReports(refs), try readReports(hyps))
+        let missing = Set(r.keys).subtracting(h.keys)
+        guard missing.isEmpty else { throw ValidationError("\(hyps): no generated report for \(missing.count) reference id(s), e.g. \(missing.sorted()[0])") }
+        let result = ClinicalEfficacy.score(references: r.mapValues(labeler.label), hypotheses: h.mapValues(labeler.label), policy: uncertain)
+        func obj(_ p: ClinicalEfficacy.PRF) -> [String: Double] { ["P": p.precision, "R": p.recall, "F1": p.f1] }
+        if json {
+            try printJSON(["micro": obj(result.micro), "macro": obj(result.macro), "micro5": obj(result.micro5), "macro5": obj(result.macro5),
+                           "per_label": result.perLabel.mapValues(obj), "uncertain": uncertain.rawValue] as [String: Any])
+        } else {
+            print("CE over \(r.count) reports (uncertain -> \(uncertain.rawValue == "negative" ? "0, R2Gen" : "1, MLRG"))")
+            for (name, p) in [("micro (14)", result.micro), ("macro (14)", result.macro), ("micro (5)", result.micro5), ("macro (5)", result.macro5)] {
+                print(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "P %.4f  R %.4f  F1 %.4f", p.precision, p.recall, p.f1))
+            }
+        }
+    }
+}
+
+struct ScoreVQA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vqa",
+        abstract: "Medical VQA scores as LLaVA-Med's evaluation computes them, plus exact match.")
+
+    @Option(help: "JSONL, one {question_id, question, answer, prediction, answer_type} per line.") var pred: String
+    @Option(help: "Closed-question rule: 'substring' (run_eval_batch.py) or 'yesno' (run_eval.py).") var closedRule: VQAScoring.ClosedRule = .substring
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: pred) else { throw ValidationError("\(pred): no such file") }
+        var items: [VQAScoring.Item] = []
+        for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+                throw ValidationError("\(pred):\(n + 1): not a JSON object")
+            }
+            func text(_ k: String) throws -> String {
+                if let s = o[k] as? String { return s }
+                if let v = o[k] as? NSNumber { return v.stringValue }
+                throw ValidationError("\(pred):\(n + 1): missing '\(k)'")
+            }
+            let type = try text("answer_type").trimmingCharacters(in: .whitespaces).uppercased()
+            guard type == "OPEN" || type == "CLOSED" else { throw ValidationError("\(pred):\(n + 1): answer_type must be OPEN or CLOSED, got '\(type)'") }
+            items.append(.init(questionID: try text("question_id"), question: (try? text("question")) ?? "", answer: try text("answer"),
+                               prediction: try text("prediction"), closed: type == "CLOSED"))
+        }
+        let r = VQAScoring.score(items, rule: closedRule)
+        if json {
+            try printJSON(["closed_accuracy": r.closedAccuracy, "open_recall": r.openRecall, "open_exact": r.openExact, "closed_exact": r.closedExact,
+                           "overall_exact": r.overallExact, "n_open": r.nOpen, "n_closed": r.nClosed, "closed_rule": r.rule.rawValue] as [String: Any])
+        } else {
+            print("VQA (LLaVA-Med normalisation; closed rule: \(r.rule.rawValue))")
+            for (k, v) in [("closed accuracy", r.closedAccuracy), ("open recall", r.openRecall), ("open exact", r.openExact),
+                           ("closed exact", r.closedExact), ("overall exact", r.overallExact)] {
+                print(k.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: "%.4f", v))
+            }
+            print("questions: \(r.nOpen) open, \(r.nClosed) closed")
+        }
+    }
+}
