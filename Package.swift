@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Datasets", "Imaging", "Tensor"]),
+        .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Datasets", "Imaging", "Tensor", "Metrics"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"]),
     ]
