@@ -36,14 +36,14 @@ struct ChestAnatomy: Sendable {
 /// Renders frontal and lateral chest radiograph phantoms with findings, and the masks of both.
 public struct ChestXrayRenderer: PhantomRenderer {
     public let modality = "X-ray"
-    public let hierarchy: [String: String] = [
-        "nodule": "lung", "mass": "lung", "consolidation": "lung", "opacity": "lung", "atelectasis": "lung", "edema": "lung",
-        "pleural effusion": "pleura", "pneumothorax": "pleura", "cardiomegaly": "heart", "fracture": "rib", "pacemaker": "chest wall",
-        "right lung": "lung", "left lung": "lung", "widened mediastinum": "mediastinum",
-    ]
+    /// Label -> parent, from the X-ray entry of `Corpora/grounding/modalities.json`.
+    public let hierarchy: [String: String]
     let spec: ChestFindingsFile
 
-    public init() throws { spec = try CorpusSpecs.load(ChestFindingsFile.self, "cxr/findings.json") }
+    public init() throws {
+        spec = try CorpusSpecs.load(ChestFindingsFile.self, "cxr/findings.json")
+        hierarchy = try GroundingSpec.load()["X-ray"]?.hierarchy ?? [:]
+    }
 
     /// Grounding-corpus use: a frontal view with anatomy and finding regions.
     public func render(size: Int, rng: RandomGenerator) -> Phantom {
