@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Synthetic", targets: ["Synthetic"]),
         .library(name: "Text", targets: ["Text"]),
         .library(name: "Metrics", targets: ["Metrics"]),
+        .library(name: "Grounding", targets: ["Grounding"]),
         .executable(name: "medglip", targets: ["medglip"]),
     ],
     dependencies: [
@@ -33,6 +34,7 @@ let package = Package(
         .target(name: "Synthetic", dependencies: ["Datasets", "Imaging", "Tensor", "Text"]),
         .target(name: "Text"),
         .target(name: "Metrics", dependencies: ["Text"]),
+        .target(name: "Grounding", dependencies: ["Tensor", "Imaging", "Datasets", "Text"]),
         .executableTarget(
             name: "medglip",
             dependencies: [
@@ -45,5 +47,6 @@ let package = Package(
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Datasets", "Imaging", "Tensor", "Metrics"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"]),
+        .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
     ]
 )
