@@ -5,5 +5,5 @@ struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Score predictions with metrics that match their references (pycocoevalcap, pycocotools, CheXpert rules, LLaVA-Med).",
-        subcommands: [])
+        subcommands: [ScoreNLG.self])
 }
