@@ -88,37 +88,3 @@ private struct SplitMix64 {
     }
     mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(next() >> 11) / Double(1 << 53) }
 }
-
-/// `medglip bench coco` (temporary; the rows join `medglip bench metrics`).
-struct COCOBench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "coco",
-        abstract: "Time COCO bbox evaluation on 5,000 synthetic images x 100 detections.")
-
-    @Flag(help: "Print one JSON object instead of a table.")
-    var json = false
-
-    @Option(help: "Seconds spent on each measurement (the median of repeated runs is reported).")
-    var seconds: Double = 3.0
-
-    @Option(help: "Write the benchmark's gt.json and dt.json into this folder (to time pycocotools on them) and exit.")
-    var writeData: String?
-
-    func run() throws {
-        if let writeData {
-            let (gt, dts) = cocoBenchmarkData()
-            let folder = URL(fileURLWithPath: writeData)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try JSONEncoder().encode(gt).write(to: folder.appendingPathComponent("gt.json"))
-            try JSONEncoder().encode(dts).write(to: folder.appendingPathComponent("dt.json"))
-            print("wrote \(gt.images.count) images, \(gt.annotations.count) annotations, \(dts.count) detections to \(folder.path)")
-            return
-        }
-        let rows = cocoEvalBenchmarkRows(seconds: seconds)
-        if json {
-            print("{" + rows.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" }.joined(separator: ", ") + "}")
-        } else {
-            for (name, value, what) in rows { print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%10.4f  ", value) + what) }
-        }
-    }
-}

@@ -5,5 +5,5 @@ struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Score predictions with metrics that match their references (pycocoevalcap, pycocotools, CheXpert rules, LLaVA-Med).",
-        subcommands: [ScoreCE.self, ScoreVQA.self, ScoreCOCO.self])
+        subcommands: [ScoreNLG.self, ScoreCE.self, ScoreVQA.self, ScoreCOCO.self])
 }

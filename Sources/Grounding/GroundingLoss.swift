@@ -1,0 +1,56 @@
+import Imaging
+import Tensor
+
+/// One training image's ground truth, in the model input's pixels: each box with the index of
+/// its phrase in the prompt.
+public struct GroundingTarget: Sendable {
+    public var boxes: [Box]
+    public var phrases: [Int]
+    public init(boxes: [Box], phrases: [Int]) { self.boxes = boxes; self.phrases = phrases }
+}
+
+/// GLIP's losses: token-level sigmoid focal loss (alpha 0.25, gamma 2) over every prompt token of
+/// every point, normalised by the number of positive points; GIoU of decoded boxes weighted by the
+/// centerness targets; binary cross-entropy of centerness on positive points.
+public struct GroundingLoss {
+    public struct Terms {
+        public var classification, regression, centerness: Tensor
+        public var total: Tensor { classification + regression + centerness }
+        public var positives: Int
+    }
+
+    let grid: PointGrid
+    let assigner = ATSSAssigner()
+
+    public init(grid: PointGrid) { self.grid = grid }
+
+    func callAsFunction(_ out: AlignmentHead.Output, targets: [GroundingTarget], prompt: GroundingPrompt) -> Terms {
+        let (b, p, t) = (out.logits.shape[0], out.logits.shape[1], out.logits.shape[2])
+        precondition(p == grid.count && targets.count == b, "outputs and targets disagree")
+        var tokenTargets = [Float](repeating: 0, count: b * p * t)
+        var rows: [Int] = [], pointXY: [Float] = [], strideSigns: [Float] = [], goal: [Float] = [], ctrGoal: [Float] = []
+        for (i, target) in targets.enumerated() {
+            for (point, assigned) in assigner.assign(grid, boxes: target.boxes).enumerated() {
+                guard let g = assigned else { continue }
+                for token in prompt.positiveMap[target.phrases[g]] { tokenTargets[(i * p + point) * t + token] = 1 }
+                let box = target.boxes[g], pt = grid.points[point], s = Float(grid.level(of: point).stride)
+                rows.append(i * p + point)
+                pointXY += [pt.x, pt.y, pt.x, pt.y]
+                strideSigns += [-s, -s, s, s]
+                goal += [box.x1, box.y1, box.x2, box.y2]
+                ctrGoal.append(BoxCoding.centerness(BoxCoding.encode(box, point: pt, stride: Int(s))))
+            }
+        }
+        let n = rows.count, norm = Float(max(n, 1))
+        let cls = sigmoidFocalLoss(out.logits, targets: Tensor(tokenTargets, shape: [b, p, t]), alpha: 0.25, gamma: 2, reduction: .sum) / norm
+        guard n > 0 else { return Terms(classification: cls, regression: out.ltrb.sum() * 0, centerness: out.centerness.sum() * 0, positives: 0) }
+        // Decoded box = point + ltrb * (-s, -s, s, s).
+        let ltrb = out.ltrb.reshaped([b * p, 4]).indexSelect(axis: 0, rows)
+        let predicted = Tensor(pointXY, shape: [n, 4]) + ltrb * Tensor(strideSigns, shape: [n, 4])
+        let weights = Tensor(ctrGoal, shape: [n])
+        let giou = giouLoss(predicted, Tensor(goal, shape: [n, 4]), reduction: .none)
+        let reg = (giou * weights).sum() / max(ctrGoal.reduce(0, +), 1e-6)
+        let ctr = bceWithLogits(out.centerness.reshaped([b * p]).indexSelect(axis: 0, rows), targets: weights, reduction: .sum) / norm
+        return Terms(classification: cls, regression: reg, centerness: ctr, positives: n)
+    }
+}
