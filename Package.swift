@@ -34,11 +34,11 @@ let package = Package(
         .target(name: "Synthetic", dependencies: ["Datasets", "Imaging", "Tensor", "Text"]),
         .target(name: "Text"),
         .target(name: "Metrics", dependencies: ["Text"]),
-        .target(name: "Grounding", dependencies: ["Tensor", "Imaging", "Datasets", "Text"]),
+        .target(name: "Grounding", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
         .executableTarget(
             name: "medglip",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text",
+                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),

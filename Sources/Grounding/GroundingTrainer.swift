@@ -1,0 +1,114 @@
+import Foundation
+import Datasets
+import Metrics
+import Tensor
+
+/// Training options for `ground-train`.
+public struct GroundingTrainingOptions: Sendable {
+    public var epochs = 12
+    public var batchSize = 8
+    public var learningRate: Float = 2e-3
+    public var weightDecay: Float = 1e-4
+    public var warmupFraction: Float = 0.05
+    public var clipNorm: Float = 5
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// Trains a `Grounder`, validating COCO AP each epoch, keeping the best weights and everything
+/// needed to resume: `model.safetensors` (best), `last.safetensors`, `optimizer.safetensors`,
+/// `config.json`, `history.json`.
+public final class GroundingTrainer {
+    public struct EpochRecord: Codable, Sendable {
+        public var epoch: Int
+        public var loss, classification, regression, centerness: Double
+        public var imagesPerSecond: Double
+        public var valAP, valAP50: Double
+    }
+
+    let grounder: Grounder
+    let options: GroundingTrainingOptions
+    let folder: URL
+    let optimizer: Adam
+    let log: (String) -> Void
+    public private(set) var history: [EpochRecord] = []
+
+    public init(_ grounder: Grounder, options: GroundingTrainingOptions, folder: URL, log: @escaping (String) -> Void = { print($0) }) {
+        self.grounder = grounder; self.options = options; self.folder = folder; self.log = log
+        optimizer = Adam.adamW([ParamGroup(grounder.model.parameters(), lr: options.learningRate, weightDecay: options.weightDecay)])
+    }
+
+    /// Continues from `last.safetensors`, the optimiser state and `history.json` in the run folder.
+    public func resume() throws {
+        try grounder.model.load(from: folder.appendingPathComponent("last.safetensors"))
+        try optimizer.loadState(SafeTensors.read(folder.appendingPathComponent("optimizer.safetensors")).tensors)
+        history = try decodeJSON([EpochRecord].self, from: folder.appendingPathComponent("history.json"))
+        log("resumed after epoch \(history.count)")
+    }
+
+    public func train(_ train: [GroundingSample], validation: [GroundingSample], categories: [Datasets.Category]) throws {
+        let rng = RandomGenerator(seed: options.seed &+ UInt64(history.count))
+        let stepsPerEpoch = modalityBatches(train, batchSize: options.batchSize, rng: nil).count
+        let schedule = CosineWithWarmup(warmupSteps: max(1, Int(Float(stepsPerEpoch * options.epochs) * options.warmupFraction)),
+                                        totalSteps: max(2, stepsPerEpoch * options.epochs), minFactor: 0.05)
+        let loss = GroundingLoss(grid: grounder.grid)
+        guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); return }
+        for epoch in (history.count + 1)...options.epochs {
+            grounder.model.train()
+            let batches = modalityBatches(train, batchSize: options.batchSize, rng: rng)
+            var sums = (total: 0.0, cls: 0.0, reg: 0.0, ctr: 0.0), seen = 0
+            let start = Date()
+            for (k, batch) in batches.enumerated() {
+                let prompt = try grounder.prompt(batch[0].modality)
+                let prepared = try batch.map { try prepare($0, size: grounder.run.imageSize, prompt: prompt, rng: rng) }
+                let s = grounder.run.imageSize
+                let images = Tensor(shape: [batch.count, 3, s, s], data: prepared.flatMap(\.pixels))
+                let out = try grounder.model.forward(images: images, modality: batch[0].modality ?? "unknown", promptIDs: prompt.tokenIDs)
+                let terms = loss(out, targets: prepared.map(\.target), prompt: prompt)
+                let total = terms.total
+                guard total.item.isFinite else {
+                    throw PromptError(problem: "loss became \(total.item) at epoch \(epoch), step \(k + 1): lower --lr; the last good weights are in \(folder.path)")
+                }
+                optimizer.applySchedule(schedule.factor(at: (epoch - 1) * stepsPerEpoch + k))
+                optimizer.zeroGrad()
+                total.backward()
+                clipGradNorm(grounder.model.parameters(), maxNorm: options.clipNorm)
+                optimizer.step()
+                sums.total += Double(total.item); sums.cls += Double(terms.classification.item)
+                sums.reg += Double(terms.regression.item); sums.ctr += Double(terms.centerness.item)
+                seen += batch.count
+                progress(epoch: epoch, step: k + 1, of: batches.count, loss: sums.total / Double(k + 1), seen: seen, since: start)
+            }
+            let rate = Double(seen) / max(Date().timeIntervalSince(start), 1e-9)
+            let (val, _) = try grounder.evaluate(validation, categories: categories)
+            let n = Double(max(batches.count, 1))
+            history.append(EpochRecord(epoch: epoch, loss: sums.total / n, classification: sums.cls / n, regression: sums.reg / n,
+                                       centerness: sums.ctr / n, imagesPerSecond: rate, valAP: val[stat: "AP"]!, valAP50: val[stat: "AP50"]!))
+            log(String(format: "\nepoch %d: loss %.4f (cls %.4f, giou %.4f, ctr %.4f), %.1f images/s, val AP %.3f AP50 %.3f",
+                       epoch, sums.total / n, sums.cls / n, sums.reg / n, sums.ctr / n, rate, val[stat: "AP"]!, val[stat: "AP50"]!))
+            try checkpoint(bestAP: history.dropLast().map(\.valAP).max() ?? -.infinity)
+        }
+    }
+
+    /// Writes the last weights, optimiser state and history; the best weights when AP improved.
+    func checkpoint(bestAP: Double) throws {
+        let meta = ["epoch": String(history.count)]
+        try grounder.save(to: folder, weights: "last.safetensors", metadata: meta)
+        try SafeTensors.write(optimizer.stateTensors(), to: folder.appendingPathComponent("optimizer.safetensors"))
+        try writeJSON(history, to: folder.appendingPathComponent("history.json"))
+        if history.last!.valAP > bestAP || !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
+            try grounder.model.save(to: folder.appendingPathComponent("model.safetensors"), metadata: meta)
+            log("  best so far: saved model.safetensors")
+        }
+    }
+
+    private func progress(epoch: Int, step: Int, of total: Int, loss: Double, seen: Int, since start: Date) {
+        let elapsed = Date().timeIntervalSince(start)
+        let eta = elapsed / Double(step) * Double(total - step)
+        let width = 24, done = width * step / max(total, 1)
+        let bar = String(repeating: "#", count: done) + String(repeating: ".", count: width - done)
+        let line = String(format: "\repoch %d [%@] %d/%d loss %.4f  %.1f img/s  eta %.0fs", epoch, bar, step, total, loss,
+                          Double(seen) / max(elapsed, 1e-9), eta)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Grounding
+import Imaging
+import Metrics
+import Synthetic
+import Tensor
+
+enum GroundingFormat: String, ExpressibleByArgument { case coco, voc }
+
+/// Where grounding data comes from: a dataset folder in its real format, or the embedded corpus.
+struct GroundingDataOptions: ParsableArguments {
+    @Option(help: "Dataset folder (default: the embedded seven-modality corpus).") var dataDir: String?
+    @Option(help: "Format of --data-dir: coco (train.json/val.json/test.json beside the images) or voc.") var format: GroundingFormat = .coco
+    @Option(help: "Only this modality ('all' for every one).") var modality: String = "all"
+
+    /// Samples and categories of a split; the embedded corpus is generated (or reused) on first use.
+    func load(_ split: String) throws -> GroundingSplit {
+        var data: GroundingSplit
+        if let dataDir {
+            let root = URL(fileURLWithPath: dataDir)
+            switch format {
+            case .coco: data = try COCO.read(root.appendingPathComponent("\(split).json"))
+            case .voc: data = try VOC.read(root: root, split: split == "train_10pct" ? "train" : split)
+            }
+        } else {
+            let dir = try CorpusCache.ensure(.grounding, CorpusParameters(count: 400, size: 256, seed: 0))
+            data = try COCO.read(dir.appendingPathComponent("\(split).json"))
+        }
+        if modality != "all" {
+            data.samples = data.samples.filter { ($0.modality ?? "unknown") == modality }
+            guard !data.samples.isEmpty else { throw ValidationError("no \(split) images of modality '\(modality)' (have: \(data.modalities.joined(separator: ", ")))") }
+        }
+        return data
+    }
+}
+
+struct GroundTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ground-train", abstract: "Train the Med-GLIP grounding model.")
+
+    @OptionGroup var data: GroundingDataOptions
+    @Option(help: "Fraction of the training set: 1.0 or 0.1 (Med-GLIP Table II).") var subset: Double = 1.0
+    @Option(help: "Epochs.") var epochs = 12
+    @Option(help: "Images per batch (one modality per batch).") var batchSize = 8
+    @Option(help: "Model input size in pixels (images are letterboxed).") var imageSize = 256
+    @Option(help: "Image encoders: per-modality (the paper's experts) or shared.") var experts: String = "per-modality"
+    @Option(help: "Learning rate (AdamW, cosine schedule with warm-up).") var lr: Float = 2e-3
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Flag(help: "Disable the image-text deep fusion.") var noFusion = false
+    @Option(help: "Run folder (default runs/grounding-<time>).") var out: String?
+    @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func run() throws {
+        try threadOptions.apply()
+        guard subset == 1.0 || subset == 0.1 else { throw ValidationError("--subset must be 1.0 or 0.1") }
+        guard let expertMode = GroundingConfig.Experts(rawValue: experts) else { throw ValidationError("--experts must be per-modality or shared") }
+        guard !resume || out != nil else { throw ValidationError("--resume needs --out RUNDIR") }
+        let folder = URL(fileURLWithPath: out ?? "runs/grounding-\(Int(Date().timeIntervalSince1970))")
+        let train = try data.load(subset == 0.1 && data.format == .coco ? "train_10pct" : "train")
+        var trainSamples = train.samples
+        if subset == 0.1 && data.dataDir != nil && data.format == .voc {
+            let rng = RandomGenerator(seed: seed); rng.shuffle(&trainSamples)
+            trainSamples = Array(trainSamples.prefix(max(1, trainSamples.count / 10)))
+        }
+        let val = try data.load("val")
+        var config = GroundingConfig()
+        config.experts = expertMode
+        config.fusion = !noFusion
+        let grounder = resume ? try Grounder(runFolder: folder, weights: "last.safetensors")
+            : try Grounder(for: train, config: config, imageSize: imageSize, seed: seed)
+        var options = GroundingTrainingOptions()
+        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed
+        let trainer = GroundingTrainer(grounder, options: options, folder: folder)
+        if resume { try trainer.resume() } else { try grounder.save(to: folder, weights: "last.safetensors") }
+        print("training on \(trainSamples.count) images (\(Set(trainSamples.map { $0.modality ?? "unknown" }).sorted().joined(separator: ", "))), validating on \(val.samples.count); run folder \(folder.path)")
+        try trainer.train(trainSamples, validation: val.samples, categories: train.categories)
+    }
+}
+
+struct GroundEval: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ground-eval", abstract: "COCO AP of a grounding checkpoint, per modality and category.")
+
+    @Option(help: "Run folder of ground-train.") var checkpoint: String
+    @OptionGroup var data: GroundingDataOptions
+    @Option(help: "Split to evaluate: val or test.") var split = "val"
+    @Flag(help: "Evaluate the untrained (initialised) model: the 'zero' row.") var zeroShot = false
+    @Option(help: "Write the detections as COCO results JSON here.") var detections: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let folder = URL(fileURLWithPath: checkpoint)
+        let grounder = zeroShot ? try Grounder(decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")), seed: 0)
+            : try Grounder(runFolder: folder)
+        let eval = try data.load(split)
+        let (overall, perModality) = try grounder.evaluate(eval.samples, categories: eval.categories)
+        if let detections {
+            let ids = Dictionary(uniqueKeysWithValues: eval.categories.map { ($0.name, $0.id) })
+            let found = try grounder.detect(eval.samples)
+            var results: [COCODetection] = []
+            for (s, ds) in zip(eval.samples, found) { for d in ds { results.append(COCODetection(imageID: s.imageID, categoryID: ids[d.label]!, box: d.box, score: d.score)) } }
+            try COCO.writeDetections(results, to: URL(fileURLWithPath: detections))
+        }
+        if json {
+            var obj: [String: Any] = ["AP": overall[stat: "AP"]!, "AP50": overall[stat: "AP50"]!]
+            obj["per_modality"] = perModality.mapValues { ["AP": $0[stat: "AP"]!, "AP50": $0[stat: "AP50"]!] }
+            obj["per_category"] = Dictionary(overall.perCategory.map { ($0.name, $0.ap) }, uniquingKeysWith: { a, _ in a })
+            let d = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: d, as: UTF8.self))
+        } else {
+            print(String(format: "%@ split, %d images: AP %.3f  AP50 %.3f", split, eval.samples.count, overall[stat: "AP"]!, overall[stat: "AP50"]!))
+            for (m, r) in perModality.sorted(by: { $0.key < $1.key }) {
+                print("  " + m.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "AP %.3f  AP50 %.3f", r[stat: "AP"]!, r[stat: "AP50"]!))
+            }
+            for c in overall.perCategory where c.ap >= 0 { print("  " + c.name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "AP %.3f", c.ap)) }
+        }
+    }
+}
+
+struct GroundPredict: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ground-predict", abstract: "Ground phrases in one image.")
+
+    @Option(help: "Run folder of ground-train.") var checkpoint: String
+    @Option(help: "Image file (PNG or JPEG).") var image: String
+    @Option(help: "Phrases separated by '. ', e.g. \"nodule. pleural effusion.\"") var prompt: String
+    @Option(help: "Modality whose image encoder to use (default: the model's only or first one).") var modality: String?
+    @Option(help: "Write the image with the boxes drawn here (PNG).") var draw: String?
+    @Option(help: "Keep boxes scoring at least this.") var minScore: Float = 0.05
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let grounder = try Grounder(runFolder: URL(fileURLWithPath: checkpoint))
+        let m = modality ?? grounder.modalities.first ?? "unknown"
+        let picture = try ImageIO.read(URL(fileURLWithPath: image))
+        let found = try grounder.predict(image: picture, prompt: prompt, modality: m).filter { $0.score >= minScore }
+        if let draw {
+            try ImageIO.writePNG(picture.drawing(found.map { Annotation(box: $0.box, label: $0.label, score: $0.score) }), to: URL(fileURLWithPath: draw))
+        }
+        if json {
+            let rows = found.map { ["phrase": $0.label, "score": Double($0.score), "box": $0.box.xywh.map(Double.init)] as [String: Any] }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("\(found.count) box(es) for \"\(prompt)\" (\(m) expert):")
+            for d in found {
+                print("  " + d.label.padding(toLength: 24, withPad: " ", startingAt: 0)
+                      + String(format: "%.3f  [%.0f, %.0f, %.0f, %.0f]", d.score, d.box.x1, d.box.y1, d.box.x2, d.box.y2))
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import XCTest
+import Datasets
+import Imaging
+import Tensor
+@testable import Grounding
+
+final class GrounderTests: XCTestCase {
+    func split(_ dir: URL) throws -> GroundingSplit {
+        var samples: [GroundingSample] = []
+        for i in 0..<3 {
+            var img = Image(width: 80, height: 60, channels: 1)
+            for y in 20..<40 { for x in (10 + 10 * i)..<(30 + 10 * i) { img[0, y, x] = 1 } }
+            let url = dir.appendingPathComponent("img\(i).png")
+            try ImageIO.writePNG(img, to: url)
+            samples.append(GroundingSample(imageID: i + 1, imageURL: url, width: 80, height: 60, modality: i == 2 ? "MRI" : "CT",
+                                           regions: [LabeledBox(label: i == 2 ? "tumor" : "lesion", box: Box(x1: Float(10 + 10 * i), y1: 20, x2: Float(30 + 10 * i), y2: 40))]))
+        }
+        return GroundingSplit(samples: samples, categories: [Datasets.Category(id: 1, name: "lesion"), Datasets.Category(id: 2, name: "tumor")])
+    }
+
+    func testRunFolderRoundTripAndClearErrors() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medglip-grounder-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let data = try split(dir)
+        var config = GroundingConfig()
+        config.dModel = 16; config.heads = 2; config.channels = [8, 8, 16, 16, 16]; config.textLayers = 1
+        let g = try Grounder(for: data, config: config, imageSize: 64, seed: 4)
+        XCTAssertEqual(g.run.model.modalities, ["CT", "MRI"])
+        XCTAssertEqual(g.run.prompts["MRI"], ["tumor"])
+        let before = try g.detect(data.samples)
+        XCTAssertEqual(before.count, 3)
+        let run = dir.appendingPathComponent("run")
+        try g.save(to: run)
+        let loaded = try Grounder(runFolder: run)
+        XCTAssertEqual(try loaded.detect(data.samples), before, "a saved run detects exactly as before")
+        let (overall, perModality) = try loaded.evaluate(data.samples, categories: data.categories)
+        XCTAssertEqual(Set(perModality.keys), ["CT", "MRI"])
+        XCTAssertTrue((-1...1).contains(overall[stat: "AP"]!))
+        // Weights from a model with another vocabulary are refused, naming what does not fit.
+        var other = config
+        other.dModel = 24
+        let wrong = try Grounder(GroundingRunConfig(model: other, imageSize: 64, prompts: g.run.prompts, tokenizer: g.run.tokenizer), seed: 0)
+        XCTAssertThrowsError(try wrong.model.load(from: run.appendingPathComponent("model.safetensors"))) {
+            XCTAssertTrue("\($0)".contains("mis-shaped"), "\($0)")
+        }
+        XCTAssertThrowsError(try loaded.predict(image: Image(width: 8, height: 8, channels: 1), prompt: " . ", modality: "CT")) {
+            XCTAssertEqual("\($0)", "prompt: no phrases to ground")
+        }
+        XCTAssertThrowsError(try loaded.predict(image: Image(width: 8, height: 8, channels: 1), prompt: "tumor", modality: "X-ray")) {
+            XCTAssertTrue("\($0)".contains("modality 'X-ray' has no image encoder"), "\($0)")
+        }
+    }
+}
