@@ -11,6 +11,10 @@ public struct GroundingRunConfig: Codable, Sendable {
     public var imageSize: Int
     public var prompts: [String: [String]]
     public var tokenizer: SubwordTokenizer
+
+    public init(model: GroundingConfig, imageSize: Int, prompts: [String: [String]], tokenizer: SubwordTokenizer) {
+        self.model = model; self.imageSize = imageSize; self.prompts = prompts; self.tokenizer = tokenizer
+    }
 }
 
 /// A trained (or initialised) grounding model with everything needed to run it.
@@ -114,4 +118,26 @@ extension Grounder {
 
     /// The modalities this model has image encoders (or prompts) for.
     public var modalities: [String] { run.model.experts == .shared ? run.prompts.keys.sorted() : run.model.modalities }
+}
+
+extension Grounder {
+    /// A closure running one training step on a random batch (for benchmarks).
+    public func trainingStepTimer(batchSize: Int, rng: RandomGenerator) throws -> () -> Void {
+        let modality = modalities.first ?? "unknown"
+        let prompt = try self.prompt(modality)
+        let s = run.imageSize
+        let images = Tensor.randn([batchSize, 3, s, s], rng: rng)
+        let targets = (0..<batchSize).map { _ in
+            GroundingTarget(boxes: [Box(x1: Float(s) * 0.3, y1: Float(s) * 0.3, x2: Float(s) * 0.5, y2: Float(s) * 0.45)], phrases: [0])
+        }
+        let optimizer = Adam.adamW([ParamGroup(model.parameters(), lr: 1e-4, weightDecay: 1e-4)])
+        let loss = GroundingLoss(grid: grid)
+        model.train()
+        return { [model] in
+            guard let out = try? model.forward(images: images, modality: modality, promptIDs: prompt.tokenIDs) else { return }
+            optimizer.zeroGrad()
+            loss(out, targets: targets, prompt: prompt).total.backward()
+            optimizer.step()
+        }
+    }
 }

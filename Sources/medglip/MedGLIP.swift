@@ -12,7 +12,7 @@ struct MedGLIPCommand: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run them from a release build).",
-        subcommands: [EngineBench.self, MetricsBench.self])
+        subcommands: [EngineBench.self, MetricsBench.self, GroundingBench.self])
 }
 
 /// Options every compute-heavy command shares.
