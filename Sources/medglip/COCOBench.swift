@@ -52,27 +52,14 @@ func cocoBenchmarkData(images: Int = 5000, detectionsPerImage: Int = 100, catego
 func cocoEvalBenchmarkRows(seconds: Double) -> [(String, Double, String)] {
     let (gt, dts) = cocoBenchmarkData()
     let cores = ProcessInfo.processInfo.activeProcessorCount
-    let all = cocoMedianTime(seconds) { _ = COCOEval.evaluate(gt, dts) }
-    let one = cocoMedianTime(seconds) { _ = COCOEval.evaluate(gt, dts, threads: 1) }
+    let all = medianSeconds(seconds) { _ = COCOEval.evaluate(gt, dts) }
+    let one = medianSeconds(seconds) { _ = COCOEval.evaluate(gt, dts, threads: 1) }
     let what = "5,000 images x 100 detections, 10 categories: evaluate + accumulate + summarize"
     return [
         ("coco_eval_s", all, "s, \(what), \(cores) threads"),
         ("coco_eval_1thread_s", one, "s, the same on one thread"),
         ("coco_eval_mdets_per_s", Double(dts.count) / all / 1e6, "million detections per second, \(cores) threads"),
     ]
-}
-
-/// Median wall time of `body` over repeated runs lasting about `budget` seconds (after one warm-up).
-private func cocoMedianTime(_ budget: Double, _ body: () -> Void) -> Double {
-    body()
-    var times: [Double] = []
-    let deadline = Date().addingTimeInterval(budget)
-    repeat {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        body()
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-    } while Date() < deadline || times.count < 3
-    return times.sorted()[times.count / 2]
 }
 
 /// The benchmark's seeded generator (SplitMix64): fixed output on every platform, no shared state.

@@ -35,7 +35,7 @@ struct EngineBench: ParsableCommand {
             return body()
         }
         func measurePeak() -> Double {
-            let t = rawBLAS { median(seconds) {
+            let t = rawBLAS { medianSeconds(seconds) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
             } }
             return 2 * pow(Double(n), 3) / t / 1e9
@@ -49,7 +49,7 @@ struct EngineBench: ParsableCommand {
         let (m, k) = (64, 1024)
         let xs = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
         var ys = [Float](repeating: 1, count: m * n), dxs = xs, dws = a
-        let rawTime = rawBLAS { median(seconds) {
+        let rawTime = rawBLAS { medianSeconds(seconds) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, xs, Int32(k), a, Int32(k), 0, &ys, Int32(n))
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(k), Int32(n), 1, ys, Int32(n), a, Int32(k), 0, &dxs, Int32(k))
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(k), Int32(m), 1, ys, Int32(n), xs, Int32(k), 0, &dws, Int32(k))
@@ -60,7 +60,7 @@ struct EngineBench: ParsableCommand {
         // Engine linear layer: x [64, 1024] through W [1024, 1024], forward + backward (3 GEMMs).
         let layer = Linear(1024, 1024, rng: rng)
         let x = Tensor.randn([64, 1024], rng: rng, requiresGrad: true)
-        let linearTime = median(seconds) {
+        let linearTime = medianSeconds(seconds) {
             layer.zeroGrad(); x.grad = nil
             layer(x).backward(seed: ones(64 * 1024))
         }
@@ -71,7 +71,7 @@ struct EngineBench: ParsableCommand {
         let conv = Conv2d(64, 64, kernel: 3, padding: 1, rng: rng)
         let image = Tensor.randn([16, 64, 56, 56], rng: rng, requiresGrad: true)
         let convSeed = ones(16 * 64 * 56 * 56)
-        let convTime = median(seconds) {
+        let convTime = medianSeconds(seconds) {
             conv.zeroGrad(); image.grad = nil
             conv(image).backward(seed: convSeed)
         }
@@ -82,7 +82,7 @@ struct EngineBench: ParsableCommand {
         let encoder = TransformerEncoderLayer(dModel: 512, heads: 8, dFF: 2048, dropout: 0.1, rng: rng)
         let tokens = Tensor.randn([16, 98, 512], rng: rng, requiresGrad: true)
         let tokenSeed = ones(16 * 98 * 512)
-        let layerTime = median(seconds) {
+        let layerTime = medianSeconds(seconds) {
             encoder.zeroGrad(); tokens.grad = nil
             encoder.forward(tokens).backward(seed: tokenSeed)
         }
@@ -91,7 +91,7 @@ struct EngineBench: ParsableCommand {
         // Per-op overhead: a chain of 10,000 elementwise ops on 64 values, recorded and back-propagated.
         let chainLength = 10_000
         let start = Tensor.randn([64], rng: rng, requiresGrad: true)
-        let chainTime = median(seconds) {
+        let chainTime = medianSeconds(seconds) {
             start.grad = nil
             var t = start
             for i in 0..<chainLength { t = i % 2 == 0 ? t * 0.999 : t + 0.001 }
@@ -116,19 +116,6 @@ struct EngineBench: ParsableCommand {
     }
 
     private func ones(_ n: Int) -> [Float] { [Float](repeating: 1, count: n) }
-
-    /// Median wall time of `body` over repeated runs lasting about `budget` seconds (after one warm-up).
-    private func median(_ budget: Double, _ body: () -> Void) -> Double {
-        body()
-        var times: [Double] = []
-        let deadline = Date().addingTimeInterval(budget)
-        repeat {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        } while Date() < deadline || times.count < 3
-        return times.sorted()[times.count / 2]
-    }
 }
 
 extension String {

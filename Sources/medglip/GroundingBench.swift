@@ -26,9 +26,9 @@ struct GroundingBench: ParsableCommand {
         let rng = RandomGenerator(seed: 1)
         let image = Image(width: imageSize, height: imageSize, channels: 1, pixels: (0..<(imageSize * imageSize)).map { _ in rng.uniform() })
         let prompt = phrases.joined(separator: ". ") + "."
-        let inference = median { _ = try? grounder.predict(image: image, prompt: prompt, modality: "X-ray") }
+        let inference = medianSeconds(seconds) { _ = try? grounder.predict(image: image, prompt: prompt, modality: "X-ray") }
         let step = try grounder.trainingStepTimer(batchSize: batchSize, rng: rng)
-        let training = median { step() }
+        let training = medianSeconds(seconds) { step() }
         let rows: [(String, Double, String)] = [
             ("inference_ms", inference * 1e3, "ms per \(imageSize)x\(imageSize) image, \(phrases.count)-phrase prompt"),
             ("train_images_per_s", Double(batchSize) / training, "images/s, forward + backward + AdamW step, batch \(batchSize)"),
@@ -40,17 +40,5 @@ struct GroundingBench: ParsableCommand {
         } else {
             for (n, v, w) in rows { print(n.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%12.2f  ", v) + w) }
         }
-    }
-
-    private func median(_ body: () -> Void) -> Double {
-        body()
-        var times: [Double] = []
-        let deadline = Date().addingTimeInterval(seconds)
-        repeat {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        } while Date() < deadline || times.count < 3
-        return times.sorted()[times.count / 2]
     }
 }
