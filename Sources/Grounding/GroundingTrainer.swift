@@ -59,7 +59,11 @@ public final class GroundingTrainer {
             var sums = (total: 0.0, cls: 0.0, reg: 0.0, ctr: 0.0), seen = 0
             let start = Date()
             for (k, batch) in batches.enumerated() {
-                let prompt = try grounder.prompt(batch[0].modality)
+                // The phrases come in a new order every batch (as GLIP shuffles its prompts), so a phrase's
+                // meaning is learned from its words, not from where it sits in the prompt.
+                var phrases = try grounder.prompt(batch[0].modality).phrases
+                rng.shuffle(&phrases)
+                let prompt = try GroundingPrompt(phrases: phrases, tokenizer: grounder.run.tokenizer, maxTokens: grounder.run.model.maxTokens)
                 let prepared = try batch.map { try prepare($0, size: grounder.run.imageSize, prompt: prompt, rng: rng) }
                 let s = grounder.run.imageSize
                 let images = Tensor(shape: [batch.count, 3, s, s], data: prepared.flatMap(\.pixels))
