@@ -52,4 +52,30 @@ final class GrounderTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("modality 'X-ray' has no image encoder"), "\($0)")
         }
     }
+
+    func testTrainerCheckpointsAndResumes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medglip-trainer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let data = try split(dir)
+        var config = GroundingConfig()
+        config.dModel = 16; config.heads = 2; config.channels = [8, 8, 16, 16, 16]; config.textLayers = 1
+        let run = dir.appendingPathComponent("run")
+        var options = GroundingTrainingOptions()
+        options.epochs = 2; options.batchSize = 2
+        let first = try Grounder(for: data, config: config, imageSize: 64, seed: 4)
+        try GroundingTrainer(first, options: options, folder: run, log: { _ in }).train(data.samples, validation: data.samples, categories: data.categories)
+        for file in ["config.json", "model.safetensors", "last.safetensors", "optimizer.safetensors", "history.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), file)
+        }
+        // A killed run continues from its last checkpoint: two more epochs make four in the history.
+        options.epochs = 4
+        let resumed = try Grounder(runFolder: run, weights: "last.safetensors")
+        let trainer = GroundingTrainer(resumed, options: options, folder: run, log: { _ in })
+        try trainer.resume()
+        XCTAssertEqual(trainer.history.count, 2)
+        try trainer.train(data.samples, validation: data.samples, categories: data.categories)
+        XCTAssertEqual(trainer.history.map(\.epoch), [1, 2, 3, 4])
+        XCTAssertTrue(trainer.history.allSatisfy { $0.loss.isFinite })
+    }
 }
