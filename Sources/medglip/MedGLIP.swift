@@ -6,7 +6,7 @@ struct MedGLIPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "medglip",
         abstract: "Medical phrase grounding and grounded report generation / VQA.",
-        subcommands: [Bench.self, DataCommand.self, CorpusCommand.self, ScoreCommand.self, LabelCommand.self, GroundTrain.self, GroundEval.self, GroundPredict.self])
+        subcommands: [Bench.self, DataCommand.self, CorpusCommand.self, ScoreCommand.self, LabelCommand.self, GroundTrain.self, GroundEval.self, GroundPredict.self, AblateCommand.self])
 }
 
 struct Bench: ParsableCommand {
