@@ -86,7 +86,8 @@ public final class Grounder {
     }
 
     /// COCO AP over all samples and per modality (pycocotools-exact), with the detections.
-    public func evaluate(_ samples: [GroundingSample], categories: [Datasets.Category]) throws -> (overall: COCOEvalResult, perModality: [String: COCOEvalResult]) {
+    public func evaluate(_ samples: [GroundingSample], categories: [Datasets.Category])
+        throws -> (overall: COCOEvalResult, perModality: [String: COCOEvalResult], detections: [[Detection]]) {
         let ordered = samples
         let detections = try detect(samples)
         let ids = Dictionary(uniqueKeysWithValues: categories.map { ($0.name, $0.id) })
@@ -101,7 +102,7 @@ public final class Grounder {
         let pairs = Array(zip(ordered, detections))
         var perModality: [String: COCOEvalResult] = [:]
         for m in Set(ordered.map { $0.modality ?? "unknown" }) { perModality[m] = result(pairs.filter { ($0.0.modality ?? "unknown") == m }) }
-        return (result(pairs), perModality)
+        return (result(pairs), perModality, detections)
     }
 }
 

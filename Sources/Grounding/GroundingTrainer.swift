@@ -84,7 +84,7 @@ public final class GroundingTrainer {
                 progress(epoch: epoch, step: k + 1, of: batches.count, loss: sums.total / Double(k + 1), seen: seen, since: start)
             }
             let rate = Double(seen) / max(Date().timeIntervalSince(start), 1e-9)
-            let (val, _) = try grounder.evaluate(validation, categories: categories)
+            let val = try grounder.evaluate(validation, categories: categories).overall
             let n = Double(max(batches.count, 1))
             history.append(EpochRecord(epoch: epoch, loss: sums.total / n, classification: sums.cls / n, regression: sums.reg / n,
                                        centerness: sums.ctr / n, imagesPerSecond: rate, valAP: val[stat: "AP"]!, valAP50: val[stat: "AP50"]!))

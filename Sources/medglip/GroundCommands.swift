@@ -94,10 +94,9 @@ struct GroundEval: ParsableCommand {
         let grounder = zeroShot ? try Grounder(decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")), seed: 0)
             : try Grounder(runFolder: folder)
         let eval = try data.load(split)
-        let (overall, perModality) = try grounder.evaluate(eval.samples, categories: eval.categories)
+        let (overall, perModality, found) = try grounder.evaluate(eval.samples, categories: eval.categories)
         if let detections {
             let ids = Dictionary(uniqueKeysWithValues: eval.categories.map { ($0.name, $0.id) })
-            let found = try grounder.detect(eval.samples)
             var results: [COCODetection] = []
             for (s, ds) in zip(eval.samples, found) { for d in ds { results.append(COCODetection(imageID: s.imageID, categoryID: ids[d.label]!, box: d.box, score: d.score)) } }
             try COCO.writeDetections(results, to: URL(fileURLWithPath: detections))

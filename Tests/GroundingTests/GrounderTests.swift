@@ -35,7 +35,8 @@ final class GrounderTests: XCTestCase {
         try g.save(to: run)
         let loaded = try Grounder(runFolder: run)
         XCTAssertEqual(try loaded.detect(data.samples), before, "a saved run detects exactly as before")
-        let (overall, perModality) = try loaded.evaluate(data.samples, categories: data.categories)
+        let (overall, perModality, detections) = try loaded.evaluate(data.samples, categories: data.categories)
+        XCTAssertEqual(detections, before, "evaluation returns the detections it scored")
         XCTAssertEqual(Set(perModality.keys), ["CT", "MRI"])
         XCTAssertTrue((-1...1).contains(overall[stat: "AP"]!))
         // Weights from a model with another vocabulary are refused, naming what does not fit.
