@@ -72,7 +72,7 @@ struct MetricsBench: ParsableCommand {
         ]
         if json {
             let body = rows.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" } + NLGScores.keys.map { "\"\($0)\": \(scores[$0]!)" }
-                + coco.map { "\"coco_\($0.0)\": \(String(format: "%.4f", $0.1))" }
+                + coco.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" }
             print("{\"samples\": \(reports.count), " + body.joined(separator: ", ") + "}")
         } else {
             print("IU-Xray test reports: \(reports.count) (hypothesis i = report i+1, R2Gen-cleaned), median of \(repeats)")
@@ -84,7 +84,7 @@ struct MetricsBench: ParsableCommand {
 
     private func printCOCO(_ rows: [(String, Double, String)]) {
         if json && rows.count > 0 && !FileManager.default.fileExists(atPath: iuXray) {
-            print("{" + rows.map { "\"coco_\($0.0)\": \(String(format: "%.4f", $0.1))" }.joined(separator: ", ") + "}")
+            print("{" + rows.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" }.joined(separator: ", ") + "}")
             return
         }
         print("COCO bbox evaluation:")
