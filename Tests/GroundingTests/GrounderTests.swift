@@ -19,13 +19,23 @@ final class GrounderTests: XCTestCase {
         return GroundingSplit(samples: samples, categories: [Datasets.Category(id: 1, name: "lesion"), Datasets.Category(id: 2, name: "tumor")])
     }
 
-    func testRunFolderRoundTripAndClearErrors() throws {
+    func scratch() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medglip-grounder-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let data = try split(dir)
+        return dir
+    }
+
+    func tinyConfig() -> GroundingConfig {
         var config = GroundingConfig()
         config.dModel = 16; config.heads = 2; config.channels = [8, 8, 16, 16, 16]; config.textLayers = 1
+        return config
+    }
+
+    func testRunFolderRoundTripAndClearErrors() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = try split(dir)
+        let config = tinyConfig()
         let g = try Grounder(for: data, config: config, imageSize: 64, seed: 4)
         XCTAssertEqual(g.run.model.modalities, ["CT", "MRI"])
         XCTAssertEqual(g.run.prompts["MRI"], ["tumor"])
@@ -55,12 +65,10 @@ final class GrounderTests: XCTestCase {
     }
 
     func testTrainerCheckpointsAndResumes() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medglip-trainer-\(UUID().uuidString)")
+        let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let data = try split(dir)
-        var config = GroundingConfig()
-        config.dModel = 16; config.heads = 2; config.channels = [8, 8, 16, 16, 16]; config.textLayers = 1
+        let config = tinyConfig()
         let run = dir.appendingPathComponent("run")
         var options = GroundingTrainingOptions()
         options.epochs = 2; options.batchSize = 2
