@@ -11,7 +11,10 @@ let package = Package(
         .library(name: "Text", targets: ["Text"]),
         .library(name: "Metrics", targets: ["Metrics"]),
         .library(name: "Grounding", targets: ["Grounding"]),
+        .library(name: "ReportGen", targets: ["ReportGen"]),
         .executable(name: "medglip", targets: ["medglip"]),
+        .executable(name: "mrg-train", targets: ["mrg-train"]),
+        .executable(name: "mrg-eval", targets: ["mrg-eval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,12 +38,17 @@ let package = Package(
         .target(name: "Text"),
         .target(name: "Metrics", dependencies: ["Text"]),
         .target(name: "Grounding", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
-        .executableTarget(
-            name: "medglip",
+        .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
+        .target(
+            name: "CLI",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding",
+                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // One binary with every subcommand, and the papers' entry points as their own executables.
+        .executableTarget(name: "medglip", dependencies: ["CLI"]),
+        .executableTarget(name: "mrg-train", dependencies: ["CLI"]),
+        .executableTarget(name: "mrg-eval", dependencies: ["CLI"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
@@ -48,5 +56,6 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text"], exclude: ["Fixtures"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"], exclude: ["Fixtures"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
+        .testTarget(name: "ReportGenTests", dependencies: ["ReportGen", "Datasets", "Tensor", "Text"]),
     ]
 )

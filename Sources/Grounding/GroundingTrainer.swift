@@ -57,7 +57,7 @@ public final class GroundingTrainer {
             grounder.model.train()
             let batches = modalityBatches(train, batchSize: options.batchSize, rng: rng)
             var sums = (total: 0.0, cls: 0.0, reg: 0.0, ctr: 0.0), seen = 0
-            let start = Date()
+            let bar = TrainingProgress(epoch: epoch, steps: batches.count, unit: "img")
             for (k, batch) in batches.enumerated() {
                 // The phrases come in a new order every batch (as GLIP shuffles its prompts), so a phrase's
                 // meaning is learned from its words, not from where it sits in the prompt.
@@ -81,9 +81,9 @@ public final class GroundingTrainer {
                 sums.total += Double(total.item); sums.cls += Double(terms.classification.item)
                 sums.reg += Double(terms.regression.item); sums.ctr += Double(terms.centerness.item)
                 seen += batch.count
-                progress(epoch: epoch, step: k + 1, of: batches.count, loss: sums.total / Double(k + 1), seen: seen, since: start)
+                bar.report(step: k + 1, loss: sums.total / Double(k + 1), items: seen)
             }
-            let rate = Double(seen) / max(Date().timeIntervalSince(start), 1e-9)
+            let rate = Double(seen) / max(bar.elapsed, 1e-9)
             let val = try grounder.evaluate(validation, categories: categories).overall
             let n = Double(max(batches.count, 1))
             history.append(EpochRecord(epoch: epoch, loss: sums.total / n, classification: sums.cls / n, regression: sums.reg / n,
@@ -104,15 +104,5 @@ public final class GroundingTrainer {
             try grounder.model.save(to: folder.appendingPathComponent("model.safetensors"), metadata: meta)
             log("  best so far: saved model.safetensors")
         }
-    }
-
-    private func progress(epoch: Int, step: Int, of total: Int, loss: Double, seen: Int, since start: Date) {
-        let elapsed = Date().timeIntervalSince(start)
-        let eta = elapsed / Double(step) * Double(total - step)
-        let width = 24, done = width * step / max(total, 1)
-        let bar = String(repeating: "#", count: done) + String(repeating: ".", count: width - done)
-        let line = String(format: "\repoch %d [%@] %d/%d loss %.4f  %.1f img/s  eta %.0fs", epoch, bar, step, total, loss,
-                          Double(seen) / max(elapsed, 1e-9), eta)
-        FileHandle.standardError.write(Data(line.utf8))
     }
 }

@@ -1,24 +1,5 @@
 import Tensor
 
-/// conv3x3 -> GroupNorm -> ReLU -> conv3x3 -> GroupNorm, plus a projected shortcut, then ReLU.
-final class ResidualBlock: Module, UnaryLayer {
-    let conv1, conv2: Conv2d
-    let norm1, norm2: GroupNorm
-    let shortcut: Conv2d?
-
-    init(_ inC: Int, _ outC: Int, stride: Int, rng: RandomGenerator) {
-        conv1 = Conv2d(inC, outC, kernel: 3, stride: stride, padding: 1, bias: false, rng: rng)
-        conv2 = Conv2d(outC, outC, kernel: 3, padding: 1, bias: false, rng: rng)
-        norm1 = GroupNorm(groups: 8, channels: outC); norm2 = GroupNorm(groups: 8, channels: outC)
-        shortcut = inC == outC && stride == 1 ? nil : Conv2d(inC, outC, kernel: 1, stride: stride, bias: false, rng: rng)
-    }
-
-    func forward(_ x: Tensor) -> Tensor {
-        let h = norm2(conv2(norm1(conv1(x)).relu()))
-        return (h + (shortcut.map { $0(x) } ?? x)).relu()
-    }
-}
-
 /// One modality's image encoder: a small residual CNN and a feature pyramid (Lin et al. 2017)
 /// giving d-channel maps at strides 8, 16 and 32.
 final class ImageEncoder: Module {

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Tensor
 
-@main
-struct MedGLIPCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `medglip`: every subcommand; `mrg-train`, `vqa-eval`, ... are their own executables too.
+public struct MedGLIPCommand: ParsableCommand {
+    public init() {}
+    public static let configuration = CommandConfiguration(
         commandName: "medglip",
         abstract: "Medical phrase grounding and grounded report generation / VQA.",
-        subcommands: [Bench.self, DataCommand.self, CorpusCommand.self, ScoreCommand.self, LabelCommand.self, GroundTrain.self, GroundEval.self, GroundPredict.self, AblateCommand.self])
+        subcommands: [Bench.self, DataCommand.self, CorpusCommand.self, ScoreCommand.self, LabelCommand.self, GroundTrain.self, GroundEval.self, GroundPredict.self, MRGTrain.self, MRGEval.self, AblateCommand.self])
 }
 
 struct Bench: ParsableCommand {

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Metrics
+import ReportGen
+import Synthetic
+import Tensor
+
+extension ReportDatasetKind: ExpressibleByArgument {}
+extension ReportGenConfig.Preset: ExpressibleByArgument {}
+extension MissingImagePolicy: ExpressibleByArgument {}
+
+/// Where a report dataset comes from: R2Gen's layout in `--data-dir` (annotation.json + images/),
+/// or the embedded phantom CXR corpus.
+struct ReportDataOptions: ParsableArguments {
+    @Option(help: "Dataset conventions (views, cleaning, vocabulary threshold, length).") var dataset: ReportDatasetKind = .iuXray
+    @Option(help: "Folder with R2Gen's annotation.json and images/ (default: the embedded phantom CXR corpus).") var dataDir: String?
+    @Option(help: "Studies in the embedded corpus.") var count = 2000
+
+    func folder() throws -> URL {
+        if let dataDir { return URL(fileURLWithPath: dataDir) }
+        return try CorpusCache.ensure(.cxrReports, CorpusParameters(count: count, size: 256, seed: 0))
+    }
+
+    func read(_ folder: URL) throws -> ReportDataset {
+        let annotation = folder.appendingPathComponent("annotation.json")
+        // MIMIC-CXR studies may list several images; R2Gen uses the first.
+        return try R2Gen.read(annotation, viewsPerStudy: dataset == .iuXray ? 2 : nil)
+    }
+}
+
+public struct MRGTrain: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "mrg-train", abstract: "Train the R2Gen memory-driven transformer for report generation.",
+        discussion: "Without --data-dir it trains on the embedded phantom chest X-ray corpus (generated on first use).")
+    public init() {}
+
+    @OptionGroup var data: ReportDataOptions
+    @Option(help: "Model size: cpu (default) or paper (R2Gen's).") var preset: ReportGenConfig.Preset = .cpu
+    @Option(help: "Epochs.") var epochs = 15
+    @Option(help: "Studies per batch.") var batchSize = 16
+    @Option(help: "Learning rate of the encoder-decoder.") var lr: Float = 1e-3
+    @Option(help: "Learning rate of the visual extractor.") var lrVisual: Float = 5e-4
+    @Option(help: "StepLR: epochs per decay.") var stepSize = 10
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail
+    @Option(help: "Run folder (default runs/mrg-<dataset>-seed<seed>).") var out: String?
+    @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @OptionGroup var threadOptions: ThreadOptions
+
+    public func run() throws {
+        try threadOptions.apply()
+        let folder = URL(fileURLWithPath: out ?? "runs/mrg-\(data.dataset.rawValue)-seed\(seed)")
+        let generator: ReportGenerator
+        let dataset: ReportDataset
+        if resume {
+            generator = try ReportGenerator(runFolder: folder, weights: "last.safetensors")
+            dataset = try data.read(URL(fileURLWithPath: generator.run.dataDir))
+        } else {
+            let dir = try data.folder()
+            dataset = try data.read(dir)
+            let tokenizer = ReportTokenizer(trainingReports: dataset.train.map(\.report), dataset: data.dataset.cleaning,
+                                            threshold: data.dataset.vocabularyThreshold)
+            generator = ReportGenerator(ReportRunConfig(model: .preset(preset, dataset: data.dataset), dataDir: dir.path, seed: seed), tokenizer: tokenizer)
+        }
+        var loader = generator.loader
+        loader.onMissing = onMissing
+        print("loading \(dataset.train.count) train and \(dataset.val.count) val studies from \(generator.run.dataDir)")
+        let train = try loader.load(dataset.train, from: dataset, split: "train")
+        let val = try loader.load(dataset.val, from: dataset, split: "val")
+        var options = ReportTrainingOptions()
+        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr
+        options.visualLearningRate = lrVisual; options.stepSize = stepSize; options.seed = seed
+        print("model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder \(folder.path)")
+        let trainer = try ReportTrainer(generator, options: options, folder: folder)
+        if resume { try trainer.resume() }
+        try trainer.train(train, validation: val)
+        print("best weights: \(folder.appendingPathComponent("model.safetensors").path)")
+    }
+}
+
+public struct MRGEval: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "mrg-eval", abstract: "Generate reports with a trained run and score them (BLEU, METEOR, ROUGE-L, CIDEr, CE).",
+        discussion: """
+        Writes predictions.jsonl (id, reference, generated) into the run folder. References are R2Gen's: the \
+        report as its tokenizer sees it. CE is CheXpert-labeler precision/recall/F1 under both uncertain \
+        policies (negative: R2Gen, positive: MLRG).
+        """)
+    public init() {}
+
+    @Option(help: "Run folder written by mrg-train.") var checkpoint: String
+    @Option(help: "Split: val or test.") var split = "test"
+    @Option(help: "Beam size (default: the run's, 3).") var beam: Int?
+    @Option(help: "Studies with missing or unreadable images: skip or fail.") var onMissing: MissingImagePolicy = .fail
+    @Flag(help: "Also score two baselines: the most frequent training report and nearest-neighbour retrieval by image features.") var baselines = false
+    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var threadOptions: ThreadOptions
+
+    public func run() throws {
+        try threadOptions.apply()
+        let folder = URL(fileURLWithPath: checkpoint)
+        let generator = try ReportGenerator(runFolder: folder)
+        let kind = generator.run.model.dataset
+        let dataset = try R2Gen.read(URL(fileURLWithPath: generator.run.dataDir).appendingPathComponent("annotation.json"),
+                                     viewsPerStudy: kind == .iuXray ? 2 : nil)
+        guard let studies = dataset.split(split) else { throw ValidationError("--split must be train, val or test") }
+        var loader = generator.loader
+        loader.onMissing = onMissing
+        let examples = try loader.load(studies, from: dataset, split: split)
+        let start = Date()
+        let generated = generator.generate(examples, beamSize: beam)
+        let seconds = Date().timeIntervalSince(start)
+        let references = examples.map(generator.reference)
+        let lines = try zip(examples, zip(references, generated)).map { e, pair in
+            String(decoding: try JSONSerialization.data(withJSONObject: ["id": e.id, "reference": pair.0, "generated": pair.1], options: [.sortedKeys]), as: UTF8.self)
+        }
+        let predictions = folder.appendingPathComponent("predictions.jsonl")
+        try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: predictions)
+        let labeler = try CheXpertLabeler()
+        let ids = examples.map(\.id)
+        let refs = Dictionary(uniqueKeysWithValues: zip(ids, references))
+        var rows: [(String, ReportScores)] = [("R2Gen (this run)", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, generated)), labeler: labeler))]
+        if baselines {
+            let train = try loader.load(dataset.train, from: dataset, split: "train")
+            let frequent = ReportBaselines.mostFrequent(train.map(generator.reference))
+            rows.append(("most frequent report", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: ids.map { ($0, frequent) }), labeler: labeler)))
+            let retrieved = ReportBaselines.nearestNeighbour(queries: generator.imageFeatures(examples), keys: generator.imageFeatures(train),
+                                                             reports: train.map(generator.reference))
+            rows.append(("nearest neighbour", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, retrieved)), labeler: labeler)))
+        }
+        if json {
+            var obj: [String: Any] = ["split": split, "studies": examples.count, "predictions": predictions.path, "reports_per_second": Double(examples.count) / seconds]
+            for (name, s) in rows { obj[name] = s.flat }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print(String(format: "%@ split: %d studies, %.1f reports/s (beam %d); predictions in %@", split, examples.count,
+                     Double(examples.count) / seconds, beam ?? generator.run.model.beamSize, predictions.path))
+        let header = ["BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "CE-P", "CE-R", "CE-F1", "CE-F1(+)"]
+        print("".padding(toLength: 22, withPad: " ", startingAt: 0) + header.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
+        for (name, s) in rows {
+            let neg = s.ce["negative"]!["micro"]!, pos = s.ce["positive"]!["micro"]!
+            let values = ReportScores.columns.map { s.nlg[$0] ?? 0 } + [neg["P"]!, neg["R"]!, neg["F1"]!, pos["F1"]!]
+            print(name.padding(toLength: 22, withPad: " ", startingAt: 0) + values.map { String(format: "%-9.4f", $0) }.joined())
+        }
+        print("CE: micro-averaged over 14 CheXpert observations; uncertain as negative (R2Gen), F1(+) with uncertain as positive (MLRG)")
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Datasets
+import Imaging
+import Tensor
+
+/// What to do with a study whose image is missing or unreadable.
+public enum MissingImagePolicy: String, Sendable, CaseIterable {
+    /// Report every such study (id, file, problem) and skip it.
+    case skip
+    /// Report every such study and stop.
+    case fail
+}
+
+/// A study ready for the model: its views decoded to gray, resized to `loadSize` (a little larger
+/// than the model input so training can crop at random), and its report as token ids.
+public struct ReportExample: Sendable {
+    public let id: String
+    public let report: String
+    let sequence: [Int]
+    /// `views` planes of `loadSize x loadSize`, values in [0, 1].
+    let pixels: [Float]
+}
+
+/// A report dataset could not be loaded; lists every study that is wrong.
+public struct ReportDataError: Error, CustomStringConvertible {
+    public let problems: [String]
+    public let advice: String
+    public var description: String { problems.joined(separator: "\n") + (advice.isEmpty ? "" : "\n" + advice) }
+}
+
+public struct ReportLoader {
+    public let config: ReportGenConfig
+    public let tokenizer: ReportTokenizer
+    public var onMissing: MissingImagePolicy = .fail
+    public var log: (String) -> Void = { print($0) }
+
+    public init(config: ReportGenConfig, tokenizer: ReportTokenizer) { self.config = config; self.tokenizer = tokenizer }
+
+    /// Margin for random crops: images load at 8/7 of the input size (R2Gen: 256 -> crop 224).
+    var loadSize: Int { config.imageSize * 8 / 7 }
+
+    /// Loads `studies` of `dataset`. Reports that clean to nothing are rejected (all ids listed);
+    /// unreadable images follow `onMissing`.
+    public func load(_ studies: [ReportStudy], from dataset: ReportDataset, split: String) throws -> [ReportExample] {
+        let empty = studies.filter { tokenizer.clean($0.report).isEmpty }.map(\.id)
+        guard empty.isEmpty else {
+            throw ReportDataError(problems: empty.map { "study \($0) (\(split)): the report is empty after R2Gen's cleaning" },
+                                  advice: "remove these studies from the annotation file or give them report text")
+        }
+        var examples: [ReportExample] = [], problems: [String] = []
+        let start = Date()
+        for (i, study) in studies.enumerated() {
+            do {
+                let views = try dataset.imageURLs(study).prefix(config.dataset.viewsPerStudy).map(loadView)
+                guard views.count == config.dataset.viewsPerStudy else {
+                    throw DatasetError(study.id, "lists \(views.count) images, \(config.dataset.rawValue) needs \(config.dataset.viewsPerStudy)")
+                }
+                examples.append(ReportExample(id: study.id, report: study.report,
+                                              sequence: tokenizer.encode(study.report, maxLength: config.dataset.maxSequenceLength),
+                                              pixels: views.flatMap { $0 }))
+            } catch {
+                problems.append("study \(study.id) (\(split)): \(error)")
+            }
+            if (i + 1) % 500 == 0 { log(String(format: "  %@: %d / %d studies loaded (%.0f s)", split, i + 1, studies.count, Date().timeIntervalSince(start))) }
+        }
+        if !problems.isEmpty {
+            if onMissing == .fail {
+                throw ReportDataError(problems: problems, advice: "\(problems.count) of \(studies.count) \(split) studies have unusable images; pass --on-missing skip to leave them out")
+            }
+            for p in problems { log("skipped " + p) }
+            log("skipped \(problems.count) of \(studies.count) \(split) studies with unusable images")
+        }
+        return examples
+    }
+
+    private func loadView(_ url: URL) throws -> [Float] {
+        let image = try ImageIO.read(url).grayscale()
+        return image.resized(width: loadSize, height: loadSize).pixels
+    }
+
+    /// Model input `[B * views, 1, S, S]`: random crops when training, centre crops otherwise;
+    /// normalised like the grounding stage (mean 0.5, std 0.25).
+    public func batch(_ examples: [ReportExample], rng: RandomGenerator?) -> Tensor {
+        let (s, l, views) = (config.imageSize, loadSize, config.dataset.viewsPerStudy)
+        var out = [Float](repeating: 0, count: examples.count * views * s * s)
+        // Horizontal flips (R2Gen's augmentation) are left out: they would swap the report's left and right.
+        for (e, example) in examples.enumerated() {
+            for v in 0..<views {
+                let (ox, oy) = rng.map { ($0.int(l - s + 1), $0.int(l - s + 1)) } ?? ((l - s) / 2, (l - s) / 2)
+                let base = (e * views + v) * s * s, plane = v * l * l
+                for y in 0..<s {
+                    for x in 0..<s { out[base + y * s + x] = (example.pixels[plane + (y + oy) * l + x + ox] - 0.5) / 0.25 }
+                }
+            }
+        }
+        return Tensor(shape: [examples.count * views, 1, s, s], data: out)
+    }
+}

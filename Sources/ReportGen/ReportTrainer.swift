@@ -1,0 +1,124 @@
+import Foundation
+import Datasets
+import Metrics
+import Tensor
+
+/// R2Gen's training recipe: Adam with AMSGrad and weight decay 5e-5, one learning rate for the
+/// visual extractor and one for the rest, gradients clipped by value at 0.1, StepLR per epoch.
+/// R2Gen's rates (5e-5 / 1e-4) suit an ImageNet-initialised ResNet; trained from scratch the
+/// defaults here are higher.
+public struct ReportTrainingOptions: Codable, Sendable {
+    public var epochs = 15
+    public var batchSize = 16
+    public var visualLearningRate: Float = 5e-4
+    public var learningRate: Float = 1e-3
+    public var weightDecay: Float = 5e-5
+    public var clipValue: Float = 0.1
+    public var stepSize = 10
+    public var gamma: Float = 0.1
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// Trains a `ReportGenerator`, scoring the validation split each epoch (beam search) and keeping
+/// the weights with the best BLEU-4 as `model.safetensors`; `last.safetensors`,
+/// `optimizer.safetensors` and `history.json` let `--resume` continue a killed run.
+public final class ReportTrainer {
+    public struct EpochRecord: Codable, Sendable {
+        public var epoch: Int
+        public var loss: Double
+        public var tokensPerSecond: Double
+        public var validation: [String: Double]
+    }
+
+    let generator: ReportGenerator
+    let options: ReportTrainingOptions
+    let folder: URL
+    let optimizer: Adam
+    let labeler: CheXpertLabeler
+    let log: (String) -> Void
+    public private(set) var history: [EpochRecord] = []
+
+    public init(_ generator: ReportGenerator, options: ReportTrainingOptions, folder: URL, log: @escaping (String) -> Void = { print($0) }) throws {
+        self.generator = generator; self.options = options; self.folder = folder; self.log = log
+        let visual = Set(generator.model.visualExtractor.parameters().map(ObjectIdentifier.init))
+        let all = generator.model.parameters()
+        optimizer = Adam([ParamGroup(all.filter { visual.contains(ObjectIdentifier($0)) }, lr: options.visualLearningRate, weightDecay: options.weightDecay),
+                          ParamGroup(all.filter { !visual.contains(ObjectIdentifier($0)) }, lr: options.learningRate, weightDecay: options.weightDecay)],
+                         amsgrad: true)
+        labeler = try CheXpertLabeler()
+    }
+
+    /// Continues from `last.safetensors`, the optimiser state and `history.json`.
+    public func resume() throws {
+        try generator.model.load(from: folder.appendingPathComponent("last.safetensors"))
+        try optimizer.loadState(SafeTensors.read(folder.appendingPathComponent("optimizer.safetensors")).tensors)
+        history = try decodeJSON([EpochRecord].self, from: folder.appendingPathComponent("history.json"))
+        log("resumed after epoch \(history.count)")
+    }
+
+    public func train(_ train: [ReportExample], validation: [ReportExample]) throws {
+        guard !train.isEmpty else { throw ReportDataError(problems: ["no training studies"], advice: "") }
+        guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); return }
+        let schedule = StepLR(stepSize: options.stepSize, gamma: options.gamma)
+        let loader = generator.loader, views = generator.run.model.dataset.viewsPerStudy
+        if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
+            try generator.save(to: folder)
+        }
+        for epoch in (history.count + 1)...options.epochs {
+            let rng = RandomGenerator(seed: options.seed &+ UInt64(epoch))
+            var order = Array(train.indices)
+            rng.shuffle(&order)
+            optimizer.applySchedule(schedule.factor(at: epoch - 1))
+            generator.model.train()
+            let steps = (order.count + options.batchSize - 1) / options.batchSize
+            let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "tok")
+            var lossSum = 0.0, tokens = 0
+            for step in 0..<steps {
+                let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
+                let model = generator.model
+                let encoded = model.encode(model.attentionFeatures(loader.batch(batch, rng: rng), views: views))
+                let loss = model.loss(encoded: encoded, sequences: batch.map(\.sequence))
+                guard loss.item.isFinite else {
+                    throw ReportDataError(problems: ["loss became \(loss.item) at epoch \(epoch), step \(step + 1)"],
+                                         advice: "training stopped; the last good weights are in \(folder.path) (last.safetensors, model.safetensors); lower --lr")
+                }
+                optimizer.zeroGrad()
+                loss.backward()
+                clipGradValue(model.parameters(), options.clipValue)
+                optimizer.step()
+                lossSum += Double(loss.item)
+                tokens += batch.reduce(0) { $0 + $1.sequence.count - 1 }
+                bar.report(step: step + 1, loss: lossSum / Double(step + 1), items: tokens)
+            }
+            let rate = Double(tokens) / max(bar.elapsed, 1e-9)
+            let scores = evaluate(validation)
+            history.append(EpochRecord(epoch: epoch, loss: lossSum / Double(steps), tokensPerSecond: rate, validation: scores.flat))
+            log(String(format: "\nepoch %d: loss %.4f, %.0f tokens/s; val BLEU-4 %.4f METEOR %.4f ROUGE-L %.4f CE-F1 %.4f",
+                       epoch, lossSum / Double(steps), rate, scores.bleu4, scores.nlg["METEOR"] ?? 0, scores.nlg["ROUGE_L"] ?? 0,
+                       scores.ce["negative"]?["micro"]?["F1"] ?? 0))
+            try checkpoint()
+        }
+    }
+
+    /// Scores generated reports against R2Gen's references for `examples`.
+    public func evaluate(_ examples: [ReportExample]) -> ReportScores {
+        let generated = generator.generate(examples)
+        let refs = Dictionary(uniqueKeysWithValues: examples.map { ($0.id, generator.reference($0)) })
+        let hyps = Dictionary(uniqueKeysWithValues: zip(examples.map(\.id), generated))
+        return ReportScores.compute(references: refs, hypotheses: hyps, labeler: labeler)
+    }
+
+    /// Writes the last weights, optimiser state and history; the best weights when BLEU-4 improved.
+    func checkpoint() throws {
+        let meta = ["epoch": String(history.count)]
+        let best = history.dropLast().map { $0.validation["BLEU_4"] ?? 0 }.max() ?? -.infinity
+        try generator.save(to: folder, weights: "last.safetensors", metadata: meta)
+        try SafeTensors.write(optimizer.stateTensors(), to: folder.appendingPathComponent("optimizer.safetensors"))
+        try writeJSON(history, to: folder.appendingPathComponent("history.json"))
+        if (history.last!.validation["BLEU_4"] ?? 0) > best {
+            try generator.model.save(to: folder.appendingPathComponent("model.safetensors"), metadata: meta)
+            log("  best so far: saved model.safetensors")
+        }
+    }
+}
