@@ -42,7 +42,8 @@ public struct ReportLoader {
     /// Loads `studies` of `dataset`. Reports that clean to nothing are rejected (all ids listed);
     /// unreadable images follow `onMissing`.
     public func load(_ studies: [ReportStudy], from dataset: ReportDataset, split: String) throws -> [ReportExample] {
-        let empty = studies.filter { tokenizer.clean($0.report).isEmpty }.map(\.id)
+        // R2Gen's cleaning turns an empty report into " .", so "empty" means no word but the full stop.
+        let empty = studies.filter { tokenizer.clean($0.report).split(separator: " ").allSatisfy { $0 == "." } }.map(\.id)
         guard empty.isEmpty else {
             throw ReportDataError(problems: empty.map { "study \($0) (\(split)): the report is empty after R2Gen's cleaning" },
                                   advice: "remove these studies from the annotation file or give them report text")

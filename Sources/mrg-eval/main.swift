@@ -1,3 +1,4 @@
 import CLI
 
+lineBufferStandardOutput()
 MRGEval.main()

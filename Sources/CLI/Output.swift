@@ -1,0 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Flushes stdout at every line, so progress written to a file or a pipe shows up as it happens.
+public func lineBufferStandardOutput() {
+    setvbuf(stdout, nil, _IOLBF, 0)
+}
