@@ -13,7 +13,7 @@ public struct MedGLIPCommand: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run them from a release build).",
-        subcommands: [EngineBench.self, MetricsBench.self, GroundingBench.self])
+        subcommands: [EngineBench.self, MetricsBench.self, GroundingBench.self, MRGBench.self])
 }
 
 /// Options every compute-heavy command shares.

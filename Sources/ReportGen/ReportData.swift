@@ -19,6 +19,10 @@ public struct ReportExample: Sendable {
     let sequence: [Int]
     /// `views` planes of `loadSize x loadSize`, values in [0, 1].
     let pixels: [Float]
+
+    public init(id: String, report: String, sequence: [Int], pixels: [Float]) {
+        self.id = id; self.report = report; self.sequence = sequence; self.pixels = pixels
+    }
 }
 
 /// A report dataset could not be loaded; lists every study that is wrong.

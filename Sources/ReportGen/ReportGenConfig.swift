@@ -17,7 +17,7 @@ public struct ReportGenConfig: Codable, Sendable, Equatable {
     public var dataset: ReportDatasetKind = .iuXray
     public var imageSize = 128
     /// Visual extractor widths: stem, then one stride-2 residual stage per entry after the first.
-    public var channels = [32, 48, 96, 128]
+    public var channels = [16, 32, 64, 128]
     public var dModel = 128
     public var dFF = 256
     public var heads = 4
