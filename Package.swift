@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Metrics", targets: ["Metrics"]),
         .library(name: "Grounding", targets: ["Grounding"]),
         .library(name: "ReportGen", targets: ["ReportGen"]),
+        .library(name: "Registry", targets: ["Registry"]),
         .executable(name: "medglip", targets: ["medglip"]),
         .executable(name: "mrg-train", targets: ["mrg-train"]),
         .executable(name: "mrg-eval", targets: ["mrg-eval"]),
@@ -38,11 +39,12 @@ let package = Package(
         .target(name: "Text"),
         .target(name: "Metrics", dependencies: ["Text"]),
         .target(name: "Grounding", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
+        .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
         .target(
             name: "CLI",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen",
+                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen", "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // One binary with every subcommand, and the papers' entry points as their own executables.
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text"], exclude: ["Fixtures"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"], exclude: ["Fixtures"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .testTarget(name: "ReportGenTests", dependencies: ["ReportGen", "Datasets", "Tensor", "Text"]),
     ]
 )

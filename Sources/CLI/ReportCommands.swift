@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Metrics
+import Registry
 import ReportGen
 import Synthetic
 import Tensor
@@ -46,10 +47,12 @@ public struct MRGTrain: ParsableCommand {
     @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail
     @Option(help: "Run folder (default runs/mrg-<dataset>-seed<seed>).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
     public func run() throws {
         try threadOptions.apply()
+        let registry = try self.registry.open()
         let folder = URL(fileURLWithPath: out ?? "runs/mrg-\(data.dataset.rawValue)-seed\(seed)")
         let generator: ReportGenerator
         let dataset: ReportDataset
@@ -74,7 +77,14 @@ public struct MRGTrain: ParsableCommand {
         print("model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder \(folder.path)")
         let trainer = try ReportTrainer(generator, options: options, folder: folder)
         if resume { try trainer.resume() }
-        try trainer.train(train, validation: val)
+        struct Recorded: Encodable { var run: ReportRunConfig; var training: ReportTrainingOptions; var resumed: Bool }
+        try trackRun(registry, task: "mrg", dataset: data.dataset.rawValue, config: Recorded(run: generator.run, training: options, resumed: resume),
+                     seed: seed, folder: folder) { record in
+            trainer.onEpoch = { try registry.record($0.validation, run: record.id, split: "val", epoch: $0.epoch) }
+            try trainer.train(train, validation: val)
+            try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
+            try registry.addArtefact(run: record.id, kind: "history", path: folder.appendingPathComponent("history.json"))
+        }
         print("best weights: \(folder.appendingPathComponent("model.safetensors").path)")
     }
 }
@@ -95,6 +105,7 @@ public struct MRGEval: ParsableCommand {
     @Option(help: "Studies with missing or unreadable images: skip or fail.") var onMissing: MissingImagePolicy = .fail
     @Flag(help: "Also score two baselines: the most frequent training report and nearest-neighbour retrieval by image features.") var baselines = false
     @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
     public func run() throws {
@@ -129,6 +140,7 @@ public struct MRGEval: ParsableCommand {
                                                              reports: train.map(generator.reference))
             rows.append(("nearest neighbour", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, retrieved)), labeler: labeler)))
         }
+        try recordEvaluation(rows, split: split, folder: folder, predictions: predictions, run: generator.run)
         if json {
             var obj: [String: Any] = ["split": split, "studies": examples.count, "predictions": predictions.path, "reports_per_second": Double(examples.count) / seconds]
             for (name, s) in rows { obj[name] = s.flat }
@@ -145,5 +157,26 @@ public struct MRGEval: ParsableCommand {
             print(name.padding(toLength: 22, withPad: " ", startingAt: 0) + values.map { String(format: "%-9.4f", $0) }.joined())
         }
         print("CE: micro-averaged over 14 CheXpert observations; uncertain as negative (R2Gen), F1(+) with uncertain as positive (MLRG)")
+    }
+
+    /// Test metrics go to the training run that wrote this folder, or to a new `mrg-eval` run.
+    func recordEvaluation(_ rows: [(String, ReportScores)], split: String, folder: URL, predictions: URL, run: ReportRunConfig) throws {
+        let registry = try self.registry.open()
+        let folderPath = folder.standardizedFileURL.path
+        var metrics = rows[0].1.flat
+        for (name, scores) in rows.dropFirst() {
+            let prefix = name == "most frequent report" ? "baseline_frequent_" : "baseline_nn_"
+            for (k, v) in scores.flat { metrics[prefix + k] = v }
+        }
+        let id: String
+        if let trained = try registry.runs(task: "mrg").first(where: { URL(fileURLWithPath: $0.folder).standardizedFileURL.path == folderPath }) {
+            id = trained.id
+        } else {
+            id = try registry.begin(task: "mrg-eval", dataset: run.model.dataset.rawValue, config: "{\"checkpoint\": \"\(folderPath)\"}",
+                                    seed: run.seed, folder: folder).id
+            try registry.finish(id)
+        }
+        try registry.record(metrics, run: id, split: split)
+        try registry.addArtefact(run: id, kind: "predictions-\(split)", path: predictions)
     }
 }

@@ -38,6 +38,8 @@ public final class ReportTrainer {
     let labeler: CheXpertLabeler
     let log: (String) -> Void
     public private(set) var history: [EpochRecord] = []
+    /// Called after each epoch's checkpoint is written (the CLI records the metrics in the run registry).
+    public var onEpoch: ((EpochRecord) throws -> Void)?
 
     public init(_ generator: ReportGenerator, options: ReportTrainingOptions, folder: URL, log: @escaping (String) -> Void = { print($0) }) throws {
         self.generator = generator; self.options = options; self.folder = folder; self.log = log
@@ -98,6 +100,7 @@ public final class ReportTrainer {
                        epoch, lossSum / Double(steps), rate, scores.bleu4, scores.nlg["METEOR"] ?? 0, scores.nlg["ROUGE_L"] ?? 0,
                        scores.ce["negative"]?["micro"]?["F1"] ?? 0))
             try checkpoint()
+            try onEpoch?(history.last!)
         }
     }
 
