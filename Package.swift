@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Grounding", targets: ["Grounding"]),
         .library(name: "ReportGen", targets: ["ReportGen"]),
         .library(name: "Registry", targets: ["Registry"]),
+        .library(name: "Injection", targets: ["Injection"]),
         .executable(name: "medglip", targets: ["medglip"]),
         .executable(name: "mrg-train", targets: ["mrg-train"]),
         .executable(name: "mrg-eval", targets: ["mrg-eval"]),
@@ -40,6 +41,7 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["Text"]),
         .target(name: "Grounding", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
         .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Injection", dependencies: ["Tensor", "Imaging", "Datasets", "Grounding"]),
         .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
         .target(
             name: "CLI",
@@ -58,6 +60,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text"], exclude: ["Fixtures"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"], exclude: ["Fixtures"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
+        .testTarget(name: "InjectionTests", dependencies: ["Injection"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .testTarget(name: "ReportGenTests", dependencies: ["ReportGen", "Datasets", "Tensor", "Text"]),
     ]

@@ -41,7 +41,7 @@ struct MRGBench: ParsableCommand {
                                             tokenizer: ReportTokenizer(trainingReports: [], dataset: .iuXray, threshold: 1))
             let loadSize = s * 8 / 7
             let studies = (0..<batchSize).map { i in
-                ReportExample(id: "\(i)", report: "x", sequence: [0, 0], pixels: (0..<(2 * loadSize * loadSize)).map { _ in rng.uniform() })
+                ReportExample(id: "\(i)", report: "x", sequence: [0, 0], pixels: (0..<(2 * loadSize * loadSize)).map { _ in rng.uniform() }, labels: [])
             }
             // The untrained one-word vocabulary never ends a report early: every report runs to the full length.
             let beam = medianSeconds(seconds) { _ = generator.generate(studies, beamSize: 3) }

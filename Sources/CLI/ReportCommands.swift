@@ -43,6 +43,7 @@ public struct MRGTrain: ParsableCommand {
     @Option(help: "Learning rate of the encoder-decoder.") var lr: Float = 1e-3
     @Option(help: "Learning rate of the visual extractor.") var lrVisual: Float = 5e-4
     @Option(help: "StepLR: epochs per decay.") var stepSize = 10
+    @Option(help: "Weight of the CheXpert-label loss on the visual extractor (0: R2Gen's loss alone).") var labelLoss: Float = 1
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail
     @Option(help: "Run folder (default runs/mrg-<dataset>-seed<seed>).") var out: String?
@@ -74,6 +75,7 @@ public struct MRGTrain: ParsableCommand {
         var options = ReportTrainingOptions()
         options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr
         options.visualLearningRate = lrVisual; options.stepSize = stepSize; options.seed = seed
+        options.labelLossWeight = labelLoss
         print("model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder \(folder.path)")
         let trainer = try ReportTrainer(generator, options: options, folder: folder)
         if resume { try trainer.resume() }

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Tensor
 
 /// R2Gen (Chen et al., EMNLP 2020): a visual extractor, a transformer encoder over the views'
@@ -14,6 +15,7 @@ public final class R2GenModel: Module {
     let decoderLayers: [MemoryDrivenDecoderLayer]
     let decoderNorm: ConditionalLayerNorm
     let logit: Linear
+    let labelHead: Linear
     let dropout: Dropout
     let positions: Tensor
 
@@ -32,6 +34,7 @@ public final class R2GenModel: Module {
         decoderLayers = (0..<config.layers).map { _ in MemoryDrivenDecoderLayer(config, rng: rng) }
         decoderNorm = ConditionalLayerNorm(dModel: d, memoryWidth: config.memorySlots * d, rng: rng)
         logit = Linear(d, vocabularySize, rng: rng)
+        labelHead = Linear(config.channels.last!, chexpertObservations.count, rng: rng)
         dropout = Dropout(config.dropout, rng: rng)
         positions = sinusoidalPositions(config.dataset.maxSequenceLength + 1, d)
     }
@@ -42,6 +45,13 @@ public final class R2GenModel: Module {
         let patches = VisualExtractor.patches(visualExtractor.featureMap(images))
         let (n, p, c) = (patches.shape[0], patches.shape[1], patches.shape[2])
         return patches.reshaped([n / views, views * p, c])
+    }
+
+    /// Logits of the 14 CheXpert labels from the mean patch feature `[B, 14]`. Trained from scratch,
+    /// the extractor learns slowly through cross-attention alone (R2Gen starts from ImageNet
+    /// weights); predicting the report's labels gives it a direct signal.
+    public func labelLogits(_ attentionFeatures: Tensor) -> Tensor {
+        labelHead(attentionFeatures.mean(axis: 1))
     }
 
     /// The encoder's memory of the image `[B, P, d]`.

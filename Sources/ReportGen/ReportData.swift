@@ -1,6 +1,7 @@
 import Foundation
 import Datasets
 import Imaging
+import Metrics
 import Tensor
 
 /// What to do with a study whose image is missing or unreadable.
@@ -19,9 +20,11 @@ public struct ReportExample: Sendable {
     let sequence: [Int]
     /// `views` planes of `loadSize x loadSize`, values in [0, 1].
     let pixels: [Float]
+    /// The report's 14 CheXpert labels as 0/1 (positive mentions only), the visual extractor's extra target.
+    let labels: [Float]
 
-    public init(id: String, report: String, sequence: [Int], pixels: [Float]) {
-        self.id = id; self.report = report; self.sequence = sequence; self.pixels = pixels
+    public init(id: String, report: String, sequence: [Int], pixels: [Float], labels: [Float]) {
+        self.id = id; self.report = report; self.sequence = sequence; self.pixels = pixels; self.labels = labels
     }
 }
 
@@ -53,6 +56,7 @@ public struct ReportLoader {
                                   advice: "remove these studies from the annotation file or give them report text")
         }
         var examples: [ReportExample] = [], problems: [String] = []
+        let labeler = try CheXpertLabeler()
         let start = Date()
         for (i, study) in studies.enumerated() {
             do {
@@ -62,7 +66,7 @@ public struct ReportLoader {
                 }
                 examples.append(ReportExample(id: study.id, report: study.report,
                                               sequence: tokenizer.encode(study.report, maxLength: config.dataset.maxSequenceLength),
-                                              pixels: views.flatMap { $0 }))
+                                              pixels: views.flatMap { $0 }, labels: Self.labelTargets(labeler.label(study.report))))
             } catch {
                 problems.append("study \(study.id) (\(split)): \(error)")
             }
@@ -76,6 +80,10 @@ public struct ReportLoader {
             log("skipped \(problems.count) of \(studies.count) \(split) studies with unusable images")
         }
         return examples
+    }
+
+    static func labelTargets(_ labels: [String: Int?]) -> [Float] {
+        chexpertObservations.map { (labels[$0] ?? nil) == 1 ? 1 : 0 }
     }
 
     private func loadView(_ url: URL) throws -> [Float] {

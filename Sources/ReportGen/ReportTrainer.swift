@@ -16,6 +16,8 @@ public struct ReportTrainingOptions: Codable, Sendable {
     public var clipValue: Float = 0.1
     public var stepSize = 10
     public var gamma: Float = 0.1
+    /// Weight of the CheXpert-label loss on the visual extractor (0: R2Gen's loss alone).
+    public var labelLossWeight: Float = 1
     public var seed: UInt64 = 0
     public init() {}
 }
@@ -79,8 +81,12 @@ public final class ReportTrainer {
             for step in 0..<steps {
                 let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
                 let model = generator.model
-                let encoded = model.encode(model.attentionFeatures(loader.batch(batch, rng: rng), views: views))
-                let loss = model.loss(encoded: encoded, sequences: batch.map(\.sequence))
+                let features = model.attentionFeatures(loader.batch(batch, rng: rng), views: views)
+                var loss = model.loss(encoded: model.encode(features), sequences: batch.map(\.sequence))
+                if options.labelLossWeight > 0 {
+                    let targets = Tensor(shape: [batch.count, chexpertObservations.count], data: batch.flatMap(\.labels))
+                    loss = loss + options.labelLossWeight * bceWithLogits(model.labelLogits(features), targets: targets)
+                }
                 guard loss.item.isFinite else {
                     throw ReportDataError(problems: ["loss became \(loss.item) at epoch \(epoch), step \(step + 1)"],
                                          advice: "training stopped; the last good weights are in \(folder.path) (last.safetensors, model.safetensors); lower --lr")

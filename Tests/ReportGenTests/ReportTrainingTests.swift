@@ -28,7 +28,8 @@ final class ReportTrainingTests: XCTestCase {
             let rng = RandomGenerator(seed: UInt64(100 + i))
             return ReportExample(id: "S\(i)", report: report,
                                  sequence: generator.tokenizer.encode(report, maxLength: 60),
-                                 pixels: (0..<(2 * l * l)).map { _ in rng.uniform() })
+                                 pixels: (0..<(2 * l * l)).map { _ in rng.uniform() },
+                                 labels: (0..<14).map { Float(($0 + i) % 3 == 0 ? 1 : 0) })
         }
     }
 

@@ -1,0 +1,58 @@
+import Foundation
+
+/// A grounded phrase: what the grounding stage (or the ground truth) says is where.
+public struct GroundedRegion: Codable, Sendable, Equatable {
+    public var phrase: String
+    public var score: Float
+    /// Pixels of the original image, x1 y1 x2 y2.
+    public var box: [Float]
+    public init(phrase: String, score: Float, box: [Float]) { self.phrase = phrase; self.score = score; self.box = box }
+}
+
+/// The hint templates of `Prompts/hints/<name>.json`.
+public struct HintTemplates: Codable, Sendable {
+    public struct SizeWord: Codable, Sendable { public var below: Double; public var word: String }
+    public var sizes: [SizeWord]
+    public var zones: [String]
+    /// A box reaching at least this fraction of its width past the midline on both sides is "bilateral".
+    public var bilateral_overlap: Double
+    public var `default`: String
+    public var phrases: [String: String]
+    /// Phrases that name anatomy: they locate findings and get no hint of their own.
+    public var anatomy: [String]
+}
+
+/// Turns boxes into the words a radiologist would use ("small lung nodule in the right upper zone",
+/// "large left pleural effusion"): side, zone and size from the box relative to the lung field.
+public struct SpatialHints: Sendable {
+    public let templates: HintTemplates
+
+    public init(_ templates: HintTemplates) { self.templates = templates }
+
+    /// One sentence per non-anatomy region, in the order given.
+    public func sentences(for regions: [GroundedRegion], imageWidth: Int, imageHeight: Int) -> [String] {
+        let lungs = ["right lung", "left lung"].compactMap { name in regions.first { $0.phrase == name }?.box }
+        // The lung field: the union of the lung boxes, or the whole image when they were not found.
+        let field: [Float] = lungs.count == 2
+            ? [min(lungs[0][0], lungs[1][0]), min(lungs[0][1], lungs[1][1]), max(lungs[0][2], lungs[1][2]), max(lungs[0][3], lungs[1][3])]
+            : [0, 0, Float(imageWidth), Float(imageHeight)]
+        return regions.filter { !templates.anatomy.contains($0.phrase) }.map { sentence($0, field: field) }
+    }
+
+    func sentence(_ r: GroundedRegion, field: [Float]) -> String {
+        let (fw, fh) = (max(field[2] - field[0], 1), max(field[3] - field[1], 1))
+        let (cx, cy) = ((r.box[0] + r.box[2]) / 2, (r.box[1] + r.box[3]) / 2)
+        let midline = field[0] + fw / 2
+        let reach = templates.bilateral_overlap * Double(r.box[2] - r.box[0])
+        let spansBoth = Double(midline - r.box[0]) >= reach && Double(r.box[2] - midline) >= reach
+        // Radiographic convention: the image's left half is the patient's right.
+        let side = spansBoth ? "bilateral" : (cx < midline ? "right" : "left")
+        let band = Int(((cy - field[1]) / fh * Float(templates.zones.count)).rounded(.down))
+        let zone = templates.zones[min(max(band, 0), templates.zones.count - 1)]
+        let area = Double((r.box[2] - r.box[0]) * (r.box[3] - r.box[1]) / (fw * fh))
+        let size = templates.sizes.first { area < $0.below }?.word ?? templates.sizes.last!.word
+        return (templates.phrases[r.phrase] ?? templates.default)
+            .replacingOccurrences(of: "{size}", with: size).replacingOccurrences(of: "{side}", with: side)
+            .replacingOccurrences(of: "{zone}", with: zone).replacingOccurrences(of: "{phrase}", with: r.phrase)
+    }
+}
