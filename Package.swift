@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Grounding", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
         .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Injection", dependencies: ["Tensor", "Imaging", "Datasets", "Grounding"]),
-        .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
+        .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics", "Injection"]),
         .target(
             name: "CLI",
             dependencies: [

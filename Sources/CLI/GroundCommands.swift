@@ -4,6 +4,7 @@ import Foundation
 import Grounding
 import Imaging
 import Metrics
+import Registry
 import Synthetic
 import Tensor
 
@@ -50,6 +51,7 @@ struct GroundTrain: ParsableCommand {
     @Flag(help: "Disable the image-text deep fusion.") var noFusion = false
     @Option(help: "Run folder (default runs/grounding-<time>).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
@@ -75,7 +77,15 @@ struct GroundTrain: ParsableCommand {
         let trainer = GroundingTrainer(grounder, options: options, folder: folder)
         if resume { try trainer.resume() } else { try grounder.save(to: folder, weights: "last.safetensors") }
         print("training on \(trainSamples.count) images (\(Set(trainSamples.map { $0.modality ?? "unknown" }).sorted().joined(separator: ", "))), validating on \(val.samples.count); run folder \(folder.path)")
-        try trainer.train(trainSamples, validation: val.samples, categories: train.categories)
+        let registry = try self.registry.open()
+        struct Recorded: Encodable { var model: GroundingConfig; var imageSize: Int; var subset: Double; var epochs: Int; var lr: Float; var dataDir: String? }
+        try trackRun(registry, task: "grounding", dataset: data.dataDir ?? "embedded",
+                     config: Recorded(model: config, imageSize: imageSize, subset: subset, epochs: epochs, lr: lr, dataDir: data.dataDir),
+                     seed: seed, folder: folder) { record in
+            try trainer.train(trainSamples, validation: val.samples, categories: train.categories)
+            if let last = trainer.history.last { try registry.record(["AP": last.valAP, "AP50": last.valAP50], run: record.id, split: "val", epoch: last.epoch) }
+            try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
+        }
     }
 }
 

@@ -64,7 +64,7 @@ struct MRGBench: ParsableCommand {
         model.eval()
         return withNoGrad {
             let encoded = model.encode(model.attentionFeatures(images, views: 2))
-            let b = encoded.shape[0]
+            let b = encoded.memory.shape[0]
             var prefixes = [[Int]](repeating: [0], count: b)
             for t in 1..<length {
                 let logProbs = model.forward(encoded: encoded, ids: prefixes.flatMap { $0 }, length: t)

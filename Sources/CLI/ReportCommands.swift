@@ -4,6 +4,7 @@ import Foundation
 import Metrics
 import Registry
 import ReportGen
+import Injection
 import Synthetic
 import Tensor
 
@@ -48,6 +49,7 @@ public struct MRGTrain: ParsableCommand {
     @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail
     @Option(help: "Run folder (default runs/mrg-<dataset>-seed<seed>).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @OptionGroup var injection: GroundingInjectionOptions
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -57,6 +59,7 @@ public struct MRGTrain: ParsableCommand {
         let folder = URL(fileURLWithPath: out ?? "runs/mrg-\(data.dataset.rawValue)-seed\(seed)")
         let generator: ReportGenerator
         let dataset: ReportDataset
+        var groundingRegions: [String: [GroundedRegion]]?
         if resume {
             generator = try ReportGenerator(runFolder: folder, weights: "last.safetensors")
             dataset = try data.read(URL(fileURLWithPath: generator.run.dataDir))
@@ -65,10 +68,24 @@ public struct MRGTrain: ParsableCommand {
             dataset = try data.read(dir)
             let tokenizer = ReportTokenizer(trainingReports: dataset.train.map(\.report), dataset: data.dataset.cleaning,
                                             threshold: data.dataset.vocabularyThreshold)
-            generator = ReportGenerator(ReportRunConfig(model: .preset(preset, dataset: data.dataset), dataDir: dir.path, seed: seed), tokenizer: tokenizer)
+            var model = ReportGenConfig.preset(preset, dataset: data.dataset)
+            if injection.mode != .none {
+                let (regions, phrases) = try injection.regions(dataset, dataDir: dir, registry: registry)
+                model.injection = injection.injectionOptions(phrases: phrases, hints: try SpatialHints(named: "chest"))
+                groundingRegions = regions
+            }
+            generator = ReportGenerator(ReportRunConfig(model: model, dataDir: dir.path, seed: seed), tokenizer: tokenizer)
         }
         var loader = generator.loader
         loader.onMissing = onMissing
+        if generator.run.model.injection.mode != .none {
+            if groundingRegions == nil {
+                groundingRegions = try injection.regions(dataset, dataDir: URL(fileURLWithPath: generator.run.dataDir), registry: registry).regions
+            }
+            loader.regions = groundingRegions!
+            loader.hints = try SpatialHints(named: "chest")
+            print("grounding: injecting \(generator.run.model.injection.mode.rawValue) (\(injection.groundingSource.rawValue) boxes)")
+        }
         print("loading \(dataset.train.count) train and \(dataset.val.count) val studies from \(generator.run.dataDir)")
         let train = try loader.load(dataset.train, from: dataset, split: "train")
         let val = try loader.load(dataset.val, from: dataset, split: "val")

@@ -29,6 +29,19 @@ public struct SpatialHints: Sendable {
 
     public init(_ templates: HintTemplates) { self.templates = templates }
 
+    /// `Prompts/hints/<name>.json`.
+    public init(named name: String) throws {
+        self.init(try PromptFiles.decode(HintTemplates.self, "hints/\(name).json"))
+    }
+
+    /// Every word a hint about `phrases` can contain, sorted (the hint vocabulary of a model).
+    public func vocabulary(phrases: [String]) -> [String] {
+        let fixed = ([templates.default] + Array(templates.phrases.values) + templates.sizes.map(\.word) + templates.zones
+                     + ["right", "left", "bilateral", "."] + phrases).joined(separator: " ")
+        let words = fixed.split(separator: " ").map(String.init).filter { !$0.hasPrefix("{") }
+        return Array(Set(words)).sorted()
+    }
+
     /// One sentence per non-anatomy region, in the order given.
     public func sentences(for regions: [GroundedRegion], imageWidth: Int, imageHeight: Int) -> [String] {
         let lungs = ["right lung", "left lung"].compactMap { name in regions.first { $0.phrase == name }?.box }

@@ -38,11 +38,11 @@ final class MemoryDrivenDecoderLayer: Module {
     }
 
     /// Teacher forcing over the whole sequence: `x [B, T, d]`, `memory [B, T, slots*d]`.
-    func forward(_ x: Tensor, encoded: Tensor, memory: Tensor) -> Tensor {
+    func forward(_ x: Tensor, encoded: Tensor, memory: Tensor, encodedMask: Tensor?) -> Tensor {
         let n1 = norm1(x, memory: memory)
         var h = x + dropout(selfAttn.forward(query: n1, key: n1, value: n1, causal: true))
         let n2 = norm2(h, memory: memory)
-        h = h + dropout(crossAttn.forward(query: n2, key: encoded, value: encoded))
+        h = h + dropout(crossAttn.forward(query: n2, key: encoded, value: encoded, mask: encodedMask))
         return h + dropout(feedForward(norm3(h, memory: memory)))
     }
 
@@ -52,7 +52,7 @@ final class MemoryDrivenDecoderLayer: Module {
     }
 
     /// One new token `x [N, 1, d]` given the cached prefix.
-    func step(_ x: Tensor, memory: Tensor, cache: inout AttentionCache, cross: (Tensor, Tensor)) -> Tensor {
+    func step(_ x: Tensor, memory: Tensor, cache: inout AttentionCache, cross: (Tensor, Tensor), crossMask: Tensor?) -> Tensor {
         let n1 = norm1(x, memory: memory)
         let (k, v) = (splitHeads(selfAttn.kProj(n1), heads: selfAttn.heads), splitHeads(selfAttn.vProj(n1), heads: selfAttn.heads))
         cache.keys = cache.keys.map { Tensor.concat([$0, k], axis: 2) } ?? k
@@ -60,7 +60,7 @@ final class MemoryDrivenDecoderLayer: Module {
         let q = splitHeads(selfAttn.qProj(n1), heads: selfAttn.heads)
         var h = x + selfAttn.outProj(mergeHeads(scaledDotProductAttention(q, cache.keys!, cache.values!)))
         let q2 = splitHeads(crossAttn.qProj(norm2(h, memory: memory)), heads: crossAttn.heads)
-        h = h + crossAttn.outProj(mergeHeads(scaledDotProductAttention(q2, cross.0, cross.1)))
+        h = h + crossAttn.outProj(mergeHeads(scaledDotProductAttention(q2, cross.0, cross.1, mask: crossMask)))
         return h + feedForward(norm3(h, memory: memory))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Injection
 import Metrics
 import Tensor
 
@@ -18,6 +19,11 @@ public final class R2GenModel: Module {
     let labelHead: Linear
     let dropout: Dropout
     let positions: Tensor
+    /// Grounding injection (`config.injection`): region tokens appended to the patch features, and
+    /// hint words embedded and encoded together with them.
+    let regionTokens: RegionTokenEncoder?
+    let hintEmbedding: Embedding?
+    let hintType: Tensor?
 
     public init(_ config: ReportGenConfig, vocabularySize: Int, seed: UInt64) {
         let rng = RandomGenerator(seed: seed)
@@ -36,15 +42,26 @@ public final class R2GenModel: Module {
         logit = Linear(d, vocabularySize, rng: rng)
         labelHead = Linear(config.channels.last!, chexpertObservations.count, rng: rng)
         dropout = Dropout(config.dropout, rng: rng)
-        positions = sinusoidalPositions(config.dataset.maxSequenceLength + 1, d)
+        positions = sinusoidalPositions(max(config.dataset.maxSequenceLength, config.injection.maxHintTokens) + 1, d)
+        let injection = config.injection
+        regionTokens = injection.mode.usesTokens
+            ? RegionTokenEncoder(width: config.channels.last!, phrases: injection.phrases, slots: injection.topK, rng: rng) : nil
+        hintEmbedding = injection.mode.usesHints ? Embedding(injection.hintVocabulary.count + 2, d, rng: rng) : nil
+        hintType = injection.mode.usesHints ? Tensor.randn([d], std: 0.02, rng: rng, requiresGrad: true) : nil
     }
 
     /// `[B * views, 1, S, S]` (a study's views adjacent) -> the views' patch features side by side,
-    /// R2Gen's `att_feats` `[B, views * g * g, C]`.
-    public func attentionFeatures(_ images: Tensor, views: Int) -> Tensor {
-        let patches = VisualExtractor.patches(visualExtractor.featureMap(images))
+    /// R2Gen's `att_feats` `[B, views * g * g, C]`, followed by the region tokens of the first
+    /// (frontal) view when injecting them (`regions[b]`: boxes in [0, 1] image coordinates).
+    public func attentionFeatures(_ images: Tensor, views: Int, regions: [[GroundedRegion]]? = nil) -> Tensor {
+        let map = visualExtractor.featureMap(images)
+        let patches = VisualExtractor.patches(map)
         let (n, p, c) = (patches.shape[0], patches.shape[1], patches.shape[2])
-        return patches.reshaped([n / views, views * p, c])
+        let features = patches.reshaped([n / views, views * p, c])
+        guard let regionTokens else { return features }
+        let frontal = map.indexSelect(axis: 0, Array(stride(from: 0, to: n, by: views)))
+        let tokens = regionTokens.forward(frontal, regions: regions ?? Array(repeating: [], count: n / views))
+        return Tensor.concat([features, tokens], axis: 1)
     }
 
     /// Logits of the 14 CheXpert labels from the mean patch feature `[B, 14]`. Trained from scratch,
@@ -54,10 +71,25 @@ public final class R2GenModel: Module {
         labelHead(attentionFeatures.mean(axis: 1))
     }
 
-    /// The encoder's memory of the image `[B, P, d]`.
-    public func encode(_ attentionFeatures: Tensor) -> Tensor {
-        let x = encoderLayers.reduce(dropout(patchEmbedding(attentionFeatures).relu())) { $1.forward($0) }
-        return encoderNorm(x)
+    /// The encoder's memory `[B, P (+ hint words), d]` and, with hints, the additive mask hiding
+    /// padded hint positions `[B, 1, 1, P + L]`.
+    public func encode(_ attentionFeatures: Tensor, hints: [[Int]]? = nil) -> EncodedStudy {
+        var x = dropout(patchEmbedding(attentionFeatures).relu())
+        var mask: Tensor?
+        if let hintEmbedding, let hintType {
+            let b = x.shape[0], p = x.shape[1]
+            let hints = hints ?? Array(repeating: [], count: b)
+            // At least one position, so a study without hints still has a (masked) hint slot.
+            let length = max(1, hints.map(\.count).max() ?? 0)
+            let ids = hints.flatMap { $0 + Array(repeating: 0, count: length - $0.count) }
+            let words = hintEmbedding.forward(ids, shape: [b, length]) * Float(config.dModel).squareRoot()
+                + positions.slice(axis: 0, 0..<length) + hintType
+            x = Tensor.concat([x, dropout(words)], axis: 1)
+            let hidden = hints.flatMap { h in Array(repeating: Float(0), count: p) + (0..<length).map { $0 < h.count ? 0 : -1e9 } }
+            mask = Tensor(shape: [b, 1, 1, p + length], data: hidden)
+        }
+        let encoded = encoderLayers.reduce(x) { $1.forward($0, mask: mask) }
+        return EncodedStudy(memory: encoderNorm(encoded), mask: mask)
     }
 
     /// Token embeddings x sqrt(d) plus positions from `offset`: `[B, T]` ids -> `[B, T, d]`.
@@ -67,16 +99,16 @@ public final class R2GenModel: Module {
     }
 
     /// Teacher forcing: log-probabilities `[B, T, vocab]` of each next token after `ids [B, T]`.
-    public func forward(encoded: Tensor, ids: [Int], length: Int) -> Tensor {
-        let b = encoded.shape[0]
+    public func forward(encoded: EncodedStudy, ids: [Int], length: Int) -> Tensor {
+        let b = encoded.memory.shape[0]
         let x = embed(ids, batch: b, length: length)
         let memory = relationalMemory.forward(x, from: relationalMemory.initialState(batch: b))
-        let h = decoderLayers.reduce(x) { $1.forward($0, encoded: encoded, memory: memory) }
+        let h = decoderLayers.reduce(x) { $1.forward($0, encoded: encoded.memory, memory: memory, encodedMask: encoded.mask) }
         return logit(decoderNorm(h, memory: memory)).logSoftmax(axis: -1)
     }
 
     /// R2Gen's masked NLL: predict `sequences[t + 1]` from the prefix up to `t`, over real tokens only.
-    public func loss(encoded: Tensor, sequences: [[Int]]) -> Tensor {
+    public func loss(encoded: EncodedStudy, sequences: [[Int]]) -> Tensor {
         let length = sequences.map(\.count).max()! - 1
         var inputs: [Int] = [], targets: [Int] = [], mask: [Float] = []
         for s in sequences {
@@ -100,12 +132,15 @@ struct R2GenStepper: StepDecoder {
     let cross: [(Tensor, Tensor)]
     var position = 0
 
-    /// `encoded [N, P, d]`: one row per hypothesis.
-    init(_ model: R2GenModel, encoded: Tensor) {
+    let crossMask: Tensor?
+
+    /// `encoded`: one row per hypothesis.
+    init(_ model: R2GenModel, encoded: EncodedStudy) {
         self.model = model
-        memory = model.relationalMemory.initialState(batch: encoded.shape[0])
+        memory = model.relationalMemory.initialState(batch: encoded.memory.shape[0])
         caches = Array(repeating: AttentionCache(), count: model.decoderLayers.count)
-        cross = model.decoderLayers.map { $0.crossKeysValues(encoded) }
+        cross = model.decoderLayers.map { $0.crossKeysValues(encoded.memory) }
+        crossMask = encoded.mask
     }
 
     var vocabularySize: Int { model.logit.weight.shape[0] }
@@ -115,7 +150,7 @@ struct R2GenStepper: StepDecoder {
         var x = model.embed(tokens, batch: n, length: 1, offset: min(position, model.positions.shape[0] - 1))
         memory = model.relationalMemory.step(memory, token: x.reshaped([n, d]))
         let m = memory.reshaped([n, 1, model.config.memorySlots * d])
-        for (l, layer) in model.decoderLayers.enumerated() { x = layer.step(x, memory: m, cache: &caches[l], cross: cross[l]) }
+        for (l, layer) in model.decoderLayers.enumerated() { x = layer.step(x, memory: m, cache: &caches[l], cross: cross[l], crossMask: crossMask) }
         position += 1
         return model.logit(model.decoderNorm(x, memory: m)).logSoftmax(axis: -1).data
     }
@@ -126,5 +161,16 @@ struct R2GenStepper: StepDecoder {
             caches[l].keys = caches[l].keys?.indexSelect(axis: 0, rows)
             caches[l].values = caches[l].values?.indexSelect(axis: 0, rows)
         }
+    }
+}
+
+/// The encoder's output for a batch of studies, with the mask of its padded positions (if any).
+public struct EncodedStudy {
+    public let memory: Tensor
+    public let mask: Tensor?
+
+    /// Rows `rows` of the batch (beam search repeats each study once per hypothesis).
+    func rows(_ rows: [Int]) -> EncodedStudy {
+        EncodedStudy(memory: memory.indexSelect(axis: 0, rows), mask: mask?.indexSelect(axis: 0, rows))
     }
 }

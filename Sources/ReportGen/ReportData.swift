@@ -1,6 +1,7 @@
 import Foundation
 import Datasets
 import Imaging
+import Injection
 import Metrics
 import Tensor
 
@@ -22,9 +23,14 @@ public struct ReportExample: Sendable {
     let pixels: [Float]
     /// The report's 14 CheXpert labels as 0/1 (positive mentions only), the visual extractor's extra target.
     let labels: [Float]
+    /// Injected grounding: the frontal view's selected regions (boxes in [0, 1]) and the hint word ids.
+    public let regions: [GroundedRegion]
+    public let hints: [Int]
 
-    public init(id: String, report: String, sequence: [Int], pixels: [Float], labels: [Float]) {
+    public init(id: String, report: String, sequence: [Int], pixels: [Float], labels: [Float],
+                regions: [GroundedRegion] = [], hints: [Int] = []) {
         self.id = id; self.report = report; self.sequence = sequence; self.pixels = pixels; self.labels = labels
+        self.regions = regions; self.hints = hints
     }
 }
 
@@ -40,6 +46,10 @@ public struct ReportLoader {
     public let tokenizer: ReportTokenizer
     public var onMissing: MissingImagePolicy = .fail
     public var log: (String) -> Void = { print($0) }
+    /// Grounded regions of each study's frontal view (pixels of that image), by study id.
+    public var regions: [String: [GroundedRegion]] = [:]
+    /// Turns the selected regions into hint sentences when the model reads hints.
+    public var hints: SpatialHints?
 
     public init(config: ReportGenConfig, tokenizer: ReportTokenizer) { self.config = config; self.tokenizer = tokenizer }
 
@@ -64,9 +74,11 @@ public struct ReportLoader {
                 guard views.count == config.dataset.viewsPerStudy else {
                     throw DatasetError(study.id, "lists \(views.count) images, \(config.dataset.rawValue) needs \(config.dataset.viewsPerStudy)")
                 }
+                let (regions, hintIDs) = grounding(study.id, width: views[0].width, height: views[0].height)
                 examples.append(ReportExample(id: study.id, report: study.report,
                                               sequence: tokenizer.encode(study.report, maxLength: config.dataset.maxSequenceLength),
-                                              pixels: views.flatMap { $0 }, labels: Self.labelTargets(labeler.label(study.report))))
+                                              pixels: views.flatMap(\.pixels), labels: Self.labelTargets(labeler.label(study.report)),
+                                              regions: regions, hints: hintIDs))
             } catch {
                 problems.append("study \(study.id) (\(split)): \(error)")
             }
@@ -86,9 +98,20 @@ public struct ReportLoader {
         chexpertObservations.map { (labels[$0] ?? nil) == 1 ? 1 : 0 }
     }
 
-    private func loadView(_ url: URL) throws -> [Float] {
+    private func loadView(_ url: URL) throws -> (pixels: [Float], width: Int, height: Int) {
         let image = try ImageIO.read(url).grayscale()
-        return image.resized(width: loadSize, height: loadSize).pixels
+        return (image.resized(width: loadSize, height: loadSize).pixels, image.width, image.height)
+    }
+
+    /// The study's regions kept by the injection options, boxes scaled to [0, 1], and their hint ids.
+    func grounding(_ id: String, width: Int, height: Int) -> ([GroundedRegion], [Int]) {
+        let options = config.injection
+        guard options.mode != .none else { return ([], []) }
+        let kept = options.select(regions[id] ?? [])
+        let hintIDs = options.mode.usesHints ? options.hintIDs(hints?.sentences(for: kept, imageWidth: width, imageHeight: height) ?? []) : []
+        let (w, h) = (Float(width), Float(height))
+        let normalized = kept.map { r in GroundedRegion(phrase: r.phrase, score: r.score, box: [r.box[0] / w, r.box[1] / h, r.box[2] / w, r.box[3] / h]) }
+        return (options.mode.usesTokens ? normalized : [], hintIDs)
     }
 
     /// Model input `[B * views, 1, S, S]`: random crops when training, centre crops otherwise;

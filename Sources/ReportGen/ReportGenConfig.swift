@@ -1,3 +1,4 @@
+import Injection
 import Text
 
 /// Which R2Gen dataset conventions apply: views per study, cleaning rules, vocabulary threshold and
@@ -25,6 +26,8 @@ public struct ReportGenConfig: Codable, Sendable, Equatable {
     public var memorySlots = 3
     public var dropout: Float = 0.1
     public var beamSize = 3
+    /// Grounding injected into the model (none by default: R2Gen as published).
+    public var injection = InjectionOptions()
 
     public init(dataset: ReportDatasetKind = .iuXray) { self.dataset = dataset }
 

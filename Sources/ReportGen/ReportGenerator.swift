@@ -47,12 +47,18 @@ public final class ReportGenerator {
         return withNoGrad {
             stride(from: 0, to: examples.count, by: batchSize).flatMap { from -> [String] in
                 let chunk = Array(examples[from..<min(from + batchSize, examples.count)])
-                let encoded = model.encode(model.attentionFeatures(loader.batch(chunk, rng: nil), views: run.model.dataset.viewsPerStudy))
+                let encoded = encode(chunk, rng: nil)
                 // One row per hypothesis: each study's encoding repeated beam-size times.
-                var stepper = R2GenStepper(model, encoded: encoded.indexSelect(axis: 0, (0..<(chunk.count * k)).map { $0 / k }))
+                var stepper = R2GenStepper(model, encoded: encoded.rows((0..<(chunk.count * k)).map { $0 / k }))
                 return search.run(&stepper, batch: chunk.count).map(tokenizer.decode)
             }
         }
+    }
+
+    /// The encoder's output for `studies`, with their injected grounding (random crops when `rng` is given).
+    public func encode(_ studies: [ReportExample], rng: RandomGenerator?) -> EncodedStudy {
+        let features = model.attentionFeatures(loader.batch(studies, rng: rng), views: run.model.dataset.viewsPerStudy, regions: studies.map(\.regions))
+        return model.encode(features, hints: studies.map(\.hints))
     }
 
     /// Each study's mean patch feature from the visual extractor (for nearest-neighbour retrieval).

@@ -81,11 +81,13 @@ public final class ReportTrainer {
             for step in 0..<steps {
                 let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
                 let model = generator.model
-                let features = model.attentionFeatures(loader.batch(batch, rng: rng), views: views)
-                var loss = model.loss(encoded: model.encode(features), sequences: batch.map(\.sequence))
+                let features = model.attentionFeatures(loader.batch(batch, rng: rng), views: views, regions: batch.map(\.regions))
+                var loss = model.loss(encoded: model.encode(features, hints: batch.map(\.hints)), sequences: batch.map(\.sequence))
                 if options.labelLossWeight > 0 {
                     let targets = Tensor(shape: [batch.count, chexpertObservations.count], data: batch.flatMap(\.labels))
-                    loss = loss + options.labelLossWeight * bceWithLogits(model.labelLogits(features), targets: targets)
+                    // Patch features only: the label head reads the image, not the injected region tokens.
+                    let patches = features.slice(axis: 1, 0..<(views * model.config.gridSize * model.config.gridSize))
+                    loss = loss + options.labelLossWeight * bceWithLogits(model.labelLogits(patches), targets: targets)
                 }
                 guard loss.item.isFinite else {
                     throw ReportDataError(problems: ["loss became \(loss.item) at epoch \(epoch), step \(step + 1)"],

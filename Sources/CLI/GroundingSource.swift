@@ -1,0 +1,98 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Grounding
+import Imaging
+import Injection
+import Registry
+import Synthetic
+
+extension InjectionMode: ExpressibleByArgument {}
+
+enum GroundingSource: String, ExpressibleByArgument, CaseIterable {
+    /// The corpus's ground-truth boxes (labels.json beside annotation.json): the upper bound.
+    case oracle
+    /// A trained grounding run's detections.
+    case grounder
+}
+
+/// `--with-grounding` and its knobs, shared by the downstream training commands.
+struct GroundingInjectionOptions: ParsableArguments {
+    @Flag(help: "Inject grounding into the model (region tokens and spatial hints unless --grounding says otherwise).") var withGrounding = false
+    @Option(help: "What to inject: none, tokens, hints or both (default: both with --with-grounding, else none).") var grounding: InjectionMode?
+    @Option(help: "Where boxes come from: grounder (a trained grounding run) or oracle (the corpus's ground truth).") var groundingSource: GroundingSource = .grounder
+    @Option(help: "Grounding run folder (default: the newest finished grounding run in the registry).") var grounder: String?
+    @Option(help: "Regions kept per image (best first).") var groundingTopK = 6
+    @Option(help: "Lowest detection score kept.") var groundingThreshold: Float = 0.3
+
+    var mode: InjectionMode { grounding ?? (withGrounding ? .both : .none) }
+
+    func injectionOptions(phrases: [String], hints: SpatialHints) -> InjectionOptions {
+        var o = InjectionOptions()
+        o.mode = mode; o.topK = groundingTopK; o.scoreThreshold = groundingThreshold
+        o.phrases = phrases
+        o.hintVocabulary = hints.vocabulary(phrases: phrases)
+        return o
+    }
+
+    /// Every study's frontal-view regions (pixels of that image) and the phrases they can name.
+    func regions(_ dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> (regions: [String: [GroundedRegion]], phrases: [String]) {
+        switch groundingSource {
+        case .oracle:
+            let side = dataDir.appendingPathComponent("labels.json")
+            guard FileManager.default.fileExists(atPath: side.path) else {
+                throw ValidationError("--grounding-source oracle needs the corpus's ground-truth boxes (labels.json), and \(dataDir.path) has none; use --grounding-source grounder")
+            }
+            let records = try decodeJSON([String: CXRStudyRecord].self, from: side)
+            let regions = records.mapValues { r in
+                (r.boxes["frontal"] ?? []).map { GroundedRegion(phrase: $0.label, score: 1, box: [$0.bbox[0], $0.bbox[1], $0.bbox[0] + $0.bbox[2], $0.bbox[1] + $0.bbox[3]]) }
+            }
+            return (regions, Set(regions.values.flatMap { $0.map(\.phrase) }).sorted())
+        case .grounder:
+            let folder = try grounderFolder(registry)
+            let grounder = try Grounder(runFolder: folder)
+            guard let phrases = grounder.run.prompts["X-ray"] else {
+                throw ValidationError("\(folder.path): this grounder has no X-ray expert (it knows \(grounder.run.prompts.keys.sorted().joined(separator: ", ")))")
+            }
+            return (try detections(grounder, folder: folder, dataset: dataset, dataDir: dataDir, registry: registry), phrases)
+        }
+    }
+
+    func grounderFolder(_ registry: RunRegistry) throws -> URL {
+        if let grounder { return URL(fileURLWithPath: grounder) }
+        guard let newest = try registry.runs(task: "grounding", status: .finished).first else {
+            throw ValidationError("""
+                no finished grounding run in \(registry.path.path): train one on the embedded corpus first with
+                  medglip ground-train --out runs/grounding
+                or name one with --grounder RUNDIR (or use --grounding-source oracle)
+                """)
+        }
+        print("grounder: \(newest.folder) (run \(newest.id))")
+        return URL(fileURLWithPath: newest.folder)
+    }
+
+    /// Detections on every study's frontal view, computed once per (dataset, grounder weights) and
+    /// kept in the registry's grounding cache.
+    func detections(_ grounder: Grounder, folder: URL, dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> [String: [GroundedRegion]] {
+        let weights = folder.appendingPathComponent("model.safetensors")
+        let attributes = try FileManager.default.attributesOfItem(atPath: weights.path)
+        let key = "\(weights.standardizedFileURL.path)#\(attributes[.size] ?? 0)#\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        let datasetKey = dataDir.standardizedFileURL.path
+        if let cached = try registry.groundingCache(dataset: datasetKey, grounder: key) {
+            print("grounding: \(cached.count) images from the registry cache")
+            return try cached.mapValues { try JSONDecoder().decode([GroundedRegion].self, from: $0) }
+        }
+        let studies = dataset.train + dataset.val + dataset.test
+        print("grounding: detecting on \(studies.count) frontal views with \(folder.path) (cached for later runs)")
+        var samples: [GroundingSample] = [], ids: [String] = []
+        for (i, study) in studies.enumerated() {
+            guard let frontal = dataset.imageURLs(study).first, let image = try? ImageIO.read(frontal) else { continue }
+            samples.append(GroundingSample(imageID: i, imageURL: frontal, width: image.width, height: image.height, modality: "X-ray", regions: []))
+            ids.append(study.id)
+        }
+        let found = try grounder.detect(samples)
+        let regions = Dictionary(uniqueKeysWithValues: zip(ids, found.map { $0.map { GroundedRegion(phrase: $0.label, score: $0.score, box: [$0.box.x1, $0.box.y1, $0.box.x2, $0.box.y2]) } }))
+        try registry.storeGrounding(try regions.mapValues { try JSONEncoder().encode($0) }, dataset: datasetKey, grounder: key)
+        return regions
+    }
+}

@@ -1,0 +1,37 @@
+/// How grounding reaches a downstream model (`--grounding`).
+public enum InjectionMode: String, Codable, Sendable, CaseIterable {
+    case none, tokens, hints, both
+    public var usesTokens: Bool { self == .tokens || self == .both }
+    public var usesHints: Bool { self == .hints || self == .both }
+}
+
+/// Which grounded regions are injected and how.
+public struct InjectionOptions: Codable, Sendable, Equatable {
+    public var mode: InjectionMode = .none
+    /// Regions kept per image: those scoring at least `scoreThreshold`, best first, at most `topK`.
+    public var topK = 6
+    public var scoreThreshold: Float = 0.3
+    /// Phrases the region tokens have embeddings for (the grounder's categories).
+    public var phrases: [String] = []
+    /// Words of the hint text (built from the training split's hints); id 0 pads, 1 is unknown.
+    public var hintVocabulary: [String] = []
+    public var maxHintTokens = 48
+
+    public init() {}
+
+    public func select(_ regions: [GroundedRegion]) -> [GroundedRegion] {
+        Array(regions.filter { $0.score >= scoreThreshold }.sorted { $0.score > $1.score }.prefix(topK))
+    }
+
+    /// Hint sentences as ids: "small nodule in the right upper zone . moderate left pleural effusion ."
+    public func hintIDs(_ sentences: [String]) -> [Int] {
+        let index = Dictionary(uniqueKeysWithValues: hintVocabulary.enumerated().map { ($1, $0 + 2) })
+        let words = sentences.flatMap { $0.split(separator: " ").map(String.init) + ["."] }
+        return words.prefix(maxHintTokens).map { index[$0] ?? 1 }
+    }
+
+    /// The vocabulary of a set of hint texts, sorted.
+    public static func vocabulary(_ sentences: [[String]]) -> [String] {
+        Set(sentences.flatMap { $0.flatMap { $0.split(separator: " ").map(String.init) } } + ["."]).sorted()
+    }
+}
