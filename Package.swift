@@ -12,9 +12,12 @@ let package = Package(
         .library(name: "Metrics", targets: ["Metrics"]),
         .library(name: "Grounding", targets: ["Grounding"]),
         .library(name: "ReportGen", targets: ["ReportGen"]),
+        .library(name: "VQA", targets: ["VQA"]),
         .executable(name: "medglip", targets: ["medglip"]),
         .executable(name: "mrg-train", targets: ["mrg-train"]),
         .executable(name: "mrg-eval", targets: ["mrg-eval"]),
+        .executable(name: "vqa-train", targets: ["vqa-train"]),
+        .executable(name: "vqa-eval", targets: ["vqa-eval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,16 +42,19 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["Text"]),
         .target(name: "Grounding", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
         .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
+        .target(name: "VQA", dependencies: ["Tensor", "Imaging", "Datasets", "Metrics"]),
         .target(
             name: "CLI",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen",
+                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen", "VQA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // One binary with every subcommand, and the papers' entry points as their own executables.
         .executableTarget(name: "medglip", dependencies: ["CLI"]),
         .executableTarget(name: "mrg-train", dependencies: ["CLI"]),
         .executableTarget(name: "mrg-eval", dependencies: ["CLI"]),
+        .executableTarget(name: "vqa-train", dependencies: ["CLI"]),
+        .executableTarget(name: "vqa-eval", dependencies: ["CLI"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
@@ -57,5 +63,6 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"], exclude: ["Fixtures"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
         .testTarget(name: "ReportGenTests", dependencies: ["ReportGen", "Datasets", "Tensor", "Text"]),
+        .testTarget(name: "VQATests", dependencies: ["VQA", "Datasets", "Imaging", "Tensor", "Metrics"]),
     ]
 )
