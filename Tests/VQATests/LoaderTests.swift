@@ -63,6 +63,7 @@ final class LoaderTests: VQATestCase {
     func testFinishedRunsNeedAllEpochsAndTheDataset() throws {
         let v = VQAVocabulary(questions: ["q"], answers: ["a"])
         func run(_ name: String, dataset: VQADatasetKind, epochs: Int, finished: Int?, date: String) throws {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(name), withIntermediateDirectories: true)
             let config = VQARunConfig(model: Self.tinyConfig, head: .generate, dataset: dataset, dataDir: "", seed: 0, epochs: epochs,
                                       template: Self.template, maxPositions: 40)
             try writeJSON(config, to: dir.appendingPathComponent("\(name)/config.json"))

@@ -24,7 +24,7 @@ final class TemplateTests: VQATestCase {
         XCTAssertEqual(ids.filter { $0 == VQAVocabulary.image }.count, 1)
         let short = t.promptIDs(question: "Is the liver normal?", vocabulary: v, maxQuestionTokens: 2)
         XCTAssertEqual(short.ids.map { v.words[$0] }.suffix(4), ["<image>", "is", "the", "<assistant>"])
-        XCTAssertTrue(short.cut)
+        XCTAssertTrue(short.truncated)
         XCTAssertEqual(t.render(question: "Is the liver normal?", answer: "Yes"), "Answer briefly.\nHuman: <image>\nIs the liver normal?\nAssistant: Yes")
     }
 
@@ -36,6 +36,8 @@ final class TemplateTests: VQATestCase {
         }
         let noRole = try write(#"{"system": "s", "human": "<image> {question}", "assistant": "Assistant: {answer}"}"#, "b.json")
         XCTAssertThrowsError(try ConversationTemplate.load(noRole)) { XCTAssertTrue("\($0)".contains("role name"), "\($0)") }
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Prompts/vqa/conversation.json")
+        XCTAssertTrue(try ConversationTemplate.load(shipped).human.contains("<image>"))
         let good = try write(#"{"system": "S.", "human": "Human: <image>\n{question}", "assistant": "Assistant: {answer}"}"#, "c.json")
         XCTAssertEqual(try ConversationTemplate.load(good).system, "S.")
     }
