@@ -22,6 +22,11 @@ struct VQADataOptions: ParsableArguments {
     }
 }
 
+/// A command-line failure that is not a usage mistake (so no usage text follows it).
+struct VQACommandError: Error, CustomStringConvertible {
+    let description: String
+}
+
 /// The default folder all VQA runs live under.
 let vqaRunsRoot = URL(fileURLWithPath: "runs")
 
@@ -48,13 +53,15 @@ public struct VQATrain: ParsableCommand {
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 8
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Run folder (default runs/vqa-<dataset>-<head>-seed<seed>).") var out: String?
+    @Option(help: "Run folder (default runs/vqa-<dataset>-<head>-seed<seed>, e.g. runs/vqa-rad-generate-seed0).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
     @OptionGroup var threadOptions: ThreadOptions
 
     public func run() throws {
         try threadOptions.apply()
-        let folder = URL(fileURLWithPath: out ?? vqaRunsRoot.appendingPathComponent("vqa-\(data.dataset.rawValue)-\(head.rawValue)-seed\(seed)").path)
+        // runs/vqa-slake-generate-seed0, runs/vqa-rad-classify-seed0, ...
+        let name = "vqa-\(data.dataset.rawValue)".replacingOccurrences(of: "vqa-vqa-", with: "vqa-") + "-\(head.rawValue)-seed\(seed)"
+        let folder = URL(fileURLWithPath: out ?? vqaRunsRoot.appendingPathComponent(name).path)
         let system: VQASystem
         let splits: VQASplits
         if resume {
@@ -111,18 +118,18 @@ public struct VQAEval: ParsableCommand {
         if let checkpoint { folder = URL(fileURLWithPath: checkpoint) } else {
             guard let found = try newestFinishedVQARun(dataset: dataset, runsRoot: vqaRunsRoot) else {
                 let dataArgs = dataset == .slake ? "" : " --data-dir \(dataDir ?? "DIR")"
-                throw ValidationError("no finished VQA run for \(dataset.rawValue) under \(vqaRunsRoot.path)/; train one with: swift run vqa-train --dataset \(dataset.rawValue)\(dataArgs)")
+                throw VQACommandError(description: "no finished VQA run for \(dataset.rawValue) under \(vqaRunsRoot.path)/; train one with: swift run vqa-train --dataset \(dataset.rawValue)\(dataArgs)")
             }
             folder = found
         }
         let system = try VQASystem(runFolder: folder)
         guard system.run.dataset == dataset else {
-            throw ValidationError("\(folder.path) was trained on \(system.run.dataset.rawValue), not \(dataset.rawValue)")
+            throw VQACommandError(description: "\(folder.path) was trained on \(system.run.dataset.rawValue), not \(dataset.rawValue)")
         }
         let root = URL(fileURLWithPath: dataDir ?? system.run.dataDir)
         let items = try VQASplits.read(dataset, root: root).split(split)!
         guard !items.isEmpty else {
-            throw ValidationError("\(root.path) has no \(split) questions" + (dataset == .vqaRad ? " (VQA-RAD's testset.json is absent; use --split val)" : ""))
+            throw VQACommandError(description: "\(root.path) has no \(split) questions" + (dataset == .vqaRad ? " (VQA-RAD's testset.json is absent; use --split val)" : ""))
         }
         let set = system.loader.load(items, split: split)
         let start = Date()
