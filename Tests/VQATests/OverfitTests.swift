@@ -38,4 +38,30 @@ final class OverfitTests: VQATestCase {
 
     func testGenerateHeadOverfits() throws { try overfit(.generate) }
     func testClassifyHeadOverfits() throws { try overfit(.classify) }
+
+    /// An epoch writes the run folder (best and last weights, history, finished flag); a new trainer
+    /// resumes from it and continues with the next epoch.
+    func testTrainWritesRunFolderAndResumes() throws {
+        let items = try items()
+        let system = Self.tinySystem(head: .generate, questions: items.map(\.question), answers: items.map(\.answer), seed: 2)
+        var loader = system.loader
+        loader.log = { _ in }
+        let set = loader.load(items, split: "train")
+        let run = dir.appendingPathComponent("run")
+        var options = VQATrainingOptions()
+        options.epochs = 1
+        try VQATrainer(system, options: options, folder: run, log: { _ in }).train(set, validation: set)
+        for file in ["config.json", "vocabulary.json", "model.safetensors", "last.safetensors", "optimizer.safetensors", "history.json", "finished.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), file)
+        }
+        XCTAssertEqual(VQASystem.finishedRuns(dataset: .slake, under: dir), [run])
+        options.epochs = 2
+        let reloaded = try VQASystem(runFolder: run, weights: "last.safetensors")
+        XCTAssertEqual(reloaded.vocabulary, system.vocabulary)
+        let trainer = VQATrainer(reloaded, options: options, folder: run, log: { _ in })
+        try trainer.resume()
+        XCTAssertEqual(trainer.history.count, 1)
+        try trainer.train(set, validation: set)
+        XCTAssertEqual(trainer.history.map(\.epoch), [1, 2])
+    }
 }
