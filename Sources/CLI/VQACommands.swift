@@ -83,6 +83,7 @@ public struct VQATrain: ParsableCommand {
         options.epochs = system.run.epochs; options.imagesPerBatch = imagesPerBatch; options.learningRate = lr; options.seed = system.run.seed
         print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
               + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
+        if let first = train.examples.first { print("conversation template, first training question:\n" + system.run.template.render(question: first.item.question, answer: first.item.answer)) }
         let trainer = VQATrainer(system, options: options, folder: folder)
         if resume { try trainer.resume() }
         let start = Date()
