@@ -59,6 +59,8 @@ public struct VQATrain: ParsableCommand {
 
     public func run() throws {
         try threadOptions.apply()
+        // Line-buffered, so epoch summaries reach a log file as they happen, not when training ends.
+        setvbuf(stdout, nil, _IOLBF, 0)
         // runs/vqa-slake-generate-seed0, runs/vqa-rad-classify-seed0, ...
         let name = "vqa-\(data.dataset.rawValue)".replacingOccurrences(of: "vqa-vqa-", with: "vqa-") + "-\(head.rawValue)-seed\(seed)"
         let folder = URL(fileURLWithPath: out ?? vqaRunsRoot.appendingPathComponent(name).path)
