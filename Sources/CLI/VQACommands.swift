@@ -59,8 +59,6 @@ public struct VQATrain: ParsableCommand {
 
     public func run() throws {
         try threadOptions.apply()
-        // Line-buffered, so epoch summaries reach a log file as they happen, not when training ends.
-        setvbuf(stdout, nil, _IOLBF, 0)
         // runs/vqa-slake-generate-seed0, runs/vqa-rad-classify-seed0, ...
         let name = "vqa-\(data.dataset.rawValue)".replacingOccurrences(of: "vqa-vqa-", with: "vqa-") + "-\(head.rawValue)-seed\(seed)"
         let folder = URL(fileURLWithPath: out ?? vqaRunsRoot.appendingPathComponent(name).path)
@@ -86,7 +84,8 @@ public struct VQATrain: ParsableCommand {
         print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
               + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
         if let first = train.examples.first { print("conversation template, first training question:\n" + system.run.template.render(question: first.item.question, answer: first.item.answer)) }
-        let trainer = VQATrainer(system, options: options, folder: folder)
+        // Flushed, so epoch summaries reach a log file as they happen, not when training ends.
+        let trainer = VQATrainer(system, options: options, folder: folder, log: { print($0); fflush(nil) })
         if resume { try trainer.resume() }
         let start = Date()
         try trainer.train(train, validation: val)
