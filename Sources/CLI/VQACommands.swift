@@ -97,7 +97,7 @@ public struct VQAEval: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vqa-eval", abstract: "Answer a split's questions with a trained VQA run and score them as LLaVA-Med does.",
         discussion: """
-        Writes predictions-<split>.jsonl (qid, question, answer, prediction, answer_type, category) into the \
+        Writes predictions-<split>.jsonl (qid, question, answer, prediction, answer_type, content_type or question_type) into the \
         run folder, then prints closed accuracy (reference contained in the prediction), open recall (token \
         recall) and exact match, overall and per SLAKE content type / VQA-RAD question type. Without \
         --checkpoint it uses the newest finished run for --dataset under runs/.
@@ -137,9 +137,11 @@ public struct VQAEval: ParsableCommand {
         let start = Date()
         let predictions = system.predict(set, beamSize: beam)
         let seconds = Date().timeIntervalSince(start)
+        // The category under the dataset's own field name.
+        let categoryKey = dataset == .slake ? "content_type" : "question_type"
         let lines = try zip(set.examples, predictions).map { e, p in
             let obj: [String: Any] = ["qid": e.item.qid, "question": e.item.question, "answer": e.item.answer, "prediction": p,
-                                      "answer_type": e.item.answerType.rawValue, "category": e.item.category]
+                                      "answer_type": e.item.answerType.rawValue, categoryKey: e.item.category]
             return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
         }
         let out = folder.appendingPathComponent("predictions-\(split).jsonl")
