@@ -49,8 +49,8 @@ public struct VQATrain: ParsableCommand {
 
     @OptionGroup var data: VQADataOptions
     @Option(help: "Answer head: generate (LLaVA) or classify (answer classes, as MEVF/M3AE are scored).") var head: VQAHead = .generate
-    @Option(help: "Epochs.") var epochs = 20
-    @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 8
+    @Option(help: "Epochs.") var epochs = 25
+    @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Run folder (default runs/vqa-<dataset>-<head>-seed<seed>, e.g. runs/vqa-rad-generate-seed0).") var out: String?

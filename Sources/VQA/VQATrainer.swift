@@ -3,9 +3,9 @@ import Datasets
 import Tensor
 
 public struct VQATrainingOptions: Codable, Sendable {
-    public var epochs = 20
+    public var epochs = 25
     /// Images per step; each step takes all their questions, so the CNN runs once per image.
-    public var imagesPerBatch = 8
+    public var imagesPerBatch = 4
     public var learningRate: Float = 1e-3
     public var weightDecay: Float = 0.01
     public var warmupSteps = 100
