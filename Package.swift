@@ -12,11 +12,14 @@ let package = Package(
         .library(name: "Metrics", targets: ["Metrics"]),
         .library(name: "Grounding", targets: ["Grounding"]),
         .library(name: "ReportGen", targets: ["ReportGen"]),
+        .library(name: "VQA", targets: ["VQA"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "Injection", targets: ["Injection"]),
         .executable(name: "medglip", targets: ["medglip"]),
         .executable(name: "mrg-train", targets: ["mrg-train"]),
         .executable(name: "mrg-eval", targets: ["mrg-eval"]),
+        .executable(name: "vqa-train", targets: ["vqa-train"]),
+        .executable(name: "vqa-eval", targets: ["vqa-eval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,16 +46,19 @@ let package = Package(
         .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Injection", dependencies: ["Tensor", "Imaging", "Datasets", "Grounding"]),
         .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics", "Injection"]),
+        .target(name: "VQA", dependencies: ["Tensor", "Imaging", "Datasets", "Metrics"]),
         .target(
             name: "CLI",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen", "Registry",
+                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen", "VQA", "Registry", "Injection",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // One binary with every subcommand, and the papers' entry points as their own executables.
         .executableTarget(name: "medglip", dependencies: ["CLI"]),
         .executableTarget(name: "mrg-train", dependencies: ["CLI"]),
         .executableTarget(name: "mrg-eval", dependencies: ["CLI"]),
+        .executableTarget(name: "vqa-train", dependencies: ["CLI"]),
+        .executableTarget(name: "vqa-eval", dependencies: ["CLI"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
@@ -63,5 +69,6 @@ let package = Package(
         .testTarget(name: "InjectionTests", dependencies: ["Injection"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .testTarget(name: "ReportGenTests", dependencies: ["ReportGen", "Datasets", "Tensor", "Text"]),
+        .testTarget(name: "VQATests", dependencies: ["VQA", "Datasets", "Imaging", "Tensor", "Metrics"]),
     ]
 )

@@ -7,13 +7,13 @@ public struct MedGLIPCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "medglip",
         abstract: "Medical phrase grounding and grounded report generation / VQA.",
-        subcommands: [Bench.self, DataCommand.self, CorpusCommand.self, ScoreCommand.self, LabelCommand.self, GroundTrain.self, GroundEval.self, GroundPredict.self, MRGTrain.self, MRGEval.self, RunsCommand.self, AblateCommand.self])
+        subcommands: [Bench.self, DataCommand.self, CorpusCommand.self, ScoreCommand.self, LabelCommand.self, GroundTrain.self, GroundEval.self, GroundPredict.self, MRGTrain.self, MRGEval.self, VQATrain.self, VQAEval.self, RunsCommand.self, AblateCommand.self])
 }
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run them from a release build).",
-        subcommands: [EngineBench.self, MetricsBench.self, GroundingBench.self, MRGBench.self])
+        subcommands: [EngineBench.self, MetricsBench.self, GroundingBench.self, MRGBench.self, VQABench.self])
 }
 
 /// Options every compute-heavy command shares.

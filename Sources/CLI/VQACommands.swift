@@ -1,0 +1,180 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Metrics
+import Registry
+import Synthetic
+import Tensor
+import VQA
+
+extension VQADatasetKind: ExpressibleByArgument {}
+extension VQAHead: ExpressibleByArgument {}
+
+/// Where VQA data comes from: `--data-dir` in the dataset's own layout, or (SLAKE only) the
+/// embedded SLAKE-format phantom corpus.
+struct VQADataOptions: ParsableArguments {
+    @Option(help: "Dataset format: slake or vqa-rad.") var dataset: VQADatasetKind = .slake
+    @Option(help: "Folder in the dataset's layout (default for slake: the embedded SLAKE-format corpus).") var dataDir: String?
+
+    func folder() throws -> URL {
+        if let dataDir { return URL(fileURLWithPath: dataDir) }
+        guard dataset == .slake else { throw ValidationError("--dataset vqa-rad needs --data-dir (the folder with trainset.json and images/)") }
+        return try CorpusCache.ensure(.slake, defaultParameters(.slake))
+    }
+}
+
+/// A command-line failure that is not a usage mistake (so no usage text follows it).
+struct VQACommandError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The default folder all VQA runs live under.
+let vqaRunsRoot = URL(fileURLWithPath: "runs")
+
+/// The newest finished VQA run for `dataset` in the run registry: eval's default checkpoint.
+func newestFinishedVQARun(dataset: VQADatasetKind, registry: RunRegistry) throws -> URL? {
+    try registry.runs(task: "vqa", dataset: dataset.rawValue, status: .finished).first.map { URL(fileURLWithPath: $0.folder) }
+}
+
+public struct VQATrain: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "vqa-train", abstract: "Train the LLaVA-style medical VQA model (CNN -> projector -> causal LM).",
+        discussion: """
+        Without --data-dir it trains on the embedded SLAKE-format corpus (generated on first use). With \
+        --dataset vqa-rad a validation split is carved from trainset.json by image. The run folder gets \
+        config.json, vocabulary.json, model.safetensors (best on validation), last/optimizer checkpoints, \
+        history.json and, when every epoch is done, finished.json.
+        """)
+    public init() {}
+
+    @OptionGroup var data: VQADataOptions
+    @Option(help: "Answer head: generate (LLaVA) or classify (answer classes, as MEVF/M3AE are scored).") var head: VQAHead = .generate
+    @Option(help: "Epochs.") var epochs = 25
+    @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
+    @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Run folder (default runs/vqa-<dataset>-<head>-seed<seed>, e.g. runs/vqa-rad-generate-seed0).") var out: String?
+    @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var threadOptions: ThreadOptions
+
+    public func run() throws {
+        try threadOptions.apply()
+        let registry = try self.registry.open()
+        // runs/vqa-slake-generate-seed0, runs/vqa-rad-classify-seed0, ...
+        let name = "vqa-\(data.dataset.rawValue)".replacingOccurrences(of: "vqa-vqa-", with: "vqa-") + "-\(head.rawValue)-seed\(seed)"
+        let folder = URL(fileURLWithPath: out ?? vqaRunsRoot.appendingPathComponent(name).path)
+        let system: VQASystem
+        let splits: VQASplits
+        if resume {
+            system = try VQASystem(runFolder: folder, weights: "last.safetensors")
+            splits = try VQASplits.read(system.run.dataset, root: URL(fileURLWithPath: system.run.dataDir))
+        } else {
+            let dir = try data.folder()
+            splits = try VQASplits.read(data.dataset, root: dir)
+            let template = try ConversationTemplate.load()
+            let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer), extraText: template.words)
+            let config = VQAConfig()
+            system = VQASystem(VQARunConfig(model: config, head: head, dataset: data.dataset, dataDir: dir.path, seed: seed, epochs: epochs,
+                                            template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary)),
+                               vocabulary: vocabulary)
+        }
+        print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")
+        let train = system.loader.load(splits.train, split: "train"), val = system.loader.load(splits.val, split: "val")
+        var options = VQATrainingOptions()
+        options.epochs = system.run.epochs; options.imagesPerBatch = imagesPerBatch; options.learningRate = lr; options.seed = system.run.seed
+        print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
+              + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
+        if let first = train.examples.first { print("conversation template, first training question:\n" + system.run.template.render(question: first.item.question, answer: first.item.answer)) }
+        // Flushed, so epoch summaries reach a log file as they happen, not when training ends.
+        let trainer = VQATrainer(system, options: options, folder: folder, log: { print($0); fflush(nil) })
+        if resume { try trainer.resume() }
+        let start = Date()
+        try trackRun(registry, task: "vqa", dataset: system.run.dataset.rawValue, config: system.run, seed: system.run.seed, folder: folder) { record in
+            try trainer.train(train, validation: val)
+            for h in trainer.history { try registry.record(h.validation, run: record.id, split: "val", epoch: h.epoch) }
+            try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
+        }
+        print(String(format: "training took %.0f s; best weights: %@", Date().timeIntervalSince(start), folder.appendingPathComponent("model.safetensors").path))
+    }
+}
+
+public struct VQAEval: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "vqa-eval", abstract: "Answer a split's questions with a trained VQA run and score them as LLaVA-Med does.",
+        discussion: """
+        Writes predictions-<split>.jsonl (qid, question, answer, prediction, answer_type, content_type or question_type) into the \
+        run folder, then prints closed accuracy (reference contained in the prediction), open recall (token \
+        recall) and exact match, overall and per SLAKE content type / VQA-RAD question type. Without \
+        --checkpoint it uses the newest finished run for --dataset in the run registry.
+        """)
+    public init() {}
+
+    @Option(help: "Dataset format: slake or vqa-rad.") var dataset: VQADatasetKind
+    @Option(help: "Data folder (default: the one the run trained on).") var dataDir: String?
+    @Option(help: "Split: val or test.") var split = "test"
+    @Option(help: "Run folder written by vqa-train (default: the newest finished run for --dataset).") var checkpoint: String?
+    @Option(help: "Beam size for the generate head (1: greedy).") var beam = 1
+    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var threadOptions: ThreadOptions
+
+    public func run() throws {
+        try threadOptions.apply()
+        guard ["val", "test"].contains(split) else { throw ValidationError("--split must be val or test") }
+        guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
+        let folder: URL
+        if let checkpoint { folder = URL(fileURLWithPath: checkpoint) } else {
+            let registry = try self.registry.open()
+            guard let found = try newestFinishedVQARun(dataset: dataset, registry: registry) else {
+                let dataArgs = dataset == .slake ? "" : " --data-dir \(dataDir ?? "DIR")"
+                throw VQACommandError(description: "no finished VQA run for \(dataset.rawValue) in the run registry \(registry.path.path); train one with: swift run vqa-train --dataset \(dataset.rawValue)\(dataArgs)")
+            }
+            print("checkpoint: \(found.path) (newest finished \(dataset.rawValue) run in the registry)")
+            folder = found
+        }
+        let system = try VQASystem(runFolder: folder)
+        guard system.run.dataset == dataset else {
+            throw VQACommandError(description: "\(folder.path) was trained on \(system.run.dataset.rawValue), not \(dataset.rawValue)")
+        }
+        let root = URL(fileURLWithPath: dataDir ?? system.run.dataDir)
+        let items = try VQASplits.read(dataset, root: root).split(split)!
+        guard !items.isEmpty else {
+            throw VQACommandError(description: "\(root.path) has no \(split) questions" + (dataset == .vqaRad ? " (VQA-RAD's testset.json is absent; use --split val)" : ""))
+        }
+        let set = system.loader.load(items, split: split)
+        let start = Date()
+        let predictions = system.predict(set, beamSize: beam)
+        let seconds = Date().timeIntervalSince(start)
+        // The category under the dataset's own field name.
+        let categoryKey = dataset == .slake ? "content_type" : "question_type"
+        let lines = try zip(set.examples, predictions).map { e, p in
+            let obj: [String: Any] = ["qid": e.item.qid, "question": e.item.question, "answer": e.item.answer, "prediction": p,
+                                      "answer_type": e.item.answerType.rawValue, categoryKey: e.item.category]
+            return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
+        }
+        let out = folder.appendingPathComponent("predictions-\(split).jsonl")
+        try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: out)
+        let scores = VQAScores(set.examples, predictions: predictions)
+        if json {
+            var obj: [String: Any] = ["run": folder.path, "split": split, "questions": set.count, "skipped": set.skipped.count,
+                                      "predictions": out.path, "questions_per_second": Double(set.count) / seconds]
+            obj["overall"] = scores.flat
+            obj["by_category"] = Dictionary(uniqueKeysWithValues: scores.byCategory.map { c, r in
+                (c, ["closed_accuracy": r.closedAccuracy, "open_recall": r.openRecall, "overall_exact": r.overallExact, "n_open": Double(r.nOpen), "n_closed": Double(r.nClosed)])
+            })
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print(String(format: "%@ (%@ head) on %@ %@: %d questions (%d skipped), %.1f questions/s; predictions in %@",
+                     folder.path, system.run.head.rawValue, dataset.rawValue, split, set.count, set.skipped.count, Double(set.count) / seconds, out.path))
+        print("category".padding(toLength: 14, withPad: " ", startingAt: 0) + "closed  n     open-rec open-ex n     exact")
+        func row(_ name: String, _ r: VQAScoring.Result) {
+            print(name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                  + String(format: "%.4f  %-5d %.4f   %.4f  %-5d %.4f", r.closedAccuracy, r.nClosed, r.openRecall, r.openExact, r.nOpen, r.overallExact))
+        }
+        for (c, r) in scores.byCategory { row(c, r) }
+        row("overall", scores.overall)
+        print("closed: LLaVA-Med's substring rule; open-rec: token recall of the reference; exact: normalised strings equal")
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// LLaVA's conversation template (`Prompts/vqa/conversation.json`): a system line, the human turn
+/// holding `<image>` and `{question}`, the assistant turn holding `{answer}`. Each turn starts with
+/// its role name and a colon, which become the turn tokens `<human>` / `<assistant>`; `<image>` is
+/// the slot the projected patch features replace.
+public struct ConversationTemplate: Codable, Sendable, Equatable {
+    public var system: String
+    public var human: String
+    public var assistant: String
+
+    public init(system: String, human: String, assistant: String) { self.system = system; self.human = human; self.assistant = assistant }
+
+    public struct TemplateError: Error, CustomStringConvertible {
+        public let path: String, problem: String
+        public var description: String { "\(path): \(problem)" }
+    }
+
+    /// `MEDGLIP_PROMPTS/vqa/conversation.json`, else `Prompts/vqa/conversation.json` in the first
+    /// folder (walking up from the working directory or the executable) that has `Prompts/README.md`.
+    public static func load() throws -> ConversationTemplate {
+        let fm = FileManager.default
+        var roots: [URL] = []
+        if let env = ProcessInfo.processInfo.environment["MEDGLIP_PROMPTS"] { roots.append(URL(fileURLWithPath: env)) }
+        for start in [URL(fileURLWithPath: fm.currentDirectoryPath), URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()] {
+            var dir = start.standardizedFileURL
+            for _ in 0..<8 {
+                let candidate = dir.appendingPathComponent("Prompts")
+                if fm.fileExists(atPath: candidate.appendingPathComponent("README.md").path) { roots.append(candidate) }
+                dir.deleteLastPathComponent()
+            }
+        }
+        guard let root = roots.first else {
+            throw TemplateError(path: "Prompts/vqa/conversation.json", problem: "not found: run from the MedGLIP repository or set MEDGLIP_PROMPTS to its Prompts folder")
+        }
+        return try load(root.appendingPathComponent("vqa/conversation.json"))
+    }
+
+    public static func load(_ url: URL) throws -> ConversationTemplate {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw TemplateError(path: url.path, problem: "no such file") }
+        let t: ConversationTemplate
+        do { t = try JSONDecoder().decode(ConversationTemplate.self, from: data) } catch {
+            throw TemplateError(path: url.path, problem: "expected an object with string fields system, human, assistant (\(error))")
+        }
+        try t.validate(path: url.path)
+        return t
+    }
+
+    /// The image must come before the question so every prompt has its image tokens at the same
+    /// position (as in LLaVA-Med's template), which lets a batch be fused with one concatenation.
+    public func validate(path: String) throws {
+        func fail(_ problem: String) -> TemplateError { TemplateError(path: path, problem: problem) }
+        guard role(human) != nil, role(assistant) != nil else { throw fail("human and assistant turns must start with a role name and a colon, e.g. 'Human: '") }
+        guard human.components(separatedBy: "<image>").count == 2 else { throw fail("the human turn must hold <image> exactly once") }
+        guard let image = human.range(of: "<image>"), let question = human.range(of: "{question}"), image.upperBound <= question.lowerBound else {
+            throw fail("the human turn must hold {question} after <image>")
+        }
+        guard assistant.hasSuffix("{answer}") else { throw fail("the assistant turn must end with {answer}") }
+        guard !system.contains("<image>"), !system.contains("{question}") else { throw fail("the system line may not hold <image> or {question}") }
+    }
+
+    /// The role name ("Human") and the rest of a turn after "Human:".
+    private func role(_ turn: String) -> (name: String, rest: String)? {
+        guard let colon = turn.firstIndex(of: ":"), colon > turn.startIndex else { return nil }
+        return (String(turn[..<colon]), String(turn[turn.index(after: colon)...]))
+    }
+
+    /// The prompt as text, ending where the answer starts (what a reader of the logs sees).
+    public func render(question: String, answer: String = "") -> String {
+        system + "\n" + human.replacingOccurrences(of: "{question}", with: question) + "\n"
+            + assistant.replacingOccurrences(of: "{answer}", with: answer)
+    }
+
+    /// Prompt ids: the system words, `<human>`, the human turn with `<image>` as its single image
+    /// id and the question's words (at most `maxQuestionTokens`), then `<assistant>` and any
+    /// assistant words before `{answer}`. Also says whether the question was cut.
+    public func promptIDs(question: String, vocabulary v: VQAVocabulary, maxQuestionTokens: Int) -> (ids: [Int], truncated: Bool) {
+        let h = role(human)!.rest, a = role(assistant)!.rest
+        let beforeImage = String(h[..<h.range(of: "<image>")!.lowerBound])
+        let afterImage = String(h[h.range(of: "<image>")!.upperBound...])
+        let beforeQuestion = String(afterImage[..<afterImage.range(of: "{question}")!.lowerBound])
+        let afterQuestion = String(afterImage[afterImage.range(of: "{question}")!.upperBound...])
+        let q = v.encode(question)
+        var ids = v.encode(system) + [VQAVocabulary.human] + v.encode(beforeImage) + [VQAVocabulary.image]
+        ids += v.encode(beforeQuestion) + q.prefix(maxQuestionTokens) + v.encode(afterQuestion)
+        ids += [VQAVocabulary.assistant] + v.encode(String(a.dropLast("{answer}".count)))
+        return (ids, q.count > maxQuestionTokens)
+    }
+
+    /// The template's own words, so the vocabulary knows them.
+    public var words: [String] {
+        [system, role(human)?.rest ?? human, role(assistant)?.rest ?? assistant].map {
+            $0.replacingOccurrences(of: "<image>", with: " ").replacingOccurrences(of: "{question}", with: " ").replacingOccurrences(of: "{answer}", with: " ")
+        }
+    }
+}

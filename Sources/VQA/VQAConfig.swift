@@ -1,0 +1,35 @@
+import Foundation
+
+/// Which dataset's conventions a run follows: SLAKE's three split files, or VQA-RAD's train file
+/// with a validation split carved from it by image.
+public enum VQADatasetKind: String, Codable, Sendable, CaseIterable {
+    case slake, vqaRad = "vqa-rad"
+}
+
+/// The answer head: LLaVA's generative one (decode answer tokens), or a classifier over the
+/// answers seen in training (MEVF / M3AE style).
+public enum VQAHead: String, Codable, Sendable, CaseIterable {
+    case generate, classify
+}
+
+/// Sizes of the LLaVA-style model: CNN -> patch grid -> projector -> small causal transformer.
+/// Small enough to train on two CPU cores in minutes.
+public struct VQAConfig: Codable, Sendable, Equatable {
+    public var imageSize = 128
+    /// CNN widths: stem, then one stride-2 residual stage per entry after the first.
+    public var channels = [32, 48, 96, 128]
+    public var dModel = 128
+    public var dFF = 256
+    public var heads = 4
+    public var layers = 2
+    public var dropout: Float = 0.1
+    /// Question tokens beyond this are cut (and counted) so sequences fit the position table.
+    public var maxQuestionTokens = 40
+    public var maxAnswerTokens = 12
+
+    public init() {}
+
+    /// Side of the patch grid: the stem and every stage halve the image.
+    public var gridSize: Int { imageSize >> channels.count }
+    public var patches: Int { gridSize * gridSize }
+}

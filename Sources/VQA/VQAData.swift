@@ -1,0 +1,124 @@
+import Foundation
+import Datasets
+import Imaging
+import Tensor
+
+/// A dataset's questions by split. VQA-RAD ships a train file only (plus MEVF's test file when
+/// present): its validation split is carved from train with every image on one side.
+public struct VQASplits: Sendable {
+    public var train: [VQAItem], val: [VQAItem], test: [VQAItem]
+
+    public static func read(_ kind: VQADatasetKind, root: URL) throws -> VQASplits {
+        switch kind {
+        case .slake:
+            return VQASplits(train: try SLAKE.read(root: root, split: "train"), val: try SLAKE.read(root: root, split: "val"),
+                             test: try SLAKE.read(root: root, split: "test"))
+        case .vqaRad:
+            let (train, val) = VQARAD.carveValidation(try VQARAD.read(root: root, split: "train"))
+            let hasTest = FileManager.default.fileExists(atPath: root.appendingPathComponent("testset.json").path)
+            return VQASplits(train: train, val: val, test: hasTest ? try VQARAD.read(root: root, split: "test") : [])
+        }
+    }
+
+    public func split(_ name: String) -> [VQAItem]? {
+        switch name {
+        case "train": return train
+        case "val": return val
+        case "test": return test
+        default: return nil
+        }
+    }
+}
+
+/// A question ready for the model: its prompt ids (one `<image>` id), answer ids ending in
+/// `<eos>`, its class for the classify head (nil when training never saw the answer) and the
+/// index of its image in the set's image store.
+public struct VQAExample: Sendable {
+    public let item: VQAItem
+    let image: Int
+    let prompt: [Int]
+    let answer: [Int]
+    let answerClass: Int?
+}
+
+/// A split's questions and their images, each image decoded and resized once however many
+/// questions share it.
+public struct VQASet: Sendable {
+    public let examples: [VQAExample]
+    /// Gray planes of `side x side`, values in [0, 1].
+    let images: [[Float]]
+    let side: Int
+    /// One line per question left out (qid, file, problem).
+    public let skipped: [String]
+
+    public var count: Int { examples.count }
+
+    /// Example indices grouped by image, in image order.
+    var byImage: [[Int]] {
+        var groups = [[Int]](repeating: [], count: images.count)
+        for (i, e) in examples.enumerated() { groups[e.image].append(i) }
+        return groups.filter { !$0.isEmpty }
+    }
+
+    /// Model input `[n, 1, S, S]` for images `indices`: random crops when training (rng given),
+    /// centre crops otherwise; normalised with mean 0.5, std 0.25 like the other stages.
+    func pixels(_ indices: [Int], size s: Int, rng: RandomGenerator?) -> Tensor {
+        let l = side
+        var out = [Float](repeating: 0, count: indices.count * s * s)
+        for (n, i) in indices.enumerated() {
+            // No flips: they would swap the answers of left/right questions.
+            let (ox, oy) = rng.map { ($0.int(l - s + 1), $0.int(l - s + 1)) } ?? ((l - s) / 2, (l - s) / 2)
+            let plane = images[i]
+            for y in 0..<s { for x in 0..<s { out[n * s * s + y * s + x] = (plane[(y + oy) * l + x + ox] - 0.5) / 0.25 } }
+        }
+        return Tensor(shape: [indices.count, 1, s, s], data: out)
+    }
+}
+
+/// Turns `VQAItem`s into a `VQASet`. Questions that cannot be used are listed (qid, file,
+/// problem) and counted, never dropped silently: a missing or unreadable image, an empty question
+/// or answer. Over-long questions and answers are cut to the configured lengths and counted.
+public struct VQALoader {
+    public let config: VQAConfig
+    public let vocabulary: VQAVocabulary
+    public let template: ConversationTemplate
+    public var log: (String) -> Void = { print($0) }
+
+    public init(config: VQAConfig, vocabulary: VQAVocabulary, template: ConversationTemplate) {
+        self.config = config; self.vocabulary = vocabulary; self.template = template
+    }
+
+    /// Images load at 8/7 of the input size so training can crop at random.
+    var loadSize: Int { config.imageSize * 8 / 7 }
+
+    public func load(_ items: [VQAItem], split: String) -> VQASet {
+        var imageIndex: [URL: Int] = [:], images: [[Float]] = [], broken: [URL: String] = [:]
+        var examples: [VQAExample] = [], skipped: [String] = [], truncated = 0, longAnswers = 0
+        for item in items {
+            func skip(_ problem: String) { skipped.append("qid \(item.qid) (\(split)): \(problem)") }
+            guard !item.question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { skip("empty question"); continue }
+            let answer = vocabulary.encode(item.answer)
+            guard !answer.isEmpty else { skip("empty answer"); continue }
+            if imageIndex[item.imageURL] == nil, broken[item.imageURL] == nil {
+                do {
+                    images.append(try ImageIO.read(item.imageURL).grayscale().resized(width: loadSize, height: loadSize).pixels)
+                    imageIndex[item.imageURL] = images.count - 1
+                } catch {
+                    broken[item.imageURL] = FileManager.default.fileExists(atPath: item.imageURL.path) ? "unreadable (\(error))" : "no such file"
+                }
+            }
+            guard let image = imageIndex[item.imageURL] else { skip("image \(item.imageURL.path): \(broken[item.imageURL]!)"); continue }
+            let (prompt, cut) = template.promptIDs(question: item.question, vocabulary: vocabulary, maxQuestionTokens: config.maxQuestionTokens)
+            if cut { truncated += 1 }
+            if answer.count > config.maxAnswerTokens { longAnswers += 1 }
+            examples.append(VQAExample(item: item, image: image, prompt: prompt,
+                                       answer: Array(answer.prefix(config.maxAnswerTokens)) + [VQAVocabulary.endOfAnswer],
+                                       answerClass: vocabulary.answerClass(item.answer)))
+        }
+        for line in skipped { log("skipped " + line) }
+        if !skipped.isEmpty { log("\(split): skipped \(skipped.count) of \(items.count) questions (listed above)") }
+        if truncated > 0 { log("\(split): \(truncated) questions longer than \(config.maxQuestionTokens) tokens were cut") }
+        if longAnswers > 0 { log("\(split): \(longAnswers) answers longer than \(config.maxAnswerTokens) tokens were cut") }
+        return VQASet(examples: examples, images: images, side: loadSize, skipped: skipped)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Tensor
+
+/// The vision encoder, trained from scratch: a residual CNN whose last feature map is read as a
+/// grid of patch tokens (LLaVA's CLIP patch features, here `gridSize x gridSize`).
+final class VisionEncoder: Module {
+    let stem: Conv2d
+    let stemNorm: GroupNorm
+    let stages: [ResidualBlock]
+
+    init(_ c: VQAConfig, rng: RandomGenerator) {
+        stem = Conv2d(1, c.channels[0], kernel: 3, stride: 2, padding: 1, bias: false, rng: rng)
+        stemNorm = GroupNorm(groups: 8, channels: c.channels[0])
+        stages = (1..<c.channels.count).map { ResidualBlock(c.channels[$0 - 1], c.channels[$0], stride: 2, rng: rng) }
+    }
+
+    /// `[B, 1, S, S]` -> patch tokens `[B, g*g, C]`.
+    func forward(_ images: Tensor) -> Tensor {
+        let map = stages.reduce(stemNorm(stem(images)).relu()) { $1($0) }
+        let (b, c, h, w) = (map.shape[0], map.shape[1], map.shape[2], map.shape[3])
+        return map.reshaped([b, c, h * w]).permuted([0, 2, 1])
+    }
+}
+
+/// LLaVA (Liu et al. 2023) in small: vision encoder -> 2-layer GELU MLP projector (LLaVA-1.5's)
+/// -> a causal pre-norm transformer language model over the conversation, where the `<image>`
+/// token is replaced by the projected patch tokens. The output layer predicts the next word
+/// (`generate`) or, read at the prompt's last token, the answer class (`classify`).
+public final class VQAModel: Module {
+    public let config: VQAConfig
+    public let head: VQAHead
+    let visionEncoder: VisionEncoder
+    let projector: Sequential
+    let tokenEmbedding: Embedding
+    let positionEmbedding: Tensor
+    let layers: [TransformerEncoderLayer]
+    let finalNorm: LayerNorm
+    let output: Linear
+    let dropout: Dropout
+
+    /// `outputs`: the vocabulary size (generate) or the number of answer classes (classify).
+    public init(_ config: VQAConfig, head: VQAHead, vocabularySize: Int, outputs: Int, maxPositions: Int, seed: UInt64) {
+        let rng = RandomGenerator(seed: seed)
+        let d = config.dModel
+        self.config = config; self.head = head
+        visionEncoder = VisionEncoder(config, rng: rng)
+        projector = Sequential([Linear(config.channels.last!, d, rng: rng), GELU(), Linear(d, d, rng: rng)])
+        tokenEmbedding = Embedding(vocabularySize, d, rng: rng)
+        // GPT-2's initialisation: small embeddings, so words and image tokens start on one scale.
+        Init.normal(tokenEmbedding.weight, std: 0.02, rng: rng)
+        positionEmbedding = Tensor.randn([maxPositions, d], std: 0.02, rng: rng, requiresGrad: true)
+        layers = (0..<config.layers).map { _ in
+            TransformerEncoderLayer(dModel: d, heads: config.heads, dFF: config.dFF, dropout: config.dropout, rng: rng)
+        }
+        finalNorm = LayerNorm(d)
+        output = Linear(d, outputs, rng: rng)
+        dropout = Dropout(config.dropout, rng: rng)
+    }
+
+    public var maxPositions: Int { positionEmbedding.shape[0] }
+
+    /// Projected patch tokens `[B, P, d]` of images `[B, 1, S, S]`.
+    func imageTokens(_ images: Tensor) -> Tensor { projector(visionEncoder.forward(images)) }
+
+    /// The fused input `[B, T + P - 1, d]`: token embeddings with each row's `<image>` id (at the same
+    /// `slot` in every row) replaced by that row's image tokens, plus positions from `offset`.
+    func fuse(_ ids: [[Int]], imageTokens: Tensor, slot: Int) -> Tensor {
+        let (b, t) = (ids.count, ids[0].count)
+        let text = tokenEmbedding.forward(ids.flatMap { $0 }, shape: [b, t])
+        let x = Tensor.concat([text.slice(axis: 1, 0..<slot), imageTokens, text.slice(axis: 1, (slot + 1)..<t)], axis: 1)
+        return dropout(x + positionEmbedding.slice(axis: 0, 0..<x.shape[1]))
+    }
+
+    /// Causal self-attention over the fused sequence (as LLaVA's language model), then the final norm.
+    func hidden(_ x: Tensor) -> Tensor {
+        let t = x.shape[1]
+        let future = Tensor((0..<(t * t)).map { $0 % t > $0 / t ? -Float.infinity : 0 }, shape: [t, t])
+        return finalNorm(layers.reduce(x) { $1.forward($0, mask: future) })
+    }
+
+    /// Generative head: next-token loss on the answer tokens (and `<eos>`) only; prompt and image
+    /// positions, and padding, carry no loss (LLaVA's label masking).
+    public func generativeLoss(imageTokens: Tensor, prompts: [[Int]], answers: [[Int]]) -> Tensor {
+        let tf = TeacherForcing(prompts: prompts, answers: answers)
+        let p = imageTokens.shape[1]
+        let h = hidden(fuse(tf.inputs, imageTokens: imageTokens, slot: tf.slot))
+        // Fused position of text position j > slot is j + p - 1; only those can predict answer words.
+        let tail = h.slice(axis: 1, (tf.slot + p)..<h.shape[1])
+        let logProbs = output(tail).logSoftmax(axis: -1)
+        return nllLoss(logProbs.reshaped([tf.targets.count, logProbs.shape[2]]), targets: tf.targets, mask: tf.mask)
+    }
+
+    /// Classify head: logits `[B, answers]` read at each prompt's last token (`<assistant>`'s turn),
+    /// which under causal attention has seen the image and the whole question.
+    public func classLogits(imageTokens: Tensor, prompts: [[Int]]) -> Tensor {
+        let slot = prompts[0].firstIndex(of: VQAVocabulary.image)!
+        let t = prompts.map(\.count).max()!
+        let padded = prompts.map { $0 + [Int](repeating: VQAVocabulary.pad, count: t - $0.count) }
+        let h = hidden(fuse(padded, imageTokens: imageTokens, slot: slot))
+        let (b, tf, d) = (h.shape[0], h.shape[1], h.shape[2])
+        let last = prompts.enumerated().map { i, p in i * tf + p.count - 1 + imageTokens.shape[1] - 1 }
+        return output(h.reshaped([b * tf, d]).indexSelect(axis: 0, last))
+    }
+
+    public func classifyLoss(imageTokens: Tensor, prompts: [[Int]], classes: [Int]) -> Tensor {
+        crossEntropy(classLogits(imageTokens: imageTokens, prompts: prompts), targets: classes)
+    }
+}
+
+/// Teacher-forcing inputs and targets for prompt + answer sequences, right-padded (causal
+/// attention never lets a real token see the padding after it). Targets cover text positions
+/// after the image slot; `mask` is 1 exactly where the target is an answer token or `<eos>`.
+struct TeacherForcing {
+    let inputs: [[Int]]
+    let slot: Int
+    let targets: [Int]
+    let mask: [Float]
+
+    init(prompts: [[Int]], answers: [[Int]]) {
+        let sequences = zip(prompts, answers).map { $0 + $1 }
+        let length = sequences.map(\.count).max()! - 1
+        let slot = prompts[0].firstIndex(of: VQAVocabulary.image)!
+        precondition(prompts.allSatisfy { $0.firstIndex(of: VQAVocabulary.image) == slot }, "every prompt must hold <image> at the same position")
+        var inputs: [[Int]] = [], targets: [Int] = [], mask: [Float] = []
+        for (s, prompt) in zip(sequences, prompts) {
+            inputs.append((0..<length).map { $0 < s.count ? s[$0] : VQAVocabulary.pad })
+            for j in (slot + 1)..<length {
+                let inAnswer = j + 1 >= prompt.count && j + 1 < s.count
+                targets.append(j + 1 < s.count ? s[j + 1] : VQAVocabulary.pad)
+                mask.append(inAnswer ? 1 : 0)
+            }
+        }
+        self.inputs = inputs; self.slot = slot; self.targets = targets; self.mask = mask
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Datasets
+import Tensor
+
+/// What a VQA run folder's `config.json` holds: everything needed to rebuild the model and read
+/// its data again (the conversation template is kept, so later edits of `Prompts/` do not change
+/// a trained run).
+public struct VQARunConfig: Codable, Sendable {
+    public var model: VQAConfig
+    public var head: VQAHead
+    public var dataset: VQADatasetKind
+    /// The embedded corpus's folder or `--data-dir`.
+    public var dataDir: String
+    public var seed: UInt64
+    /// Epochs planned; the run is finished when `finished.json` records them all.
+    public var epochs: Int
+    public var template: ConversationTemplate
+    public var maxPositions: Int
+
+    public init(model: VQAConfig, head: VQAHead, dataset: VQADatasetKind, dataDir: String, seed: UInt64, epochs: Int,
+                template: ConversationTemplate, maxPositions: Int) {
+        self.model = model; self.head = head; self.dataset = dataset; self.dataDir = dataDir; self.seed = seed
+        self.epochs = epochs; self.template = template; self.maxPositions = maxPositions
+    }
+}
+
+/// Written into a run folder when training has completed every planned epoch.
+public struct VQAFinished: Codable, Sendable {
+    public var epochs: Int
+    public var date: Date
+}
+
+/// A trained (or initialised) VQA model with its vocabulary and template: answers questions.
+/// A run folder holds `config.json`, `vocabulary.json` and weights (`model.safetensors` = best).
+public final class VQASystem {
+    public let run: VQARunConfig
+    public let vocabulary: VQAVocabulary
+    public let model: VQAModel
+
+    public init(_ run: VQARunConfig, vocabulary: VQAVocabulary) {
+        self.run = run; self.vocabulary = vocabulary
+        model = VQAModel(run.model, head: run.head, vocabularySize: vocabulary.count,
+                         outputs: run.head == .generate ? vocabulary.count : vocabulary.answers.count,
+                         maxPositions: run.maxPositions, seed: run.seed)
+    }
+
+    public convenience init(runFolder: URL, weights: String = "model.safetensors") throws {
+        let run = try decodeJSON(VQARunConfig.self, from: runFolder.appendingPathComponent("config.json"))
+        self.init(run, vocabulary: try decodeJSON(VQAVocabulary.self, from: runFolder.appendingPathComponent("vocabulary.json")))
+        try model.load(from: runFolder.appendingPathComponent(weights))
+    }
+
+    /// The longest fused sequence a template and config allow: prompt (with the longest question)
+    /// minus its `<image>` id, the patch tokens, and the answer with `<eos>`.
+    public static func maxPositions(_ config: VQAConfig, template: ConversationTemplate, vocabulary: VQAVocabulary) -> Int {
+        let longest = Array(repeating: "word", count: config.maxQuestionTokens).joined(separator: " ")
+        let prompt = template.promptIDs(question: longest, vocabulary: vocabulary, maxQuestionTokens: config.maxQuestionTokens).ids
+        return prompt.count - 1 + config.patches + config.maxAnswerTokens + 1
+    }
+
+    public func save(to folder: URL, weights: String = "model.safetensors", metadata: [String: String] = [:]) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try writeJSON(run, to: folder.appendingPathComponent("config.json"))
+        try writeJSON(vocabulary, to: folder.appendingPathComponent("vocabulary.json"))
+        try model.save(to: folder.appendingPathComponent(weights), metadata: metadata)
+    }
+
+    public var loader: VQALoader { VQALoader(config: run.model, vocabulary: vocabulary, template: run.template) }
+
+    /// Predicted answers in example order. Generate: greedy decoding of questions batched by prompt
+    /// length (so no padding), or beam search per question when `beamSize > 1`. Classify: the
+    /// highest-scoring training answer.
+    public func predict(_ set: VQASet, beamSize: Int = 1, batchSize: Int = 64) -> [String] {
+        model.eval()
+        defer { model.train() }
+        var out = [String](repeating: "", count: set.count)
+        withNoGrad {
+            // Questions of one image run together so its CNN pass is shared.
+            for group in set.byImage.chunked(byTotal: batchSize) {
+                let images = Array(Set(group.map { set.examples[$0].image })).sorted()
+                let slot = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
+                let tokens = model.imageTokens(set.pixels(images, size: run.model.imageSize, rng: nil))
+                func rows(_ members: [Int]) -> Tensor { tokens.indexSelect(axis: 0, members.map { slot[set.examples[$0].image]! }) }
+                switch run.head {
+                case .classify:
+                    let logits = model.classLogits(imageTokens: rows(group), prompts: group.map { set.examples[$0].prompt })
+                    let c = logits.shape[1]
+                    for (r, e) in group.enumerated() { out[e] = vocabulary.answers[VQADecoding.argmax(logits.data[(r * c)..<((r + 1) * c)])] }
+                case .generate where beamSize > 1:
+                    for e in group {
+                        let ids = VQADecoding.beam(model, prompt: set.examples[e].prompt, imageTokens: rows([e]), beamSize: beamSize, maxTokens: run.model.maxAnswerTokens + 1)
+                        out[e] = vocabulary.decode(ids)
+                    }
+                case .generate:
+                    for members in Dictionary(grouping: group, by: { set.examples[$0].prompt.count }).values {
+                        let ids = VQADecoding.greedy(model, prompts: members.map { set.examples[$0].prompt }, imageTokens: rows(members),
+                                                     maxTokens: run.model.maxAnswerTokens + 1)
+                        for (e, answer) in zip(members, ids) { out[e] = vocabulary.decode(answer) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension JSONDecoder {
+    static var withDates: JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+}
+
+extension Array where Element == [Int] {
+    /// Consecutive groups joined into chunks of about `total` members (a group is never split).
+    func chunked(byTotal total: Int) -> [[Int]] {
+        var chunks: [[Int]] = [], current: [Int] = []
+        for g in self {
+            if !current.isEmpty && current.count + g.count > total { chunks.append(current); current = [] }
+            current += g
+        }
+        if !current.isEmpty { chunks.append(current) }
+        return chunks
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Datasets
+import Tensor
+
+public struct VQATrainingOptions: Codable, Sendable {
+    public var epochs = 25
+    /// Images per step; each step takes all their questions, so the CNN runs once per image.
+    public var imagesPerBatch = 4
+    public var learningRate: Float = 1e-3
+    public var weightDecay: Float = 0.01
+    public var warmupSteps = 100
+    public var clipNorm: Float = 1
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// Trains a `VQASystem` with AdamW under a warm-up + cosine schedule, scoring the validation split
+/// each epoch and keeping the best weights (mean of closed accuracy and open recall) as
+/// `model.safetensors`; `last.safetensors`, `optimizer.safetensors` and `history.json` let
+/// `--resume` continue a killed run, and `finished.json` marks a run that completed every epoch.
+public final class VQATrainer {
+    public struct EpochRecord: Codable, Sendable {
+        public var epoch: Int
+        public var loss: Double
+        public var questionsPerSecond: Double
+        public var validation: [String: Double]
+    }
+
+    let system: VQASystem
+    let options: VQATrainingOptions
+    let folder: URL
+    let optimizer: Adam
+    let log: (String) -> Void
+    public private(set) var history: [EpochRecord] = []
+
+    public init(_ system: VQASystem, options: VQATrainingOptions, folder: URL, log: @escaping (String) -> Void = { print($0) }) {
+        self.system = system; self.options = options; self.folder = folder; self.log = log
+        optimizer = Adam.adamW([ParamGroup(system.model.parameters(), lr: options.learningRate, weightDecay: options.weightDecay)])
+    }
+
+    public func resume() throws {
+        try system.model.load(from: folder.appendingPathComponent("last.safetensors"))
+        try optimizer.loadState(SafeTensors.read(folder.appendingPathComponent("optimizer.safetensors")).tensors)
+        history = try decodeJSON([EpochRecord].self, from: folder.appendingPathComponent("history.json"))
+        log("resumed after epoch \(history.count)")
+    }
+
+    /// One optimisation step on the questions `members` of `set`; returns the loss.
+    func step(_ set: VQASet, _ members: [Int], rng: RandomGenerator?) throws -> Float {
+        let model = system.model
+        let images = Array(Set(members.map { set.examples[$0].image })).sorted()
+        let slot = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
+        let tokens = model.imageTokens(set.pixels(images, size: system.run.model.imageSize, rng: rng))
+            .indexSelect(axis: 0, members.map { slot[set.examples[$0].image]! })
+        let prompts = members.map { set.examples[$0].prompt }
+        let loss: Tensor
+        switch system.run.head {
+        case .generate:
+            loss = model.generativeLoss(imageTokens: tokens, prompts: prompts, answers: members.map { set.examples[$0].answer })
+        case .classify:
+            // Training answers always have a class.
+            loss = model.classifyLoss(imageTokens: tokens, prompts: prompts, classes: members.map { set.examples[$0].answerClass! })
+        }
+        guard loss.item.isFinite else {
+            throw DatasetError(folder, "loss became \(loss.item); training stopped (last good weights: last.safetensors); lower --lr")
+        }
+        optimizer.zeroGrad()
+        loss.backward()
+        _ = clipGradNorm(model.parameters(), maxNorm: options.clipNorm)
+        optimizer.step()
+        return loss.item
+    }
+
+    public func train(_ train: VQASet, validation: VQASet) throws {
+        guard train.count > 0 else { throw DatasetError(folder, "no usable training questions") }
+        guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); try markFinished(); return }
+        if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) { try system.save(to: folder) }
+        let groups = train.byImage
+        let steps = (groups.count + options.imagesPerBatch - 1) / options.imagesPerBatch
+        let schedule = CosineWithWarmup(warmupSteps: min(options.warmupSteps, steps * options.epochs / 10), totalSteps: steps * options.epochs, minFactor: 0.05)
+        for epoch in (history.count + 1)...options.epochs {
+            let rng = RandomGenerator(seed: options.seed &+ UInt64(epoch))
+            var order = Array(groups.indices)
+            rng.shuffle(&order)
+            system.model.train()
+            let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "q")
+            var lossSum = 0.0, questions = 0
+            for s in 0..<steps {
+                optimizer.applySchedule(schedule.factor(at: (epoch - 1) * steps + s))
+                let members = order[(s * options.imagesPerBatch)..<min((s + 1) * options.imagesPerBatch, order.count)].flatMap { groups[$0] }
+                lossSum += Double(try step(train, members, rng: rng))
+                questions += members.count
+                bar.report(step: s + 1, loss: lossSum / Double(s + 1), items: questions)
+            }
+            let rate = Double(questions) / max(bar.elapsed, 1e-9)
+            let scores = VQAScores(validation.examples, predictions: system.predict(validation))
+            history.append(EpochRecord(epoch: epoch, loss: lossSum / Double(steps), questionsPerSecond: rate, validation: scores.flat))
+            log(String(format: "\nepoch %d: loss %.4f, %.0f questions/s; val closed acc %.4f, open recall %.4f, exact %.4f",
+                       epoch, lossSum / Double(steps), rate, scores.overall.closedAccuracy, scores.overall.openRecall, scores.overall.overallExact))
+            try checkpoint()
+        }
+        try markFinished()
+    }
+
+    /// Writes the last weights, optimiser state and history; the best weights when selection improved.
+    func checkpoint() throws {
+        let meta = ["epoch": String(history.count)]
+        let best = history.dropLast().map { $0.validation["selection"] ?? 0 }.max() ?? -.infinity
+        try system.save(to: folder, weights: "last.safetensors", metadata: meta)
+        try SafeTensors.write(optimizer.stateTensors(), to: folder.appendingPathComponent("optimizer.safetensors"))
+        try writeJSON(history, to: folder.appendingPathComponent("history.json"))
+        if (history.last!.validation["selection"] ?? 0) > best {
+            try system.model.save(to: folder.appendingPathComponent("model.safetensors"), metadata: meta)
+            log("  best so far: saved model.safetensors")
+        }
+    }
+
+    func markFinished() throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(try encoder.encode(VQAFinished(epochs: history.count, date: Date())), to: folder.appendingPathComponent("finished.json"))
+    }
+}

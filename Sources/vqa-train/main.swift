@@ -1,0 +1,5 @@
+import CLI
+
+lineBufferStandardOutput()
+
+VQATrain.main()

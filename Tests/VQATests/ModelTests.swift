@@ -1,0 +1,69 @@
+import Foundation
+import XCTest
+import Tensor
+@testable import VQA
+
+final class ModelTests: VQATestCase {
+    /// Targets are the next tokens after the image slot; only answer tokens and `<eos>` carry loss,
+    /// never the prompt or the padding of shorter rows.
+    func testTeacherForcingMasksEverythingButTheAnswer() {
+        let tf = TeacherForcing(prompts: [[7, 2, 8, 4], [7, 2, 8, 9, 4]], answers: [[10, 5], [11, 12, 5]])
+        XCTAssertEqual(tf.slot, 1)
+        XCTAssertEqual(tf.inputs, [[7, 2, 8, 4, 10, 5, 0], [7, 2, 8, 9, 4, 11, 12]])
+        XCTAssertEqual(tf.targets, [4, 10, 5, 0, 0, 9, 4, 11, 12, 5])
+        XCTAssertEqual(tf.mask, [0, 1, 1, 0, 0, 0, 0, 1, 1, 1])
+    }
+
+    /// The loss is the mean negative log-likelihood of the answer tokens under a full forward pass.
+    func testGenerativeLossIsAnswerTokensOnly() {
+        let system = Self.tinySystem(head: .generate, questions: ["Is it big?"], answers: ["yes"])
+        let model = system.model
+        model.eval()
+        let (prompt, _) = Self.template.promptIDs(question: "Is it big?", vocabulary: system.vocabulary, maxQuestionTokens: 12)
+        let answer = system.vocabulary.encode("yes") + [VQAVocabulary.endOfAnswer]
+        let image = model.imageTokens(Tensor.randn([1, 1, 16, 16], rng: RandomGenerator(seed: 3)))
+        let loss = model.generativeLoss(imageTokens: image, prompts: [prompt], answers: [answer]).item
+        let p = image.shape[1], v = system.vocabulary.count
+        let logProbs = model.output(model.hidden(model.fuse([prompt + answer], imageTokens: image, slot: prompt.firstIndex(of: VQAVocabulary.image)!))).logSoftmax(axis: -1)
+        // Text position j (after the slot) sits at fused row j + p - 1; answer token i is predicted at prompt.count - 1 + i.
+        let manual = -(0..<answer.count).map { i in logProbs.data[(prompt.count - 1 + i + p - 1) * v + answer[i]] }.reduce(0, +) / Float(answer.count)
+        XCTAssertEqual(loss, manual, accuracy: 1e-4)
+    }
+
+    /// Greedy decoding with cached keys equals re-running the whole sequence each step, and beam
+    /// search finds a sequence at least as likely.
+    func testCachedGreedyMatchesFullRecomputeAndBeamIsNoWorse() {
+        let system = Self.tinySystem(head: .generate, questions: ["Where is the liver?", "Is it big?"], answers: ["left lung", "yes", "no"], seed: 4)
+        let model = system.model
+        model.eval()
+        // Forbid <eos> so all five steps are compared.
+        model.output.bias!.data[VQAVocabulary.endOfAnswer] = -100
+        let prompts = ["Where is the liver?", "Is it big?"].map { Self.template.promptIDs(question: $0, vocabulary: system.vocabulary, maxQuestionTokens: 12).ids }
+        let v = system.vocabulary.count
+        withNoGrad {
+            for prompt in prompts {
+                let image = model.imageTokens(Tensor.randn([1, 1, 16, 16], rng: RandomGenerator(seed: UInt64(prompt.count))))
+                let slot = prompt.firstIndex(of: VQAVocabulary.image)!
+                let greedy = VQADecoding.greedy(model, prompts: [prompt], imageTokens: image, maxTokens: 5)[0]
+                XCTAssertEqual(greedy.count, 5)
+                var tokens: [Int] = [], score: Float = 0
+                for _ in 0..<5 {
+                    let lp = model.output(model.hidden(model.fuse([prompt + tokens], imageTokens: image, slot: slot))).logSoftmax(axis: -1)
+                    let last = Array(lp.data[(lp.shape[1] - 1) * v..<lp.shape[1] * v])
+                    let best = VQADecoding.argmax(last[...])
+                    tokens.append(best); score += last[best]
+                }
+                XCTAssertEqual(greedy, tokens)
+                XCTAssertEqual(VQADecoding.beam(model, prompt: prompt, imageTokens: image, beamSize: 1, maxTokens: 5), greedy)
+                let beam = VQADecoding.beam(model, prompt: prompt, imageTokens: image, beamSize: 4, maxTokens: 5)
+                var beamScore: Float = 0
+                for i in beam.indices {
+                    let lp = model.output(model.hidden(model.fuse([prompt + Array(beam.prefix(i))], imageTokens: image, slot: slot))).logSoftmax(axis: -1)
+                    beamScore += lp.data[(lp.shape[1] - 1) * v + beam[i]]
+                }
+                XCTAssertEqual(beam.count, 5)
+                XCTAssertGreaterThanOrEqual(beamScore, score - 1e-4)
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+import Imaging
+@testable import VQA
+
+/// A scratch folder per test, removed afterwards, and a tiny model configuration.
+class VQATestCase: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("medglip-vqa-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    @discardableResult
+    func write(_ text: String, _ relative: String) throws -> URL {
+        let url = dir.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    /// A gray image whose left half is `left` and right half `right`.
+    func writeImage(_ relative: String, left: Float, right: Float, size: Int = 24) throws {
+        let url = dir.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let pixels = (0..<(size * size)).map { $0 % size < size / 2 ? left : right }
+        try ImageIO.writePNG(Image(width: size, height: size, channels: 1, pixels: pixels), to: url)
+    }
+
+    static let template = ConversationTemplate(system: "Answer briefly.", human: "Human: <image>\n{question}", assistant: "Assistant: {answer}")
+
+    /// 16 px input, a 4x4 patch grid, width 16: trains in a second.
+    static var tinyConfig: VQAConfig {
+        var c = VQAConfig()
+        c.imageSize = 16; c.channels = [8, 8]; c.dModel = 16; c.dFF = 32; c.heads = 2; c.layers = 2; c.dropout = 0
+        c.maxQuestionTokens = 12; c.maxAnswerTokens = 4
+        return c
+    }
+
+    static func tinySystem(head: VQAHead, questions: [String], answers: [String], seed: UInt64 = 0) -> VQASystem {
+        let vocabulary = VQAVocabulary(questions: questions, answers: answers, extraText: template.words)
+        let run = VQARunConfig(model: tinyConfig, head: head, dataset: .slake, dataDir: "", seed: seed, epochs: 1, template: template,
+                               maxPositions: VQASystem.maxPositions(tinyConfig, template: template, vocabulary: vocabulary))
+        return VQASystem(run, vocabulary: vocabulary)
+    }
+}
