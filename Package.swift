@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text"], exclude: ["Fixtures"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"], exclude: ["Fixtures"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
-        .testTarget(name: "InjectionTests", dependencies: ["Injection"]),
+        .testTarget(name: "InjectionTests", dependencies: ["Injection", "Tensor"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .testTarget(name: "ReportGenTests", dependencies: ["ReportGen", "Datasets", "Tensor", "Text"]),
         .testTarget(name: "VQATests", dependencies: ["VQA", "Datasets", "Imaging", "Tensor", "Metrics"]),
