@@ -35,10 +35,18 @@ struct GroundingInjectionOptions: ParsableArguments {
         return o
     }
 
-    /// Every study's frontal-view regions (pixels of that image) and the phrases they can name.
-    func regions(_ dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> (regions: [String: [GroundedRegion]], phrases: [String]) {
-        switch groundingSource {
-        case .oracle:
+    /// Every study's frontal-view regions (pixels of that image), the phrases they can name, and
+    /// the source to record ("oracle" or the grounder's folder).
+    func regions(_ dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> (regions: [String: [GroundedRegion]], phrases: [String], source: String) {
+        let source = groundingSource == .oracle ? "oracle" : try grounderFolder(registry).path
+        let (regions, phrases) = try Self.regions(source: source, dataset, dataDir: dataDir, registry: registry)
+        return (regions, phrases, source)
+    }
+
+    /// The regions of `source` ("oracle" or a grounding run folder) for every study.
+    static func regions(source: String, _ dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> (regions: [String: [GroundedRegion]], phrases: [String]) {
+        switch source {
+        case "oracle":
             let side = dataDir.appendingPathComponent("labels.json")
             guard FileManager.default.fileExists(atPath: side.path) else {
                 throw ValidationError("--grounding-source oracle needs the corpus's ground-truth boxes (labels.json), and \(dataDir.path) has none; use --grounding-source grounder")
@@ -48,8 +56,8 @@ struct GroundingInjectionOptions: ParsableArguments {
                 (r.boxes["frontal"] ?? []).map { GroundedRegion(phrase: $0.label, score: 1, box: [$0.bbox[0], $0.bbox[1], $0.bbox[0] + $0.bbox[2], $0.bbox[1] + $0.bbox[3]]) }
             }
             return (regions, Set(regions.values.flatMap { $0.map(\.phrase) }).sorted())
-        case .grounder:
-            let folder = try grounderFolder(registry)
+        default:
+            let folder = URL(fileURLWithPath: source)
             let grounder = try Grounder(runFolder: folder)
             guard let phrases = grounder.run.prompts["X-ray"] else {
                 throw ValidationError("\(folder.path): this grounder has no X-ray expert (it knows \(grounder.run.prompts.keys.sorted().joined(separator: ", ")))")
@@ -73,7 +81,7 @@ struct GroundingInjectionOptions: ParsableArguments {
 
     /// Detections on every study's frontal view, computed once per (dataset, grounder weights) and
     /// kept in the registry's grounding cache.
-    func detections(_ grounder: Grounder, folder: URL, dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> [String: [GroundedRegion]] {
+    static func detections(_ grounder: Grounder, folder: URL, dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> [String: [GroundedRegion]] {
         let weights = folder.appendingPathComponent("model.safetensors")
         let attributes = try FileManager.default.attributesOfItem(atPath: weights.path)
         let key = "\(weights.standardizedFileURL.path)#\(attributes[.size] ?? 0)#\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"

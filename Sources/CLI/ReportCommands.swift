@@ -70,8 +70,9 @@ public struct MRGTrain: ParsableCommand {
                                             threshold: data.dataset.vocabularyThreshold)
             var model = ReportGenConfig.preset(preset, dataset: data.dataset)
             if injection.mode != .none {
-                let (regions, phrases) = try injection.regions(dataset, dataDir: dir, registry: registry)
+                let (regions, phrases, source) = try injection.regions(dataset, dataDir: dir, registry: registry)
                 model.injection = injection.injectionOptions(phrases: phrases, hints: try SpatialHints(named: "chest"))
+                model.injection.source = source
                 groundingRegions = regions
             }
             generator = ReportGenerator(ReportRunConfig(model: model, dataDir: dir.path, seed: seed), tokenizer: tokenizer)
@@ -79,12 +80,7 @@ public struct MRGTrain: ParsableCommand {
         var loader = generator.loader
         loader.onMissing = onMissing
         if generator.run.model.injection.mode != .none {
-            if groundingRegions == nil {
-                groundingRegions = try injection.regions(dataset, dataDir: URL(fileURLWithPath: generator.run.dataDir), registry: registry).regions
-            }
-            loader.regions = groundingRegions!
-            loader.hints = try SpatialHints(named: "chest")
-            print("grounding: injecting \(generator.run.model.injection.mode.rawValue) (\(injection.groundingSource.rawValue) boxes)")
+            try injectGrounding(&loader, run: generator.run, dataset: dataset, registry: registry, regions: groundingRegions)
         }
         print("loading \(dataset.train.count) train and \(dataset.val.count) val studies from \(generator.run.dataDir)")
         let train = try loader.load(dataset.train, from: dataset, split: "train")
@@ -137,6 +133,9 @@ public struct MRGEval: ParsableCommand {
         guard let studies = dataset.split(split) else { throw ValidationError("--split must be train, val or test") }
         var loader = generator.loader
         loader.onMissing = onMissing
+        if generator.run.model.injection.mode != .none {
+            try injectGrounding(&loader, run: generator.run, dataset: dataset, registry: try registry.open(), regions: nil)
+        }
         let examples = try loader.load(studies, from: dataset, split: split)
         let start = Date()
         let generated = generator.generate(examples, beamSize: beam)
@@ -198,4 +197,13 @@ public struct MRGEval: ParsableCommand {
         try registry.record(metrics, run: id, split: split)
         try registry.addArtefact(run: id, kind: "predictions-\(split)", path: predictions)
     }
+}
+
+/// Gives the loader the run's grounded regions (recomputed from its recorded source, or the cache) and hint templates.
+func injectGrounding(_ loader: inout ReportLoader, run: ReportRunConfig, dataset: ReportDataset, registry: RunRegistry,
+                     regions: [String: [GroundedRegion]]?) throws {
+    let source = run.model.injection.source
+    loader.regions = try regions ?? GroundingInjectionOptions.regions(source: source, dataset, dataDir: URL(fileURLWithPath: run.dataDir), registry: registry).regions
+    loader.hints = try SpatialHints(named: "chest")
+    print("grounding: injecting \(run.model.injection.mode.rawValue) from \(source)")
 }

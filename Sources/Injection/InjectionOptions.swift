@@ -8,6 +8,8 @@ public enum InjectionMode: String, Codable, Sendable, CaseIterable {
 /// Which grounded regions are injected and how.
 public struct InjectionOptions: Codable, Sendable, Equatable {
     public var mode: InjectionMode = .none
+    /// Where the boxes came from: "oracle" (ground truth) or the grounding run folder.
+    public var source = ""
     /// Regions kept per image: those scoring at least `scoreThreshold`, best first, at most `topK`.
     public var topK = 6
     public var scoreThreshold: Float = 0.3

@@ -128,8 +128,11 @@ public final class RunRegistry: Sendable {
         }
     }
 
+    /// Records (or replaces) the run's artefact of this kind.
     public func addArtefact(run: String, kind: String, path: URL) throws {
-        try write { db in try ArtefactRecord(run: run, kind: kind, path: path.path).save(db) }
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO artefacts (run, kind, path) VALUES (?, ?, ?)", arguments: [run, kind, path.path])
+        }
     }
 
     /// Runs, newest first, optionally filtered.
