@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "VQA", targets: ["VQA"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "Injection", targets: ["Injection"]),
+        .library(name: "Experiments", targets: ["Experiments"]),
         .executable(name: "medglip", targets: ["medglip"]),
         .executable(name: "mrg-train", targets: ["mrg-train"]),
         .executable(name: "mrg-eval", targets: ["mrg-eval"]),
@@ -47,10 +48,11 @@ let package = Package(
         .target(name: "Injection", dependencies: ["Tensor", "Imaging", "Datasets", "Grounding"]),
         .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics", "Injection"]),
         .target(name: "VQA", dependencies: ["Tensor", "Imaging", "Datasets", "Metrics"]),
+        .target(name: "Experiments"),
         .target(
             name: "CLI",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen", "VQA", "Registry", "Injection",
+                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen", "VQA", "Registry", "Injection", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // One binary with every subcommand, and the papers' entry points as their own executables.
@@ -66,6 +68,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text"], exclude: ["Fixtures"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"], exclude: ["Fixtures"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
         .testTarget(name: "InjectionTests", dependencies: ["Injection", "Tensor"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .testTarget(name: "ReportGenTests", dependencies: ["ReportGen", "Datasets", "Tensor", "Text"]),

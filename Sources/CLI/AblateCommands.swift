@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Experiments
 import Foundation
 import Grounding
 import Metrics
@@ -8,7 +9,8 @@ import Tensor
 
 struct AblateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ablate", abstract: "One-command ablations.",
-                                                    subcommands: [AblateGrounding.self])
+                                                    subcommands: [AblateDownstream.self, AblateGrounding.self],
+                                                    defaultSubcommand: AblateDownstream.self)
 }
 
 /// Med-GLIP's Table II on the embedded seven-modality corpus: untrained, 10% and 100% of the

@@ -1,0 +1,31 @@
+import XCTest
+@testable import Experiments
+
+final class AblationSummaryTests: XCTestCase {
+    let results = [
+        AblationResult(mode: "none", seed: 0, metrics: ["BLEU_4": 0.10, "CE": 0.2]),
+        AblationResult(mode: "none", seed: 1, metrics: ["BLEU_4": 0.20, "CE": 0.4]),
+        AblationResult(mode: "both", seed: 0, metrics: ["BLEU_4": 0.30, "CE": 0.5]),
+        AblationResult(mode: "both", seed: 1, metrics: ["BLEU_4": 0.40]),
+    ]
+
+    func testMeansSampleStdAndDeltas() {
+        let s = AblationSummary(results, modes: ["none", "both"], metrics: ["BLEU_4", "CE"])
+        XCTAssertEqual(s.cells["BLEU_4"]!["none"]!.mean, 0.15, accuracy: 1e-12)
+        // Sample standard deviation of 0.1 and 0.2: sqrt(0.005).
+        XCTAssertEqual(s.cells["BLEU_4"]!["none"]!.std, 0.0707106781, accuracy: 1e-9)
+        XCTAssertEqual(s.delta("BLEU_4", "both")!, 0.2, accuracy: 1e-12)
+        XCTAssertEqual(s.cells["CE"]!["both"]!, AblationSummary.Cell(mean: 0.5, std: 0, seeds: 1))
+        XCTAssertEqual(s.delta("CE", "both")!, 0.2, accuracy: 1e-12)
+        let table = s.table(title: "t")
+        XCTAssertTrue(table.contains("0.3500 +- 0.0707 (+0.2000)"), table)
+    }
+
+    func testReportHasOneChartPerMetricAndEscapes() {
+        let s = AblationSummary(results, modes: ["none", "both"], metrics: ["BLEU_4", "CE"])
+        let html = AblationReport.html([("R2Gen <test>", s)])
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 2)
+        XCTAssertTrue(html.contains("R2Gen &lt;test&gt;"))
+        XCTAssertTrue(html.contains(">0.350<"), "mean label of the 'both' bar")
+    }
+}
