@@ -1,0 +1,32 @@
+import Foundation
+import XCTest
+import Registry
+@testable import CLI
+
+/// The whole ablation at toy size: corpus, training and evaluation per mode, the registry, the
+/// table and report.html; then a rerun that trains nothing.
+final class AblationEndToEndTests: XCTestCase {
+    func testTinyAblationRunsRecordsAndSkipsFinishedRuns() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        setenv("MEDGLIP_CACHE", dir.appendingPathComponent("cache").path, 1)
+        defer { unsetenv("MEDGLIP_CACHE") }
+        let registry = dir.appendingPathComponent("registry.sqlite")
+        let args = ["--modes", "none,oracle", "--seeds", "1", "--epochs", "1", "--count", "40",
+                    "--out", dir.appendingPathComponent("runs").path, "--registry", registry.path]
+        var first = try AblateDownstream.parse(args)
+        try first.run()
+        let reg = try RunRegistry(path: registry)
+        let runs = try reg.runs(task: "mrg", status: .finished)
+        XCTAssertEqual(Set(runs.map { URL(fileURLWithPath: $0.folder).lastPathComponent }), ["mrg-none-seed0", "mrg-oracle-seed0"])
+        for run in runs {
+            let names = Set(try reg.metrics(run: run.id).filter { $0.split == "test" }.map(\.name))
+            XCTAssertTrue(names.isSuperset(of: AblateDownstream.reportMetrics), "\(run.folder): \(names)")
+        }
+        let html = try String(contentsOf: dir.appendingPathComponent("runs/report.html"), encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, AblateDownstream.reportMetrics.count)
+        var again = try AblateDownstream.parse(args)
+        try again.run()
+        XCTAssertEqual(try reg.runs(task: "mrg").count, 2, "the rerun trains nothing")
+    }
+}
