@@ -52,9 +52,9 @@ struct AblateDownstream: ParsableCommand {
                 case "oracle": grounding = ["--grounding", "both", "--grounding-source", "oracle"]
                 default: grounding = ["--grounding", mode] + (grounder.map { ["--grounder", $0] } ?? [])
                 }
-                var train = try MRGTrain.parse(common + grounding + ["--seed", String(seed), "--out", folder.path])
+                let train = try MRGTrain.parse(common + grounding + ["--seed", String(seed), "--out", folder.path])
                 try train.run()
-                var eval = try MRGEval.parse(["--checkpoint", folder.path, "--registry", registryPath] + (threadOptions.threads.map { ["--threads", String($0)] } ?? []))
+                let eval = try MRGEval.parse(["--checkpoint", folder.path, "--registry", registryPath] + (threadOptions.threads.map { ["--threads", String($0)] } ?? []))
                 try eval.run()
                 guard let metrics = try finishedTestMetrics(reg, folder: folder) else {
                     throw ValidationError("\(folder.path): no test metrics in the registry after evaluation")
@@ -73,10 +73,7 @@ struct AblateDownstream: ParsableCommand {
 
     /// The test metrics of the finished training run that wrote `folder`, if any.
     func finishedTestMetrics(_ registry: RunRegistry, folder: URL) throws -> [String: Double]? {
-        let path = folder.standardizedFileURL.path
-        guard let run = try registry.runs(task: "mrg", status: .finished).first(where: { URL(fileURLWithPath: $0.folder).standardizedFileURL.path == path }) else {
-            return nil
-        }
+        guard let run = try registry.newestRun(task: "mrg", folder: folder, status: .finished) else { return nil }
         let test = try registry.metrics(run: run.id).filter { $0.split == "test" && $0.epoch == nil }
         return test.isEmpty ? nil : Dictionary(test.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
     }

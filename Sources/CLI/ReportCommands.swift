@@ -24,10 +24,11 @@ struct ReportDataOptions: ParsableArguments {
         return try CorpusCache.ensure(.cxrReports, CorpusParameters(count: count, size: 256, seed: 0))
     }
 
-    func read(_ folder: URL) throws -> ReportDataset {
-        let annotation = folder.appendingPathComponent("annotation.json")
+    func read(_ folder: URL) throws -> ReportDataset { try Self.read(folder, kind: dataset) }
+
+    static func read(_ folder: URL, kind: ReportDatasetKind) throws -> ReportDataset {
         // MIMIC-CXR studies may list several images; R2Gen uses the first.
-        return try R2Gen.read(annotation, viewsPerStudy: dataset == .iuXray ? 2 : nil)
+        try R2Gen.read(folder.appendingPathComponent("annotation.json"), viewsPerStudy: kind == .iuXray ? 2 : nil)
     }
 }
 
@@ -128,8 +129,7 @@ public struct MRGEval: ParsableCommand {
         let folder = URL(fileURLWithPath: checkpoint)
         let generator = try ReportGenerator(runFolder: folder)
         let kind = generator.run.model.dataset
-        let dataset = try R2Gen.read(URL(fileURLWithPath: generator.run.dataDir).appendingPathComponent("annotation.json"),
-                                     viewsPerStudy: kind == .iuXray ? 2 : nil)
+        let dataset = try ReportDataOptions.read(URL(fileURLWithPath: generator.run.dataDir), kind: kind)
         guard let studies = dataset.split(split) else { throw ValidationError("--split must be train, val or test") }
         var loader = generator.loader
         loader.onMissing = onMissing
@@ -187,7 +187,7 @@ public struct MRGEval: ParsableCommand {
             for (k, v) in scores.flat { metrics[prefix + k] = v }
         }
         let id: String
-        if let trained = try registry.runs(task: "mrg").first(where: { URL(fileURLWithPath: $0.folder).standardizedFileURL.path == folderPath }) {
+        if let trained = try registry.newestRun(task: "mrg", folder: folder) {
             id = trained.id
         } else {
             id = try registry.begin(task: "mrg-eval", dataset: run.model.dataset.rawValue, config: "{\"checkpoint\": \"\(folderPath)\"}",

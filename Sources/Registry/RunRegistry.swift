@@ -146,6 +146,12 @@ public final class RunRegistry: Sendable {
         }
     }
 
+    /// The newest run of `task` that wrote to `folder`.
+    public func newestRun(task: String, folder: URL, status: RunRecord.Status? = nil) throws -> RunRecord? {
+        let path = folder.standardizedFileURL.path
+        return try runs(task: task, status: status).first { URL(fileURLWithPath: $0.folder).standardizedFileURL.path == path }
+    }
+
     public func run(_ id: String) throws -> RunRecord? { try read { db in try RunRecord.fetchOne(db, key: id) } }
 
     public func metrics(run: String) throws -> [MetricRecord] {

@@ -7,7 +7,8 @@ import Tensor
 /// patch features, and a decoder whose layer norms are driven by a relational memory.
 public final class R2GenModel: Module {
     public let config: ReportGenConfig
-    let visualExtractor: VisualExtractor
+    /// R2Gen's visual extractor, trained from scratch.
+    let visualExtractor: ResidualCNN
     let patchEmbedding: Linear
     let encoderLayers: [TransformerEncoderLayer]
     let encoderNorm: LayerNorm
@@ -29,7 +30,7 @@ public final class R2GenModel: Module {
         let rng = RandomGenerator(seed: seed)
         let d = config.dModel
         self.config = config
-        visualExtractor = VisualExtractor(config, rng: rng)
+        visualExtractor = ResidualCNN(inChannels: 1, channels: config.channels, rng: rng)
         patchEmbedding = Linear(config.channels.last!, d, rng: rng)
         encoderLayers = (0..<config.layers).map { _ in
             TransformerEncoderLayer(dModel: d, heads: config.heads, dFF: config.dFF, dropout: config.dropout, normVariant: .unbiasedStd, rng: rng)
@@ -54,8 +55,8 @@ public final class R2GenModel: Module {
     /// R2Gen's `att_feats` `[B, views * g * g, C]`, followed by the region tokens of the first
     /// (frontal) view when injecting them (`regions[b]`: boxes in [0, 1] image coordinates).
     public func attentionFeatures(_ images: Tensor, views: Int, regions: [[GroundedRegion]]? = nil) -> Tensor {
-        let map = visualExtractor.featureMap(images)
-        let patches = VisualExtractor.patches(map)
+        let map = visualExtractor(images)
+        let patches = map.spatialTokens()
         let (n, p, c) = (patches.shape[0], patches.shape[1], patches.shape[2])
         let features = patches.reshaped([n / views, views * p, c])
         guard let regionTokens else { return features }

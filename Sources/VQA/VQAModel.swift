@@ -1,27 +1,6 @@
 import Foundation
 import Tensor
 
-/// The vision encoder, trained from scratch: a residual CNN whose last feature map is read as a
-/// grid of patch tokens (LLaVA's CLIP patch features, here `gridSize x gridSize`).
-final class VisionEncoder: Module {
-    let stem: Conv2d
-    let stemNorm: GroupNorm
-    let stages: [ResidualBlock]
-
-    init(_ c: VQAConfig, rng: RandomGenerator) {
-        stem = Conv2d(1, c.channels[0], kernel: 3, stride: 2, padding: 1, bias: false, rng: rng)
-        stemNorm = GroupNorm(groups: 8, channels: c.channels[0])
-        stages = (1..<c.channels.count).map { ResidualBlock(c.channels[$0 - 1], c.channels[$0], stride: 2, rng: rng) }
-    }
-
-    /// `[B, 1, S, S]` -> patch tokens `[B, g*g, C]`.
-    func forward(_ images: Tensor) -> Tensor {
-        let map = stages.reduce(stemNorm(stem(images)).relu()) { $1($0) }
-        let (b, c, h, w) = (map.shape[0], map.shape[1], map.shape[2], map.shape[3])
-        return map.reshaped([b, c, h * w]).permuted([0, 2, 1])
-    }
-}
-
 /// LLaVA (Liu et al. 2023) in small: vision encoder -> 2-layer GELU MLP projector (LLaVA-1.5's)
 /// -> a causal pre-norm transformer language model over the conversation, where the `<image>`
 /// token is replaced by the projected patch tokens. The output layer predicts the next word
@@ -29,7 +8,8 @@ final class VisionEncoder: Module {
 public final class VQAModel: Module {
     public let config: VQAConfig
     public let head: VQAHead
-    let visionEncoder: VisionEncoder
+    /// The vision encoder, trained from scratch; its last feature map gives the patch tokens.
+    let visionEncoder: ResidualCNN
     let projector: Sequential
     let tokenEmbedding: Embedding
     let positionEmbedding: Tensor
@@ -43,7 +23,7 @@ public final class VQAModel: Module {
         let rng = RandomGenerator(seed: seed)
         let d = config.dModel
         self.config = config; self.head = head
-        visionEncoder = VisionEncoder(config, rng: rng)
+        visionEncoder = ResidualCNN(inChannels: 1, channels: config.channels, rng: rng)
         projector = Sequential([Linear(config.channels.last!, d, rng: rng), GELU(), Linear(d, d, rng: rng)])
         tokenEmbedding = Embedding(vocabularySize, d, rng: rng)
         // GPT-2's initialisation: small embeddings, so words and image tokens start on one scale.
@@ -60,7 +40,7 @@ public final class VQAModel: Module {
     public var maxPositions: Int { positionEmbedding.shape[0] }
 
     /// Projected patch tokens `[B, P, d]` of images `[B, 1, S, S]`.
-    func imageTokens(_ images: Tensor) -> Tensor { projector(visionEncoder.forward(images)) }
+    func imageTokens(_ images: Tensor) -> Tensor { projector(visionEncoder(images).spatialTokens()) }
 
     /// The fused input `[B, T + P - 1, d]`: token embeddings with each row's `<image>` id (at the same
     /// `slot` in every row) replaced by that row's image tokens, plus positions from `offset`.

@@ -14,7 +14,7 @@ final class AblationEndToEndTests: XCTestCase {
         let registry = dir.appendingPathComponent("registry.sqlite")
         let args = ["--modes", "none,oracle", "--seeds", "1", "--epochs", "1", "--count", "40",
                     "--out", dir.appendingPathComponent("runs").path, "--registry", registry.path]
-        var first = try AblateDownstream.parse(args)
+        let first = try AblateDownstream.parse(args)
         try first.run()
         let reg = try RunRegistry(path: registry)
         let runs = try reg.runs(task: "mrg", status: .finished)
@@ -25,7 +25,7 @@ final class AblationEndToEndTests: XCTestCase {
         }
         let html = try String(contentsOf: dir.appendingPathComponent("runs/report.html"), encoding: .utf8)
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, AblateDownstream.reportMetrics.count)
-        var again = try AblateDownstream.parse(args)
+        let again = try AblateDownstream.parse(args)
         try again.run()
         XCTAssertEqual(try reg.runs(task: "mrg").count, 2, "the rerun trains nothing")
     }
