@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Injection", dependencies: ["Tensor", "Imaging", "Datasets", "Grounding"]),
         .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics", "Injection"]),
-        .target(name: "VQA", dependencies: ["Tensor", "Imaging", "Datasets", "Metrics"]),
+        .target(name: "VQA", dependencies: ["Tensor", "Imaging", "Datasets", "Metrics", "Injection"]),
         .target(name: "Experiments"),
         .target(
             name: "CLI",

@@ -22,23 +22,27 @@ struct GroundingInjectionOptions: ParsableArguments {
     @Option(help: "What to inject: none, tokens, hints or both (default: both with --with-grounding, else none).") var grounding: InjectionMode?
     @Option(help: "Where boxes come from: grounder (a trained grounding run) or oracle (the corpus's ground truth).") var groundingSource: GroundingSource = .grounder
     @Option(help: "Grounding run folder (default: the newest finished grounding run in the registry).") var grounder: String?
-    @Option(help: "Regions kept per image (best first).") var groundingTopK = 6
+    @Option(help: "Regions kept per image (best first).") var groundingTopK = 8
     @Option(help: "Lowest detection score kept.") var groundingThreshold: Float = 0.3
 
     var mode: InjectionMode { grounding ?? (withGrounding ? .both : .none) }
 
-    func injectionOptions(phrases: [String], hints: SpatialHints) -> InjectionOptions {
+    func injectionOptions(phrases: [String], hintVocabulary: [String], source: String) -> InjectionOptions {
         var o = InjectionOptions()
         o.mode = mode; o.topK = groundingTopK; o.scoreThreshold = groundingThreshold
-        o.phrases = phrases
-        o.hintVocabulary = hints.vocabulary(phrases: phrases)
+        o.phrases = phrases; o.hintVocabulary = hintVocabulary; o.source = source
         return o
+    }
+
+    /// "oracle" or the grounder's folder.
+    func sourceName(_ registry: RunRegistry) throws -> String {
+        groundingSource == .oracle ? "oracle" : try grounderFolder(registry).path
     }
 
     /// Every study's frontal-view regions (pixels of that image), the phrases they can name, and
     /// the source to record ("oracle" or the grounder's folder).
     func regions(_ dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> (regions: [String: [GroundedRegion]], phrases: [String], source: String) {
-        let source = groundingSource == .oracle ? "oracle" : try grounderFolder(registry).path
+        let source = try sourceName(registry)
         let (regions, phrases) = try Self.regions(source: source, dataset, dataDir: dataDir, registry: registry)
         return (regions, phrases, source)
     }
@@ -82,6 +86,16 @@ struct GroundingInjectionOptions: ParsableArguments {
     /// Detections on every study's frontal view, computed once per (dataset, grounder weights) and
     /// kept in the registry's grounding cache.
     static func detections(_ grounder: Grounder, folder: URL, dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> [String: [GroundedRegion]] {
+        let studies = dataset.train + dataset.val + dataset.test
+        let images = studies.compactMap { s in dataset.imageURLs(s).first.map { (key: s.id, url: $0, modality: "X-ray") } }
+        return try cachedDetections(grounder, folder: folder, images: images, what: "frontal views", dataDir: dataDir, registry: registry)
+    }
+
+    /// The grounder's regions on `images` (keyed by `key`), from the registry's grounding cache for
+    /// (data folder, grounder weights) when there, else detected now and stored. Images that
+    /// cannot be read get no regions (the downstream loader reports them).
+    static func cachedDetections(_ grounder: Grounder, folder: URL, images: [(key: String, url: URL, modality: String)], what: String,
+                                 dataDir: URL, registry: RunRegistry) throws -> [String: [GroundedRegion]] {
         let weights = folder.appendingPathComponent("model.safetensors")
         let attributes = try FileManager.default.attributesOfItem(atPath: weights.path)
         let key = "\(weights.standardizedFileURL.path)#\(attributes[.size] ?? 0)#\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
@@ -90,16 +104,15 @@ struct GroundingInjectionOptions: ParsableArguments {
             print("grounding: \(cached.count) images from the registry cache")
             return try cached.mapValues { try JSONDecoder().decode([GroundedRegion].self, from: $0) }
         }
-        let studies = dataset.train + dataset.val + dataset.test
-        print("grounding: detecting on \(studies.count) frontal views with \(folder.path) (cached for later runs)")
-        var samples: [GroundingSample] = [], ids: [String] = []
-        for (i, study) in studies.enumerated() {
-            guard let frontal = dataset.imageURLs(study).first, let image = try? ImageIO.read(frontal) else { continue }
-            samples.append(GroundingSample(imageID: i, imageURL: frontal, width: image.width, height: image.height, modality: "X-ray", regions: []))
-            ids.append(study.id)
+        print("grounding: detecting on \(images.count) \(what) with \(folder.path) (cached for later runs)")
+        var samples: [GroundingSample] = [], keys: [String] = []
+        for (i, image) in images.enumerated() {
+            guard let decoded = try? ImageIO.read(image.url) else { continue }
+            samples.append(GroundingSample(imageID: i, imageURL: image.url, width: decoded.width, height: decoded.height, modality: image.modality, regions: []))
+            keys.append(image.key)
         }
         let found = try grounder.detect(samples)
-        let regions = Dictionary(uniqueKeysWithValues: zip(ids, found.map { $0.map { GroundedRegion(phrase: $0.label, score: $0.score, box: [$0.box.x1, $0.box.y1, $0.box.x2, $0.box.y2]) } }))
+        let regions = Dictionary(uniqueKeysWithValues: zip(keys, found.map { $0.map { GroundedRegion(phrase: $0.label, score: $0.score, box: [$0.box.x1, $0.box.y1, $0.box.x2, $0.box.y2]) } }))
         try registry.storeGrounding(try regions.mapValues { try JSONEncoder().encode($0) }, dataset: datasetKey, grounder: key)
         return regions
     }

@@ -46,6 +46,7 @@ public struct MRGTrain: ParsableCommand {
     @Option(help: "Learning rate of the visual extractor.") var lrVisual: Float = 5e-4
     @Option(help: "StepLR: epochs per decay.") var stepSize = 10
     @Option(help: "Weight of the CheXpert-label loss on the visual extractor (0: R2Gen's loss alone).") var labelLoss: Float = 1
+    @Option(help: "Epochs training the visual extractor alone on the reports' CheXpert labels first (our stand-in for R2Gen's ImageNet weights).") var pretrainEpochs = 4
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail
     @Option(help: "Run folder (default runs/mrg-<dataset>-seed<seed>).") var out: String?
@@ -72,8 +73,8 @@ public struct MRGTrain: ParsableCommand {
             var model = ReportGenConfig.preset(preset, dataset: data.dataset)
             if injection.mode != .none {
                 let (regions, phrases, source) = try injection.regions(dataset, dataDir: dir, registry: registry)
-                model.injection = injection.injectionOptions(phrases: phrases, hints: try SpatialHints(named: "chest"))
-                model.injection.source = source
+                model.injection = injection.injectionOptions(phrases: phrases, hintVocabulary: try SpatialHints(named: "chest").vocabulary(phrases: phrases),
+                                                             source: source)
                 groundingRegions = regions
             }
             generator = ReportGenerator(ReportRunConfig(model: model, dataDir: dir.path, seed: seed), tokenizer: tokenizer)
@@ -90,6 +91,7 @@ public struct MRGTrain: ParsableCommand {
         options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr
         options.visualLearningRate = lrVisual; options.stepSize = stepSize; options.seed = seed
         options.labelLossWeight = labelLoss
+        options.extractorPretrainEpochs = pretrainEpochs
         print("model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder \(folder.path)")
         let trainer = try ReportTrainer(generator, options: options, folder: folder)
         if resume { try trainer.resume() }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Injection
 import Metrics
 import Registry
 import Synthetic
@@ -15,11 +16,14 @@ extension VQAHead: ExpressibleByArgument {}
 struct VQADataOptions: ParsableArguments {
     @Option(help: "Dataset format: slake or vqa-rad.") var dataset: VQADatasetKind = .slake
     @Option(help: "Folder in the dataset's layout (default for slake: the embedded SLAKE-format corpus).") var dataDir: String?
+    @Option(help: "Images in the embedded SLAKE-format corpus.") var count = defaultParameters(.slake).count
 
     func folder() throws -> URL {
         if let dataDir { return URL(fileURLWithPath: dataDir) }
         guard dataset == .slake else { throw ValidationError("--dataset vqa-rad needs --data-dir (the folder with trainset.json and images/)") }
-        return try CorpusCache.ensure(.slake, defaultParameters(.slake))
+        var parameters = defaultParameters(.slake)
+        parameters.count = count
+        return try CorpusCache.ensure(.slake, parameters)
     }
 }
 
@@ -55,6 +59,7 @@ public struct VQATrain: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Run folder (default runs/vqa-<dataset>-<head>-seed<seed>, e.g. runs/vqa-rad-generate-seed0).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @OptionGroup var injection: GroundingInjectionOptions
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -66,6 +71,7 @@ public struct VQATrain: ParsableCommand {
         let folder = URL(fileURLWithPath: out ?? vqaRunsRoot.appendingPathComponent(name).path)
         let system: VQASystem
         let splits: VQASplits
+        var groundingRegions: [String: [GroundedRegion]]?
         if resume {
             system = try VQASystem(runFolder: folder, weights: "last.safetensors")
             splits = try VQASplits.read(system.run.dataset, root: URL(fileURLWithPath: system.run.dataDir))
@@ -73,19 +79,36 @@ public struct VQATrain: ParsableCommand {
             let dir = try data.folder()
             splits = try VQASplits.read(data.dataset, root: dir)
             let template = try ConversationTemplate.load()
-            let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer), extraText: template.words)
-            let config = VQAConfig()
+            var config = VQAConfig()
+            if injection.mode != .none {
+                let source = try injection.sourceName(registry)
+                let found = try VQAGrounding.regions(source: source, items: splits.train + splits.val + splits.test, dataDir: dir, registry: registry)
+                config.injection = injection.injectionOptions(phrases: found.phrases, hintVocabulary: try ModalityHints.load().vocabulary(phrases: found.phrases),
+                                                              source: source)
+                groundingRegions = found.regions
+            }
+            let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
+                                           extraText: template.words + config.injection.hintVocabulary)
             system = VQASystem(VQARunConfig(model: config, head: head, dataset: data.dataset, dataDir: dir.path, seed: seed, epochs: epochs,
                                             template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary)),
                                vocabulary: vocabulary)
         }
         print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")
-        let train = system.loader.load(splits.train, split: "train"), val = system.loader.load(splits.val, split: "val")
+        var loader = system.loader
+        if system.run.model.injection.mode != .none {
+            try VQAGrounding.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: URL(fileURLWithPath: system.run.dataDir),
+                                    registry: registry, regions: groundingRegions)
+            print("grounding: \(system.run.model.injection.mode.rawValue) from \(system.run.model.injection.source)")
+        }
+        let train = loader.load(splits.train, split: "train"), val = loader.load(splits.val, split: "val")
         var options = VQATrainingOptions()
         options.epochs = system.run.epochs; options.imagesPerBatch = imagesPerBatch; options.learningRate = lr; options.seed = system.run.seed
         print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
               + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
-        if let first = train.examples.first { print("conversation template, first training question:\n" + system.run.template.render(question: first.item.question, answer: first.item.answer)) }
+        if let first = train.examples.first {
+            print("conversation template, first training question:\n" + system.run.template.render(question: first.item.question, answer: first.item.answer))
+            if system.run.model.injection.mode.usesHints { print("as the model reads it (with the grounding hint): " + system.vocabulary.decode(first.prompt)) }
+        }
         // Flushed, so epoch summaries reach a log file as they happen, not when training ends.
         let trainer = VQATrainer(system, options: options, folder: folder, log: { print($0); fflush(nil) })
         if resume { try trainer.resume() }
@@ -123,9 +146,9 @@ public struct VQAEval: ParsableCommand {
         try threadOptions.apply()
         guard ["val", "test"].contains(split) else { throw ValidationError("--split must be val or test") }
         guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
+        let registry = try self.registry.open()
         let folder: URL
         if let checkpoint { folder = URL(fileURLWithPath: checkpoint) } else {
-            let registry = try self.registry.open()
             guard let found = try newestFinishedVQARun(dataset: dataset, registry: registry) else {
                 let dataArgs = dataset == .slake ? "" : " --data-dir \(dataDir ?? "DIR")"
                 throw VQACommandError(description: "no finished VQA run for \(dataset.rawValue) in the run registry \(registry.path.path); train one with: swift run vqa-train --dataset \(dataset.rawValue)\(dataArgs)")
@@ -138,11 +161,17 @@ public struct VQAEval: ParsableCommand {
             throw VQACommandError(description: "\(folder.path) was trained on \(system.run.dataset.rawValue), not \(dataset.rawValue)")
         }
         let root = URL(fileURLWithPath: dataDir ?? system.run.dataDir)
-        let items = try VQASplits.read(dataset, root: root).split(split)!
+        let splits = try VQASplits.read(dataset, root: root)
+        let items = splits.split(split)!
         guard !items.isEmpty else {
             throw VQACommandError(description: "\(root.path) has no \(split) questions" + (dataset == .vqaRad ? " (VQA-RAD's testset.json is absent; use --split val)" : ""))
         }
-        let set = system.loader.load(items, split: split)
+        var loader = system.loader
+        if system.run.model.injection.mode != .none {
+            // Every split, so a grounder's detections are cached for the whole folder at once.
+            try VQAGrounding.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: root, registry: registry)
+        }
+        let set = loader.load(items, split: split)
         let start = Date()
         let predictions = system.predict(set, beamSize: beam)
         let seconds = Date().timeIntervalSince(start)
@@ -156,6 +185,7 @@ public struct VQAEval: ParsableCommand {
         let out = folder.appendingPathComponent("predictions-\(split).jsonl")
         try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: out)
         let scores = VQAScores(set.examples, predictions: predictions)
+        try record(scores.flat, split: split, folder: folder, predictions: out, run: system.run, registry: registry)
         if json {
             var obj: [String: Any] = ["run": folder.path, "split": split, "questions": set.count, "skipped": set.skipped.count,
                                       "predictions": out.path, "questions_per_second": Double(set.count) / seconds]
@@ -176,5 +206,19 @@ public struct VQAEval: ParsableCommand {
         for (c, r) in scores.byCategory { row(c, r) }
         row("overall", scores.overall)
         print("closed: LLaVA-Med's substring rule; open-rec: token recall of the reference; exact: normalised strings equal")
+    }
+
+    /// Scores go to the training run that wrote this folder, or to a new `vqa-eval` run.
+    func record(_ metrics: [String: Double], split: String, folder: URL, predictions: URL, run: VQARunConfig, registry: RunRegistry) throws {
+        let id: String
+        if let trained = try registry.newestRun(task: "vqa", folder: folder) {
+            id = trained.id
+        } else {
+            id = try registry.begin(task: "vqa-eval", dataset: run.dataset.rawValue, config: "{\"checkpoint\": \"\(folder.standardizedFileURL.path)\"}",
+                                    seed: run.seed, folder: folder).id
+            try registry.finish(id)
+        }
+        try registry.record(metrics, run: id, split: split)
+        try registry.addArtefact(run: id, kind: "predictions-\(split)", path: predictions)
     }
 }

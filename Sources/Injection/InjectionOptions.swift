@@ -10,8 +10,8 @@ public struct InjectionOptions: Codable, Sendable, Equatable {
     public var mode: InjectionMode = .none
     /// Where the boxes came from: "oracle" (ground truth) or the grounding run folder.
     public var source = ""
-    /// Regions kept per image: those scoring at least `scoreThreshold`, best first, at most `topK`.
-    public var topK = 6
+    /// Region tokens per image: the `topK` best of the confident regions.
+    public var topK = 8
     public var scoreThreshold: Float = 0.3
     /// Phrases the region tokens have embeddings for (the grounder's categories).
     public var phrases: [String] = []
@@ -21,9 +21,14 @@ public struct InjectionOptions: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public func select(_ regions: [GroundedRegion]) -> [GroundedRegion] {
-        Array(regions.filter { $0.score >= scoreThreshold }.sorted { $0.score > $1.score }.prefix(topK))
+    /// Regions scoring at least `scoreThreshold`, best first: what the hints describe (all of them,
+    /// so anatomy boxes, which get no sentence, never crowd out a finding).
+    public func confident(_ regions: [GroundedRegion]) -> [GroundedRegion] {
+        regions.filter { $0.score >= scoreThreshold }.sorted { $0.score > $1.score }
     }
+
+    /// The regions that become tokens: the `topK` best confident ones.
+    public func select(_ regions: [GroundedRegion]) -> [GroundedRegion] { Array(confident(regions).prefix(topK)) }
 
     /// Hint sentences as ids: "small nodule in the right upper zone . moderate left pleural effusion ."
     public func hintIDs(_ sentences: [String]) -> [Int] {

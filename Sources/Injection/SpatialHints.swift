@@ -20,10 +20,14 @@ public struct HintTemplates: Codable, Sendable {
     public var phrases: [String: String]
     /// Phrases that name anatomy: they locate findings and get no hint of their own.
     public var anatomy: [String]
+    /// The anatomy whose union box is the frame sides, zones and sizes are measured in (the lungs
+    /// on a chest film); the whole image when absent or not all of them were found.
+    public var field: [String]?
 }
 
 /// Turns boxes into the words a radiologist would use ("small lung nodule in the right upper zone",
-/// "large left pleural effusion"): side, zone and size from the box relative to the lung field.
+/// "large left pleural effusion"): side, zone and size from the box relative to the templates'
+/// field (the lungs on a chest film, the abdomen on an abdominal CT).
 public struct SpatialHints: Sendable {
     public let templates: HintTemplates
 
@@ -44,10 +48,10 @@ public struct SpatialHints: Sendable {
 
     /// One sentence per non-anatomy region, in the order given.
     public func sentences(for regions: [GroundedRegion], imageWidth: Int, imageHeight: Int) -> [String] {
-        let lungs = ["right lung", "left lung"].compactMap { name in regions.first { $0.phrase == name }?.box }
-        // The lung field: the union of the lung boxes, or the whole image when they were not found.
-        let field: [Float] = lungs.count == 2
-            ? [min(lungs[0][0], lungs[1][0]), min(lungs[0][1], lungs[1][1]), max(lungs[0][2], lungs[1][2]), max(lungs[0][3], lungs[1][3])]
+        let names = templates.field ?? []
+        let parts = names.compactMap { name in regions.first { $0.phrase == name }?.box }
+        let field: [Float] = !names.isEmpty && parts.count == names.count
+            ? [parts.map { $0[0] }.min()!, parts.map { $0[1] }.min()!, parts.map { $0[2] }.max()!, parts.map { $0[3] }.max()!]
             : [0, 0, Float(imageWidth), Float(imageHeight)]
         return regions.filter { !templates.anatomy.contains($0.phrase) }.map { sentence($0, field: field) }
     }

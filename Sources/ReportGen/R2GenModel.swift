@@ -65,11 +65,14 @@ public final class R2GenModel: Module {
         return Tensor.concat([features, tokens], axis: 1)
     }
 
-    /// Logits of the 14 CheXpert labels from the mean patch feature `[B, 14]`. Trained from scratch,
-    /// the extractor learns slowly through cross-attention alone (R2Gen starts from ImageNet
-    /// weights); predicting the report's labels gives it a direct signal.
+    /// Logits of the 14 CheXpert labels from the patch features' channel-wise maximum `[B, 14]`.
+    /// Trained from scratch, the extractor learns slowly through cross-attention alone (R2Gen starts
+    /// from ImageNet weights); predicting the report's labels gives it a direct signal. Max rather
+    /// than mean pooling: a finding covers a few patches, and averaging over both views' grids
+    /// drowned it (the label loss stayed at the prior for 300 steps with the mean; with the max,
+    /// cardiomegaly's BCE fell from 0.45 to 0.03 in the same steps).
     public func labelLogits(_ attentionFeatures: Tensor) -> Tensor {
-        labelHead(attentionFeatures.mean(axis: 1))
+        labelHead(attentionFeatures.max(axis: 1))
     }
 
     /// The encoder's memory `[B, P (+ hint words), d]` and, with hints, the additive mask hiding

@@ -107,8 +107,9 @@ public struct ReportLoader {
     func grounding(_ id: String, width: Int, height: Int) -> ([GroundedRegion], [Int]) {
         let options = config.injection
         guard options.mode != .none else { return ([], []) }
-        let kept = options.select(regions[id] ?? [])
-        let hintIDs = options.mode.usesHints ? options.hintIDs(hints?.sentences(for: kept, imageWidth: width, imageHeight: height) ?? []) : []
+        let confident = options.confident(regions[id] ?? [])
+        let kept = Array(confident.prefix(options.topK))
+        let hintIDs = options.mode.usesHints ? options.hintIDs(hints?.sentences(for: confident, imageWidth: width, imageHeight: height) ?? []) : []
         let (w, h) = (Float(width), Float(height))
         let normalized = kept.map { r in GroundedRegion(phrase: r.phrase, score: r.score, box: [r.box[0] / w, r.box[1] / h, r.box[2] / w, r.box[3] / h]) }
         return (options.mode.usesTokens ? normalized : [], hintIDs)

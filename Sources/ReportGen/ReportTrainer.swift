@@ -18,6 +18,11 @@ public struct ReportTrainingOptions: Codable, Sendable {
     public var gamma: Float = 0.1
     /// Weight of the CheXpert-label loss on the visual extractor (0: R2Gen's loss alone).
     public var labelLossWeight: Float = 1
+    /// Epochs of training the visual extractor alone on the training reports' CheXpert labels
+    /// before the report loss starts. R2Gen starts from ImageNet weights, which cannot be fetched
+    /// here; without a warm start the decoder learns the fluent normal report long before the
+    /// extractor sees anything, and then ignores the image.
+    public var extractorPretrainEpochs = 4
     public var seed: UInt64 = 0
     public init() {}
 }
@@ -69,6 +74,7 @@ public final class ReportTrainer {
         if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
             try generator.save(to: folder)
         }
+        if history.isEmpty && options.extractorPretrainEpochs > 0 { try pretrainExtractor(train) }
         for epoch in (history.count + 1)...options.epochs {
             let rng = RandomGenerator(seed: options.seed &+ UInt64(epoch))
             var order = Array(train.indices)
@@ -109,6 +115,39 @@ public final class ReportTrainer {
                        scores.ce["negative"]?["micro"]?["F1"] ?? 0))
             try checkpoint()
             try onEpoch?(history.last!)
+        }
+    }
+
+    /// The extractor and the label head alone on the CheXpert labels of the training reports,
+    /// with the extractor's learning rate doubled (nothing else is trained yet).
+    func pretrainExtractor(_ train: [ReportExample]) throws {
+        let model = generator.model, loader = generator.loader, views = generator.run.model.dataset.viewsPerStudy
+        let params = model.visualExtractor.parameters() + model.labelHead.parameters()
+        let adam = Adam([ParamGroup(params, lr: 2 * options.visualLearningRate, weightDecay: options.weightDecay)], amsgrad: true)
+        model.train()
+        for epoch in 1...options.extractorPretrainEpochs {
+            let rng = RandomGenerator(seed: options.seed &+ 7919 &* UInt64(epoch))
+            var order = Array(train.indices)
+            rng.shuffle(&order)
+            let steps = (order.count + options.batchSize - 1) / options.batchSize
+            let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "img", label: "extractor pre-training")
+            var lossSum = 0.0
+            for step in 0..<steps {
+                let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
+                let patches = model.visualExtractor(loader.batch(batch, rng: rng)).spatialTokens()
+                let features = patches.reshaped([batch.count, views * patches.shape[1], patches.shape[2]])
+                let targets = Tensor(shape: [batch.count, chexpertObservations.count], data: batch.flatMap(\.labels))
+                let loss = bceWithLogits(model.labelLogits(features), targets: targets)
+                guard loss.item.isFinite else {
+                    throw ReportDataError(problems: ["extractor pre-training loss became \(loss.item) at epoch \(epoch), step \(step + 1)"], advice: "lower --lr-visual")
+                }
+                adam.zeroGrad()
+                loss.backward()
+                adam.step()
+                lossSum += Double(loss.item)
+                bar.report(step: step + 1, loss: lossSum / Double(step + 1), items: (step + 1) * batch.count * views)
+            }
+            log(String(format: "\nextractor pre-training epoch %d: label BCE %.4f", epoch, lossSum / Double(steps)))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Injection
 
 /// LLaVA's conversation template (`Prompts/vqa/conversation.json`): a system line, the human turn
 /// holding `<image>` and `{question}`, the assistant turn holding `{answer}`. Each turn starts with
@@ -16,24 +17,9 @@ public struct ConversationTemplate: Codable, Sendable, Equatable {
         public var description: String { "\(path): \(problem)" }
     }
 
-    /// `MEDGLIP_PROMPTS/vqa/conversation.json`, else `Prompts/vqa/conversation.json` in the first
-    /// folder (walking up from the working directory or the executable) that has `Prompts/README.md`.
+    /// `vqa/conversation.json` in the repository's `Prompts/` folder (or `MEDGLIP_PROMPTS`).
     public static func load() throws -> ConversationTemplate {
-        let fm = FileManager.default
-        var roots: [URL] = []
-        if let env = ProcessInfo.processInfo.environment["MEDGLIP_PROMPTS"] { roots.append(URL(fileURLWithPath: env)) }
-        for start in [URL(fileURLWithPath: fm.currentDirectoryPath), URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()] {
-            var dir = start.standardizedFileURL
-            for _ in 0..<8 {
-                let candidate = dir.appendingPathComponent("Prompts")
-                if fm.fileExists(atPath: candidate.appendingPathComponent("README.md").path) { roots.append(candidate) }
-                dir.deleteLastPathComponent()
-            }
-        }
-        guard let root = roots.first else {
-            throw TemplateError(path: "Prompts/vqa/conversation.json", problem: "not found: run from the MedGLIP repository or set MEDGLIP_PROMPTS to its Prompts folder")
-        }
-        return try load(root.appendingPathComponent("vqa/conversation.json"))
+        try load(PromptFiles.directory().appendingPathComponent("vqa/conversation.json"))
     }
 
     public static func load(_ url: URL) throws -> ConversationTemplate {
@@ -72,16 +58,17 @@ public struct ConversationTemplate: Codable, Sendable, Equatable {
     }
 
     /// Prompt ids: the system words, `<human>`, the human turn with `<image>` as its single image
-    /// id and the question's words (at most `maxQuestionTokens`), then `<assistant>` and any
-    /// assistant words before `{answer}`. Also says whether the question was cut.
-    public func promptIDs(question: String, vocabulary v: VQAVocabulary, maxQuestionTokens: Int) -> (ids: [Int], truncated: Bool) {
+    /// id, the grounding hint's ids (LLaVA style, between the image and the question) and the
+    /// question's words (at most `maxQuestionTokens`), then `<assistant>` and any assistant words
+    /// before `{answer}`. Also says whether the question was cut.
+    public func promptIDs(question: String, hint: [Int] = [], vocabulary v: VQAVocabulary, maxQuestionTokens: Int) -> (ids: [Int], truncated: Bool) {
         let h = role(human)!.rest, a = role(assistant)!.rest
         let beforeImage = String(h[..<h.range(of: "<image>")!.lowerBound])
         let afterImage = String(h[h.range(of: "<image>")!.upperBound...])
         let beforeQuestion = String(afterImage[..<afterImage.range(of: "{question}")!.lowerBound])
         let afterQuestion = String(afterImage[afterImage.range(of: "{question}")!.upperBound...])
         let q = v.encode(question)
-        var ids = v.encode(system) + [VQAVocabulary.human] + v.encode(beforeImage) + [VQAVocabulary.image]
+        var ids = v.encode(system) + [VQAVocabulary.human] + v.encode(beforeImage) + [VQAVocabulary.image] + hint
         ids += v.encode(beforeQuestion) + q.prefix(maxQuestionTokens) + v.encode(afterQuestion)
         ids += [VQAVocabulary.assistant] + v.encode(String(a.dropLast("{answer}".count)))
         return (ids, q.count > maxQuestionTokens)

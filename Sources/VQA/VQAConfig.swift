@@ -1,4 +1,5 @@
 import Foundation
+import Injection
 
 /// Which dataset's conventions a run follows: SLAKE's three split files, or VQA-RAD's train file
 /// with a validation split carved from it by image.
@@ -26,10 +27,15 @@ public struct VQAConfig: Codable, Sendable, Equatable {
     /// Question tokens beyond this are cut (and counted) so sequences fit the position table.
     public var maxQuestionTokens = 40
     public var maxAnswerTokens = 12
+    /// Grounding injected into the model (none by default): region tokens after the patch tokens,
+    /// hint words in the prompt before the question.
+    public var injection = InjectionOptions()
 
     public init() {}
 
     /// Side of the patch grid: the stem and every stage halve the image.
     public var gridSize: Int { imageSize >> channels.count }
     public var patches: Int { gridSize * gridSize }
+    /// What replaces `<image>`: the patch tokens and, when injecting them, one token per region slot.
+    public var imageTokenCount: Int { patches + (injection.mode.usesTokens ? injection.topK : 0) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Datasets
 import Imaging
+import Injection
 import Tensor
 
 /// A dataset's questions by split. VQA-RAD ships a train file only (plus MEVF's test file when
@@ -30,13 +31,22 @@ public struct VQASplits: Sendable {
     }
 }
 
+extension VQAItem {
+    /// The modality a grounder and the hint templates know this image by: SLAKE's own field, or for
+    /// VQA-RAD (which records only the organ) chest films as X-ray, head images as MRI (most of
+    /// VQA-RAD's are) and abdominal ones as CT.
+    public var groundingModality: String? {
+        modality ?? organ.flatMap { ["CHEST": "X-ray", "HEAD": "MRI", "ABD": "CT"][$0.uppercased()] }
+    }
+}
+
 /// A question ready for the model: its prompt ids (one `<image>` id), answer ids ending in
 /// `<eos>`, its class for the classify head (nil when training never saw the answer) and the
 /// index of its image in the set's image store.
 public struct VQAExample: Sendable {
     public let item: VQAItem
     let image: Int
-    let prompt: [Int]
+    public let prompt: [Int]
     let answer: [Int]
     let answerClass: Int?
 }
@@ -47,6 +57,8 @@ public struct VQASet: Sendable {
     public let examples: [VQAExample]
     /// Gray planes of `side x side`, values in [0, 1].
     let images: [[Float]]
+    /// Each image's injected regions (boxes in [0, 1]; empty without token injection).
+    let regions: [[GroundedRegion]]
     let side: Int
     /// One line per question left out (qid, file, problem).
     public let skipped: [String]
@@ -83,6 +95,10 @@ public struct VQALoader {
     public let vocabulary: VQAVocabulary
     public let template: ConversationTemplate
     public var log: (String) -> Void = { print($0) }
+    /// Grounded regions of each image (pixels of that image), by the image file's path.
+    public var regions: [String: [GroundedRegion]] = [:]
+    /// Hint templates per modality, when the model reads hints.
+    public var hints: ModalityHints?
 
     public init(config: VQAConfig, vocabulary: VQAVocabulary, template: ConversationTemplate) {
         self.config = config; self.vocabulary = vocabulary; self.template = template
@@ -93,6 +109,7 @@ public struct VQALoader {
 
     public func load(_ items: [VQAItem], split: String) -> VQASet {
         var imageIndex: [URL: Int] = [:], images: [[Float]] = [], broken: [URL: String] = [:]
+        var imageRegions: [[GroundedRegion]] = [], imageHints: [[Int]] = []
         var examples: [VQAExample] = [], skipped: [String] = [], truncated = 0, longAnswers = 0
         for item in items {
             func skip(_ problem: String) { skipped.append("qid \(item.qid) (\(split)): \(problem)") }
@@ -101,14 +118,18 @@ public struct VQALoader {
             guard !answer.isEmpty else { skip("empty answer"); continue }
             if imageIndex[item.imageURL] == nil, broken[item.imageURL] == nil {
                 do {
-                    images.append(try ImageIO.read(item.imageURL).grayscale().resized(width: loadSize, height: loadSize).pixels)
+                    let image = try ImageIO.read(item.imageURL)
+                    images.append(image.grayscale().resized(width: loadSize, height: loadSize).pixels)
                     imageIndex[item.imageURL] = images.count - 1
+                    let (kept, hint) = grounding(item, width: image.width, height: image.height)
+                    imageRegions.append(kept); imageHints.append(hint)
                 } catch {
                     broken[item.imageURL] = FileManager.default.fileExists(atPath: item.imageURL.path) ? "unreadable (\(error))" : "no such file"
                 }
             }
             guard let image = imageIndex[item.imageURL] else { skip("image \(item.imageURL.path): \(broken[item.imageURL]!)"); continue }
-            let (prompt, cut) = template.promptIDs(question: item.question, vocabulary: vocabulary, maxQuestionTokens: config.maxQuestionTokens)
+            let (prompt, cut) = template.promptIDs(question: item.question, hint: imageHints[image], vocabulary: vocabulary,
+                                                   maxQuestionTokens: config.maxQuestionTokens)
             if cut { truncated += 1 }
             if answer.count > config.maxAnswerTokens { longAnswers += 1 }
             examples.append(VQAExample(item: item, image: image, prompt: prompt,
@@ -119,6 +140,24 @@ public struct VQALoader {
         if !skipped.isEmpty { log("\(split): skipped \(skipped.count) of \(items.count) questions (listed above)") }
         if truncated > 0 { log("\(split): \(truncated) questions longer than \(config.maxQuestionTokens) tokens were cut") }
         if longAnswers > 0 { log("\(split): \(longAnswers) answers longer than \(config.maxAnswerTokens) tokens were cut") }
-        return VQASet(examples: examples, images: images, side: loadSize, skipped: skipped)
+        return VQASet(examples: examples, images: images, regions: imageRegions, side: loadSize, skipped: skipped)
+    }
+
+    /// An image's regions kept by the injection options (boxes scaled to [0, 1] when the model
+    /// reads tokens) and its hint ids (when it reads hints): the hint sentences joined by "and",
+    /// at most `maxHintTokens` words.
+    func grounding(_ item: VQAItem, width: Int, height: Int) -> ([GroundedRegion], [Int]) {
+        let options = config.injection
+        guard options.mode != .none else { return ([], []) }
+        let confident = options.confident(regions[item.imageURL.standardizedFileURL.path] ?? [])
+        let kept = Array(confident.prefix(options.topK))
+        var hint: [Int] = []
+        if options.mode.usesHints, let templates = hints?[item.groundingModality] {
+            let sentences = templates.sentences(for: confident, imageWidth: width, imageHeight: height)
+            hint = Array(vocabulary.encode(sentences.joined(separator: " and ")).prefix(options.maxHintTokens))
+        }
+        let (w, h) = (Float(width), Float(height))
+        let normalized = kept.map { GroundedRegion(phrase: $0.phrase, score: $0.score, box: [$0.box[0] / w, $0.box[1] / h, $0.box[2] / w, $0.box[3] / h]) }
+        return (options.mode.usesTokens ? normalized : [], hint)
     }
 }

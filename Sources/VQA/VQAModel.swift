@@ -1,4 +1,5 @@
 import Foundation
+import Injection
 import Tensor
 
 /// LLaVA (Liu et al. 2023) in small: vision encoder -> 2-layer GELU MLP projector (LLaVA-1.5's)
@@ -17,6 +18,9 @@ public final class VQAModel: Module {
     let finalNorm: LayerNorm
     let output: Linear
     let dropout: Dropout
+    /// Grounding injection (`config.injection`): region tokens pooled from the CNN's map, appended
+    /// to the patch tokens before the projector.
+    let regionTokens: RegionTokenEncoder?
 
     /// `outputs`: the vocabulary size (generate) or the number of answer classes (classify).
     public init(_ config: VQAConfig, head: VQAHead, vocabularySize: Int, outputs: Int, maxPositions: Int, seed: UInt64) {
@@ -35,12 +39,22 @@ public final class VQAModel: Module {
         finalNorm = LayerNorm(d)
         output = Linear(d, outputs, rng: rng)
         dropout = Dropout(config.dropout, rng: rng)
+        // Created last, so a model without injection draws the same initial weights as before.
+        let injection = config.injection
+        regionTokens = injection.mode.usesTokens
+            ? RegionTokenEncoder(width: config.channels.last!, phrases: injection.phrases, slots: injection.topK, rng: rng) : nil
     }
 
     public var maxPositions: Int { positionEmbedding.shape[0] }
 
-    /// Projected patch tokens `[B, P, d]` of images `[B, 1, S, S]`.
-    func imageTokens(_ images: Tensor) -> Tensor { projector(visionEncoder(images).spatialTokens()) }
+    /// Projected image tokens `[B, P (+ slots), d]` of images `[B, 1, S, S]`: the patch tokens, then
+    /// (when injecting them) the region tokens of `regions[b]` (boxes in [0, 1] image coordinates).
+    func imageTokens(_ images: Tensor, regions: [[GroundedRegion]]? = nil) -> Tensor {
+        let map = visionEncoder(images)
+        guard let regionTokens else { return projector(map.spatialTokens()) }
+        let tokens = regionTokens.forward(map, regions: regions ?? Array(repeating: [], count: images.shape[0]))
+        return projector(Tensor.concat([map.spatialTokens(), tokens], axis: 1))
+    }
 
     /// The fused input `[B, T + P - 1, d]`: token embeddings with each row's `<image>` id (at the same
     /// `slot` in every row) replaced by that row's image tokens, plus positions from `offset`.

@@ -50,12 +50,13 @@ public final class VQASystem {
         try model.load(from: runFolder.appendingPathComponent(weights))
     }
 
-    /// The longest fused sequence a template and config allow: prompt (with the longest question)
-    /// minus its `<image>` id, the patch tokens, and the answer with `<eos>`.
+    /// The longest fused sequence a template and config allow: prompt (with the longest hint and
+    /// question) minus its `<image>` id, the image tokens, and the answer with `<eos>`.
     public static func maxPositions(_ config: VQAConfig, template: ConversationTemplate, vocabulary: VQAVocabulary) -> Int {
         let longest = Array(repeating: "word", count: config.maxQuestionTokens).joined(separator: " ")
-        let prompt = template.promptIDs(question: longest, vocabulary: vocabulary, maxQuestionTokens: config.maxQuestionTokens).ids
-        return prompt.count - 1 + config.patches + config.maxAnswerTokens + 1
+        let hint = [Int](repeating: VQAVocabulary.unknown, count: config.injection.mode.usesHints ? config.injection.maxHintTokens : 0)
+        let prompt = template.promptIDs(question: longest, hint: hint, vocabulary: vocabulary, maxQuestionTokens: config.maxQuestionTokens).ids
+        return prompt.count - 1 + config.imageTokenCount + config.maxAnswerTokens + 1
     }
 
     public func save(to folder: URL, weights: String = "model.safetensors", metadata: [String: String] = [:]) throws {
@@ -79,7 +80,7 @@ public final class VQASystem {
             for group in set.byImage.chunked(byTotal: batchSize) {
                 let images = Array(Set(group.map { set.examples[$0].image })).sorted()
                 let slot = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
-                let tokens = model.imageTokens(set.pixels(images, size: run.model.imageSize, rng: nil))
+                let tokens = model.imageTokens(set.pixels(images, size: run.model.imageSize, rng: nil), regions: images.map { set.regions[$0] })
                 func rows(_ members: [Int]) -> Tensor { tokens.indexSelect(axis: 0, members.map { slot[set.examples[$0].image]! }) }
                 switch run.head {
                 case .classify:

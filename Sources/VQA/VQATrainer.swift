@@ -50,7 +50,7 @@ public final class VQATrainer {
         let model = system.model
         let images = Array(Set(members.map { set.examples[$0].image })).sorted()
         let slot = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
-        let tokens = model.imageTokens(set.pixels(images, size: system.run.model.imageSize, rng: rng))
+        let tokens = model.imageTokens(set.pixels(images, size: system.run.model.imageSize, rng: rng), regions: images.map { set.regions[$0] })
             .indexSelect(axis: 0, members.map { slot[set.examples[$0].image]! })
         let prompts = members.map { set.examples[$0].prompt }
         let loss: Tensor

@@ -12,21 +12,24 @@ final class AblationEndToEndTests: XCTestCase {
         setenv("MEDGLIP_CACHE", dir.appendingPathComponent("cache").path, 1)
         defer { unsetenv("MEDGLIP_CACHE") }
         let registry = dir.appendingPathComponent("registry.sqlite")
-        let args = ["--modes", "none,oracle", "--seeds", "1", "--epochs", "1", "--count", "40",
+        let args = ["--modes", "none,oracle", "--seeds", "1", "--epochs", "1", "--count", "40", "--vqa-epochs", "1", "--vqa-count", "12",
                     "--out", dir.appendingPathComponent("runs").path, "--registry", registry.path]
         let first = try AblateDownstream.parse(args)
         try first.run()
         let reg = try RunRegistry(path: registry)
         let runs = try reg.runs(task: "mrg", status: .finished)
-        XCTAssertEqual(Set(runs.map { URL(fileURLWithPath: $0.folder).lastPathComponent }), ["mrg-none-seed0", "mrg-oracle-seed0"])
-        for run in runs {
-            let names = Set(try reg.metrics(run: run.id).filter { $0.split == "test" }.map(\.name))
-            XCTAssertTrue(names.isSuperset(of: AblateDownstream.reportMetrics), "\(run.folder): \(names)")
+        for task in ["mrg", "vqa"] {
+            let runs = try reg.runs(task: task, status: .finished)
+            XCTAssertEqual(Set(runs.map { URL(fileURLWithPath: $0.folder).lastPathComponent }), ["\(task)-none-seed0", "\(task)-oracle-seed0"])
+            for run in runs {
+                let names = Set(try reg.metrics(run: run.id).filter { $0.split == "test" }.map(\.name))
+                XCTAssertTrue(names.isSuperset(of: AblateDownstream.metrics[task]!), "\(run.folder): \(names)")
+            }
         }
         let html = try String(contentsOf: dir.appendingPathComponent("runs/report.html"), encoding: .utf8)
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, AblateDownstream.reportMetrics.count)
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, AblateDownstream.metrics.values.map(\.count).reduce(0, +))
         let again = try AblateDownstream.parse(args)
         try again.run()
-        XCTAssertEqual(try reg.runs(task: "mrg").count, 2, "the rerun trains nothing")
+        XCTAssertEqual(try reg.runs(task: "mrg").count + reg.runs(task: "vqa").count, 4, "the rerun trains nothing")
     }
 }
