@@ -14,7 +14,8 @@ enum GroundingFormat: String, ExpressibleByArgument { case coco, voc }
 struct GroundingDataOptions: ParsableArguments {
     @Option(help: "Dataset folder (default: the embedded seven-modality corpus).") var dataDir: String?
     @Option(help: "Format of --data-dir: coco (train.json/val.json/test.json beside the images) or voc.") var format: GroundingFormat = .coco
-    @Option(help: "Only this modality ('all' for every one).") var modality: String = "all"
+    @Option(help: "Only these modalities, comma-separated ('all' for every one).") var modality: String = "all"
+    @Option(help: "Images per modality in the embedded corpus.") var count = defaultParameters(.grounding).count
 
     /// Samples and categories of a split; the embedded corpus is generated (or reused) on first use.
     func load(_ split: String) throws -> GroundingSplit {
@@ -26,11 +27,13 @@ struct GroundingDataOptions: ParsableArguments {
             case .voc: data = try VOC.read(root: root, split: split == "train_10pct" ? "train" : split)
             }
         } else {
-            let dir = try CorpusCache.ensure(.grounding, CorpusParameters(count: 400, size: 256, seed: 0))
-            data = try COCO.read(dir.appendingPathComponent("\(split).json"))
+            var parameters = defaultParameters(.grounding)
+            parameters.count = count
+            data = try COCO.read(CorpusCache.ensure(.grounding, parameters).appendingPathComponent("\(split).json"))
         }
         if modality != "all" {
-            data.samples = data.samples.filter { ($0.modality ?? "unknown") == modality }
+            let wanted = Set(modality.split(separator: ",").map(String.init))
+            data.samples = data.samples.filter { wanted.contains($0.modality ?? "unknown") }
             guard !data.samples.isEmpty else { throw ValidationError("no \(split) images of modality '\(modality)' (have: \(data.modalities.joined(separator: ", ")))") }
         }
         return data

@@ -17,7 +17,6 @@ final class AblationEndToEndTests: XCTestCase {
         let first = try AblateDownstream.parse(args)
         try first.run()
         let reg = try RunRegistry(path: registry)
-        let runs = try reg.runs(task: "mrg", status: .finished)
         for task in ["mrg", "vqa"] {
             let runs = try reg.runs(task: task, status: .finished)
             XCTAssertEqual(Set(runs.map { URL(fileURLWithPath: $0.folder).lastPathComponent }), ["\(task)-none-seed0", "\(task)-oracle-seed0"])

@@ -40,3 +40,46 @@ final class SpatialHintsTests: XCTestCase {
         XCTAssertEqual(out, ["enlarged cardiac silhouette", "pacemaker over the left chest", "bilateral pulmonary edema"])
     }
 }
+
+/// The CT and MRI templates, and the choice of templates by modality name.
+final class ModalityHintsTests: XCTestCase {
+    var hints: ModalityHints!
+
+    override func setUpWithError() throws {
+        let prompts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Prompts")
+        setenv("MEDGLIP_PROMPTS", prompts.path, 1)
+        defer { unsetenv("MEDGLIP_PROMPTS") }
+        hints = try ModalityHints.load()
+    }
+
+    func region(_ phrase: String, _ box: [Float]) -> GroundedRegion { GroundedRegion(phrase: phrase, score: 0.9, box: box) }
+
+    func testAbdominalCTMeasuresInTheAbdomenBox() throws {
+        let ct = try XCTUnwrap(hints["CT"])
+        // Abdomen x 0...200, y 50...150 (area 20000): midline x 100, thirds at y 83 and 117.
+        let out = ct.sentences(for: [
+            region("abdomen", [0, 50, 200, 150]), region("liver", [20, 60, 90, 120]), region("kidney", [130, 110, 160, 140]),
+            region("renal cyst", [140, 120, 148, 128]),  // 64 px^2 = 0.32%: small, image right = patient's left
+            region("liver lesion", [30, 60, 50, 80]),    // 400 px^2 = 2%: large, patient's right, anterior third (cy 70)
+        ], imageWidth: 256, imageHeight: 256)
+        XCTAssertEqual(out, ["small left renal cyst", "large liver lesion in the right anterior abdomen"])
+    }
+
+    func testBrainMRIWithoutABrainBoxUsesTheImage() throws {
+        let mri = try XCTUnwrap(hints["MRI"])
+        // No brain box: the 200x200 image is the field. Tumour 30x30 = 2.25%: moderate; cy 45: frontal third.
+        let out = mri.sentences(for: [region("tumor", [20, 30, 50, 60]), region("ventricle", [90, 90, 110, 110])], imageWidth: 200, imageHeight: 200)
+        XCTAssertEqual(out, ["moderate right frontal tumor"])
+    }
+
+    func testModalityNamesMatchWithoutCase() throws {
+        // SLAKE writes "X-Ray"; the grounding corpus "X-ray".
+        let chest = try XCTUnwrap(hints["X-Ray"])
+        XCTAssertEqual(chest.sentences(for: [region("pneumothorax", [10, 10, 30, 30])], imageWidth: 200, imageHeight: 200), ["small right pneumothorax"])
+        XCTAssertNil(hints["Dermoscopy"])
+        XCTAssertNil(hints[nil])
+        let words = hints.vocabulary(phrases: ["renal cyst", "tumor"])
+        XCTAssertTrue(words.contains("renal") && words.contains("frontal") && words.contains("pneumothorax"), "\(words)")
+    }
+}

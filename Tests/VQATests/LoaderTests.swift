@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Datasets
 @testable import VQA
+import Injection
 
 /// The SLAKE and VQA-RAD loaders on small files in the real formats, and what happens to bad input.
 final class LoaderTests: VQATestCase {
@@ -72,5 +73,40 @@ final class LoaderTests: VQATestCase {
         XCTAssertEqual(splits.train.count + splits.val.count, 3064)
         XCTAssertEqual(Set(splits.train.map(\.imageName)).count + Set(splits.val.map(\.imageName)).count, 314)
         XCTAssertTrue(Set(splits.train.map(\.imageName)).isDisjoint(with: splits.val.map(\.imageName)))
+    }
+}
+
+/// Grounding injection: the hint sits between `<image>` and the question, region boxes reach the
+/// set in [0, 1] coordinates, and the model gets one token per region slot.
+final class InjectionLoaderTests: VQATestCase {
+    func testHintsGoBeforeTheQuestionAndRegionsAreNormalised() throws {
+        try writeImage("imgs/xmlab1/source.jpg", left: 0.2, right: 0.8)
+        let record = #"{"img_id": 1, "img_name": "xmlab1/source.jpg", "question": "Where is the cyst?", "answer": "Left Kidney", "q_lang": "en", "location": "Abdomen", "modality": "CT", "answer_type": "OPEN", "base_type": "vqa", "content_type": "Position", "qid": 1}"#
+        for f in ["train.json", "validate.json", "test.json"] { try write("[\(record)]", f) }
+        let items = try VQASplits.read(.slake, root: dir).train
+        var config = Self.tinyConfig
+        config.injection.mode = .both; config.injection.topK = 2; config.injection.phrases = ["kidney", "renal cyst"]
+        let templates = #"{"sizes": [{"below": 1e9, "word": "small"}], "zones": ["upper", "lower"], "bilateral_overlap": 0.25, "default": "{size} {phrase}", "phrases": {"renal cyst": "{size} {side} renal cyst"}, "anatomy": ["kidney"]}"#
+        let hints = ModalityHints(["ct": SpatialHints(try JSONDecoder().decode(HintTemplates.self, from: Data(templates.utf8)))])
+        let vocabulary = VQAVocabulary(questions: items.map(\.question), answers: items.map(\.answer),
+                                       extraText: Self.template.words + ["small", "left", "right", "renal", "cyst"])
+        let run = VQARunConfig(model: config, head: .generate, dataset: .slake, dataDir: "", seed: 0, epochs: 1, template: Self.template,
+                               maxPositions: VQASystem.maxPositions(config, template: Self.template, vocabulary: vocabulary))
+        let system = VQASystem(run, vocabulary: vocabulary)
+        var loader = system.loader
+        // The 24 px image: a kidney on the image's right half and a cyst inside it (patient's left); a weak detection below the threshold.
+        loader.regions = [items[0].imageURL.standardizedFileURL.path: [
+            GroundedRegion(phrase: "kidney", score: 0.9, box: [12, 6, 24, 18]), GroundedRegion(phrase: "renal cyst", score: 0.8, box: [18, 12, 24, 18]),
+            GroundedRegion(phrase: "renal cyst", score: 0.1, box: [0, 0, 6, 6])]]
+        loader.hints = hints
+        let set = loader.load(items, split: "train")
+        XCTAssertEqual(vocabulary.decode(set.examples[0].prompt), "answer briefly. <human> <image> small left renal cyst where is the cyst? <assistant>")
+        XCTAssertEqual(set.regions[0], [GroundedRegion(phrase: "kidney", score: 0.9, box: [0.5, 0.25, 1, 0.75]),
+                                        GroundedRegion(phrase: "renal cyst", score: 0.8, box: [0.75, 0.5, 1, 0.75])])
+        let tokens = system.model.imageTokens(set.pixels([0], size: config.imageSize, rng: nil), regions: set.regions)
+        XCTAssertEqual(tokens.shape, [1, config.patches + 2, config.dModel])
+        XCTAssertEqual(config.imageTokenCount, config.patches + 2)
+        // The longest prompt still fits the position table: teacher forcing runs.
+        XCTAssertTrue(system.model.generativeLoss(imageTokens: tokens, prompts: [set.examples[0].prompt], answers: [set.examples[0].answer]).item.isFinite)
     }
 }
