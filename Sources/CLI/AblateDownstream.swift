@@ -45,7 +45,8 @@ struct AblateDownstream: ParsableCommand {
         let registryPath = registry.registry ?? RunRegistry.defaultPath.path
         let reg = try registry.open()
         let tasks = task == "all" ? ["mrg", "vqa"] : [task]
-        var sections: [(String, AblationSummary)] = []
+        var sections: [ReportSection] = []
+        let gallery = AblationGallery(out: URL(fileURLWithPath: out), modes: modeList, registry: reg)
         for task in tasks {
             var results: [AblationResult] = []
             for mode in modeList {
@@ -67,7 +68,8 @@ struct AblateDownstream: ParsableCommand {
             let summary = AblationSummary(results, modes: modeList, metrics: Self.metrics[task]!)
             let title = task == "mrg" ? "Report generation (R2Gen)" : "Medical VQA (LLaVA-style)"
             print(summary.table(title: "\(title), test split, mean +- std over \(seeds) seed(s) (delta vs none)"))
-            sections.append((title, summary))
+            let (grounding, cases) = task == "mrg" ? try gallery.reportGeneration() : try gallery.questionAnswering()
+            sections.append(ReportSection(task: title, summary: summary, grounding: grounding, gallery: cases))
         }
         let html = URL(fileURLWithPath: out).appendingPathComponent("report.html")
         let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run, VQA \(vqaEpochs). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]

@@ -1,20 +1,67 @@
 import Foundation
 
+/// One task's part of the report: the ablation summary, how good the injected boxes were on that
+/// task's test images (AP / AP50 per source, when the corpus has boxes to compare with), and
+/// example cases.
+public struct ReportSection: Sendable {
+    public var task: String
+    public var summary: AblationSummary
+    /// (row name, AP, AP50), e.g. ("grounder on the test images", 0.41, 0.62).
+    public var grounding: [(String, Double, Double)]
+    public var gallery: [GalleryCase]
+
+    public init(task: String, summary: AblationSummary, grounding: [(String, Double, Double)] = [], gallery: [GalleryCase] = []) {
+        self.task = task; self.summary = summary; self.grounding = grounding; self.gallery = gallery
+    }
+}
+
+/// One example for people to look at: an image (path relative to the report) with the injected
+/// boxes drawn, and labelled lines (hint, reference, each mode's output).
+public struct GalleryCase: Sendable, Equatable {
+    public var title: String
+    public var image: String
+    public var lines: [(label: String, text: String)]
+
+    public init(title: String, image: String, lines: [(label: String, text: String)]) { self.title = title; self.image = image; self.lines = lines }
+
+    public static func == (a: GalleryCase, b: GalleryCase) -> Bool {
+        a.title == b.title && a.image == b.image && a.lines.map(\.label) == b.lines.map(\.label) && a.lines.map(\.text) == b.lines.map(\.text)
+    }
+}
+
 /// `report.html`: per task, a bar chart per metric (mean over seeds, whiskers +- one standard
-/// deviation) in the manner of Med-GLIP's Figures 6 and 7, and the tables as text.
+/// deviation) in the manner of Med-GLIP's Figures 6 and 7, the table as text, the grounding
+/// table and a gallery.
 public enum AblationReport {
-    public static func html(_ sections: [(task: String, summary: AblationSummary)], notes: [String] = []) -> String {
+    public static func html(_ sections: [ReportSection], notes: [String] = []) -> String {
         var body = "<h1>MedGLIP: what grounding adds</h1>\n"
         for note in notes { body += "<p>\(escape(note))</p>\n" }
-        for (task, summary) in sections {
-            body += "<h2>\(escape(task))</h2>\n<div class=\"charts\">\n"
-            for metric in summary.metrics { body += chart(metric, summary) }
-            body += "</div>\n<pre>\(escape(summary.table(title: task)))</pre>\n"
+        for section in sections {
+            body += "<h2>\(escape(section.task))</h2>\n<div class=\"charts\">\n"
+            for metric in section.summary.metrics { body += chart(metric, section.summary) }
+            body += "</div>\n<pre>\(escape(section.summary.table(title: section.task)))</pre>\n"
+            if !section.grounding.isEmpty {
+                body += "<h3>Injected boxes against the corpus's own boxes (test images, COCO AP)</h3>\n<table><tr><th>source</th><th>AP</th><th>AP50</th></tr>\n"
+                for (name, ap, ap50) in section.grounding {
+                    body += "<tr><td>\(escape(name))</td><td>\(String(format: "%.3f", ap))</td><td>\(String(format: "%.3f", ap50))</td></tr>\n"
+                }
+                body += "</table>\n"
+            }
+            if !section.gallery.isEmpty {
+                body += "<h3>Gallery (test split, seed 0)</h3>\n<div class=\"gallery\">\n"
+                for c in section.gallery {
+                    body += "<figure><img src=\"\(escape(c.image))\" width=\"256\"><figcaption><b>\(escape(c.title))</b>"
+                    for line in c.lines { body += "<br><i>\(escape(line.label))</i>: \(escape(line.text))" }
+                    body += "</figcaption></figure>\n"
+                }
+                body += "</div>\n"
+            }
         }
         return """
         <!doctype html>
         <html><head><meta charset="utf-8"><title>MedGLIP ablation</title>
-        <style>body{font-family:sans-serif;margin:2em} .charts{display:flex;flex-wrap:wrap;gap:1em} svg{border:1px solid #ddd}</style>
+        <style>body{font-family:sans-serif;margin:2em} .charts{display:flex;flex-wrap:wrap;gap:1em} svg{border:1px solid #ddd}
+        .gallery{display:flex;flex-wrap:wrap;gap:1em} figure{width:420px;margin:0} figcaption{font-size:12px} td,th{padding:2px 10px}</style>
         </head><body>
         \(body)</body></html>
 

@@ -52,27 +52,33 @@ public final class R2GenModel: Module {
     }
 
     /// `[B * views, 1, S, S]` (a study's views adjacent) -> the views' patch features side by side,
-    /// R2Gen's `att_feats` `[B, views * g * g, C]`, followed by the region tokens of the first
-    /// (frontal) view when injecting them (`regions[b]`: boxes in [0, 1] image coordinates).
+    /// R2Gen's `att_feats` `[B, views * g * g, C]`, then one global token, then the region tokens
+    /// of the first (frontal) view when injecting them (`regions[b]`: boxes in [0, 1] image
+    /// coordinates).
+    ///
+    /// The global token is the channel-wise maximum over all patches, the vector the CheXpert label
+    /// head reads. Trained from scratch, the extractor learns slowly through cross-attention alone
+    /// (R2Gen starts from ImageNet weights), and the decoder settled on the normal report long
+    /// before any patch said something; the label loss makes this one token say what is in the
+    /// image, and the decoder can attend to it. Max rather than mean: a finding covers a few
+    /// patches, and averaging over both views' grids drowned it (the label loss stayed at the prior
+    /// for 300 steps with the mean; with the max, cardiomegaly's BCE fell from 0.45 to 0.03).
     public func attentionFeatures(_ images: Tensor, views: Int, regions: [[GroundedRegion]]? = nil) -> Tensor {
         let map = visualExtractor(images)
         let patches = map.spatialTokens()
         let (n, p, c) = (patches.shape[0], patches.shape[1], patches.shape[2])
         let features = patches.reshaped([n / views, views * p, c])
-        guard let regionTokens else { return features }
+        let global = features.max(axis: 1).reshaped([n / views, 1, c])
+        guard let regionTokens else { return Tensor.concat([features, global], axis: 1) }
         let frontal = map.indexSelect(axis: 0, Array(stride(from: 0, to: n, by: views)))
         let tokens = regionTokens.forward(frontal, regions: regions ?? Array(repeating: [], count: n / views))
-        return Tensor.concat([features, tokens], axis: 1)
+        return Tensor.concat([features, global, tokens], axis: 1)
     }
 
-    /// Logits of the 14 CheXpert labels from the patch features' channel-wise maximum `[B, 14]`.
-    /// Trained from scratch, the extractor learns slowly through cross-attention alone (R2Gen starts
-    /// from ImageNet weights); predicting the report's labels gives it a direct signal. Max rather
-    /// than mean pooling: a finding covers a few patches, and averaging over both views' grids
-    /// drowned it (the label loss stayed at the prior for 300 steps with the mean; with the max,
-    /// cardiomegaly's BCE fell from 0.45 to 0.03 in the same steps).
+    /// Logits of the 14 CheXpert labels `[B, 14]` from the global token of `attentionFeatures`.
     public func labelLogits(_ attentionFeatures: Tensor) -> Tensor {
-        labelHead(attentionFeatures.max(axis: 1))
+        let p = config.dataset.viewsPerStudy * config.gridSize * config.gridSize
+        return labelHead(attentionFeatures.slice(axis: 1, p..<(p + 1)).reshaped([attentionFeatures.shape[0], attentionFeatures.shape[2]]))
     }
 
     /// The encoder's memory `[B, P (+ hint words), d]` and, with hints, the additive mask hiding

@@ -91,9 +91,7 @@ public final class ReportTrainer {
                 var loss = model.loss(encoded: model.encode(features, hints: batch.map(\.hints)), sequences: batch.map(\.sequence))
                 if options.labelLossWeight > 0 {
                     let targets = Tensor(shape: [batch.count, chexpertObservations.count], data: batch.flatMap(\.labels))
-                    // Patch features only: the label head reads the image, not the injected region tokens.
-                    let patches = features.slice(axis: 1, 0..<(views * model.config.gridSize * model.config.gridSize))
-                    loss = loss + options.labelLossWeight * bceWithLogits(model.labelLogits(patches), targets: targets)
+                    loss = loss + options.labelLossWeight * bceWithLogits(model.labelLogits(features), targets: targets)
                 }
                 guard loss.item.isFinite else {
                     throw ReportDataError(problems: ["loss became \(loss.item) at epoch \(epoch), step \(step + 1)"],
@@ -134,8 +132,7 @@ public final class ReportTrainer {
             var lossSum = 0.0
             for step in 0..<steps {
                 let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
-                let patches = model.visualExtractor(loader.batch(batch, rng: rng)).spatialTokens()
-                let features = patches.reshaped([batch.count, views * patches.shape[1], patches.shape[2]])
+                let features = model.attentionFeatures(loader.batch(batch, rng: rng), views: views)
                 let targets = Tensor(shape: [batch.count, chexpertObservations.count], data: batch.flatMap(\.labels))
                 let loss = bceWithLogits(model.labelLogits(features), targets: targets)
                 guard loss.item.isFinite else {

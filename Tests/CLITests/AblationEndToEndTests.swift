@@ -27,6 +27,11 @@ final class AblationEndToEndTests: XCTestCase {
         }
         let html = try String(contentsOf: dir.appendingPathComponent("runs/report.html"), encoding: .utf8)
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, AblateDownstream.metrics.values.map(\.count).reduce(0, +))
+        // The gallery: cases of both tasks, their drawings written beside the report.
+        let images = html.components(separatedBy: "<img src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        XCTAssertTrue(images.contains { $0.hasPrefix("gallery/mrg-") } && images.contains { $0.hasPrefix("gallery/vqa-") }, "\(images)")
+        for image in images { XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("runs").appendingPathComponent(image).path), image) }
+        XCTAssertTrue(html.contains("<i>reference</i>") && html.contains("<i>oracle</i>"))
         let again = try AblateDownstream.parse(args)
         try again.run()
         XCTAssertEqual(try reg.runs(task: "mrg").count + reg.runs(task: "vqa").count, 4, "the rerun trains nothing")

@@ -23,7 +23,7 @@ final class AblationSummaryTests: XCTestCase {
 
     func testReportHasOneChartPerMetricAndEscapes() {
         let s = AblationSummary(results, modes: ["none", "both"], metrics: ["BLEU_4", "CE"])
-        let html = AblationReport.html([("R2Gen <test>", s)])
+        let html = AblationReport.html([ReportSection(task: "R2Gen <test>", summary: s)])
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 2)
         XCTAssertTrue(html.contains("R2Gen &lt;test&gt;"))
         XCTAssertTrue(html.contains(">0.350<"), "mean label of the 'both' bar")

@@ -112,9 +112,9 @@ extension R2GenModelTests {
         let images = Tensor.randn([4, 1, 32, 32], rng: rng)
         let regions = [[GroundedRegion(phrase: "nodule", score: 0.9, box: [0.1, 0.2, 0.4, 0.5])], []]
         let encoded = withNoGrad { model.encode(model.attentionFeatures(images, views: 2, regions: regions), hints: [[4, 3, 2], [3]]) }
-        // 2 views x 8x8 patches + 2 region slots + 3 hint positions; study 1's last two are padding.
-        XCTAssertEqual(encoded.memory.shape, [2, 133, 16])
-        XCTAssertEqual(Array(encoded.mask!.data[133..<266]), Array(repeating: 0, count: 131) + [-1e9, -1e9])
+        // 2 views x 8x8 patches + the global token + 2 region slots + 3 hint positions; study 1's last two are padding.
+        XCTAssertEqual(encoded.memory.shape, [2, 134, 16])
+        XCTAssertEqual(Array(encoded.mask!.data[134..<268]), Array(repeating: 0, count: 132) + [-1e9, -1e9])
         let ids = [0, 3, 5, 2, 0, 1, 1, 4]
         let full = withNoGrad { model.forward(encoded: encoded, ids: ids, length: 4) }
         var stepper = R2GenStepper(model, encoded: encoded)

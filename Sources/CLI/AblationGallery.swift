@@ -1,0 +1,148 @@
+import Datasets
+import Experiments
+import Foundation
+import Imaging
+import Injection
+import Metrics
+import Registry
+import ReportGen
+import VQA
+
+/// The parts of `report.html` beyond the charts, read back from the seed-0 runs of an ablation:
+/// how good the injected boxes were on the test images (COCO AP against the corpus's own boxes,
+/// where it has them) and a gallery of test cases with the boxes drawn, the hint, the reference
+/// and every mode's output.
+struct AblationGallery {
+    let out: URL
+    let modes: [String]
+    let registry: RunRegistry
+    /// Cases per task.
+    var cases = 4
+
+    func folder(_ task: String, _ mode: String) -> URL { out.appendingPathComponent("\(task)-\(mode)-seed0") }
+
+    /// The grounder's folder of the first grounded mode that ran (nil: only none / oracle ran).
+    func grounderSource(_ task: String, config: (URL) throws -> InjectionOptions) throws -> String? {
+        for mode in modes where !["none", "oracle"].contains(mode) {
+            let url = folder(task, mode)
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) { return try config(url).source }
+        }
+        return nil
+    }
+
+    /// Draws `regions` on `image` into `gallery/<name>.png` and returns the path relative to the report.
+    func drawing(_ image: URL, regions: [GroundedRegion], name: String) throws -> String {
+        let picture = try ImageIO.read(image)
+        let annotations = regions.map { Annotation(box: Box(x1: $0.box[0], y1: $0.box[1], x2: $0.box[2], y2: $0.box[3]), label: $0.phrase, score: $0.score) }
+        let relative = "gallery/\(name).png"
+        try FileManager.default.createDirectory(at: out.appendingPathComponent("gallery"), withIntermediateDirectories: true)
+        try ImageIO.writePNG(picture.drawing(annotations), to: out.appendingPathComponent(relative))
+        return relative
+    }
+
+    /// Each mode's outputs from its seed-0 run's predictions file, keyed by `key`.
+    func predictions(_ task: String, file: String, key: String, value: String) -> [String: [String: String]] {
+        var byMode: [String: [String: String]] = [:]
+        for mode in modes {
+            guard let text = try? String(contentsOf: folder(task, mode).appendingPathComponent(file), encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") {
+                guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let k = obj[key].map({ "\($0)" }), let v = obj[value] as? String else { continue }
+                byMode[mode, default: [:]][k] = v
+            }
+        }
+        return byMode
+    }
+
+    /// COCO AP / AP50 of `detections` against `truth` over `images` (keys of both maps).
+    static func agreement(_ detections: [String: [GroundedRegion]], truth: [String: [GroundedRegion]], images: [String]) -> (Double, Double) {
+        let names = Set(truth.values.flatMap { $0.map(\.phrase) }).union(detections.values.flatMap { $0.map(\.phrase) }).sorted()
+        let category = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0 + 1) })
+        var annotations: [COCOEvalGroundTruth.Annotation] = [], found: [COCOEvalDetection] = []
+        for (i, image) in images.enumerated() {
+            for r in truth[image] ?? [] {
+                let box = [r.box[0], r.box[1], r.box[2] - r.box[0], r.box[3] - r.box[1]].map(Double.init)
+                annotations.append(.init(id: annotations.count + 1, imageID: i, categoryID: category[r.phrase]!, bbox: box, area: box[2] * box[3]))
+            }
+            for r in detections[image] ?? [] {
+                found.append(.init(imageID: i, categoryID: category[r.phrase]!, bbox: [r.box[0], r.box[1], r.box[2] - r.box[0], r.box[3] - r.box[1]].map(Double.init), score: Double(r.score)))
+            }
+        }
+        let gt = COCOEvalGroundTruth(images: images.indices.map { .init(id: $0) }, annotations: annotations,
+                                     categories: names.map { .init(id: category[$0]!, name: $0) })
+        let result = COCOEval.evaluate(gt, found)
+        return (result[stat: "AP"] ?? 0, result[stat: "AP50"] ?? 0)
+    }
+
+    /// Report generation: the first test studies with a finding in the corpus's boxes.
+    func reportGeneration() throws -> (grounding: [(String, Double, Double)], gallery: [GalleryCase]) {
+        guard let anyRun = modes.map({ folder("mrg", $0) }).first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("config.json").path) }) else { return ([], []) }
+        let run = try decodeJSON(ReportRunConfig.self, from: anyRun.appendingPathComponent("config.json"))
+        let dataDir = URL(fileURLWithPath: run.dataDir)
+        let dataset = try ReportDataOptions.read(dataDir, kind: run.model.dataset)
+        let oracle = FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("labels.json").path)
+            ? try GroundingInjectionOptions.regions(source: "oracle", dataset, dataDir: dataDir, registry: registry).regions : nil
+        let source = try grounderSource("mrg") { try decodeJSON(ReportRunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
+        let detected = try source.map { try GroundingInjectionOptions.regions(source: $0, dataset, dataDir: dataDir, registry: registry).regions }
+        var table: [(String, Double, Double)] = []
+        if let detected, let oracle {
+            let (ap, ap50) = Self.agreement(detected, truth: oracle, images: dataset.test.map(\.id))
+            table.append(("grounder (\(URL(fileURLWithPath: source!).lastPathComponent)) on the test studies' frontal views", ap, ap50))
+        }
+        let shown = detected ?? oracle ?? [:]
+        let outputs = predictions("mrg", file: "predictions.jsonl", key: "id", value: "generated")
+        let references = predictions("mrg", file: "predictions.jsonl", key: "id", value: "reference").values.first ?? [:]
+        let hints = try SpatialHints(named: "chest"), options = InjectionOptions()
+        var gallery: [GalleryCase] = []
+        for study in dataset.test where !(oracle?[study.id] ?? []).isEmpty || oracle == nil {
+            guard gallery.count < cases, let frontal = dataset.imageURLs(study).first, let size = try? ImageIO.read(frontal) else { continue }
+            let regions = options.confident(shown[study.id] ?? [])
+            var lines = [("hint", hints.sentences(for: regions, imageWidth: size.width, imageHeight: size.height).joined(separator: "; ")),
+                         ("reference", references[study.id] ?? study.report)]
+            lines += modes.compactMap { m in outputs[m]?[study.id].map { (m, $0) } }
+            gallery.append(GalleryCase(title: "study \(study.id)", image: try drawing(frontal, regions: regions, name: "mrg-\(study.id)"), lines: lines))
+        }
+        return (table, gallery)
+    }
+
+    /// VQA: test images with a finding first, two questions each.
+    func questionAnswering() throws -> (grounding: [(String, Double, Double)], gallery: [GalleryCase]) {
+        guard let anyRun = modes.map({ folder("vqa", $0) }).first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("config.json").path) }) else { return ([], []) }
+        let run = try decodeJSON(VQARunConfig.self, from: anyRun.appendingPathComponent("config.json"))
+        let dataDir = URL(fileURLWithPath: run.dataDir)
+        let splits = try VQASplits.read(run.dataset, root: dataDir)
+        let all = splits.train + splits.val + splits.test
+        let hasBoxes = splits.test.first.map { FileManager.default.fileExists(atPath: $0.imageURL.deletingLastPathComponent().appendingPathComponent("detection.json").path) } ?? false
+        let oracle = hasBoxes ? try VQAGrounding.regions(source: "oracle", items: all, dataDir: dataDir, registry: registry).regions : nil
+        let source = try grounderSource("vqa") { try decodeJSON(VQARunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
+        let detected = try source.map { try VQAGrounding.regions(source: $0, items: all, dataDir: dataDir, registry: registry).regions }
+        let testImages = Array(Set(splits.test.map { $0.imageURL.standardizedFileURL.path })).sorted()
+        var table: [(String, Double, Double)] = []
+        if let detected, let oracle {
+            let (ap, ap50) = Self.agreement(detected, truth: oracle, images: testImages)
+            table.append(("grounder (\(URL(fileURLWithPath: source!).lastPathComponent)) on the test images", ap, ap50))
+        }
+        let shown = detected ?? oracle ?? [:]
+        let outputs = predictions("vqa", file: "predictions-test.jsonl", key: "qid", value: "prediction")
+        let hints = try ModalityHints.load(), options = InjectionOptions()
+        var gallery: [GalleryCase] = []
+        let byImage = Dictionary(grouping: splits.test) { $0.imageURL.standardizedFileURL.path }
+        func hasFinding(_ path: String) -> Bool {
+            let anatomy = hints[byImage[path]![0].groundingModality]?.templates.anatomy ?? []
+            return (oracle?[path] ?? []).contains { !anatomy.contains($0.phrase) }
+        }
+        for path in testImages.filter(hasFinding) + testImages.filter({ !hasFinding($0) }) where gallery.count < cases {
+            let questions = byImage[path]!
+            guard let size = try? ImageIO.read(questions[0].imageURL) else { continue }
+            let regions = options.confident(shown[path] ?? [])
+            let hint = hints[questions[0].groundingModality]?.sentences(for: regions, imageWidth: size.width, imageHeight: size.height).joined(separator: "; ") ?? ""
+            var lines = [("hint", hint)]
+            for q in questions.prefix(2) {
+                lines.append(("Q", "\(q.question) (answer: \(q.answer))"))
+                lines += modes.compactMap { m in outputs[m]?[q.qid].map { (m, $0) } }
+            }
+            gallery.append(GalleryCase(title: "\(questions[0].imageName) (\(questions[0].modality ?? questions[0].organ ?? ""))", image: try drawing(questions[0].imageURL, regions: regions, name: "vqa-\(gallery.count)"), lines: lines))
+        }
+        return (table, gallery)
+    }
+}
