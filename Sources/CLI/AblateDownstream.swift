@@ -41,12 +41,21 @@ struct AblateDownstream: ParsableCommand {
 
     var modeList: [String] { modes.split(separator: ",").map(String.init) }
 
+    /// The split scored: test, except VQA-RAD without its test file (the copy most people have),
+    /// where the validation split carved from train is all there is (it also picks the checkpoint,
+    /// so its scores are a little optimistic).
+    func evaluationSplit(_ task: String) -> String {
+        guard task == "vqa", dataset == "vqa-rad", let dataDir else { return "test" }
+        return FileManager.default.fileExists(atPath: URL(fileURLWithPath: dataDir).appendingPathComponent("testset.json").path) ? "test" : "val"
+    }
+
     func run() throws {
         let registryPath = registry.registry ?? RunRegistry.defaultPath.path
         let reg = try registry.open()
         let tasks = task == "all" ? ["mrg", "vqa"] : [task]
         var sections: [ReportSection] = []
-        let gallery = AblationGallery(out: URL(fileURLWithPath: out), modes: modeList, registry: reg)
+        var gallery = AblationGallery(out: URL(fileURLWithPath: out), modes: modeList, registry: reg)
+        gallery.vqaSplit = evaluationSplit("vqa")
         for task in tasks {
             var results: [AblationResult] = []
             for mode in modeList {
@@ -67,7 +76,7 @@ struct AblateDownstream: ParsableCommand {
             }
             let summary = AblationSummary(results, modes: modeList, metrics: Self.metrics[task]!)
             let title = task == "mrg" ? "Report generation (R2Gen)" : "Medical VQA (LLaVA-style)"
-            print(summary.table(title: "\(title), test split, mean +- std over \(seeds) seed(s) (delta vs none)"))
+            print(summary.table(title: "\(title), \(evaluationSplit(task)) split, mean +- std over \(seeds) seed(s) (delta vs none)"))
             let (grounding, cases) = task == "mrg" ? try gallery.reportGeneration() : try gallery.questionAnswering()
             sections.append(ReportSection(task: title, summary: summary, grounding: grounding, gallery: cases))
         }
@@ -93,14 +102,15 @@ struct AblateDownstream: ParsableCommand {
             try MRGEval.parse(["--checkpoint", folder.path, "--registry", registryPath] + threads).run()
         } else {
             try VQATrain.parse(common + threads + ["--epochs", String(vqaEpochs), "--count", String(vqaCount)]).run()
-            try VQAEval.parse(["--dataset", dataset ?? "slake", "--checkpoint", folder.path, "--registry", registryPath] + threads).run()
+            try VQAEval.parse(["--dataset", dataset ?? "slake", "--checkpoint", folder.path, "--split", evaluationSplit(task), "--registry", registryPath] + threads).run()
         }
     }
 
-    /// The test metrics of the finished training run that wrote `folder`, if any.
+    /// The evaluation metrics of the finished training run that wrote `folder`, if any.
     func finishedTestMetrics(_ registry: RunRegistry, task: String, folder: URL) throws -> [String: Double]? {
         guard let run = try registry.newestRun(task: task, folder: folder, status: .finished) else { return nil }
-        let test = try registry.metrics(run: run.id).filter { $0.split == "test" && $0.epoch == nil }
+        let split = evaluationSplit(task)
+        let test = try registry.metrics(run: run.id).filter { $0.split == split && $0.epoch == nil }
         return test.isEmpty ? nil : Dictionary(test.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
     }
 }

@@ -16,6 +16,8 @@ struct AblationGallery {
     let out: URL
     let modes: [String]
     let registry: RunRegistry
+    /// The VQA split scored (test, or val for VQA-RAD without its test file).
+    var vqaSplit = "test"
     /// Cases per task.
     var cases = 4
 
@@ -111,22 +113,22 @@ struct AblationGallery {
         let run = try decodeJSON(VQARunConfig.self, from: anyRun.appendingPathComponent("config.json"))
         let dataDir = URL(fileURLWithPath: run.dataDir)
         let splits = try VQASplits.read(run.dataset, root: dataDir)
-        let all = splits.train + splits.val + splits.test
-        let hasBoxes = splits.test.first.map { FileManager.default.fileExists(atPath: $0.imageURL.deletingLastPathComponent().appendingPathComponent("detection.json").path) } ?? false
+        let all = splits.train + splits.val + splits.test, scored = splits.split(vqaSplit) ?? []
+        let hasBoxes = scored.first.map { FileManager.default.fileExists(atPath: $0.imageURL.deletingLastPathComponent().appendingPathComponent("detection.json").path) } ?? false
         let oracle = hasBoxes ? try VQAGrounding.regions(source: "oracle", items: all, dataDir: dataDir, registry: registry).regions : nil
         let source = try grounderSource("vqa") { try decodeJSON(VQARunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
         let detected = try source.map { try VQAGrounding.regions(source: $0, items: all, dataDir: dataDir, registry: registry).regions }
-        let testImages = Array(Set(splits.test.map { $0.imageURL.standardizedFileURL.path })).sorted()
+        let testImages = Array(Set(scored.map { $0.imageURL.standardizedFileURL.path })).sorted()
         var table: [(String, Double, Double)] = []
         if let detected, let oracle {
             let (ap, ap50) = Self.agreement(detected, truth: oracle, images: testImages)
-            table.append(("grounder (\(URL(fileURLWithPath: source!).lastPathComponent)) on the test images", ap, ap50))
+            table.append(("grounder (\(URL(fileURLWithPath: source!).lastPathComponent)) on the \(vqaSplit) images", ap, ap50))
         }
         let shown = detected ?? oracle ?? [:]
-        let outputs = predictions("vqa", file: "predictions-test.jsonl", key: "qid", value: "prediction")
+        let outputs = predictions("vqa", file: "predictions-\(vqaSplit).jsonl", key: "qid", value: "prediction")
         let hints = try ModalityHints.load(), options = InjectionOptions()
         var gallery: [GalleryCase] = []
-        let byImage = Dictionary(grouping: splits.test) { $0.imageURL.standardizedFileURL.path }
+        let byImage = Dictionary(grouping: scored) { $0.imageURL.standardizedFileURL.path }
         func hasFinding(_ path: String) -> Bool {
             let anatomy = hints[byImage[path]![0].groundingModality]?.templates.anatomy ?? []
             return (oracle?[path] ?? []).contains { !anatomy.contains($0.phrase) }
