@@ -23,11 +23,12 @@ struct AblationGallery {
 
     func folder(_ task: String, _ mode: String) -> URL { out.appendingPathComponent("\(task)-\(mode)-seed0") }
 
-    /// The grounder's folder of the first grounded mode that ran (nil: only none / oracle ran).
-    func grounderSource(_ task: String, config: (URL) throws -> InjectionOptions) throws -> String? {
+    /// The injection options (grounder folder, threshold) of the first grounder-driven mode that
+    /// ran (nil: only none / oracle ran).
+    func grounderOptions(_ task: String, config: (URL) throws -> InjectionOptions) throws -> InjectionOptions? {
         for mode in modes where !["none", "oracle"].contains(mode) {
             let url = folder(task, mode)
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) { return try config(url).source }
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) { return try config(url) }
         }
         return nil
     }
@@ -84,7 +85,8 @@ struct AblationGallery {
         let dataset = try ReportDataOptions.read(dataDir, kind: run.model.dataset)
         let oracle = FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("labels.json").path)
             ? try GroundingInjectionOptions.regions(source: "oracle", dataset, dataDir: dataDir, registry: registry).regions : nil
-        let source = try grounderSource("mrg") { try decodeJSON(ReportRunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
+        let grounded = try grounderOptions("mrg") { try decodeJSON(ReportRunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
+        let source = grounded?.source, options = grounded ?? InjectionOptions()
         let detected = try source.map { try GroundingInjectionOptions.regions(source: $0, dataset, dataDir: dataDir, registry: registry).regions }
         var table: [(String, Double, Double)] = []
         if let detected, let oracle {
@@ -94,7 +96,7 @@ struct AblationGallery {
         let shown = detected ?? oracle ?? [:]
         let outputs = predictions("mrg", file: "predictions.jsonl", key: "id", value: "generated")
         let references = predictions("mrg", file: "predictions.jsonl", key: "id", value: "reference").values.first ?? [:]
-        let hints = try SpatialHints(named: "chest"), options = InjectionOptions()
+        let hints = try SpatialHints(named: "chest")
         var gallery: [GalleryCase] = []
         for study in dataset.test where !(oracle?[study.id] ?? []).isEmpty || oracle == nil {
             guard gallery.count < cases, let frontal = dataset.imageURLs(study).first, let size = try? ImageIO.read(frontal) else { continue }
@@ -116,7 +118,8 @@ struct AblationGallery {
         let all = splits.train + splits.val + splits.test, scored = splits.split(vqaSplit) ?? []
         let hasBoxes = scored.first.map { FileManager.default.fileExists(atPath: $0.imageURL.deletingLastPathComponent().appendingPathComponent("detection.json").path) } ?? false
         let oracle = hasBoxes ? try VQAGrounding.regions(source: "oracle", items: all, dataDir: dataDir, registry: registry).regions : nil
-        let source = try grounderSource("vqa") { try decodeJSON(VQARunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
+        let grounded = try grounderOptions("vqa") { try decodeJSON(VQARunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
+        let source = grounded?.source, options = grounded ?? InjectionOptions()
         let detected = try source.map { try VQAGrounding.regions(source: $0, items: all, dataDir: dataDir, registry: registry).regions }
         let testImages = Array(Set(scored.map { $0.imageURL.standardizedFileURL.path })).sorted()
         var table: [(String, Double, Double)] = []
@@ -126,7 +129,7 @@ struct AblationGallery {
         }
         let shown = detected ?? oracle ?? [:]
         let outputs = predictions("vqa", file: "predictions-\(vqaSplit).jsonl", key: "qid", value: "prediction")
-        let hints = try ModalityHints.load(), options = InjectionOptions()
+        let hints = try ModalityHints.load()
         var gallery: [GalleryCase] = []
         let byImage = Dictionary(grouping: scored) { $0.imageURL.standardizedFileURL.path }
         func hasFinding(_ path: String) -> Bool {

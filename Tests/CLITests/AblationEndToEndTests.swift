@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Registry
+import Injection
 @testable import CLI
 
 /// The whole ablation at toy size: corpus, training and evaluation per mode, the registry, the
@@ -35,5 +36,22 @@ final class AblationEndToEndTests: XCTestCase {
         let again = try AblateDownstream.parse(args)
         try again.run()
         XCTAssertEqual(try reg.runs(task: "mrg").count + reg.runs(task: "vqa").count, 4, "the rerun trains nothing")
+    }
+}
+
+/// The report's grounding table: COCO AP of the injected boxes against the corpus's own boxes.
+final class GroundingAgreementTests: XCTestCase {
+    func testAgreementIsCOCOAPOverTheGivenImages() {
+        let nodule = GroundedRegion(phrase: "nodule", score: 1, box: [10, 10, 30, 30])
+        let truth = ["a": [nodule], "b": [GroundedRegion(phrase: "mass", score: 1, box: [0, 0, 50, 50])]]
+        let perfect = AblationGallery.agreement(truth, truth: truth, images: ["a", "b"])
+        XCTAssertEqual(perfect.0, 1, accuracy: 1e-9)
+        // The nodule found, the mass missed: the mean over the two categories.
+        XCTAssertEqual(AblationGallery.agreement(["a": [nodule]], truth: truth, images: ["a", "b"]).0, 0.5, accuracy: 1e-9)
+        // Shifted by 4 px: IoU 320 / 480 = 0.67 passes the thresholds 0.50 ... 0.65 (4 of 10) but not 0.70.
+        let shifted = ["a": [GroundedRegion(phrase: "nodule", score: 0.9, box: [14, 10, 34, 30])]]
+        let (ap, ap50) = AblationGallery.agreement(shifted, truth: ["a": [nodule]], images: ["a"])
+        XCTAssertEqual(ap, 0.4, accuracy: 1e-9)
+        XCTAssertEqual(ap50, 1, accuracy: 1e-9)
     }
 }
