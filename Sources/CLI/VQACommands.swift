@@ -85,6 +85,8 @@ public struct VQATrain: ParsableCommand {
                 let found = try VQAGrounding.regions(source: source, items: splits.train + splits.val + splits.test, dataDir: dir, registry: registry)
                 config.injection = injection.injectionOptions(phrases: found.phrases, hintVocabulary: try ModalityHints.load().vocabulary(phrases: found.phrases),
                                                               source: source)
+                // Every prompt carries a hint slot this wide (padded), so keep it near the longest hints.
+                config.injection.maxHintTokens = 32
                 groundingRegions = found.regions
             }
             let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),

@@ -145,7 +145,10 @@ public struct VQALoader {
 
     /// An image's regions kept by the injection options (boxes scaled to [0, 1] when the model
     /// reads tokens) and its hint ids (when it reads hints): the hint sentences joined by "and",
-    /// at most `maxHintTokens` words.
+    /// padded (or cut) to exactly `maxHintTokens` ids. The fixed width keeps every question at the
+    /// same positions, which the learned position table relies on: with hints of varying length
+    /// in front of them, questions that never mention a finding lost accuracy too (modality
+    /// questions fell from 1.00 to 0.75 on the SLAKE-format corpus).
     func grounding(_ item: VQAItem, width: Int, height: Int) -> ([GroundedRegion], [Int]) {
         let options = config.injection
         guard options.mode != .none else { return ([], []) }
@@ -156,6 +159,7 @@ public struct VQALoader {
             let sentences = templates.sentences(for: confident, imageWidth: width, imageHeight: height)
             hint = Array(vocabulary.encode(sentences.joined(separator: " and ")).prefix(options.maxHintTokens))
         }
+        if options.mode.usesHints { hint += [Int](repeating: VQAVocabulary.pad, count: options.maxHintTokens - hint.count) }
         let (w, h) = (Float(width), Float(height))
         let normalized = kept.map { GroundedRegion(phrase: $0.phrase, score: $0.score, box: [$0.box[0] / w, $0.box[1] / h, $0.box[2] / w, $0.box[3] / h]) }
         return (options.mode.usesTokens ? normalized : [], hint)

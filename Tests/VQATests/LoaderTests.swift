@@ -100,7 +100,10 @@ final class InjectionLoaderTests: VQATestCase {
             GroundedRegion(phrase: "renal cyst", score: 0.1, box: [0, 0, 6, 6])]]
         loader.hints = hints
         let set = loader.load(items, split: "train")
+        // The hint fills a fixed-width slot (maxHintTokens, 48 here), padded.
         XCTAssertEqual(vocabulary.decode(set.examples[0].prompt), "answer briefly. <human> <image> small left renal cyst where is the cyst? <assistant>")
+        let slot = set.examples[0].prompt.firstIndex(of: VQAVocabulary.image)! + 1
+        XCTAssertEqual(Array(set.examples[0].prompt[slot..<(slot + 48)]), vocabulary.encode("small left renal cyst") + [Int](repeating: VQAVocabulary.pad, count: 44))
         XCTAssertEqual(set.regions[0], [GroundedRegion(phrase: "kidney", score: 0.9, box: [0.5, 0.25, 1, 0.75]),
                                         GroundedRegion(phrase: "renal cyst", score: 0.8, box: [0.75, 0.5, 1, 0.75])])
         let tokens = system.model.imageTokens(set.pixels([0], size: config.imageSize, rng: nil), regions: set.regions)
