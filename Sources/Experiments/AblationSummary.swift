@@ -40,14 +40,14 @@ public struct AblationSummary: Sendable {
     /// The table as text: one row per metric, "mean +- std (delta vs none)" per mode.
     public func table(title: String) -> String {
         var lines = [title, "metric".padding(toLength: 22, withPad: " ", startingAt: 0)
-                     + modes.map { $0.padding(toLength: 26, withPad: " ", startingAt: 0) }.joined()]
+                     + modes.map { $0.padding(toLength: 29, withPad: " ", startingAt: 0) }.joined()]
         for metric in metrics {
             var line = metric.padding(toLength: 22, withPad: " ", startingAt: 0)
             for mode in modes {
-                guard let c = cells[metric]?[mode] else { line += "-".padding(toLength: 26, withPad: " ", startingAt: 0); continue }
+                guard let c = cells[metric]?[mode] else { line += "-".padding(toLength: 29, withPad: " ", startingAt: 0); continue }
                 var text = String(format: "%.4f +- %.4f", c.mean, c.std)
                 if mode != "none", let d = delta(metric, mode) { text += String(format: " (%+.4f)", d) }
-                line += text.padding(toLength: 26, withPad: " ", startingAt: 0)
+                line += text.padding(toLength: 29, withPad: " ", startingAt: 0)
             }
             lines.append(line)
         }

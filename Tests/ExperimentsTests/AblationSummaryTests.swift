@@ -19,6 +19,10 @@ final class AblationSummaryTests: XCTestCase {
         XCTAssertEqual(s.delta("CE", "both")!, 0.2, accuracy: 1e-12)
         let table = s.table(title: "t")
         XCTAssertTrue(table.contains("0.3500 +- 0.0707 (+0.2000)"), table)
+        // Columns stay apart when a cell with a delta (26 characters) has another column after it.
+        let wide = AblationSummary(results + [AblationResult(mode: "oracle", seed: 0, metrics: ["BLEU_4": 0.5])], modes: ["none", "both", "oracle"], metrics: ["BLEU_4"])
+        let row = wide.table(title: "t").split(separator: "\n").first { $0.hasPrefix("BLEU_4") }!
+        XCTAssertEqual(row.split(separator: " ", omittingEmptySubsequences: true).count, 1 + 3 + 4 + 4, String(row))
     }
 
     func testReportHasOneChartPerMetricAndEscapes() {
