@@ -32,8 +32,8 @@ ifeq ($(QUICK),1)
 DEMO_GROUNDER := --count 40 --epochs 1 --image-size 128
 DEMO_ABLATION := --seeds 1 --modes none,both,oracle --epochs 1 --count 60 --vqa-epochs 1 --vqa-count 30
 else
-DEMO_GROUNDER := --count 120 --epochs 4
-DEMO_ABLATION := --seeds 3 --modes none,both,oracle --epochs 3 --count 300 --vqa-epochs 4 --vqa-count 120
+DEMO_GROUNDER := --count 100 --epochs 4
+DEMO_ABLATION := --seeds 3 --modes none,both,oracle --epochs 3 --count 240 --vqa-epochs 4 --vqa-count 100
 endif
 MEDGLIP := .build/release/medglip
 
