@@ -23,14 +23,15 @@ struct AblationGallery {
 
     func folder(_ task: String, _ mode: String) -> URL { out.appendingPathComponent("\(task)-\(mode)-seed0") }
 
+    /// The seed-0 run folders of `modes` that exist (hold a config.json), in mode order.
+    func ran(_ task: String, modes: [String]) -> [URL] {
+        modes.map { folder(task, $0) }.filter { FileManager.default.fileExists(atPath: $0.appendingPathComponent("config.json").path) }
+    }
+
     /// The injection options (grounder folder, threshold) of the first grounder-driven mode that
     /// ran (nil: only none / oracle ran).
     func grounderOptions(_ task: String, config: (URL) throws -> InjectionOptions) throws -> InjectionOptions? {
-        for mode in modes where !["none", "oracle"].contains(mode) {
-            let url = folder(task, mode)
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) { return try config(url) }
-        }
-        return nil
+        try ran(task, modes: modes.filter { !["none", "oracle"].contains($0) }).first.map(config)
     }
 
     /// Draws `regions` on `image` into `gallery/<name>.png` and returns the path relative to the report.
@@ -79,7 +80,7 @@ struct AblationGallery {
 
     /// Report generation: the first test studies with a finding in the corpus's boxes.
     func reportGeneration() throws -> (grounding: [(String, Double, Double)], gallery: [GalleryCase]) {
-        guard let anyRun = modes.map({ folder("mrg", $0) }).first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("config.json").path) }) else { return ([], []) }
+        guard let anyRun = ran("mrg", modes: modes).first else { return ([], []) }
         let run = try decodeJSON(ReportRunConfig.self, from: anyRun.appendingPathComponent("config.json"))
         let dataDir = URL(fileURLWithPath: run.dataDir)
         let dataset = try ReportDataOptions.read(dataDir, kind: run.model.dataset)
@@ -111,7 +112,7 @@ struct AblationGallery {
 
     /// VQA: test images with a finding first, two questions each.
     func questionAnswering() throws -> (grounding: [(String, Double, Double)], gallery: [GalleryCase]) {
-        guard let anyRun = modes.map({ folder("vqa", $0) }).first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("config.json").path) }) else { return ([], []) }
+        guard let anyRun = ran("vqa", modes: modes).first else { return ([], []) }
         let run = try decodeJSON(VQARunConfig.self, from: anyRun.appendingPathComponent("config.json"))
         let dataDir = URL(fileURLWithPath: run.dataDir)
         let splits = try VQASplits.read(run.dataset, root: dataDir)

@@ -90,8 +90,7 @@ public final class ReportTrainer {
                 let features = model.attentionFeatures(loader.batch(batch, rng: rng), views: views, regions: batch.map(\.regions))
                 var loss = model.loss(encoded: model.encode(features, hints: batch.map(\.hints)), sequences: batch.map(\.sequence))
                 if options.labelLossWeight > 0 {
-                    let targets = Tensor(shape: [batch.count, chexpertObservations.count], data: batch.flatMap(\.labels))
-                    loss = loss + options.labelLossWeight * bceWithLogits(model.labelLogits(features), targets: targets)
+                    loss = loss + options.labelLossWeight * bceWithLogits(model.labelLogits(features), targets: Self.labelTargets(batch))
                 }
                 guard loss.item.isFinite else {
                     throw ReportDataError(problems: ["loss became \(loss.item) at epoch \(epoch), step \(step + 1)"],
@@ -133,8 +132,7 @@ public final class ReportTrainer {
             for step in 0..<steps {
                 let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
                 let features = model.attentionFeatures(loader.batch(batch, rng: rng), views: views)
-                let targets = Tensor(shape: [batch.count, chexpertObservations.count], data: batch.flatMap(\.labels))
-                let loss = bceWithLogits(model.labelLogits(features), targets: targets)
+                let loss = bceWithLogits(model.labelLogits(features), targets: Self.labelTargets(batch))
                 guard loss.item.isFinite else {
                     throw ReportDataError(problems: ["extractor pre-training loss became \(loss.item) at epoch \(epoch), step \(step + 1)"], advice: "lower --lr-visual")
                 }
@@ -146,6 +144,11 @@ public final class ReportTrainer {
             }
             log(String(format: "\nextractor pre-training epoch %d: label BCE %.4f", epoch, lossSum / Double(steps)))
         }
+    }
+
+    /// The studies' 14 CheXpert labels `[B, 14]`, the label head's targets.
+    static func labelTargets(_ batch: [ReportExample]) -> Tensor {
+        Tensor(shape: [batch.count, chexpertObservations.count], data: batch.flatMap(\.labels))
     }
 
     /// Scores generated reports against R2Gen's references for `examples`.
