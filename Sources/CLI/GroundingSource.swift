@@ -24,13 +24,18 @@ struct GroundingInjectionOptions: ParsableArguments {
     @Option(help: "Grounding run folder (default: the newest finished grounding run in the registry).") var grounder: String?
     @Option(help: "Regions kept per image (best first).") var groundingTopK = 8
     @Option(help: "Lowest detection score kept.") var groundingThreshold: Float = 0.3
+    @Option(help: "Training: chance that an image's grounding is withheld for a step, so the model keeps reading the pixels.") var groundingDropout: Float = 0.25
 
     var mode: InjectionMode { grounding ?? (withGrounding ? .both : .none) }
+
+    func validate() throws {
+        guard (0..<1).contains(groundingDropout) else { throw ValidationError("--grounding-dropout must be in [0, 1), got \(groundingDropout)") }
+    }
 
     func injectionOptions(phrases: [String], hintVocabulary: [String], source: String) -> InjectionOptions {
         var o = InjectionOptions()
         o.mode = mode; o.topK = groundingTopK; o.scoreThreshold = groundingThreshold
-        o.phrases = phrases; o.hintVocabulary = hintVocabulary; o.source = source
+        o.phrases = phrases; o.hintVocabulary = hintVocabulary; o.source = source; o.dropout = groundingDropout
         return o
     }
 

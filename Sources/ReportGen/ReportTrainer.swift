@@ -87,8 +87,10 @@ public final class ReportTrainer {
             for step in 0..<steps {
                 let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
                 let model = generator.model
-                let features = model.attentionFeatures(loader.batch(batch, rng: rng), views: views, regions: batch.map(\.regions))
-                var loss = model.loss(encoded: model.encode(features, hints: batch.map(\.hints)), sequences: batch.map(\.sequence))
+                let withheld = batch.map { _ in generator.run.model.injection.withholds(rng) }
+                let regions = zip(batch, withheld).map { $1 ? [] : $0.regions }, hints = zip(batch, withheld).map { $1 ? [] : $0.hints }
+                let features = model.attentionFeatures(loader.batch(batch, rng: rng), views: views, regions: regions)
+                var loss = model.loss(encoded: model.encode(features, hints: hints), sequences: batch.map(\.sequence))
                 if options.labelLossWeight > 0 {
                     loss = loss + options.labelLossWeight * bceWithLogits(model.labelLogits(features), targets: Self.labelTargets(batch))
                 }

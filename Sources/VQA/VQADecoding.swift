@@ -10,6 +10,8 @@ struct VQAStepper {
     let model: VQAModel
     var caches: [Cache]
     var position = 0
+    /// Additive key mask `[N, 1, 1, keys]` over the positions cached so far (the prompt's padding).
+    var keyMask: Tensor?
 
     init(_ model: VQAModel) {
         self.model = model
@@ -18,7 +20,9 @@ struct VQAStepper {
 
     /// Runs the fused prompts (all of one length) and returns log-probabilities `[N * vocab]` of the first answer token.
     mutating func prefill(_ prompts: [[Int]], imageTokens: Tensor) -> [Float] {
-        let x = model.fuse(prompts, imageTokens: imageTokens, slot: prompts[0].firstIndex(of: VQAVocabulary.image)!)
+        let slot = prompts[0].firstIndex(of: VQAVocabulary.image)!
+        let x = model.fuse(prompts, imageTokens: imageTokens, slot: slot)
+        keyMask = model.paddingMask(prompts, imageTokens: imageTokens.shape[1], slot: slot)
         position = x.shape[1]
         return next(x)
     }
@@ -29,6 +33,8 @@ struct VQAStepper {
         let e = model.tokenEmbedding.forward(tokens, shape: [n, 1])
         let x = e + model.positionEmbedding.slice(axis: 0, min(position, model.maxPositions - 1)..<min(position + 1, model.maxPositions))
         position += 1
+        // Generated tokens are always attended to.
+        keyMask = Tensor.concat([keyMask!, Tensor.zeros([n, 1, 1, 1])], axis: 3)
         return next(x)
     }
 
@@ -38,6 +44,7 @@ struct VQAStepper {
             caches[l].keys = caches[l].keys!.indexSelect(axis: 0, rows)
             caches[l].values = caches[l].values!.indexSelect(axis: 0, rows)
         }
+        keyMask = keyMask!.indexSelect(axis: 0, rows)
     }
 
     private mutating func next(_ input: Tensor) -> [Float] {
@@ -48,7 +55,7 @@ struct VQAStepper {
             let (k, v) = (split(a.kProj(n1), a.heads), split(a.vProj(n1), a.heads))
             caches[l].keys = caches[l].keys.map { Tensor.concat([$0, k], axis: 2) } ?? k
             caches[l].values = caches[l].values.map { Tensor.concat([$0, v], axis: 2) } ?? v
-            let attended = scaledDotProductAttention(split(a.qProj(n1), a.heads), caches[l].keys!, caches[l].values!, causal: true)
+            let attended = scaledDotProductAttention(split(a.qProj(n1), a.heads), caches[l].keys!, caches[l].values!, mask: keyMask, causal: true)
             let h = x + a.outProj(merge(attended))
             x = h + layer.feedForward(layer.norm2(h))
         }

@@ -65,11 +65,22 @@ public final class VQAModel: Module {
         return dropout(x + positionEmbedding.slice(axis: 0, 0..<x.shape[1]))
     }
 
-    /// Causal self-attention over the fused sequence (as LLaVA's language model), then the final norm.
-    func hidden(_ x: Tensor) -> Tensor {
+    /// Additive key mask `[B, 1, 1, T + P - 1]` of the fused sequence of `ids`: padding is never
+    /// attended to. The hint slot is padded to a fixed width, and without this mask an image with
+    /// no confident regions put 32 identical pad keys in front of its question, which drew attention
+    /// away from the image (modality questions fell from 1.00 to 0.68 on the SLAKE-format corpus).
+    func paddingMask(_ ids: [[Int]], imageTokens p: Int, slot: Int) -> Tensor {
+        let fused = ids.map { row in row[..<slot].map { $0 == VQAVocabulary.pad } + [Bool](repeating: false, count: p) + row[(slot + 1)...].map { $0 == VQAVocabulary.pad } }
+        return Tensor(fused.flatMap { $0.map { $0 ? -Float.infinity : 0 } }, shape: [ids.count, 1, 1, fused[0].count])
+    }
+
+    /// Causal self-attention over the fused sequence (as LLaVA's language model) with the padding
+    /// mask added, then the final norm.
+    func hidden(_ x: Tensor, padding: Tensor) -> Tensor {
         let t = x.shape[1]
-        let future = Tensor((0..<(t * t)).map { $0 % t > $0 / t ? -Float.infinity : 0 }, shape: [t, t])
-        return finalNorm(layers.reduce(x) { $1.forward($0, mask: future) })
+        let future = Tensor((0..<(t * t)).map { $0 % t > $0 / t ? -Float.infinity : 0 }, shape: [1, 1, t, t])
+        let mask = future + padding
+        return finalNorm(layers.reduce(x) { $1.forward($0, mask: mask) })
     }
 
     /// Generative head: next-token loss on the answer tokens (and `<eos>`) only; prompt and image
@@ -77,7 +88,7 @@ public final class VQAModel: Module {
     public func generativeLoss(imageTokens: Tensor, prompts: [[Int]], answers: [[Int]]) -> Tensor {
         let tf = TeacherForcing(prompts: prompts, answers: answers)
         let p = imageTokens.shape[1]
-        let h = hidden(fuse(tf.inputs, imageTokens: imageTokens, slot: tf.slot))
+        let h = hidden(fuse(tf.inputs, imageTokens: imageTokens, slot: tf.slot), padding: paddingMask(tf.inputs, imageTokens: p, slot: tf.slot))
         // Fused position of text position j > slot is j + p - 1; only those can predict answer words.
         let tail = h.slice(axis: 1, (tf.slot + p)..<h.shape[1])
         let logProbs = output(tail).logSoftmax(axis: -1)
@@ -90,7 +101,7 @@ public final class VQAModel: Module {
         let slot = prompts[0].firstIndex(of: VQAVocabulary.image)!
         let t = prompts.map(\.count).max()!
         let padded = prompts.map { $0 + [Int](repeating: VQAVocabulary.pad, count: t - $0.count) }
-        let h = hidden(fuse(padded, imageTokens: imageTokens, slot: slot))
+        let h = hidden(fuse(padded, imageTokens: imageTokens, slot: slot), padding: paddingMask(padded, imageTokens: imageTokens.shape[1], slot: slot))
         let (b, tf, d) = (h.shape[0], h.shape[1], h.shape[2])
         let last = prompts.enumerated().map { i, p in i * tf + p.count - 1 + imageTokens.shape[1] - 1 }
         return output(h.reshaped([b * tf, d]).indexSelect(axis: 0, last))

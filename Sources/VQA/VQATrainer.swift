@@ -50,9 +50,15 @@ public final class VQATrainer {
         let model = system.model
         let images = Array(Set(members.map { set.examples[$0].image })).sorted()
         let slot = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
-        let tokens = model.imageTokens(set.pixels(images, size: system.run.model.imageSize, rng: rng), regions: images.map { set.regions[$0] })
+        let injection = system.run.model.injection
+        let withheld = Set(images.filter { _ in injection.withholds(rng) })
+        let tokens = model.imageTokens(set.pixels(images, size: system.run.model.imageSize, rng: rng),
+                                       regions: images.map { withheld.contains($0) ? [] : set.regions[$0] })
             .indexSelect(axis: 0, members.map { slot[set.examples[$0].image]! })
-        let prompts = members.map { set.examples[$0].prompt }
+        let prompts = members.map { m in
+            let e = set.examples[m]
+            return withheld.contains(e.image) ? Self.withoutHint(e.prompt, width: injection.mode.usesHints ? injection.maxHintTokens : 0) : e.prompt
+        }
         let loss: Tensor
         switch system.run.head {
         case .generate:
@@ -69,6 +75,15 @@ public final class VQATrainer {
         _ = clipGradNorm(model.parameters(), maxNorm: options.clipNorm)
         optimizer.step()
         return loss.item
+    }
+
+    /// The prompt with its hint slot (the `width` ids after `<image>`) all padding: what an image
+    /// without confident regions reads.
+    static func withoutHint(_ prompt: [Int], width: Int) -> [Int] {
+        guard width > 0, let image = prompt.firstIndex(of: VQAVocabulary.image) else { return prompt }
+        var out = prompt
+        for i in (image + 1)..<min(image + 1 + width, out.count) { out[i] = VQAVocabulary.pad }
+        return out
     }
 
     public func train(_ train: VQASet, validation: VQASet) throws {

@@ -24,7 +24,7 @@ final class ModelTests: VQATestCase {
         let image = model.imageTokens(Tensor.randn([1, 1, 16, 16], rng: RandomGenerator(seed: 3)))
         let loss = model.generativeLoss(imageTokens: image, prompts: [prompt], answers: [answer]).item
         let p = image.shape[1], v = system.vocabulary.count
-        let logProbs = model.output(model.hidden(model.fuse([prompt + answer], imageTokens: image, slot: prompt.firstIndex(of: VQAVocabulary.image)!))).logSoftmax(axis: -1)
+        let logProbs = model.output(Self.fullHidden(model, prompt + answer, image: image)).logSoftmax(axis: -1)
         // Text position j (after the slot) sits at fused row j + p - 1; answer token i is predicted at prompt.count - 1 + i.
         let manual = -(0..<answer.count).map { i in logProbs.data[(prompt.count - 1 + i + p - 1) * v + answer[i]] }.reduce(0, +) / Float(answer.count)
         XCTAssertEqual(loss, manual, accuracy: 1e-4)
@@ -38,17 +38,18 @@ final class ModelTests: VQATestCase {
         model.eval()
         // Forbid <eos> so all five steps are compared.
         model.output.bias!.data[VQAVocabulary.endOfAnswer] = -100
-        let prompts = ["Where is the liver?", "Is it big?"].map { Self.template.promptIDs(question: $0, vocabulary: system.vocabulary, maxQuestionTokens: 12).ids }
+        // The second carries a padded hint slot, so the cached key mask is compared too.
+        let prompts = [Self.template.promptIDs(question: "Where is the liver?", vocabulary: system.vocabulary, maxQuestionTokens: 12).ids,
+                       Self.template.promptIDs(question: "Is it big?", hint: system.vocabulary.encode("liver") + [0, 0, 0], vocabulary: system.vocabulary, maxQuestionTokens: 12).ids]
         let v = system.vocabulary.count
         withNoGrad {
             for prompt in prompts {
                 let image = model.imageTokens(Tensor.randn([1, 1, 16, 16], rng: RandomGenerator(seed: UInt64(prompt.count))))
-                let slot = prompt.firstIndex(of: VQAVocabulary.image)!
                 let greedy = VQADecoding.greedy(model, prompts: [prompt], imageTokens: image, maxTokens: 5)[0]
                 XCTAssertEqual(greedy.count, 5)
                 var tokens: [Int] = [], score: Float = 0
                 for _ in 0..<5 {
-                    let lp = model.output(model.hidden(model.fuse([prompt + tokens], imageTokens: image, slot: slot))).logSoftmax(axis: -1)
+                    let lp = model.output(Self.fullHidden(model, prompt + tokens, image: image)).logSoftmax(axis: -1)
                     let last = Array(lp.data[(lp.shape[1] - 1) * v..<lp.shape[1] * v])
                     let best = VQADecoding.argmax(last[...])
                     tokens.append(best); score += last[best]
@@ -58,12 +59,38 @@ final class ModelTests: VQATestCase {
                 let beam = VQADecoding.beam(model, prompt: prompt, imageTokens: image, beamSize: 4, maxTokens: 5)
                 var beamScore: Float = 0
                 for i in beam.indices {
-                    let lp = model.output(model.hidden(model.fuse([prompt + Array(beam.prefix(i))], imageTokens: image, slot: slot))).logSoftmax(axis: -1)
+                    let lp = model.output(Self.fullHidden(model, prompt + Array(beam.prefix(i)), image: image)).logSoftmax(axis: -1)
                     beamScore += lp.data[(lp.shape[1] - 1) * v + beam[i]]
                 }
                 XCTAssertEqual(beam.count, 5)
                 XCTAssertGreaterThanOrEqual(beamScore, score - 1e-4)
             }
         }
+    }
+
+    /// Padding in the hint slot is masked: what the pad embedding holds cannot change the answer.
+    func testHintPaddingIsNeverAttendedTo() {
+        let system = Self.tinySystem(head: .generate, questions: ["Is it big?"], answers: ["yes", "no"], seed: 5)
+        let model = system.model
+        model.eval()
+        let prompt = Self.template.promptIDs(question: "Is it big?", hint: [0, 0, 0, 0], vocabulary: system.vocabulary, maxQuestionTokens: 12).ids
+        let image = model.imageTokens(Tensor.randn([1, 1, 16, 16], rng: RandomGenerator(seed: 9)))
+        let before = withNoGrad { model.output(Self.fullHidden(model, prompt, image: image)).data.suffix(system.vocabulary.count) }
+        let d = model.tokenEmbedding.weight.shape[1]
+        // Not a constant shift, which the layer norms would remove anyway.
+        for j in 0..<d { model.tokenEmbedding.weight.data[j] += 3 * sin(Float(j)) }
+        let after = withNoGrad { model.output(Self.fullHidden(model, prompt, image: image)).data.suffix(system.vocabulary.count) }
+        for (a, b) in zip(before, after) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        // The unmasked model would have changed: the same edit to a real word's row does.
+        let word = system.vocabulary.encode("big")[0]
+        for j in 0..<d { model.tokenEmbedding.weight.data[word * d + j] += 3 * sin(Float(j)) }
+        let changed = withNoGrad { model.output(Self.fullHidden(model, prompt, image: image)).data.suffix(system.vocabulary.count) }
+        XCTAssertGreaterThan(zip(before, changed).map { abs($0 - $1) }.max()!, 1e-3)
+    }
+
+    /// The model's hidden states over a whole prompt (+ answer) as training computes them.
+    static func fullHidden(_ model: VQAModel, _ ids: [Int], image: Tensor) -> Tensor {
+        let slot = ids.firstIndex(of: VQAVocabulary.image)!
+        return model.hidden(model.fuse([ids], imageTokens: image, slot: slot), padding: model.paddingMask([ids], imageTokens: image.shape[1], slot: slot))
     }
 }

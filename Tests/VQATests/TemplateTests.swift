@@ -60,4 +60,12 @@ final class TemplateTests: VQATestCase {
             XCTAssertEqual(x.data[row * d], expect, accuracy: 1e-6, "fused row \(row)")
         }
     }
+
+    /// Withholding an image's grounding blanks exactly its hint slot, so the question keeps its positions.
+    func testWithoutHintPadsOnlyTheHintSlot() {
+        let image = VQAVocabulary.image, pad = VQAVocabulary.pad
+        let prompt = [7, VQAVocabulary.human, image, 11, 12, pad, 20, 21, VQAVocabulary.assistant]
+        XCTAssertEqual(VQATrainer.withoutHint(prompt, width: 3), [7, VQAVocabulary.human, image, pad, pad, pad, 20, 21, VQAVocabulary.assistant])
+        XCTAssertEqual(VQATrainer.withoutHint(prompt, width: 0), prompt)
+    }
 }
