@@ -21,6 +21,7 @@ struct AblateDownstream: ParsableCommand {
     @Option(help: "Dataset of the one task given: iu-xray or mimic-cxr (mrg), slake or vqa-rad (vqa).") var dataset: String?
     @Option(help: "Data folder of the one task given, in that dataset's layout (default: the embedded corpus).") var dataDir: String?
     @Option(help: "Grounding run folder for tokens / hints / both (default: the newest finished one in the registry).") var grounder: String?
+    @Option(help: "Lowest detection score injected by tokens / hints / both (choose it on validation hint precision and recall).") var groundingThreshold: Float = 0.3
     @Option(help: "Folder for the runs and report.html.") var out = "runs/ablate"
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
@@ -81,7 +82,7 @@ struct AblateDownstream: ParsableCommand {
             sections.append(ReportSection(task: title, summary: summary, grounding: grounding, gallery: cases))
         }
         let html = URL(fileURLWithPath: out).appendingPathComponent("report.html")
-        let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run, VQA \(vqaEpochs). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]
+        let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run, VQA \(vqaEpochs); grounder detections kept from score \(groundingThreshold). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]
         try writeAtomically(Data(AblationReport.html(sections, notes: notes).utf8), to: html)
         print("report: \(html.path)")
     }
@@ -95,7 +96,7 @@ struct AblateDownstream: ParsableCommand {
         switch mode {
         case "none": break
         case "oracle": common += ["--grounding", "both", "--grounding-source", "oracle"]
-        default: common += ["--grounding", mode] + (grounder.map { ["--grounder", $0] } ?? [])
+        default: common += ["--grounding", mode, "--grounding-threshold", String(groundingThreshold)] + (grounder.map { ["--grounder", $0] } ?? [])
         }
         if task == "mrg" {
             try MRGTrain.parse(common + threads + ["--epochs", String(epochs), "--count", String(count)]).run()
