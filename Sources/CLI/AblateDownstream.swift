@@ -16,6 +16,7 @@ struct AblateDownstream: ParsableCommand {
     @Option(help: "Comma-separated modes: none, tokens, hints, both, oracle (both with ground-truth boxes).") var modes = "none,tokens,hints,both,oracle"
     @Option(help: "Report generation: epochs per run.") var epochs = 12
     @Option(help: "Report generation: studies in the embedded corpus.") var count = 2000
+    @Option(help: "Report generation: validation metric that picks each run's weights (R2Gen: BLEU_4).") var selectOn = "BLEU_4"
     @Option(help: "VQA: epochs per run.") var vqaEpochs = 15
     @Option(help: "VQA: images in the embedded SLAKE-format corpus.") var vqaCount = defaultParameters(.slake).count
     @Option(help: "Dataset of the one task given: iu-xray or mimic-cxr (mrg), slake or vqa-rad (vqa).") var dataset: String?
@@ -82,7 +83,7 @@ struct AblateDownstream: ParsableCommand {
             sections.append(ReportSection(task: title, summary: summary, grounding: grounding, gallery: cases))
         }
         let html = URL(fileURLWithPath: out).appendingPathComponent("report.html")
-        let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run, VQA \(vqaEpochs); grounder detections kept from score \(groundingThreshold). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]
+        let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run (weights picked on validation \(selectOn)), VQA \(vqaEpochs); grounder detections kept from score \(groundingThreshold). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]
         try writeAtomically(Data(AblationReport.html(sections, notes: notes).utf8), to: html)
         print("report: \(html.path)")
     }
@@ -99,7 +100,7 @@ struct AblateDownstream: ParsableCommand {
         default: common += ["--grounding", mode, "--grounding-threshold", String(groundingThreshold)] + (grounder.map { ["--grounder", $0] } ?? [])
         }
         if task == "mrg" {
-            try MRGTrain.parse(common + threads + ["--epochs", String(epochs), "--count", String(count)]).run()
+            try MRGTrain.parse(common + threads + ["--epochs", String(epochs), "--count", String(count), "--select-on", selectOn]).run()
             try MRGEval.parse(["--checkpoint", folder.path, "--registry", registryPath] + threads).run()
         } else {
             try VQATrain.parse(common + threads + ["--epochs", String(vqaEpochs), "--count", String(vqaCount)]).run()

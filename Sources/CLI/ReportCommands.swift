@@ -47,6 +47,7 @@ public struct MRGTrain: ParsableCommand {
     @Option(help: "StepLR: epochs per decay.") var stepSize = 10
     @Option(help: "Weight of the CheXpert-label loss on the visual extractor (0: R2Gen's loss alone).") var labelLoss: Float = 1
     @Option(help: "Epochs training the visual extractor alone on the reports' CheXpert labels first (our stand-in for R2Gen's ImageNet weights).") var pretrainEpochs = 4
+    @Option(help: "Validation metric that picks the best weights (R2Gen: BLEU_4; e.g. CE_micro_F1_negative).") var selectOn = "BLEU_4"
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail
     @Option(help: "Run folder (default runs/mrg-<dataset>-seed<seed>).") var out: String?
@@ -54,6 +55,12 @@ public struct MRGTrain: ParsableCommand {
     @OptionGroup var injection: GroundingInjectionOptions
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
+
+    public func validate() throws {
+        guard ReportScores.names.contains(selectOn) else {
+            throw ValidationError("--select-on \(selectOn) is not a validation metric; one of: \(ReportScores.names.joined(separator: ", "))")
+        }
+    }
 
     public func run() throws {
         try threadOptions.apply()
@@ -91,7 +98,7 @@ public struct MRGTrain: ParsableCommand {
         options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr
         options.visualLearningRate = lrVisual; options.stepSize = stepSize; options.seed = seed
         options.labelLossWeight = labelLoss
-        options.extractorPretrainEpochs = pretrainEpochs
+        options.extractorPretrainEpochs = pretrainEpochs; options.selectionMetric = selectOn
         print("model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder \(folder.path)")
         let trainer = try ReportTrainer(generator, options: options, folder: folder)
         if resume { try trainer.resume() }

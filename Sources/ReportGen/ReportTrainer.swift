@@ -23,12 +23,14 @@ public struct ReportTrainingOptions: Codable, Sendable {
     /// here; without a warm start the decoder learns the fluent normal report long before the
     /// extractor sees anything, and then ignores the image.
     public var extractorPretrainEpochs = 4
+    /// The validation metric that picks `model.safetensors` (R2Gen: BLEU-4).
+    public var selectionMetric = "BLEU_4"
     public var seed: UInt64 = 0
     public init() {}
 }
 
 /// Trains a `ReportGenerator`, scoring the validation split each epoch (beam search) and keeping
-/// the weights with the best BLEU-4 as `model.safetensors`; `last.safetensors`,
+/// the weights with the best selection metric (BLEU-4 unless told) as `model.safetensors`; `last.safetensors`,
 /// `optimizer.safetensors` and `history.json` let `--resume` continue a killed run.
 public final class ReportTrainer {
     public struct EpochRecord: Codable, Sendable {
@@ -161,14 +163,15 @@ public final class ReportTrainer {
         return ReportScores.compute(references: refs, hypotheses: hyps, labeler: labeler)
     }
 
-    /// Writes the last weights, optimiser state and history; the best weights when BLEU-4 improved.
+    /// Writes the last weights, optimiser state and history; the best weights when the selection metric improved.
     func checkpoint() throws {
         let meta = ["epoch": String(history.count)]
-        let best = history.dropLast().map { $0.validation["BLEU_4"] ?? 0 }.max() ?? -.infinity
+        let metric = options.selectionMetric
+        let best = history.dropLast().map { $0.validation[metric] ?? 0 }.max() ?? -.infinity
         try generator.save(to: folder, weights: "last.safetensors", metadata: meta)
         try SafeTensors.write(optimizer.stateTensors(), to: folder.appendingPathComponent("optimizer.safetensors"))
         try writeJSON(history, to: folder.appendingPathComponent("history.json"))
-        if (history.last!.validation["BLEU_4"] ?? 0) > best {
+        if (history.last!.validation[metric] ?? 0) > best {
             try generator.model.save(to: folder.appendingPathComponent("model.safetensors"), metadata: meta)
             log("  best so far: saved model.safetensors")
         }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Datasets
 import Imaging
+import Metrics
 import Tensor
 @testable import ReportGen
 
@@ -133,5 +134,13 @@ final class ReportTrainingTests: XCTestCase {
         try trainer.train(data, validation: data)
         XCTAssertEqual(trainer.history.map(\.epoch), [1, 2])
         XCTAssertEqual(try decodeJSON([ReportTrainer.EpochRecord].self, from: folder.appendingPathComponent("history.json")).count, 2)
+    }
+
+    /// `--select-on` accepts exactly the names a validation pass records.
+    func testSelectableNamesAreTheValidationMetrics() throws {
+        let scores = ReportScores.compute(references: ["a": "the heart is enlarged .", "b": "no pleural effusion ."],
+                                          hypotheses: ["a": "the heart is normal .", "b": "small pleural effusion ."], labeler: try CheXpertLabeler())
+        XCTAssertEqual(Set(ReportScores.names), Set(scores.flat.keys))
+        XCTAssertTrue(ReportScores.names.contains("CE_micro_F1_negative"))
     }
 }
