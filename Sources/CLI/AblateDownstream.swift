@@ -79,8 +79,9 @@ struct AblateDownstream: ParsableCommand {
             let summary = AblationSummary(results, modes: modeList, metrics: Self.metrics[task]!)
             let title = task == "mrg" ? "Report generation (R2Gen)" : "Medical VQA (LLaVA-style)"
             print(summary.table(title: "\(title), \(evaluationSplit(task)) split, mean +- std over \(seeds) seed(s) (delta vs none)"))
-            let (grounding, cases) = task == "mrg" ? try gallery.reportGeneration() : try gallery.questionAnswering()
-            sections.append(ReportSection(task: title, summary: summary, grounding: grounding, gallery: cases))
+            let (grounding, hints, cases) = task == "mrg" ? try gallery.reportGeneration() : try gallery.questionAnswering()
+            if let hints { print("grounder hints on the validation images (\(hints.rule)):\n" + hints.text) }
+            sections.append(ReportSection(task: title, summary: summary, grounding: grounding, hints: hints, gallery: cases))
         }
         let html = URL(fileURLWithPath: out).appendingPathComponent("report.html")
         let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run (weights picked on validation \(selectOn)), VQA \(vqaEpochs); grounder detections kept from score \(groundingThreshold). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]

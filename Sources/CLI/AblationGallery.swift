@@ -78,9 +78,20 @@ struct AblationGallery {
         return (result[stat: "AP"] ?? 0, result[stat: "AP50"] ?? 0)
     }
 
+    /// Score thresholds the hint table shows (besides the one the runs used).
+    static let thresholds: [Float] = [0.3, 0.35, 0.4, 0.45, 0.5, 0.6]
+
+    /// Precision / recall of the grounder's finding boxes on `images` per threshold, marking `used`.
+    static func hintTable(_ detected: [String: [GroundedRegion]], truth: [String: [GroundedRegion]], images: [String],
+                          anatomy: Set<String>, used: Float) -> HintTable {
+        let rows = HintQuality.measure(detected, truth: truth, images: images, anatomy: anatomy, thresholds: Array(Set(thresholds + [used])).sorted())
+        return HintTable(rows: rows.map { .init(threshold: Double($0.threshold), precision: $0.precision, recall: $0.recall) }, used: Double(used),
+                         rule: "finding boxes; right when the phrase matches a true box it overlaps by IoU >= \(HintQuality.minimumIoU)")
+    }
+
     /// Report generation: the first test studies with a finding in the corpus's boxes.
-    func reportGeneration() throws -> (grounding: [(String, Double, Double)], gallery: [GalleryCase]) {
-        guard let anyRun = ran("mrg", modes: modes).first else { return ([], []) }
+    func reportGeneration() throws -> (grounding: [(String, Double, Double)], hints: HintTable?, gallery: [GalleryCase]) {
+        guard let anyRun = ran("mrg", modes: modes).first else { return ([], nil, []) }
         let run = try decodeJSON(ReportRunConfig.self, from: anyRun.appendingPathComponent("config.json"))
         let dataDir = URL(fileURLWithPath: run.dataDir)
         let dataset = try ReportDataOptions.read(dataDir, kind: run.model.dataset)
@@ -89,15 +100,16 @@ struct AblationGallery {
         let grounded = try grounderOptions("mrg") { try decodeJSON(ReportRunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
         let source = grounded?.source, options = grounded ?? InjectionOptions()
         let detected = try source.map { try GroundingInjectionOptions.regions(source: $0, dataset, dataDir: dataDir, registry: registry).regions }
-        var table: [(String, Double, Double)] = []
+        let hints = try SpatialHints(named: "chest")
+        var table: [(String, Double, Double)] = [], hintTable: HintTable?
         if let detected, let oracle {
             let (ap, ap50) = Self.agreement(detected, truth: oracle, images: dataset.test.map(\.id))
             table.append(("grounder (\(URL(fileURLWithPath: source!).lastPathComponent)) on the test studies' frontal views", ap, ap50))
+            hintTable = Self.hintTable(detected, truth: oracle, images: dataset.val.map(\.id), anatomy: Set(hints.templates.anatomy), used: options.scoreThreshold)
         }
         let shown = detected ?? oracle ?? [:]
         let outputs = predictions("mrg", file: "predictions.jsonl", key: "id", value: "generated")
         let references = predictions("mrg", file: "predictions.jsonl", key: "id", value: "reference").values.first ?? [:]
-        let hints = try SpatialHints(named: "chest")
         var gallery: [GalleryCase] = []
         for study in dataset.test where !(oracle?[study.id] ?? []).isEmpty || oracle == nil {
             guard gallery.count < cases, let frontal = dataset.imageURLs(study).first, let size = try? ImageIO.read(frontal) else { continue }
@@ -107,12 +119,12 @@ struct AblationGallery {
             lines += modes.compactMap { m in outputs[m]?[study.id].map { (m, $0) } }
             gallery.append(GalleryCase(title: "study \(study.id)", image: try drawing(frontal, regions: regions, name: "mrg-\(study.id)"), lines: lines))
         }
-        return (table, gallery)
+        return (table, hintTable, gallery)
     }
 
     /// VQA: test images with a finding first, two questions each.
-    func questionAnswering() throws -> (grounding: [(String, Double, Double)], gallery: [GalleryCase]) {
-        guard let anyRun = ran("vqa", modes: modes).first else { return ([], []) }
+    func questionAnswering() throws -> (grounding: [(String, Double, Double)], hints: HintTable?, gallery: [GalleryCase]) {
+        guard let anyRun = ran("vqa", modes: modes).first else { return ([], nil, []) }
         let run = try decodeJSON(VQARunConfig.self, from: anyRun.appendingPathComponent("config.json"))
         let dataDir = URL(fileURLWithPath: run.dataDir)
         let splits = try VQASplits.read(run.dataset, root: dataDir)
@@ -123,14 +135,16 @@ struct AblationGallery {
         let source = grounded?.source, options = grounded ?? InjectionOptions()
         let detected = try source.map { try VQAGrounding.regions(source: $0, items: all, dataDir: dataDir, registry: registry).regions }
         let testImages = Array(Set(scored.map { $0.imageURL.standardizedFileURL.path })).sorted()
-        var table: [(String, Double, Double)] = []
+        let hints = try ModalityHints.load()
+        var table: [(String, Double, Double)] = [], hintTable: HintTable?
         if let detected, let oracle {
             let (ap, ap50) = Self.agreement(detected, truth: oracle, images: testImages)
             table.append(("grounder (\(URL(fileURLWithPath: source!).lastPathComponent)) on the \(vqaSplit) images", ap, ap50))
+            let valImages = Array(Set(splits.val.map { $0.imageURL.standardizedFileURL.path })).sorted()
+            hintTable = Self.hintTable(detected, truth: oracle, images: valImages, anatomy: hints.anatomy, used: options.scoreThreshold)
         }
         let shown = detected ?? oracle ?? [:]
         let outputs = predictions("vqa", file: "predictions-\(vqaSplit).jsonl", key: "qid", value: "prediction")
-        let hints = try ModalityHints.load()
         var gallery: [GalleryCase] = []
         let byImage = Dictionary(grouping: scored) { $0.imageURL.standardizedFileURL.path }
         func hasFinding(_ path: String) -> Bool {
@@ -149,6 +163,6 @@ struct AblationGallery {
             }
             gallery.append(GalleryCase(title: "\(questions[0].imageName) (\(questions[0].modality ?? questions[0].organ ?? ""))", image: try drawing(questions[0].imageURL, regions: regions, name: "vqa-\(gallery.count)"), lines: lines))
         }
-        return (table, gallery)
+        return (table, hintTable, gallery)
     }
 }

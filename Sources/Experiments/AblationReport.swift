@@ -8,10 +8,32 @@ public struct ReportSection: Sendable {
     public var summary: AblationSummary
     /// (row name, AP, AP50), e.g. ("grounder on the test images", 0.41, 0.62).
     public var grounding: [(String, Double, Double)]
+    /// The grounder's hints on the validation images per score threshold, and the threshold the runs used.
+    public var hints: HintTable?
     public var gallery: [GalleryCase]
 
-    public init(task: String, summary: AblationSummary, grounding: [(String, Double, Double)] = [], gallery: [GalleryCase] = []) {
-        self.task = task; self.summary = summary; self.grounding = grounding; self.gallery = gallery
+    public init(task: String, summary: AblationSummary, grounding: [(String, Double, Double)] = [], hints: HintTable? = nil, gallery: [GalleryCase] = []) {
+        self.task = task; self.summary = summary; self.grounding = grounding; self.hints = hints; self.gallery = gallery
+    }
+}
+
+/// Precision and recall of a grounder's finding boxes per score threshold, on validation images.
+public struct HintTable: Sendable, Equatable {
+    public struct Row: Sendable, Equatable {
+        public var threshold: Double, precision: Double, recall: Double
+        public init(threshold: Double, precision: Double, recall: Double) { self.threshold = threshold; self.precision = precision; self.recall = recall }
+    }
+    public var rows: [Row]
+    public var used: Double
+    /// How a detection was judged right, for the caption.
+    public var rule: String
+
+    public init(rows: [Row], used: Double, rule: String) { self.rows = rows; self.used = used; self.rule = rule }
+
+    public var text: String {
+        (["threshold  precision  recall"] + rows.map {
+            String(format: "%-9.2f  %-9.3f  %.3f", $0.threshold, $0.precision, $0.recall) + (abs($0.threshold - used) < 1e-6 ? "  <- used" : "")
+        }).joined(separator: "\n")
     }
 }
 
@@ -46,6 +68,9 @@ public enum AblationReport {
                     body += "<tr><td>\(escape(name))</td><td>\(String(format: "%.3f", ap))</td><td>\(String(format: "%.3f", ap50))</td></tr>\n"
                 }
                 body += "</table>\n"
+            }
+            if let hints = section.hints {
+                body += "<h3>Hints from the grounder on the validation images (\(escape(hints.rule)))</h3>\n<pre>\(escape(hints.text))</pre>\n"
             }
             if !section.gallery.isEmpty {
                 body += "<h3>Gallery (test split, seed 0)</h3>\n<div class=\"gallery\">\n"

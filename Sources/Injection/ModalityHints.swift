@@ -17,6 +17,9 @@ public struct ModalityHints: Sendable {
 
     public subscript(modality: String?) -> SpatialHints? { modality.flatMap { hints[$0.lowercased()] } }
 
+    /// The phrases any modality's templates treat as anatomy (no hint of their own).
+    public var anatomy: Set<String> { Set(hints.values.flatMap(\.templates.anatomy)) }
+
     /// Every word a hint about `phrases` can contain in any modality, sorted.
     public func vocabulary(phrases: [String]) -> [String] {
         Array(Set(hints.values.flatMap { $0.vocabulary(phrases: phrases) })).sorted()

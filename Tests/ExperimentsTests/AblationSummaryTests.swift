@@ -32,4 +32,15 @@ final class AblationSummaryTests: XCTestCase {
         XCTAssertTrue(html.contains("R2Gen &lt;test&gt;"))
         XCTAssertTrue(html.contains(">0.350<"), "mean label of the 'both' bar")
     }
+
+    func testHintTableMarksTheThresholdUsed() {
+        let table = HintTable(rows: [.init(threshold: 0.3, precision: 0.31, recall: 0.72), .init(threshold: 0.45, precision: 0.81, recall: 0.62)],
+                              used: 0.45, rule: "same phrase")
+        let lines = table.text.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertFalse(lines[1].contains("used"))
+        XCTAssertTrue(lines[2].hasPrefix("0.45") && lines[2].contains("0.810") && lines[2].hasSuffix("<- used"), lines[2])
+        let html = AblationReport.html([ReportSection(task: "R2Gen", summary: AblationSummary(results, modes: ["none"], metrics: ["CE"]), hints: table)])
+        XCTAssertTrue(html.contains("Hints from the grounder") && html.contains("0.620  &lt;- used"))
+    }
 }
