@@ -1,11 +1,11 @@
+import Tensor
+
 /// How grounding reaches a downstream model (`--grounding`).
 public enum InjectionMode: String, Codable, Sendable, CaseIterable {
     case none, tokens, hints, both
     public var usesTokens: Bool { self == .tokens || self == .both }
     public var usesHints: Bool { self == .hints || self == .both }
 }
-
-import Tensor
 
 /// Which grounded regions are injected and how.
 public struct InjectionOptions: Codable, Sendable, Equatable {
@@ -21,8 +21,8 @@ public struct InjectionOptions: Codable, Sendable, Equatable {
     public var hintVocabulary: [String] = []
     public var maxHintTokens = 48
     /// Training only: the chance that an image's grounding (its tokens and hints) is withheld for
-    /// one step. Without it the small downstream models learned to recognise training images by
-    /// their hints and stopped reading the pixels (lower training loss, lower validation accuracy).
+    /// one step, so the model cannot lean on the hints alone. Off by default: on the SLAKE-format
+    /// corpus 0.25 left test accuracy where it was (closed 0.815, open 0.882 against 0.817, 0.885).
     public var dropout: Float = 0
 
     public init() {}

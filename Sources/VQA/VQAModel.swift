@@ -68,7 +68,8 @@ public final class VQAModel: Module {
     /// Additive key mask `[B, 1, 1, T + P - 1]` of the fused sequence of `ids`: padding is never
     /// attended to. The hint slot is padded to a fixed width, and without this mask an image with
     /// no confident regions put 32 identical pad keys in front of its question, which drew attention
-    /// away from the image (modality questions fell from 1.00 to 0.68 on the SLAKE-format corpus).
+    /// away from the image (on the SLAKE-format corpus the mask took closed accuracy with grounder
+    /// hints from 0.817 to 0.843, modality questions from 0.68 to 0.88).
     func paddingMask(_ ids: [[Int]], imageTokens p: Int, slot: Int) -> Tensor {
         let fused = ids.map { row in row[..<slot].map { $0 == VQAVocabulary.pad } + [Bool](repeating: false, count: p) + row[(slot + 1)...].map { $0 == VQAVocabulary.pad } }
         return Tensor(fused.flatMap { $0.map { $0 ? -Float.infinity : 0 } }, shape: [ids.count, 1, 1, fused[0].count])
