@@ -49,6 +49,7 @@ struct GroundTrain: ParsableCommand {
     @Option(help: "Images per batch (one modality per batch).") var batchSize = 8
     @Option(help: "Model input size in pixels (images are letterboxed).") var imageSize = 256
     @Option(help: "Image encoders: per-modality (the paper's experts) or shared.") var experts: String = "per-modality"
+    @Option(help: "Pyramid levels' strides: 8,16,32 or 4,8,16,32 (a level for findings a few pixels wide; slower).") var strides = "8,16,32"
     @Option(help: "Learning rate (AdamW, cosine schedule with warm-up).") var lr: Float = 2e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Flag(help: "Disable the image-text deep fusion.") var noFusion = false
@@ -72,6 +73,11 @@ struct GroundTrain: ParsableCommand {
         let val = try data.load("val")
         var config = GroundingConfig()
         config.experts = expertMode
+        let levels = strides.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !levels.isEmpty, levels == Array(config.stageStrides.suffix(levels.count)) else {
+            throw ValidationError("--strides must be the last strides of the encoder's stages \(config.stageStrides), e.g. 8,16,32 or 4,8,16,32; got \(strides)")
+        }
+        config.strides = levels
         config.fusion = !noFusion
         let grounder = resume ? try Grounder(runFolder: folder, weights: "last.safetensors")
             : try Grounder(for: train, config: config, imageSize: imageSize, seed: seed)

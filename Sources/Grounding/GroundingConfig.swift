@@ -10,7 +10,11 @@ public struct GroundingConfig: Codable, Sendable, Equatable {
     public var fusion = true
     /// Channels of the stem and the four residual stages (strides 2, 4, 8, 16, 32).
     public var channels = [16, 24, 48, 96, 128]
+    /// Pyramid levels: the strides of the last stages (8/16/32, or 4/8/16/32).
     public var strides = [8, 16, 32]
+
+    /// The strides of the residual stages (4, 8, 16, 32): `strides` must be the last of these.
+    public var stageStrides: [Int] { (1..<channels.count).map { 1 << ($0 + 1) } }
     public var maxTokens = 64
     public var experts = Experts.perModality
     public var modalities: [String] = []

@@ -41,4 +41,19 @@ final class ModelTests: XCTestCase {
         XCTAssertThrowsError(try experts.expert("MRI")) { XCTAssertTrue("\($0)".contains("modality 'MRI' has no image encoder"), "\($0)") }
         XCTAssertTrue(experts.namedParameters().map(\.0).contains("image_encoders.1.stem.weight"))
     }
+
+    /// A stride-4 level adds a 16x16 map on a 64 px image, and the point grid agrees with the head.
+    func testStrideFourLevel() throws {
+        var config = smallConfig(.perModality)
+        config.strides = [4, 8, 16, 32]
+        XCTAssertEqual(config.stageStrides, [4, 8, 16, 32])
+        let tokenizer = SubwordTokenizer(learningFrom: ["nodule", "heart"], merges: 10)
+        let prompt = try GroundingPrompt(parsing: "nodule. heart.", tokenizer: tokenizer)
+        let model = MedGLIPModel(config, vocabulary: tokenizer.count, seed: 3)
+        let levels = model.imageEncoders[0].forward(Tensor.randn([1, 3, 64, 64], rng: RandomGenerator(seed: 4)))
+        XCTAssertEqual(levels.map { $0.shape }, [[1, 16, 16, 16], [1, 16, 8, 8], [1, 16, 4, 4], [1, 16, 2, 2]])
+        let out = try model.forward(images: Tensor.randn([1, 3, 64, 64], rng: RandomGenerator(seed: 5)), modality: "CT", promptIDs: prompt.tokenIDs)
+        XCTAssertEqual(out.ltrb.shape[1], PointGrid(imageWidth: 64, imageHeight: 64, strides: config.strides).count)
+        XCTAssertEqual(out.ltrb.shape[1], 16 * 16 + 8 * 8 + 4 * 4 + 2 * 2)
+    }
 }
