@@ -63,6 +63,11 @@ struct GroundTrain: ParsableCommand {
         guard subset == 1.0 || subset == 0.1 else { throw ValidationError("--subset must be 1.0 or 0.1") }
         guard let expertMode = GroundingConfig.Experts(rawValue: experts) else { throw ValidationError("--experts must be per-modality or shared") }
         guard !resume || out != nil else { throw ValidationError("--resume needs --out RUNDIR") }
+        let levels = strides.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let stages = GroundingConfig().stageStrides
+        guard !levels.isEmpty, levels == Array(stages.suffix(levels.count)) else {
+            throw ValidationError("--strides must be the last strides of the encoder's stages \(stages), e.g. 8,16,32 or 4,8,16,32; got \(strides)")
+        }
         let folder = URL(fileURLWithPath: out ?? "runs/grounding-\(Int(Date().timeIntervalSince1970))")
         let train = try data.load(subset == 0.1 && data.format == .coco ? "train_10pct" : "train")
         var trainSamples = train.samples
@@ -73,10 +78,6 @@ struct GroundTrain: ParsableCommand {
         let val = try data.load("val")
         var config = GroundingConfig()
         config.experts = expertMode
-        let levels = strides.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !levels.isEmpty, levels == Array(config.stageStrides.suffix(levels.count)) else {
-            throw ValidationError("--strides must be the last strides of the encoder's stages \(config.stageStrides), e.g. 8,16,32 or 4,8,16,32; got \(strides)")
-        }
         config.strides = levels
         config.fusion = !noFusion
         let grounder = resume ? try Grounder(runFolder: folder, weights: "last.safetensors")
