@@ -2,7 +2,6 @@ import ArgumentParser
 import Experiments
 import Foundation
 import Registry
-import ReportGen
 import Tensor
 
 /// `medglip ablate [--task mrg|vqa|all] [--seeds 3] [--modes none,tokens,hints,both,oracle]`:
@@ -40,7 +39,7 @@ struct AblateDownstream: ParsableCommand {
             throw ValidationError("unknown mode '\(m)' (none, tokens, hints, both, oracle)")
         }
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
-        guard ReportScores.names.contains(selectOn) else { throw ValidationError("--select-on \(selectOn) is not a validation metric; one of: \(ReportScores.names.joined(separator: ", "))") }
+        try MRGTrain.validateSelection(selectOn)
     }
 
     var modeList: [String] { modes.split(separator: ",").map(String.init) }

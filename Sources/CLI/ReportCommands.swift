@@ -56,9 +56,12 @@ public struct MRGTrain: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
-    public func validate() throws {
-        guard ReportScores.names.contains(selectOn) else {
-            throw ValidationError("--select-on \(selectOn) is not a validation metric; one of: \(ReportScores.names.joined(separator: ", "))")
+    public func validate() throws { try Self.validateSelection(selectOn) }
+
+    /// `--select-on` must name a metric the validation pass records (also checked by `ablate`).
+    static func validateSelection(_ metric: String) throws {
+        guard ReportScores.names.contains(metric) else {
+            throw ValidationError("--select-on \(metric) is not a validation metric; one of: \(ReportScores.names.joined(separator: ", "))")
         }
     }
 
