@@ -7,6 +7,14 @@ public struct GroundingTarget: Sendable {
     public var boxes: [Box]
     public var phrases: [Int]
     public init(boxes: [Box], phrases: [Int]) { self.boxes = boxes; self.phrases = phrases }
+
+    /// The phrases of every box that is the same region as box `g` (its own included): "heart" and
+    /// "cardiomegaly" drawn on one outline. ATSS gives a point to one box only, so without this
+    /// the other phrase would never have a positive point; GLIP's positive map lets one box carry
+    /// several phrases' tokens.
+    public func phrases(sharingBox g: Int, minIoU: Float = 0.95) -> [Int] {
+        boxes.indices.filter { $0 == g || boxes[$0].iou(boxes[g]) >= minIoU }.map { phrases[$0] }
+    }
 }
 
 /// GLIP's losses: token-level sigmoid focal loss (alpha 0.25, gamma 2) over every prompt token of
@@ -30,9 +38,12 @@ public struct GroundingLoss {
         var tokenTargets = [Float](repeating: 0, count: b * p * t)
         var rows: [Int] = [], pointXY: [Float] = [], strideSigns: [Float] = [], goal: [Float] = [], ctrGoal: [Float] = []
         for (i, target) in targets.enumerated() {
+            let phrasesOfBox = target.boxes.indices.map { target.phrases(sharingBox: $0) }
             for (point, assigned) in assigner.assign(grid, boxes: target.boxes).enumerated() {
                 guard let g = assigned else { continue }
-                for token in prompt.positiveMap[target.phrases[g]] { tokenTargets[(i * p + point) * t + token] = 1 }
+                for phrase in phrasesOfBox[g] {
+                    for token in prompt.positiveMap[phrase] { tokenTargets[(i * p + point) * t + token] = 1 }
+                }
                 let box = target.boxes[g], pt = grid.points[point], s = Float(grid.level(of: point).stride)
                 rows.append(i * p + point)
                 pointXY += [pt.x, pt.y, pt.x, pt.y]

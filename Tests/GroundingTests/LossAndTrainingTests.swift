@@ -32,6 +32,28 @@ final class LossAndTrainingTests: XCTestCase {
         XCTAssertEqual(terms.centerness.item, Float(log(2.0)), accuracy: 1e-5)
     }
 
+    /// "heart" and "cardiomegaly" on one outline: the points ATSS gives that box are positive for
+    /// both phrases' tokens, so the second phrase is learnable at all.
+    func testOneBoxWithTwoPhrasesMakesBothPositive() throws {
+        let prompt = try GroundingPrompt(parsing: "square. disc.", tokenizer: tokenizer)
+        let grid = PointGrid(imageWidth: 64, imageHeight: 64)
+        let box = Box(x1: 12, y1: 12, x2: 36, y2: 36), other = Box(x1: 40, y1: 40, x2: 60, y2: 60)
+        let target = GroundingTarget(boxes: [box, Box(x1: 12.2, y1: 12, x2: 36, y2: 36), other], phrases: [0, 1, 0])
+        XCTAssertEqual(target.phrases(sharingBox: 0), [0, 1])
+        XCTAssertEqual(target.phrases(sharingBox: 1), [0, 1])
+        XCTAssertEqual(target.phrases(sharingBox: 2), [0])
+        let p = grid.count, t = prompt.tokenIDs.count
+        let out = AlignmentHead.Output(logits: Tensor.full([1, p, t], -Float(log(99.0))), ltrb: Tensor.ones([1, p, 4]), centerness: Tensor.zeros([1, p]))
+        let terms = GroundingLoss(grid: grid)(out, targets: [target], prompt: prompt)
+        let assigned = ATSSAssigner().assign(grid, boxes: target.boxes)
+        let onShared = assigned.filter { $0 == 0 || $0 == 1 }.count, onOther = assigned.filter { $0 == 2 }.count
+        XCTAssertGreaterThan(onShared, 0)
+        let positiveTokens = onShared * (prompt.positiveMap[0].count + prompt.positiveMap[1].count) + onOther * prompt.positiveMap[0].count
+        let pos = 0.25 * 0.99 * 0.99 * -log(0.01), neg = 0.75 * 0.01 * 0.01 * -log(0.99)
+        let expected = (Double(positiveTokens) * pos + Double(p * t - positiveTokens) * neg) / Double(onShared + onOther)
+        XCTAssertEqual(Double(terms.classification.item), expected, accuracy: 1e-4 * expected)
+    }
+
     /// Two phantom images (a square and a disc) learned in a few dozen steps: detections must find
     /// both shapes with the right phrase (AP50 = 1 on the training images).
     func testTinyModelOverfitsAHandfulOfImages() throws {
