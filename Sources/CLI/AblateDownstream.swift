@@ -3,6 +3,7 @@ import Experiments
 import Foundation
 import Registry
 import Tensor
+import VQA
 
 /// `medglip ablate [--task mrg|vqa|all] [--seeds 3] [--modes none,tokens,hints,both,oracle]`:
 /// trains and evaluates every task x mode x seed through the same commands users run, records
@@ -18,6 +19,7 @@ struct AblateDownstream: ParsableCommand {
     @Option(help: "Report generation: studies in the embedded corpus.") var count = 2000
     @Option(help: "Report generation: validation metric that picks each run's weights (R2Gen: BLEU_4).") var selectOn = "BLEU_4"
     @Option(help: "VQA: epochs per run.") var vqaEpochs = 15
+    @Option(help: "VQA: transformer layers of the language model.") var vqaLayers = VQAConfig().layers
     @Option(help: "VQA: images in the embedded SLAKE-format corpus.") var vqaCount = defaultParameters(.slake).count
     @Option(help: "Dataset of the one task given: iu-xray or mimic-cxr (mrg), slake or vqa-rad (vqa).") var dataset: String?
     @Option(help: "Data folder of the one task given, in that dataset's layout (default: the embedded corpus).") var dataDir: String?
@@ -85,7 +87,7 @@ struct AblateDownstream: ParsableCommand {
             sections.append(ReportSection(task: title, summary: summary, grounding: grounding, hints: hints, gallery: cases))
         }
         let html = URL(fileURLWithPath: out).appendingPathComponent("report.html")
-        let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run (weights picked on validation \(selectOn)), VQA \(vqaEpochs); grounder detections kept from score \(groundingThreshold). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]
+        let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run (weights picked on validation \(selectOn)), VQA \(vqaEpochs) (\(vqaLayers) layers); grounder detections kept from score \(groundingThreshold). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]
         try writeAtomically(Data(AblationReport.html(sections, notes: notes).utf8), to: html)
         print("report: \(html.path)")
     }
@@ -105,7 +107,7 @@ struct AblateDownstream: ParsableCommand {
             try MRGTrain.parse(common + threads + ["--epochs", String(epochs), "--count", String(count), "--select-on", selectOn]).run()
             try MRGEval.parse(["--checkpoint", folder.path, "--registry", registryPath] + threads).run()
         } else {
-            try VQATrain.parse(common + threads + ["--epochs", String(vqaEpochs), "--count", String(vqaCount)]).run()
+            try VQATrain.parse(common + threads + ["--epochs", String(vqaEpochs), "--layers", String(vqaLayers), "--count", String(vqaCount)]).run()
             try VQAEval.parse(["--dataset", dataset ?? "slake", "--checkpoint", folder.path, "--split", evaluationSplit(task), "--registry", registryPath] + threads).run()
         }
     }

@@ -54,6 +54,7 @@ public struct VQATrain: ParsableCommand {
     @OptionGroup var data: VQADataOptions
     @Option(help: "Answer head: generate (LLaVA) or classify (answer classes, as MEVF/M3AE are scored).") var head: VQAHead = .generate
     @Option(help: "Epochs.") var epochs = 25
+    @Option(help: "Transformer layers of the language model.") var layers = VQAConfig().layers
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -80,6 +81,8 @@ public struct VQATrain: ParsableCommand {
             splits = try VQASplits.read(data.dataset, root: dir)
             let template = try ConversationTemplate.load()
             var config = VQAConfig()
+            guard (1...12).contains(layers) else { throw ValidationError("--layers must be 1...12, got \(layers)") }
+            config.layers = layers
             if injection.mode != .none {
                 let source = try injection.sourceName(registry)
                 let found = try VQAGrounding.regions(source: source, items: splits.train + splits.val + splits.test, dataDir: dir, registry: registry)
