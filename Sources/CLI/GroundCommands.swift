@@ -124,7 +124,7 @@ struct GroundEval: ParsableCommand {
         if json {
             var obj: [String: Any] = ["AP": overall[stat: "AP"]!, "AP50": overall[stat: "AP50"]!]
             obj["per_modality"] = perModality.mapValues { ["AP": $0[stat: "AP"]!, "AP50": $0[stat: "AP50"]!] }
-            obj["per_category"] = Dictionary(overall.perCategory.map { ($0.name, $0.ap) }, uniquingKeysWith: { a, _ in a })
+            obj["per_category"] = Dictionary(overall.perCategory.map { ($0.name, ["AP": $0.ap, "AP50": $0.ap50]) }, uniquingKeysWith: { a, _ in a })
             let d = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: d, as: UTF8.self))
         } else {
@@ -132,7 +132,7 @@ struct GroundEval: ParsableCommand {
             for (m, r) in perModality.sorted(by: { $0.key < $1.key }) {
                 print("  " + m.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "AP %.3f  AP50 %.3f", r[stat: "AP"]!, r[stat: "AP50"]!))
             }
-            for c in overall.perCategory where c.ap >= 0 { print("  " + c.name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "AP %.3f", c.ap)) }
+            for c in overall.perCategory where c.ap >= 0 { print("  " + c.name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "AP %.3f  AP50 %.3f", c.ap, c.ap50)) }
         }
     }
 }

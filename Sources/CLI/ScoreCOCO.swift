@@ -29,17 +29,19 @@ struct ScoreCOCO: ParsableCommand {
         print(json ? Self.json(result) : Self.table(result))
     }
 
-    /// Keys AP ... ARl, then per_category mapping name -> AP (a name shared by several ids gets " (id N)").
+    /// Keys AP ... ARl, then per_category and per_category_ap50 mapping name -> AP and AP50 (a name
+    /// shared by several ids gets " (id N)").
     static func json(_ result: COCOEvalResult) -> String {
         let counts = Dictionary(result.perCategory.map { ($0.name, 1) }, uniquingKeysWith: +)
         let stats = zip(COCOEvalResult.statNames, result.stats).map { "\"\($0)\": \($1)" }
-        let perCategory = result.perCategory.map { c in
-            "\(jsonString(counts[c.name]! > 1 ? "\(c.name) (id \(c.id))" : c.name)): \(c.ap)"
+        func perCategory(_ value: KeyPath<COCOEvalResult.CategoryAP, Double>) -> String {
+            "{" + result.perCategory.map { c in "\(jsonString(counts[c.name]! > 1 ? "\(c.name) (id \(c.id))" : c.name)): \(c[keyPath: value])" }
+                .joined(separator: ", ") + "}"
         }
-        return "{" + (stats + ["\"per_category\": {" + perCategory.joined(separator: ", ") + "}"]).joined(separator: ", ") + "}"
+        return "{" + (stats + ["\"per_category\": " + perCategory(\.ap), "\"per_category_ap50\": " + perCategory(\.ap50)]).joined(separator: ", ") + "}"
     }
 
-    /// pycocotools' summary lines (same layout and rounding), then per-category AP.
+    /// pycocotools' summary lines (same layout and rounding), then per-category AP and AP50.
     static func table(_ result: COCOEvalResult) -> String {
         let rows: [(ap: Bool, iou: String, area: String, maxDets: Int)] = [
             (true, "0.50:0.95", "all", 100), (true, "0.50", "all", 100), (true, "0.75", "all", 100),
@@ -53,9 +55,9 @@ struct ScoreCOCO: ParsableCommand {
         }
         lines.append("")
         let width = max(8, result.perCategory.map(\.name.count).max() ?? 0)
-        lines.append("category".padding(toLength: width, withPad: " ", startingAt: 0) + "       AP")
+        lines.append("category".padding(toLength: width, withPad: " ", startingAt: 0) + "       AP     AP50")
         for c in result.perCategory {
-            lines.append(c.name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "  %7.3f", c.ap))
+            lines.append(c.name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "  %7.3f  %7.3f", c.ap, c.ap50))
         }
         return lines.joined(separator: "\n")
     }

@@ -9,6 +9,8 @@ public struct COCOEvalResult: Sendable, Equatable {
         /// Mean of precision over IoU .50:.95 and the 101 recall points, area 'all', 100 detections
         /// (`precision[:, :, k, 0, -1]`, as detectron2's per-category table); -1 without ground truth.
         public var ap: Double
+        /// The same at IoU .50 only (`precision[0, :, k, 0, -1]`).
+        public var ap50: Double
     }
 
     /// AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl; -1 where nothing counts.
@@ -55,7 +57,8 @@ public struct COCOEvalResult: Sendable, Equatable {
             summarize(ap: false, area: 3),
         ]
         perCategory = categoryIDs.indices.map { k in
-            CategoryAP(id: categoryIDs[k], name: categoryNames[k], ap: summarize(ap: true, categories: k..<k + 1))
+            CategoryAP(id: categoryIDs[k], name: categoryNames[k], ap: summarize(ap: true, categories: k..<k + 1),
+                       ap50: summarize(ap: true, iou: 0.5, categories: k..<k + 1))
         }
     }
 }

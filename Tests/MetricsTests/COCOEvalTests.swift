@@ -16,6 +16,7 @@ final class COCOEvalTests: XCTestCase {
         var detections: [[Double]]
         var stats: [Double]
         var per_category: [String: Double]
+        var per_category_ap50: [String: Double]
 
         struct Category: Decodable {
             var id: Int, name: String
@@ -49,7 +50,10 @@ final class COCOEvalTests: XCTestCase {
     func check(_ c: Case, threads: Int? = nil, file: StaticString = #filePath, line: UInt = #line) -> Double {
         let result = COCOEval.evaluate(c.groundTruth, c.detectionList, threads: threads)
         var worst = zip(result.stats, c.stats).map { abs($0 - $1) }.max() ?? 0
-        for category in result.perCategory { worst = max(worst, abs(category.ap - (c.per_category[String(category.id)] ?? .infinity))) }
+        for category in result.perCategory {
+            worst = max(worst, abs(category.ap - (c.per_category[String(category.id)] ?? .infinity)),
+                        abs(category.ap50 - (c.per_category_ap50[String(category.id)] ?? .infinity)))
+        }
         for (i, name) in COCOEvalResult.statNames.enumerated() {
             XCTAssertEqual(result.stats[i], c.stats[i], accuracy: 1e-6, "\(c.name): \(name)", file: file, line: line)
         }
@@ -57,6 +61,8 @@ final class COCOEvalTests: XCTestCase {
         for category in result.perCategory {
             guard let expected = c.per_category[String(category.id)] else { XCTFail("\(c.name): category \(category.id)", file: file, line: line); continue }
             XCTAssertEqual(category.ap, expected, accuracy: 1e-6, "\(c.name): AP of category \(category.id)", file: file, line: line)
+            XCTAssertEqual(category.ap50, c.per_category_ap50[String(category.id)] ?? .infinity, accuracy: 1e-6,
+                           "\(c.name): AP50 of category \(category.id)", file: file, line: line)
         }
         return worst
     }
