@@ -42,6 +42,7 @@ struct AblateDownstream: ParsableCommand {
         }
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
         try MRGTrain.validateSelection(selectOn)
+        try VQATrain.validateLayers(vqaLayers, option: "--vqa-layers")
     }
 
     var modeList: [String] { modes.split(separator: ",").map(String.init) }

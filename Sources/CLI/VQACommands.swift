@@ -64,6 +64,12 @@ public struct VQATrain: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
+    public func validate() throws { try Self.validateLayers(layers) }
+
+    static func validateLayers(_ layers: Int, option: String = "--layers") throws {
+        guard (1...12).contains(layers) else { throw ValidationError("\(option) must be 1...12, got \(layers)") }
+    }
+
     public func run() throws {
         try threadOptions.apply()
         let registry = try self.registry.open()
@@ -81,7 +87,6 @@ public struct VQATrain: ParsableCommand {
             splits = try VQASplits.read(data.dataset, root: dir)
             let template = try ConversationTemplate.load()
             var config = VQAConfig()
-            guard (1...12).contains(layers) else { throw ValidationError("--layers must be 1...12, got \(layers)") }
             config.layers = layers
             if injection.mode != .none {
                 let source = try injection.sourceName(registry)
