@@ -56,8 +56,6 @@ public struct VQATrain: ParsableCommand {
     @Option(help: "Epochs.") var epochs = 25
     @Option(help: "Transformer layers of the language model.") var layers = VQAConfig().layers
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
-    @Option(help: "Chance that a training image is seen mirrored left-right, with left and right swapped in its questions, answers and hints (0: never).")
-    var mirror: Float = 0.5
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Run folder (default runs/vqa-<dataset>-<head>-seed<seed>, e.g. runs/vqa-rad-generate-seed0).") var out: String?
@@ -66,10 +64,7 @@ public struct VQATrain: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
-    public func validate() throws {
-        try Self.validateLayers(layers)
-        guard (0...1).contains(mirror) else { throw ValidationError("--mirror is a probability (0...1), got \(mirror)") }
-    }
+    public func validate() throws { try Self.validateLayers(layers) }
 
     static func validateLayers(_ layers: Int, option: String = "--layers") throws {
         guard (1...12).contains(layers) else { throw ValidationError("\(option) must be 1...12, got \(layers)") }
@@ -105,8 +100,7 @@ public struct VQATrain: ParsableCommand {
             let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
                                            extraText: template.words + config.injection.hintVocabulary)
             system = VQASystem(VQARunConfig(model: config, head: head, dataset: data.dataset, dataDir: dir.path, seed: seed, epochs: epochs,
-                                            template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary),
-                                            mirrorProbability: mirror),
+                                            template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary)),
                                vocabulary: vocabulary)
         }
         print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")
@@ -116,14 +110,11 @@ public struct VQATrain: ParsableCommand {
                                     registry: registry, regions: groundingRegions)
             print("grounding: \(system.run.model.injection.mode.rawValue) from \(system.run.model.injection.source)")
         }
-        let mirrorProbability = system.run.mirrorProbability ?? 0
-        let train = loader.load(splits.train, split: "train", mirrors: mirrorProbability > 0), val = loader.load(splits.val, split: "val")
+        let train = loader.load(splits.train, split: "train"), val = loader.load(splits.val, split: "val")
         var options = VQATrainingOptions()
         options.epochs = system.run.epochs; options.imagesPerBatch = imagesPerBatch; options.learningRate = lr; options.seed = system.run.seed
-        options.mirrorProbability = mirrorProbability
         print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
-              + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; "
-              + (mirrorProbability > 0 ? "images mirrored with probability \(mirrorProbability); " : "") + "run folder \(folder.path)")
+              + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
         if let first = train.examples.first {
             print("conversation template, first training question:\n" + system.run.template.render(question: first.item.question, answer: first.item.answer))
             if system.run.model.injection.mode.usesHints { print("as the model reads it (with the grounding hint): " + system.vocabulary.decode(first.prompt)) }

@@ -31,9 +31,9 @@ public struct VQABenchmark {
                                    answerType: .open, category: "Position")
                 return VQAExample(item: item, image: i / questionsPerImage,
                                   prompt: template.promptIDs(question: q, vocabulary: vocabulary, maxQuestionTokens: config.maxQuestionTokens).ids,
-                                  answer: vocabulary.encode(a) + [VQAVocabulary.endOfAnswer], answerClass: vocabulary.answerClass(a), mirrored: nil)
+                                  answer: vocabulary.encode(a) + [VQAVocabulary.endOfAnswer], answerClass: vocabulary.answerClass(a))
             }
-            let set = VQASet(examples: examples, images: planes, regions: planes.map { _ in [] }, mirroredRegions: [], side: side, skipped: [])
+            let set = VQASet(examples: examples, images: planes, regions: planes.map { _ in [] }, side: side, skipped: [])
             let trainer = VQATrainer(system, options: VQATrainingOptions(), folder: FileManager.default.temporaryDirectory, log: { _ in })
             out[head] = VQABenchmark(answer: { _ = system.predict(set, batchSize: examples.count) },
                                      trainStep: { _ = try? trainer.step(set, Array(examples.indices), rng: rng) },

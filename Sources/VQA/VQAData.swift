@@ -49,17 +49,6 @@ public struct VQAExample: Sendable {
     public let prompt: [Int]
     let answer: [Int]
     let answerClass: Int?
-    /// The same question about the mirrored image (nil unless the set was loaded with mirrors).
-    let mirrored: Text?
-
-    /// What the model reads and answers for one question.
-    struct Text: Sendable {
-        let prompt: [Int]
-        let answer: [Int]
-        let answerClass: Int?
-    }
-
-    var text: Text { Text(prompt: prompt, answer: answer, answerClass: answerClass) }
 }
 
 /// A split's questions and their images, each image decoded and resized once however many
@@ -70,8 +59,6 @@ public struct VQASet: Sendable {
     let images: [[Float]]
     /// Each image's injected regions (boxes in [0, 1]; empty without token injection).
     let regions: [[GroundedRegion]]
-    /// The same on the mirrored images (empty unless loaded with mirrors).
-    let mirroredRegions: [[GroundedRegion]]
     let side: Int
     /// One line per question left out (qid, file, problem).
     public let skipped: [String]
@@ -86,18 +73,15 @@ public struct VQASet: Sendable {
     }
 
     /// Model input `[n, 1, S, S]` for images `indices`: random crops when training (rng given),
-    /// centre crops otherwise, the images in `mirrored` flipped left-right; normalised with mean
-    /// 0.5, std 0.25 like the other stages.
-    func pixels(_ indices: [Int], size s: Int, rng: RandomGenerator?, mirrored: Set<Int> = []) -> Tensor {
+    /// centre crops otherwise; normalised with mean 0.5, std 0.25 like the other stages.
+    func pixels(_ indices: [Int], size s: Int, rng: RandomGenerator?) -> Tensor {
         let l = side
         var out = [Float](repeating: 0, count: indices.count * s * s)
         for (n, i) in indices.enumerated() {
+            // No flips: they would swap the answers of left/right questions.
             let (ox, oy) = rng.map { ($0.int(l - s + 1), $0.int(l - s + 1)) } ?? ((l - s) / 2, (l - s) / 2)
-            let plane = images[i], flip = mirrored.contains(i)
-            for y in 0..<s { for x in 0..<s {
-                let source = flip ? l - 1 - (x + ox) : x + ox
-                out[n * s * s + y * s + x] = (plane[(y + oy) * l + source] - 0.5) / 0.25
-            } }
+            let plane = images[i]
+            for y in 0..<s { for x in 0..<s { out[n * s * s + y * s + x] = (plane[(y + oy) * l + x + ox] - 0.5) / 0.25 } }
         }
         return Tensor(shape: [indices.count, 1, s, s], data: out)
     }
@@ -123,11 +107,9 @@ public struct VQALoader {
     /// Images load at 8/7 of the input size so training can crop at random.
     var loadSize: Int { config.imageSize * 8 / 7 }
 
-    /// `mirrors`: also prepare every question about its image mirrored left-right (for training).
-    public func load(_ items: [VQAItem], split: String, mirrors: Bool = false) -> VQASet {
+    public func load(_ items: [VQAItem], split: String) -> VQASet {
         var imageIndex: [URL: Int] = [:], images: [[Float]] = [], broken: [URL: String] = [:]
         var imageRegions: [[GroundedRegion]] = [], imageHints: [[Int]] = []
-        var mirroredRegions: [[GroundedRegion]] = [], mirroredHints: [[Int]] = []
         var examples: [VQAExample] = [], skipped: [String] = [], truncated = 0, longAnswers = 0
         for item in items {
             func skip(_ problem: String) { skipped.append("qid \(item.qid) (\(split)): \(problem)") }
@@ -139,13 +121,8 @@ public struct VQALoader {
                     let image = try ImageIO.read(item.imageURL)
                     images.append(image.grayscale().resized(width: loadSize, height: loadSize).pixels)
                     imageIndex[item.imageURL] = images.count - 1
-                    let found = regions[item.imageURL.standardizedFileURL.path] ?? []
-                    let (kept, hint) = grounding(item, found, width: image.width, height: image.height)
+                    let (kept, hint) = grounding(item, width: image.width, height: image.height)
                     imageRegions.append(kept); imageHints.append(hint)
-                    if mirrors {
-                        let (kept, hint) = grounding(item, Mirroring.regions(found, width: Float(image.width)), width: image.width, height: image.height)
-                        mirroredRegions.append(kept); mirroredHints.append(hint)
-                    }
                 } catch {
                     broken[item.imageURL] = FileManager.default.fileExists(atPath: item.imageURL.path) ? "unreadable (\(error))" : "no such file"
                 }
@@ -155,22 +132,15 @@ public struct VQALoader {
                                                    maxQuestionTokens: config.maxQuestionTokens)
             if cut { truncated += 1 }
             if answer.count > config.maxAnswerTokens { longAnswers += 1 }
-            func answerIDs(_ ids: [Int]) -> [Int] { Array(ids.prefix(config.maxAnswerTokens)) + [VQAVocabulary.endOfAnswer] }
-            var mirrored: VQAExample.Text?
-            if mirrors {
-                let answer = Mirroring.swapSides(item.answer)
-                mirrored = .init(prompt: template.promptIDs(question: Mirroring.swapSides(item.question), hint: mirroredHints[image], vocabulary: vocabulary,
-                                                            maxQuestionTokens: config.maxQuestionTokens).ids,
-                                 answer: answerIDs(vocabulary.encode(answer)), answerClass: vocabulary.answerClass(answer))
-            }
-            examples.append(VQAExample(item: item, image: image, prompt: prompt, answer: answerIDs(answer),
-                                       answerClass: vocabulary.answerClass(item.answer), mirrored: mirrored))
+            examples.append(VQAExample(item: item, image: image, prompt: prompt,
+                                       answer: Array(answer.prefix(config.maxAnswerTokens)) + [VQAVocabulary.endOfAnswer],
+                                       answerClass: vocabulary.answerClass(item.answer)))
         }
         for line in skipped { log("skipped " + line) }
         if !skipped.isEmpty { log("\(split): skipped \(skipped.count) of \(items.count) questions (listed above)") }
         if truncated > 0 { log("\(split): \(truncated) questions longer than \(config.maxQuestionTokens) tokens were cut") }
         if longAnswers > 0 { log("\(split): \(longAnswers) answers longer than \(config.maxAnswerTokens) tokens were cut") }
-        return VQASet(examples: examples, images: images, regions: imageRegions, mirroredRegions: mirroredRegions, side: loadSize, skipped: skipped)
+        return VQASet(examples: examples, images: images, regions: imageRegions, side: loadSize, skipped: skipped)
     }
 
     /// An image's regions kept by the injection options (boxes scaled to [0, 1] when the model
@@ -179,10 +149,10 @@ public struct VQALoader {
     /// same positions, which the learned position table relies on: with hints of varying length
     /// in front of them, questions that never mention a finding lost accuracy too (modality
     /// questions fell from 1.00 to 0.75 on the SLAKE-format corpus).
-    func grounding(_ item: VQAItem, _ found: [GroundedRegion], width: Int, height: Int) -> ([GroundedRegion], [Int]) {
+    func grounding(_ item: VQAItem, width: Int, height: Int) -> ([GroundedRegion], [Int]) {
         let options = config.injection
         guard options.mode != .none else { return ([], []) }
-        let confident = options.confident(found)
+        let confident = options.confident(regions[item.imageURL.standardizedFileURL.path] ?? [])
         let kept = Array(confident.prefix(options.topK))
         var hint: [Int] = []
         if options.mode.usesHints, let templates = hints?[item.groundingModality] {

@@ -16,14 +16,11 @@ public struct VQARunConfig: Codable, Sendable {
     public var epochs: Int
     public var template: ConversationTemplate
     public var maxPositions: Int
-    /// Chance that a training image is seen mirrored (`VQATrainingOptions.mirrorProbability`);
-    /// nil in runs from before mirroring existed, which trained without it.
-    public var mirrorProbability: Float?
 
     public init(model: VQAConfig, head: VQAHead, dataset: VQADatasetKind, dataDir: String, seed: UInt64, epochs: Int,
-                template: ConversationTemplate, maxPositions: Int, mirrorProbability: Float? = nil) {
+                template: ConversationTemplate, maxPositions: Int) {
         self.model = model; self.head = head; self.dataset = dataset; self.dataDir = dataDir; self.seed = seed
-        self.epochs = epochs; self.template = template; self.maxPositions = maxPositions; self.mirrorProbability = mirrorProbability
+        self.epochs = epochs; self.template = template; self.maxPositions = maxPositions
     }
 }
 

@@ -10,9 +10,6 @@ public struct VQATrainingOptions: Codable, Sendable {
     public var weightDecay: Float = 0.01
     public var warmupSteps = 100
     public var clipNorm: Float = 1
-    /// Chance that a training image is seen mirrored left-right (its questions, answers and hint
-    /// with sides swapped); needs a training set loaded with mirrors.
-    public var mirrorProbability: Float = 0
     public var seed: UInt64 = 0
     public init() {}
 }
@@ -55,31 +52,20 @@ public final class VQATrainer {
         let slot = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
         let injection = system.run.model.injection
         let withheld = Set(images.filter { _ in injection.withholds(rng) })
-        let mirrored = Set(images.filter { image in
-            guard let rng, options.mirrorProbability > 0, rng.uniform() < options.mirrorProbability else { return false }
-            // The classify head can only mirror an image whose mirrored answers are all known classes.
-            return members.allSatisfy { m in
-                let e = set.examples[m]
-                return e.image != image || (e.mirrored != nil && (system.run.head == .generate || e.mirrored!.answerClass != nil))
-            }
-        })
-        let tokens = model.imageTokens(set.pixels(images, size: system.run.model.imageSize, rng: rng, mirrored: mirrored),
-                                       regions: images.map { withheld.contains($0) ? [] : (mirrored.contains($0) ? set.mirroredRegions : set.regions)[$0] })
+        let tokens = model.imageTokens(set.pixels(images, size: system.run.model.imageSize, rng: rng),
+                                       regions: images.map { withheld.contains($0) ? [] : set.regions[$0] })
             .indexSelect(axis: 0, members.map { slot[set.examples[$0].image]! })
-        let texts = members.map { m in
+        let prompts = members.map { m in
             let e = set.examples[m]
-            return mirrored.contains(e.image) ? e.mirrored! : e.text
-        }
-        let prompts = zip(members, texts).map { m, text in
-            withheld.contains(set.examples[m].image) ? Self.withoutHint(text.prompt, width: injection.mode.usesHints ? injection.maxHintTokens : 0) : text.prompt
+            return withheld.contains(e.image) ? Self.withoutHint(e.prompt, width: injection.mode.usesHints ? injection.maxHintTokens : 0) : e.prompt
         }
         let loss: Tensor
         switch system.run.head {
         case .generate:
-            loss = model.generativeLoss(imageTokens: tokens, prompts: prompts, answers: texts.map(\.answer))
+            loss = model.generativeLoss(imageTokens: tokens, prompts: prompts, answers: members.map { set.examples[$0].answer })
         case .classify:
-            // Training answers always have a class (and mirrored ones were checked above).
-            loss = model.classifyLoss(imageTokens: tokens, prompts: prompts, classes: texts.map { $0.answerClass! })
+            // Training answers always have a class.
+            loss = model.classifyLoss(imageTokens: tokens, prompts: prompts, classes: members.map { set.examples[$0].answerClass! })
         }
         guard loss.item.isFinite else {
             throw DatasetError(folder, "loss became \(loss.item); training stopped (last good weights: last.safetensors); lower --lr")

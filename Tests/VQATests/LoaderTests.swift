@@ -79,10 +79,7 @@ final class LoaderTests: VQATestCase {
 /// Grounding injection: the hint sits between `<image>` and the question, region boxes reach the
 /// set in [0, 1] coordinates, and the model gets one token per region slot.
 final class InjectionLoaderTests: VQATestCase {
-    /// One CT question ("Where is the cyst?" -> "Left Kidney") on a 24 px image, a loader with
-    /// hint templates and three regions: a kidney on the image's right half with a cyst inside it
-    /// (the patient's left), and a weak detection below the score threshold.
-    func injectedLoader() throws -> (system: VQASystem, loader: VQALoader, items: [VQAItem], config: VQAConfig) {
+    func testHintsGoBeforeTheQuestionAndRegionsAreNormalised() throws {
         try writeImage("imgs/xmlab1/source.jpg", left: 0.2, right: 0.8)
         let record = #"{"img_id": 1, "img_name": "xmlab1/source.jpg", "question": "Where is the cyst?", "answer": "Left Kidney", "q_lang": "en", "location": "Abdomen", "modality": "CT", "answer_type": "OPEN", "base_type": "vqa", "content_type": "Position", "qid": 1}"#
         for f in ["train.json", "validate.json", "test.json"] { try write("[\(record)]", f) }
@@ -97,16 +94,11 @@ final class InjectionLoaderTests: VQATestCase {
                                maxPositions: VQASystem.maxPositions(config, template: Self.template, vocabulary: vocabulary))
         let system = VQASystem(run, vocabulary: vocabulary)
         var loader = system.loader
+        // The 24 px image: a kidney on the image's right half and a cyst inside it (patient's left); a weak detection below the threshold.
         loader.regions = [items[0].imageURL.standardizedFileURL.path: [
             GroundedRegion(phrase: "kidney", score: 0.9, box: [12, 6, 24, 18]), GroundedRegion(phrase: "renal cyst", score: 0.8, box: [18, 12, 24, 18]),
             GroundedRegion(phrase: "renal cyst", score: 0.1, box: [0, 0, 6, 6])]]
         loader.hints = hints
-        return (system, loader, items, config)
-    }
-
-    func testHintsGoBeforeTheQuestionAndRegionsAreNormalised() throws {
-        let (system, loader, items, config) = try injectedLoader()
-        let vocabulary = system.vocabulary
         let set = loader.load(items, split: "train")
         // The hint fills a fixed-width slot (maxHintTokens, 48 here), padded.
         XCTAssertEqual(vocabulary.decode(set.examples[0].prompt), "answer briefly. <human> <image> small left renal cyst where is the cyst? <assistant>")
@@ -119,33 +111,5 @@ final class InjectionLoaderTests: VQATestCase {
         XCTAssertEqual(config.imageTokenCount, config.patches + 2)
         // The longest prompt still fits the position table: teacher forcing runs.
         XCTAssertTrue(system.model.generativeLoss(imageTokens: tokens, prompts: [set.examples[0].prompt], answers: [set.examples[0].answer]).item.isFinite)
-    }
-
-    /// A mirrored example is as true as its original: pixels flipped, the cyst's hint and the
-    /// answer on the other side, the region boxes mirrored.
-    func testMirroredExampleSwapsSidesEverywhere() throws {
-        let (system, loader, items, config) = try injectedLoader()
-        let vocabulary = system.vocabulary
-        let plain = loader.load(items, split: "train")
-        XCTAssertNil(plain.examples[0].mirrored, "no mirrors unless asked")
-        let set = loader.load(items, split: "train", mirrors: true)
-        let mirrored = try XCTUnwrap(set.examples[0].mirrored)
-        XCTAssertEqual(vocabulary.decode(mirrored.prompt), "answer briefly. <human> <image> small right renal cyst where is the cyst? <assistant>")
-        XCTAssertEqual(mirrored.answer, vocabulary.encode("right kidney") + [VQAVocabulary.endOfAnswer])
-        XCTAssertEqual(set.mirroredRegions[0], [GroundedRegion(phrase: "kidney", score: 0.9, box: [0, 0.25, 0.5, 0.75]),
-                                                GroundedRegion(phrase: "renal cyst", score: 0.8, box: [0, 0.5, 0.25, 0.75])])
-        // Left half 0.2, right half 0.8, normalised (v - 0.5) / 0.25: the mirror swaps the halves.
-        let size = config.imageSize
-        let original = set.pixels([0], size: size, rng: nil).data, flipped = set.pixels([0], size: size, rng: nil, mirrored: [0]).data
-        XCTAssertEqual(original[0], -1.2, accuracy: 1e-5)
-        XCTAssertEqual(flipped[0], 1.2, accuracy: 1e-5)
-        for y in 0..<size { for x in 0..<size { XCTAssertEqual(flipped[y * size + x], original[y * size + size - 1 - x]) } }
-    }
-
-    func testSidesSwapAsWholeWordsKeepingCase() {
-        XCTAssertEqual(Mirroring.swapSides("Is the nodule in the Left Lung, or the RIGHT one? right-sided; leftover, Rightward"),
-                       "Is the nodule in the Right Lung, or the LEFT one? left-sided; leftover, Rightward")
-        XCTAssertEqual(Mirroring.regions([GroundedRegion(phrase: "left kidney", score: 0.5, box: [10, 20, 30, 40])], width: 100),
-                       [GroundedRegion(phrase: "right kidney", score: 0.5, box: [70, 20, 90, 40])])
     }
 }
