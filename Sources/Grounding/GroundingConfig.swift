@@ -12,9 +12,6 @@ public struct GroundingConfig: Codable, Sendable, Equatable {
     public var channels = [16, 24, 48, 96, 128]
     /// Pyramid levels: the strides of the last stages (8/16/32, or 4/8/16/32).
     public var strides = [8, 16, 32]
-
-    /// The strides of the residual stages (4, 8, 16, 32): `strides` must be the last of these.
-    public var stageStrides: [Int] { (1..<channels.count).map { 1 << ($0 + 1) } }
     public var maxTokens = 64
     public var experts = Experts.perModality
     public var modalities: [String] = []
@@ -22,4 +19,7 @@ public struct GroundingConfig: Codable, Sendable, Equatable {
     public var priorProbability: Float = 0.01
 
     public init() {}
+
+    /// The strides of the residual stages (4, 8, 16, 32): `strides` must be the last of these.
+    public var stageStrides: [Int] { (1..<channels.count).map { 1 << ($0 + 1) } }
 }
