@@ -104,7 +104,7 @@ struct AblationGallery {
         var table: [(String, Double, Double)] = [], hintTable: HintTable?
         if let detected, let oracle {
             let (ap, ap50) = Self.agreement(detected, truth: oracle, images: dataset.test.map(\.id))
-            table.append(("grounder (\(URL(fileURLWithPath: source!).lastPathComponent)) on the test studies' frontal views", ap, ap50))
+            table.append(("grounder (\(GrounderSet.name(source!))) on the test studies' frontal views", ap, ap50))
             hintTable = Self.hintTable(detected, truth: oracle, images: dataset.val.map(\.id), anatomy: Set(hints.templates.anatomy), used: options.scoreThreshold)
         }
         let shown = detected ?? oracle ?? [:]
@@ -139,7 +139,7 @@ struct AblationGallery {
         var table: [(String, Double, Double)] = [], hintTable: HintTable?
         if let detected, let oracle {
             let (ap, ap50) = Self.agreement(detected, truth: oracle, images: testImages)
-            table.append(("grounder (\(URL(fileURLWithPath: source!).lastPathComponent)) on the \(vqaSplit) images", ap, ap50))
+            table.append(("grounder (\(GrounderSet.name(source!))) on the \(vqaSplit) images", ap, ap50))
             let valImages = Array(Set(splits.val.map { $0.imageURL.standardizedFileURL.path })).sorted()
             hintTable = Self.hintTable(detected, truth: oracle, images: valImages, anatomy: hints.anatomy, used: options.scoreThreshold)
         }

@@ -21,7 +21,7 @@ struct GroundingInjectionOptions: ParsableArguments {
     @Flag(help: "Inject grounding into the model (region tokens and spatial hints unless --grounding says otherwise).") var withGrounding = false
     @Option(help: "What to inject: none, tokens, hints or both (default: both with --with-grounding, else none).") var grounding: InjectionMode?
     @Option(help: "Where boxes come from: grounder (a trained grounding run) or oracle (the corpus's ground truth).") var groundingSource: GroundingSource = .grounder
-    @Option(help: "Grounding run folder (default: the newest finished grounding run in the registry).") var grounder: String?
+    @Option(help: "Grounding run folder, or several separated by commas (each modality from the first that knows it; default: the newest finished grounding run in the registry).") var grounder: String?
     @Option(help: "Regions kept per image (best first).") var groundingTopK = 8
     @Option(help: "Lowest detection score kept.") var groundingThreshold: Float = 0.3
     @Option(help: "Training: chance that an image's grounding is withheld for a step, so the model keeps reading the pixels (default 0: 0.25 did not change SLAKE test accuracy).") var groundingDropout: Float = 0
@@ -39,9 +39,12 @@ struct GroundingInjectionOptions: ParsableArguments {
         return o
     }
 
-    /// "oracle" or the grounder's folder.
+    /// "oracle" or the grounder's folder(s).
     func sourceName(_ registry: RunRegistry) throws -> String {
-        groundingSource == .oracle ? "oracle" : try grounderFolder(registry).path
+        if groundingSource == .oracle { return "oracle" }
+        // Absolute paths, so the recorded source works from any directory.
+        if let grounder { return grounder.split(separator: ",").map { URL(fileURLWithPath: String($0)).path }.joined(separator: ",") }
+        return try grounderFolder(registry).path
     }
 
     /// Every study's frontal-view regions (pixels of that image), the phrases they can name, and
@@ -66,19 +69,18 @@ struct GroundingInjectionOptions: ParsableArguments {
             }
             return (regions, Set(regions.values.flatMap { $0.map(\.phrase) }).sorted())
         default:
-            let folder = URL(fileURLWithPath: source)
-            let grounder = try Grounder(runFolder: folder)
-            guard let phrases = grounder.run.prompts["X-ray"] else {
-                throw ValidationError("\(folder.path): this grounder has no X-ray expert (it knows \(grounder.run.prompts.keys.sorted().joined(separator: ", ")))")
+            let experts = try GrounderSet(source: source)
+            guard let expert = experts.expert(for: "X-ray"), let phrases = experts.runs[expert.run].grounder.run.prompts[expert.modality] else {
+                throw ValidationError("\(source): no X-ray expert in this grounder (it knows \(experts.modalities.joined(separator: ", ")))")
             }
-            return (try detections(grounder, folder: folder, dataset: dataset, dataDir: dataDir, registry: registry), phrases)
+            let run = experts.runs[expert.run]
+            return (try detections(run.grounder, folder: run.folder, dataset: dataset, dataDir: dataDir, registry: registry, modality: expert.modality), phrases)
         }
     }
 
-    /// `--grounder`, else the newest finished grounding run in the registry, else one trained now
+    /// The newest finished grounding run in the registry, else one trained now
     /// on the embedded X-ray, CT and MRI phantoms (the modalities the downstream corpora show).
     func grounderFolder(_ registry: RunRegistry) throws -> URL {
-        if let grounder { return URL(fileURLWithPath: grounder) }
         if let newest = try registry.runs(task: "grounding", status: .finished).first {
             print("grounder: \(newest.folder) (run \(newest.id))")
             return URL(fileURLWithPath: newest.folder)
@@ -98,9 +100,9 @@ struct GroundingInjectionOptions: ParsableArguments {
 
     /// Detections on every study's frontal view, computed once per (dataset, grounder weights) and
     /// kept in the registry's grounding cache.
-    static func detections(_ grounder: Grounder, folder: URL, dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> [String: [GroundedRegion]] {
+    static func detections(_ grounder: Grounder, folder: URL, dataset: ReportDataset, dataDir: URL, registry: RunRegistry, modality: String) throws -> [String: [GroundedRegion]] {
         let studies = dataset.train + dataset.val + dataset.test
-        let images = studies.compactMap { s in dataset.imageURLs(s).first.map { (key: s.id, url: $0, modality: "X-ray") } }
+        let images = studies.compactMap { s in dataset.imageURLs(s).first.map { (key: s.id, url: $0, modality: modality) } }
         return try cachedDetections(grounder, folder: folder, images: images, what: "frontal views", dataDir: dataDir, registry: registry)
     }
 

@@ -7,7 +7,8 @@ import Registry
 import VQA
 
 /// Grounded regions of a VQA dataset's images, keyed by image path: SLAKE's `detection.json`
-/// boxes (the oracle) or a grounder's detections, each image prompted with its own modality.
+/// boxes (the oracle) or the detections of one or more grounders (`GrounderSet`), each image prompted
+/// with its own modality.
 enum VQAGrounding {
     static func regions(source: String, items: [VQAItem], dataDir: URL, registry: RunRegistry) throws -> (regions: [String: [GroundedRegion]], phrases: [String]) {
         var seen = Set<String>(), images: [VQAItem] = []
@@ -25,24 +26,34 @@ enum VQAGrounding {
             }
             return (regions, Set(regions.values.flatMap { $0.map(\.phrase) }).sorted())
         }
-        let folder = URL(fileURLWithPath: source)
-        let grounder = try Grounder(runFolder: folder)
-        let known = Dictionary(grounder.run.prompts.keys.map { ($0.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
-        var targets: [(key: String, url: URL, modality: String)] = [], unknown: [String: Int] = [:]
+        let experts = try GrounderSet(source: source)
+        var served: [String: Int] = [:], unknown: [String: Int] = [:]
         for item in images {
-            guard let modality = item.groundingModality.flatMap({ known[$0.lowercased()] }) else {
+            guard let expert = item.groundingModality.flatMap(experts.expert(for:)) else {
                 unknown[item.groundingModality ?? item.organ ?? "unrecorded", default: 0] += 1
                 continue
             }
-            targets.append((item.imageURL.standardizedFileURL.path, item.imageURL, modality))
+            served[item.imageURL.standardizedFileURL.path] = expert.run
         }
         if !unknown.isEmpty {
-            print("grounding: \(unknown.values.reduce(0, +)) images get no regions: the grounder (\(known.values.sorted().joined(separator: ", "))) has no expert for "
+            print("grounding: \(unknown.values.reduce(0, +)) images get no regions: the grounder (\(experts.modalities.joined(separator: ", "))) has no expert for "
                   + unknown.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
         }
-        guard !targets.isEmpty else { throw ValidationError("\(folder.path): the grounder knows none of this dataset's modalities") }
-        let phrases = Set(targets.flatMap { grounder.run.prompts[$0.modality] ?? [] }).sorted()
-        return (try GroundingInjectionOptions.cachedDetections(grounder, folder: folder, images: targets, what: "images", dataDir: dataDir, registry: registry), phrases)
+        guard !served.isEmpty else { throw ValidationError("\(source): the grounder knows none of this dataset's modalities") }
+        var regions: [String: [GroundedRegion]] = [:], phrases = Set<String>()
+        for (i, run) in experts.runs.enumerated() {
+            // Each run detects on every image it knows, whoever serves it, so that its cache entry
+            // is the same whether it is used alone or with others.
+            let known = Dictionary(run.grounder.run.prompts.keys.map { ($0.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+            let targets = images.compactMap { item in
+                item.groundingModality.flatMap { known[$0.lowercased()] }.map { (key: item.imageURL.standardizedFileURL.path, url: item.imageURL, modality: $0) }
+            }
+            guard targets.contains(where: { served[$0.key] == i }) else { continue }
+            phrases.formUnion(Set(targets.filter { served[$0.key] == i }.map(\.modality)).flatMap { run.grounder.run.prompts[$0] ?? [] })
+            let found = try GroundingInjectionOptions.cachedDetections(run.grounder, folder: run.folder, images: targets, what: "images", dataDir: dataDir, registry: registry)
+            regions.merge(found.filter { served[$0.key] == i }) { a, _ in a }
+        }
+        return (regions, phrases.sorted())
     }
 
     /// Gives the loader a run's regions (recomputed from its recorded source, or the cache) and the
