@@ -17,11 +17,17 @@ extension MissingImagePolicy: ExpressibleByArgument {}
 struct ReportDataOptions: ParsableArguments {
     @Option(help: "Dataset conventions (views, cleaning, vocabulary threshold, length).") var dataset: ReportDatasetKind = .iuXray
     @Option(help: "Folder with R2Gen's annotation.json and images/ (default: the embedded phantom CXR corpus).") var dataDir: String?
-    @Option(help: "Studies in the embedded corpus.") var count = 2000
+    @Option(help: "Studies in the embedded corpus.") var count = Self.defaultCount
 
     func folder() throws -> URL {
         if let dataDir { return URL(fileURLWithPath: dataDir) }
-        return try CorpusCache.ensure(.cxrReports, CorpusParameters(count: count, size: 256, seed: 0))
+        return try Self.embeddedCorpus(count: count)
+    }
+
+    static let defaultCount = 2000
+
+    static func embeddedCorpus(count: Int = defaultCount) throws -> URL {
+        try CorpusCache.ensure(.cxrReports, CorpusParameters(count: count, size: 256, seed: 0))
     }
 
     func read(_ folder: URL) throws -> ReportDataset { try Self.read(folder, kind: dataset) }

@@ -21,6 +21,10 @@ struct VQADataOptions: ParsableArguments {
     func folder() throws -> URL {
         if let dataDir { return URL(fileURLWithPath: dataDir) }
         guard dataset == .slake else { throw ValidationError("--dataset vqa-rad needs --data-dir (the folder with trainset.json and images/)") }
+        return try Self.embeddedSlake(count: count)
+    }
+
+    static func embeddedSlake(count: Int = defaultParameters(.slake).count) throws -> URL {
         var parameters = defaultParameters(.slake)
         parameters.count = count
         return try CorpusCache.ensure(.slake, parameters)
