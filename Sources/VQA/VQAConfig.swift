@@ -27,6 +27,10 @@ public struct VQAConfig: Codable, Sendable, Equatable {
     /// Question tokens beyond this are cut (and counted) so sequences fit the position table.
     public var maxQuestionTokens = 40
     public var maxAnswerTokens = 12
+    /// Add a learned linear embedding of each patch's (x, y) centre to its token, so "left of the
+    /// midline" is one direction in token space rather than 64 separately learned positions. Nil in
+    /// runs from before the option existed (off).
+    public var patchCoordinates: Bool? = true
     /// Grounding injected into the model (none by default): region tokens after the patch tokens,
     /// hint words in the prompt before the question.
     public var injection = InjectionOptions()

@@ -21,6 +21,8 @@ public final class VQAModel: Module {
     /// Grounding injection (`config.injection`): region tokens pooled from the CNN's map, appended
     /// to the patch tokens before the projector.
     let regionTokens: RegionTokenEncoder?
+    /// `config.patchCoordinates`: patch centre (x, y) in [-1, 1] -> d, added to the patch tokens.
+    let coordinates: Linear?
 
     /// `outputs`: the vocabulary size (generate) or the number of answer classes (classify).
     public init(_ config: VQAConfig, head: VQAHead, vocabularySize: Int, outputs: Int, maxPositions: Int, seed: UInt64) {
@@ -43,6 +45,7 @@ public final class VQAModel: Module {
         let injection = config.injection
         regionTokens = injection.mode.usesTokens
             ? RegionTokenEncoder(width: config.channels.last!, phrases: injection.phrases, slots: injection.topK, rng: rng) : nil
+        coordinates = config.patchCoordinates == true ? Linear(2, d, rng: rng) : nil
     }
 
     public var maxPositions: Int { positionEmbedding.shape[0] }
@@ -51,9 +54,16 @@ public final class VQAModel: Module {
     /// (when injecting them) the region tokens of `regions[b]` (boxes in [0, 1] image coordinates).
     func imageTokens(_ images: Tensor, regions: [[GroundedRegion]]? = nil) -> Tensor {
         let map = visionEncoder(images)
-        guard let regionTokens else { return projector(map.spatialTokens()) }
-        let tokens = regionTokens.forward(map, regions: regions ?? Array(repeating: [], count: images.shape[0]))
-        return projector(Tensor.concat([map.spatialTokens(), tokens], axis: 1))
+        var patches = projector(map.spatialTokens())
+        if let coordinates { patches = patches + coordinates(Self.patchCentres(grid: map.shape[2])) }
+        guard let regionTokens else { return patches }
+        return Tensor.concat([patches, projector(regionTokens.forward(map, regions: regions ?? Array(repeating: [], count: images.shape[0])))], axis: 1)
+    }
+
+    /// `[g * g, 2]`: each patch's centre (x, y) in [-1, 1], row by row as `spatialTokens`.
+    static func patchCentres(grid g: Int) -> Tensor {
+        let centre = { (i: Int) in (2 * Float(i) + 1) / Float(g) - 1 }
+        return Tensor((0..<(g * g)).flatMap { [centre($0 % g), centre($0 / g)] }, shape: [g * g, 2])
     }
 
     /// The fused input `[B, T + P - 1, d]`: token embeddings with each row's `<image>` id (at the same

@@ -89,6 +89,29 @@ final class ModelTests: VQATestCase {
     }
 
     /// The model's hidden states over a whole prompt (+ answer) as training computes them.
+    /// Patch centres run row by row, x first, in [-1, 1]; runs saved before `patchCoordinates`
+    /// existed load without the coordinate embedding, new ones get it.
+    func testPatchCoordinatesAndOldConfigs() throws {
+        XCTAssertEqual(VQAModel.patchCentres(grid: 2).data, [-0.5, -0.5, 0.5, -0.5, -0.5, 0.5, 0.5, 0.5])
+        XCTAssertEqual(VQAModel.patchCentres(grid: 4).data[2 * 7 ..< 2 * 7 + 2], [0.75, -0.25], "patch 7: column 3, row 1")
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self.tinyConfig)) as! [String: Any]
+        XCTAssertEqual(json["patchCoordinates"] as? Bool, true)
+        json.removeValue(forKey: "patchCoordinates")
+        let old = try JSONDecoder().decode(VQAConfig.self, from: JSONSerialization.data(withJSONObject: json))
+        XCTAssertNil(old.patchCoordinates)
+        let model = { (config: VQAConfig) in VQAModel(config, head: .generate, vocabularySize: 20, outputs: 20, maxPositions: 200, seed: 1) }
+        XCTAssertNil(model(old).coordinates)
+        let withCoordinates = model(Self.tinyConfig)
+        XCTAssertNotNil(withCoordinates.coordinates)
+        // A blank image gives every patch the same features, so tokens differ by the coordinate embedding alone.
+        withCoordinates.eval()
+        let tokens = withCoordinates.imageTokens(Tensor.zeros([1, 1, 16, 16]))
+        let d = tokens.shape[2], w = withCoordinates.coordinates!.weight
+        let step = (0..<d).map { tokens.data[d + $0] - tokens.data[$0] }
+        let xColumn = (0..<d).map { w.data[$0 * 2] * 2 / Float(Self.tinyConfig.gridSize) }
+        for (a, b) in zip(step, xColumn) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
     static func fullHidden(_ model: VQAModel, _ ids: [Int], image: Tensor) -> Tensor {
         let slot = ids.firstIndex(of: VQAVocabulary.image)!
         return model.hidden(model.fuse([ids], imageTokens: image, slot: slot), padding: model.paddingMask([ids], imageTokens: image.shape[1], slot: slot))
