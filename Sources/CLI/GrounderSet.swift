@@ -27,6 +27,9 @@ struct GrounderSet {
     /// Every modality some run knows, sorted.
     var modalities: [String] { Set(runs.flatMap { $0.grounder.run.prompts.keys }).sorted() }
 
+    /// `source` with every folder made absolute, so a recorded source works from any directory.
+    static func absolute(_ source: String) -> String { folders(source).map(\.path).joined(separator: ",") }
+
     static func folders(_ source: String) -> [URL] { source.split(separator: ",").map { URL(fileURLWithPath: String($0)) } }
 
     /// The folders' last components joined by "+", for tables.

@@ -42,8 +42,7 @@ struct GroundingInjectionOptions: ParsableArguments {
     /// "oracle" or the grounder's folder(s).
     func sourceName(_ registry: RunRegistry) throws -> String {
         if groundingSource == .oracle { return "oracle" }
-        // Absolute paths, so the recorded source works from any directory.
-        if let grounder { return grounder.split(separator: ",").map { URL(fileURLWithPath: String($0)).path }.joined(separator: ",") }
+        if let grounder { return GrounderSet.absolute(grounder) }
         return try grounderFolder(registry).path
     }
 

@@ -44,7 +44,7 @@ struct HintsCommand: ParsableCommand {
         try threadOptions.apply()
         let levels = try levels()
         let registry = try self.registry.open()
-        let source = grounder.split(separator: ",").map { URL(fileURLWithPath: String($0)).path }.joined(separator: ",")
+        let source = GrounderSet.absolute(grounder)
         let (detected, truth, images, anatomy) = try task == .vqa ? vqa(source, registry: registry) : mrg(source, registry: registry)
         let rows = HintQuality.measure(detected, truth: truth, images: images, anatomy: anatomy, thresholds: levels)
         let (ap, ap50) = AblationGallery.agreement(detected, truth: truth, images: images)

@@ -40,6 +40,8 @@ final class GrounderSetTests: XCTestCase {
         XCTAssertNil(set.expert(for: "MRI"))
         XCTAssertEqual(set.modalities, ["CT", "X-ray"])
         XCTAssertEqual(GrounderSet.name("\(xray.path),\(both.path)"), "xray+ctmri")
+        let cwd = FileManager.default.currentDirectoryPath
+        XCTAssertEqual(GrounderSet.absolute("runs/a,/tmp/b"), "\(cwd)/runs/a,/tmp/b", "recorded sources work from any directory")
 
         // A VQA dataset of one X-ray, one CT and one MRI image: the X-ray's regions come from the
         // first run (phrase "nodule", never the second run's "mass"), the CT's from the second,
