@@ -18,10 +18,13 @@ struct GrounderSet {
     /// The run serving `modality` (compared without regard to case, so SLAKE's "X-Ray" finds
     /// "X-ray") and the name that run gives it.
     func expert(for modality: String) -> (run: Int, modality: String)? {
-        for (i, run) in runs.enumerated() {
-            if let name = run.grounder.run.prompts.keys.first(where: { $0.lowercased() == modality.lowercased() }) { return (i, name) }
-        }
+        for i in runs.indices { if let name = name(of: modality, inRun: i) { return (i, name) } }
         return nil
+    }
+
+    /// The name run `i` gives `modality` (matched without regard to case), if it knows it.
+    func name(of modality: String, inRun i: Int) -> String? {
+        runs[i].grounder.run.prompts.keys.first { $0.lowercased() == modality.lowercased() }
     }
 
     /// Every modality some run knows, sorted.

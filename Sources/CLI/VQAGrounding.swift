@@ -44,12 +44,12 @@ enum VQAGrounding {
         for (i, run) in experts.runs.enumerated() {
             // Each run detects on every image it knows, whoever serves it, so that its cache entry
             // is the same whether it is used alone or with others.
-            let known = Dictionary(run.grounder.run.prompts.keys.map { ($0.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
             let targets = images.compactMap { item in
-                item.groundingModality.flatMap { known[$0.lowercased()] }.map { (key: item.imageURL.standardizedFileURL.path, url: item.imageURL, modality: $0) }
+                item.groundingModality.flatMap { experts.name(of: $0, inRun: i) }.map { (key: item.imageURL.standardizedFileURL.path, url: item.imageURL, modality: $0) }
             }
-            guard targets.contains(where: { served[$0.key] == i }) else { continue }
-            phrases.formUnion(Set(targets.filter { served[$0.key] == i }.map(\.modality)).flatMap { run.grounder.run.prompts[$0] ?? [] })
+            let servedHere = targets.filter { served[$0.key] == i }
+            guard !servedHere.isEmpty else { continue }
+            phrases.formUnion(Set(servedHere.map(\.modality)).flatMap { run.grounder.run.prompts[$0] ?? [] })
             let found = try GroundingInjectionOptions.cachedDetections(run.grounder, folder: run.folder, images: targets, what: "images", dataDir: dataDir, registry: registry)
             regions.merge(found.filter { served[$0.key] == i }) { a, _ in a }
         }
