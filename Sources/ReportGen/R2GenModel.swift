@@ -25,6 +25,8 @@ public final class R2GenModel: Module {
     let regionTokens: RegionTokenEncoder?
     let hintEmbedding: Embedding?
     let hintType: Tensor?
+    /// Encoded global token -> a per-study offset of the initial memory (`config.imageConditionedMemory`).
+    let memoryFromImage: Linear?
 
     public init(_ config: ReportGenConfig, vocabularySize: Int, seed: UInt64) {
         let rng = RandomGenerator(seed: seed)
@@ -49,6 +51,7 @@ public final class R2GenModel: Module {
             ? RegionTokenEncoder(width: config.channels.last!, phrases: injection.phrases, slots: injection.topK, rng: rng) : nil
         hintEmbedding = injection.mode.usesHints ? Embedding(injection.hintVocabulary.count + 2, d, rng: rng) : nil
         hintType = injection.mode.usesHints ? Tensor.randn([d], std: 0.02, rng: rng, requiresGrad: true) : nil
+        memoryFromImage = config.imageConditionedMemory == true ? Linear(d, config.memorySlots * d, rng: rng) : nil
     }
 
     /// `[B * views, 1, S, S]` (a study's views adjacent) -> the views' patch features side by side,
@@ -75,10 +78,27 @@ public final class R2GenModel: Module {
         return Tensor.concat([features, global, tokens], axis: 1)
     }
 
+    /// Position of the global token in `attentionFeatures` and in the encoder's output: after the patches.
+    var globalTokenIndex: Int { config.dataset.viewsPerStudy * config.gridSize * config.gridSize }
+
     /// Logits of the 14 CheXpert labels `[B, 14]` from the global token of `attentionFeatures`.
     public func labelLogits(_ attentionFeatures: Tensor) -> Tensor {
-        let p = config.dataset.viewsPerStudy * config.gridSize * config.gridSize
+        let p = globalTokenIndex
         return labelHead(attentionFeatures.slice(axis: 1, p..<(p + 1)).reshaped([attentionFeatures.shape[0], attentionFeatures.shape[2]]))
+    }
+
+    /// The relational memory before the first token: R2Gen's padded identity, plus, when
+    /// `memoryFromImage` exists, a projection of the encoded global token. With the identity alone
+    /// the decoder sees the image only through cross-attention, where the one token that carries the
+    /// labels is 1 of 129; one seed in three never learned to attend to it and wrote the normal
+    /// report for every study. Through the memory, every conditional layer norm of every step sees it.
+    func initialMemory(_ encoded: EncodedStudy) -> Tensor {
+        let b = encoded.memory.shape[0]
+        let identity = relationalMemory.initialState(batch: b)
+        guard let memoryFromImage else { return identity }
+        let p = globalTokenIndex, d = config.dModel
+        let global = encoded.memory.slice(axis: 1, p..<(p + 1)).reshaped([b, d])
+        return identity + memoryFromImage(global).reshaped([b, config.memorySlots, d])
     }
 
     /// The encoder's memory `[B, P (+ hint words), d]` and, with hints, the additive mask hiding
@@ -112,7 +132,7 @@ public final class R2GenModel: Module {
     public func forward(encoded: EncodedStudy, ids: [Int], length: Int) -> Tensor {
         let b = encoded.memory.shape[0]
         let x = embed(ids, batch: b, length: length)
-        let memory = relationalMemory.forward(x, from: relationalMemory.initialState(batch: b))
+        let memory = relationalMemory.forward(x, from: initialMemory(encoded))
         let h = decoderLayers.reduce(x) { $1.forward($0, encoded: encoded.memory, memory: memory, encodedMask: encoded.mask) }
         return logit(decoderNorm(h, memory: memory)).logSoftmax(axis: -1)
     }
@@ -147,7 +167,7 @@ struct R2GenStepper: StepDecoder {
     /// `encoded`: one row per hypothesis.
     init(_ model: R2GenModel, encoded: EncodedStudy) {
         self.model = model
-        memory = model.relationalMemory.initialState(batch: encoded.memory.shape[0])
+        memory = model.initialMemory(encoded)
         caches = Array(repeating: AttentionCache(), count: model.decoderLayers.count)
         cross = model.decoderLayers.map { $0.crossKeysValues(encoded.memory) }
         crossMask = encoded.mask

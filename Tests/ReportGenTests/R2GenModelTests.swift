@@ -86,7 +86,8 @@ final class R2GenModelTests: XCTestCase {
         let model = R2GenModel(tinyConfig(), vocabularySize: 7, seed: 5)
         model.eval()
         let rng = RandomGenerator(seed: 6)
-        let encoded = withNoGrad { model.encode(Tensor.randn([2, 4, model.config.channels.last!], rng: rng)) }
+        // Patches and the global token: the initial memory reads the encoded global token.
+        let encoded = withNoGrad { model.encode(Tensor.randn([2, model.globalTokenIndex + 1, model.config.channels.last!], rng: rng)) }
         let ids = [0, 3, 5, 2, 0, 1, 1, 4]
         let full = withNoGrad { model.forward(encoded: encoded, ids: ids, length: 4) }
         var stepper = R2GenStepper(model, encoded: encoded)
@@ -128,6 +129,40 @@ extension R2GenModelTests {
                           ids: Array(ids[4..<8]), length: 4)
         }
         for i in 0..<(4 * 7) { XCTAssertEqual(alone.data[i], full.data[4 * 7 + i], accuracy: 1e-4) }
+    }
+}
+
+extension R2GenModelTests {
+    /// The image-conditioned initial memory: identity plus a projection of the encoded global
+    /// token, different per study, trained by the report loss; runs saved before it have none.
+    func testInitialMemoryStartsFromTheImage() throws {
+        let model = R2GenModel(tinyConfig(), vocabularySize: 7, seed: 5)
+        let rng = RandomGenerator(seed: 8)
+        let features = Tensor.randn([2, model.globalTokenIndex + 1, model.config.channels.last!], rng: rng)
+        let encoded = model.encode(features)
+        let m0 = model.initialMemory(encoded)
+        let identity = model.relationalMemory.initialState(batch: 2)
+        XCTAssertEqual(m0.shape, identity.shape)
+        let perStudy = m0.count / 2
+        let offsets = (0..<m0.count).map { m0.data[$0] - identity.data[$0] }
+        XCTAssertGreaterThan(offsets.map(abs).max()!, 1e-3)
+        XCTAssertNotEqual(Array(offsets[0..<perStudy]), Array(offsets[perStudy...]))
+        // The offset is the projection of the encoded global token, nothing else.
+        let global = encoded.memory.slice(axis: 1, model.globalTokenIndex..<(model.globalTokenIndex + 1)).reshaped([2, model.config.dModel])
+        let expected = model.memoryFromImage!(global)
+        for i in 0..<m0.count { XCTAssertEqual(offsets[i], expected.data[i], accuracy: 1e-5) }
+        // The report loss reaches the projection.
+        model.loss(encoded: encoded, sequences: [[0, 3, 5, 0], [0, 1, 0]]).backward()
+        XCTAssertGreaterThan(model.memoryFromImage!.weight.grad!.map(abs).max()!, 0)
+
+        // A config saved before the option existed decodes to R2Gen's identity start.
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(tinyConfig())) as! [String: Any]
+        json.removeValue(forKey: "imageConditionedMemory")
+        let old = try JSONDecoder().decode(ReportGenConfig.self, from: JSONSerialization.data(withJSONObject: json))
+        XCTAssertNil(old.imageConditionedMemory)
+        let plain = R2GenModel(old, vocabularySize: 7, seed: 5)
+        XCTAssertNil(plain.memoryFromImage)
+        XCTAssertEqual(plain.initialMemory(plain.encode(features)).data, plain.relationalMemory.initialState(batch: 2).data)
     }
 }
 
