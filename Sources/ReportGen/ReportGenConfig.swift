@@ -28,9 +28,9 @@ public struct ReportGenConfig: Codable, Sendable, Equatable {
     public var beamSize = 3
     /// Grounding injected into the model (none by default: R2Gen as published).
     public var injection = InjectionOptions()
-    /// The relational memory starts from the image (identity + a projection of the encoded global
-    /// token) instead of R2Gen's identity alone. nil in runs saved before it existed: off.
-    public var imageConditionedMemory: Bool? = true
+    /// Every decoder input also gets the label head's probabilities, projected (a prompt of what the
+    /// image shows, as PromptMRG feeds its classifier's diagnoses). nil in runs saved before it: off.
+    public var labelPrompt: Bool? = true
 
     public init(dataset: ReportDatasetKind = .iuXray) { self.dataset = dataset }
 

@@ -133,36 +133,37 @@ extension R2GenModelTests {
 }
 
 extension R2GenModelTests {
-    /// The image-conditioned initial memory: identity plus a projection of the encoded global
-    /// token, different per study, trained by the report loss; runs saved before it have none.
-    func testInitialMemoryStartsFromTheImage() throws {
+    /// The label prompt: the label head's probabilities, projected, reach every decoder input and
+    /// change the output; the report loss trains both; runs saved before it have none.
+    func testLabelPromptConditionsEveryDecoderInput() throws {
         let model = R2GenModel(tinyConfig(), vocabularySize: 7, seed: 5)
+        model.eval()
         let rng = RandomGenerator(seed: 8)
         let features = Tensor.randn([2, model.globalTokenIndex + 1, model.config.channels.last!], rng: rng)
         let encoded = model.encode(features)
-        let m0 = model.initialMemory(encoded)
-        let identity = model.relationalMemory.initialState(batch: 2)
-        XCTAssertEqual(m0.shape, identity.shape)
-        let perStudy = m0.count / 2
-        let offsets = (0..<m0.count).map { m0.data[$0] - identity.data[$0] }
-        XCTAssertGreaterThan(offsets.map(abs).max()!, 1e-3)
-        XCTAssertNotEqual(Array(offsets[0..<perStudy]), Array(offsets[perStudy...]))
-        // The offset is the projection of the encoded global token, nothing else.
-        let global = encoded.memory.slice(axis: 1, model.globalTokenIndex..<(model.globalTokenIndex + 1)).reshaped([2, model.config.dModel])
-        let expected = model.memoryFromImage!(global)
-        for i in 0..<m0.count { XCTAssertEqual(offsets[i], expected.data[i], accuracy: 1e-5) }
-        // The report loss reaches the projection.
+        let condition = try XCTUnwrap(encoded.condition)
+        XCTAssertEqual(condition.shape, [2, model.config.dModel])
+        let expected = model.labelPrompt!(model.labelLogits(features).sigmoid())
+        XCTAssertEqual(condition.data, expected.data)
+        XCTAssertNotEqual(Array(condition.data[0..<model.config.dModel]), Array(condition.data[model.config.dModel...]))
+        // Without the condition the same encoder memory gives other next-token probabilities.
+        let ids = [0, 3, 5, 2, 0, 1, 1, 4]
+        let with = withNoGrad { model.forward(encoded: encoded, ids: ids, length: 4) }
+        let without = withNoGrad { model.forward(encoded: EncodedStudy(memory: encoded.memory, mask: nil, condition: nil), ids: ids, length: 4) }
+        XCTAssertGreaterThan(zip(with.data, without.data).map { abs($0 - $1) }.max()!, 1e-3)
+        // The report loss reaches the prompt's projection and the label head.
         model.loss(encoded: encoded, sequences: [[0, 3, 5, 0], [0, 1, 0]]).backward()
-        XCTAssertGreaterThan(model.memoryFromImage!.weight.grad!.map(abs).max()!, 0)
+        XCTAssertGreaterThan(model.labelPrompt!.weight.grad!.map(abs).max()!, 0)
+        XCTAssertGreaterThan(model.labelHead.weight.grad!.map(abs).max()!, 0)
 
-        // A config saved before the option existed decodes to R2Gen's identity start.
+        // A config saved before the option existed decodes to R2Gen's decoder inputs.
         var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(tinyConfig())) as! [String: Any]
-        json.removeValue(forKey: "imageConditionedMemory")
+        json.removeValue(forKey: "labelPrompt")
         let old = try JSONDecoder().decode(ReportGenConfig.self, from: JSONSerialization.data(withJSONObject: json))
-        XCTAssertNil(old.imageConditionedMemory)
+        XCTAssertNil(old.labelPrompt)
         let plain = R2GenModel(old, vocabularySize: 7, seed: 5)
-        XCTAssertNil(plain.memoryFromImage)
-        XCTAssertEqual(plain.initialMemory(plain.encode(features)).data, plain.relationalMemory.initialState(batch: 2).data)
+        XCTAssertNil(plain.labelPrompt)
+        XCTAssertNil(plain.encode(features).condition)
     }
 }
 
