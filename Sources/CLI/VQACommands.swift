@@ -62,17 +62,13 @@ public struct VQATrain: ParsableCommand {
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Chance that a training image is mirrored, with left and right swapped in its question, answer, hints and regions.") var mirror: Float = 0
     @Option(help: "Run folder (default runs/vqa-<dataset>-<head>-seed<seed>, e.g. runs/vqa-rad-generate-seed0).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
     @OptionGroup var injection: GroundingInjectionOptions
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
-    public func validate() throws {
-        try Self.validateLayers(layers)
-        guard (0...1).contains(mirror) else { throw ValidationError("--mirror is a chance in 0...1, got \(mirror)") }
-    }
+    public func validate() throws { try Self.validateLayers(layers) }
 
     static func validateLayers(_ layers: Int, option: String = "--layers") throws {
         guard (1...12).contains(layers) else { throw ValidationError("\(option) must be 1...12, got \(layers)") }
@@ -107,10 +103,9 @@ public struct VQATrain: ParsableCommand {
             }
             let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
                                            extraText: template.words + config.injection.hintVocabulary)
-            var run = VQARunConfig(model: config, head: head, dataset: data.dataset, dataDir: dir.path, seed: seed, epochs: epochs,
-                                   template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary))
-            run.mirrorChance = mirror
-            system = VQASystem(run, vocabulary: vocabulary)
+            system = VQASystem(VQARunConfig(model: config, head: head, dataset: data.dataset, dataDir: dir.path, seed: seed, epochs: epochs,
+                                            template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary)),
+                               vocabulary: vocabulary)
         }
         print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")
         var loader = system.loader

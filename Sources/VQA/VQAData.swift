@@ -73,17 +73,15 @@ public struct VQASet: Sendable {
     }
 
     /// Model input `[n, 1, S, S]` for images `indices`: random crops when training (rng given),
-    /// centre crops otherwise; normalised with mean 0.5, std 0.25 like the other stages. Images in
-    /// `mirrored` are flipped left to right (`SideMirror` swaps the words that name sides).
-    func pixels(_ indices: [Int], size s: Int, rng: RandomGenerator?, mirrored: Set<Int> = []) -> Tensor {
+    /// centre crops otherwise; normalised with mean 0.5, std 0.25 like the other stages.
+    func pixels(_ indices: [Int], size s: Int, rng: RandomGenerator?) -> Tensor {
         let l = side
         var out = [Float](repeating: 0, count: indices.count * s * s)
         for (n, i) in indices.enumerated() {
+            // No flips: they would swap the answers of left/right questions.
             let (ox, oy) = rng.map { ($0.int(l - s + 1), $0.int(l - s + 1)) } ?? ((l - s) / 2, (l - s) / 2)
-            let plane = images[i], flip = mirrored.contains(i)
-            for y in 0..<s {
-                for x in 0..<s { out[n * s * s + y * s + x] = (plane[(y + oy) * l + (flip ? s - 1 - x : x) + ox] - 0.5) / 0.25 }
-            }
+            let plane = images[i]
+            for y in 0..<s { for x in 0..<s { out[n * s * s + y * s + x] = (plane[(y + oy) * l + x + ox] - 0.5) / 0.25 } }
         }
         return Tensor(shape: [indices.count, 1, s, s], data: out)
     }

@@ -16,9 +16,6 @@ public struct VQARunConfig: Codable, Sendable {
     public var epochs: Int
     public var template: ConversationTemplate
     public var maxPositions: Int
-    /// Training: chance that an image is mirrored with its sides swapped (`SideMirror`); nil in
-    /// runs saved before the option existed (none).
-    public var mirrorChance: Float?
 
     public init(model: VQAConfig, head: VQAHead, dataset: VQADatasetKind, dataDir: String, seed: UInt64, epochs: Int,
                 template: ConversationTemplate, maxPositions: Int) {

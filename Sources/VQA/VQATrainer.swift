@@ -30,14 +30,12 @@ public final class VQATrainer {
     let options: VQATrainingOptions
     let folder: URL
     let optimizer: Adam
-    let mirror: SideMirror
     let log: (String) -> Void
     public private(set) var history: [EpochRecord] = []
 
     public init(_ system: VQASystem, options: VQATrainingOptions, folder: URL, log: @escaping (String) -> Void = { print($0) }) {
         self.system = system; self.options = options; self.folder = folder; self.log = log
         optimizer = Adam.adamW([ParamGroup(system.model.parameters(), lr: options.learningRate, weightDecay: options.weightDecay)])
-        mirror = SideMirror(vocabulary: system.vocabulary)
     }
 
     public func resume() throws {
@@ -54,27 +52,20 @@ public final class VQATrainer {
         let slot = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
         let injection = system.run.model.injection
         let withheld = Set(images.filter { _ in injection.withholds(rng) })
-        let mirrored = Set(images.filter { _ in rng.map { $0.uniform() < system.run.mirrorChance ?? 0 } ?? false })
-        let regions = images.map { i in withheld.contains(i) ? [] : mirrored.contains(i) ? set.regions[i].map(SideMirror.region) : set.regions[i] }
-        let tokens = model.imageTokens(set.pixels(images, size: system.run.model.imageSize, rng: rng, mirrored: mirrored), regions: regions)
+        let tokens = model.imageTokens(set.pixels(images, size: system.run.model.imageSize, rng: rng),
+                                       regions: images.map { withheld.contains($0) ? [] : set.regions[$0] })
             .indexSelect(axis: 0, members.map { slot[set.examples[$0].image]! })
         let prompts = members.map { m in
             let e = set.examples[m]
-            let prompt = mirrored.contains(e.image) ? mirror.ids(e.prompt) : e.prompt
-            return withheld.contains(e.image) ? Self.withoutHint(prompt, width: injection.mode.usesHints ? injection.maxHintTokens : 0) : prompt
+            return withheld.contains(e.image) ? Self.withoutHint(e.prompt, width: injection.mode.usesHints ? injection.maxHintTokens : 0) : e.prompt
         }
         let loss: Tensor
         switch system.run.head {
         case .generate:
-            let answers = members.map { m in mirrored.contains(set.examples[m].image) ? mirror.ids(set.examples[m].answer) : set.examples[m].answer }
-            loss = model.generativeLoss(imageTokens: tokens, prompts: prompts, answers: answers)
+            loss = model.generativeLoss(imageTokens: tokens, prompts: prompts, answers: members.map { set.examples[$0].answer })
         case .classify:
             // Training answers always have a class.
-            let classes = members.map { m in
-                let c = set.examples[m].answerClass!
-                return mirrored.contains(set.examples[m].image) ? mirror.answerClass(c) : c
-            }
-            loss = model.classifyLoss(imageTokens: tokens, prompts: prompts, classes: classes)
+            loss = model.classifyLoss(imageTokens: tokens, prompts: prompts, classes: members.map { set.examples[$0].answerClass! })
         }
         guard loss.item.isFinite else {
             throw DatasetError(folder, "loss became \(loss.item); training stopped (last good weights: last.safetensors); lower --lr")

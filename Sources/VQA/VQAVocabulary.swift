@@ -12,7 +12,7 @@ public struct VQAVocabulary: Codable, Sendable, Equatable {
     /// The answer classes of the classify head: every distinct normalised training answer, sorted.
     public let answers: [String]
 
-    let index: [String: Int]
+    private let index: [String: Int]
 
     public init(questions: [String], answers: [String], extraText: [String] = []) {
         let seen = Set((questions + answers + extraText).flatMap(Self.tokenize))
