@@ -59,6 +59,7 @@ public struct VQATrain: ParsableCommand {
     @Option(help: "Answer head: generate (LLaVA) or classify (answer classes, as MEVF/M3AE are scored).") var head: VQAHead = .generate
     @Option(help: "Epochs.") var epochs = 25
     @Option(help: "Transformer layers of the language model.") var layers = VQAConfig().layers
+    @Option(help: "Input side in pixels, a multiple of 16 (the patch grid is a sixteenth of it).") var imageSize = VQAConfig().imageSize
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -68,7 +69,10 @@ public struct VQATrain: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
-    public func validate() throws { try Self.validateLayers(layers) }
+    public func validate() throws {
+        try Self.validateLayers(layers)
+        guard (32...512).contains(imageSize), imageSize % 16 == 0 else { throw ValidationError("--image-size must be a multiple of 16 in 32...512, got \(imageSize)") }
+    }
 
     static func validateLayers(_ layers: Int, option: String = "--layers") throws {
         guard (1...12).contains(layers) else { throw ValidationError("\(option) must be 1...12, got \(layers)") }
@@ -92,6 +96,7 @@ public struct VQATrain: ParsableCommand {
             let template = try ConversationTemplate.load()
             var config = VQAConfig()
             config.layers = layers
+            config.imageSize = imageSize
             if injection.mode != .none {
                 let source = try injection.sourceName(registry)
                 let found = try VQAGrounding.regions(source: source, items: splits.train + splits.val + splits.test, dataDir: dir, registry: registry)

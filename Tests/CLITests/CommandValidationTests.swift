@@ -15,6 +15,15 @@ final class CommandValidationTests: XCTestCase {
         }
     }
 
+    func testVQAImageSizeIsCheckedAtParse() throws {
+        XCTAssertEqual(try VQATrain.parse(["--image-size", "192"]).imageSize, 192)
+        for bad in ["100", "16", "528"] {
+            XCTAssertThrowsError(try VQATrain.parse(["--image-size", bad]), bad) { error in
+                XCTAssertTrue(VQATrain.message(for: error).contains("--image-size must be a multiple of 16 in 32...512, got \(bad)"), VQATrain.message(for: error))
+            }
+        }
+    }
+
     func testHintThresholdsAndSplitAreCheckedAtParse() throws {
         XCTAssertEqual(try HintsCommand.parse(["--grounder", "g", "--thresholds", "0.3, 0.45"]).levels(), [0.3, 0.45])
         for (arguments, message) in [(["--thresholds", "0.3,abc"], "--thresholds: 'abc' is not a number in [0, 1]"),
