@@ -54,7 +54,6 @@ public struct MRGTrain: ParsableCommand {
     @Option(help: "Weight of the CheXpert-label loss on the visual extractor (0: R2Gen's loss alone).") var labelLoss: Float = 1
     @Option(help: "Epochs training the visual extractor alone on the reports' CheXpert labels first (our stand-in for R2Gen's ImageNet weights).") var pretrainEpochs = 4
     @Option(help: "Validation metric that picks the best weights (R2Gen: BLEU_4; e.g. CE_micro_F1_negative).") var selectOn = "BLEU_4"
-    @Option(help: "Add the label head's probabilities, projected, to every decoder input (off: R2Gen's decoder).") var labelPrompt: Toggle = .on
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail
     @Option(help: "Run folder (default runs/mrg-<dataset>-seed<seed>).") var out: String?
@@ -62,8 +61,6 @@ public struct MRGTrain: ParsableCommand {
     @OptionGroup var injection: GroundingInjectionOptions
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
-
-    enum Toggle: String, ExpressibleByArgument, CaseIterable { case on, off }
 
     public func validate() throws { try Self.validateSelection(selectOn) }
 
@@ -90,7 +87,6 @@ public struct MRGTrain: ParsableCommand {
             let tokenizer = ReportTokenizer(trainingReports: dataset.train.map(\.report), dataset: data.dataset.cleaning,
                                             threshold: data.dataset.vocabularyThreshold)
             var model = ReportGenConfig.preset(preset, dataset: data.dataset)
-            model.labelPrompt = labelPrompt == .on
             if injection.mode != .none {
                 let (regions, phrases, source) = try injection.regions(dataset, dataDir: dir, registry: registry)
                 model.injection = injection.injectionOptions(phrases: phrases, hintVocabulary: try SpatialHints(named: "chest").vocabulary(phrases: phrases),

@@ -25,8 +25,6 @@ public final class R2GenModel: Module {
     let regionTokens: RegionTokenEncoder?
     let hintEmbedding: Embedding?
     let hintType: Tensor?
-    /// The label head's probabilities -> a vector added to every decoder input (`config.labelPrompt`).
-    let labelPrompt: Linear?
 
     public init(_ config: ReportGenConfig, vocabularySize: Int, seed: UInt64) {
         let rng = RandomGenerator(seed: seed)
@@ -51,7 +49,6 @@ public final class R2GenModel: Module {
             ? RegionTokenEncoder(width: config.channels.last!, phrases: injection.phrases, slots: injection.topK, rng: rng) : nil
         hintEmbedding = injection.mode.usesHints ? Embedding(injection.hintVocabulary.count + 2, d, rng: rng) : nil
         hintType = injection.mode.usesHints ? Tensor.randn([d], std: 0.02, rng: rng, requiresGrad: true) : nil
-        labelPrompt = config.labelPrompt == true ? Linear(chexpertObservations.count, d, rng: rng) : nil
     }
 
     /// `[B * views, 1, S, S]` (a study's views adjacent) -> the views' patch features side by side,
@@ -78,28 +75,15 @@ public final class R2GenModel: Module {
         return Tensor.concat([features, global, tokens], axis: 1)
     }
 
-    /// Position of the global token in `attentionFeatures` and in the encoder's output: after the patches.
-    var globalTokenIndex: Int { config.dataset.viewsPerStudy * config.gridSize * config.gridSize }
-
     /// Logits of the 14 CheXpert labels `[B, 14]` from the global token of `attentionFeatures`.
     public func labelLogits(_ attentionFeatures: Tensor) -> Tensor {
-        let p = globalTokenIndex
+        let p = config.dataset.viewsPerStudy * config.gridSize * config.gridSize
         return labelHead(attentionFeatures.slice(axis: 1, p..<(p + 1)).reshaped([attentionFeatures.shape[0], attentionFeatures.shape[2]]))
-    }
-
-    /// What the image says, as one vector for every decoder input: the label head's probabilities
-    /// through `labelPrompt` (nil without it). The decoder otherwise sees the image only through
-    /// cross-attention, where the global token is 1 of 129; one seed in three took all of training
-    /// to find it and wrote the normal report for every study. Probabilities, not logits, so the
-    /// prompt stays bounded; the report loss trains the label head through it as well.
-    func labelCondition(_ attentionFeatures: Tensor) -> Tensor? {
-        labelPrompt.map { $0(labelLogits(attentionFeatures).sigmoid()) }
     }
 
     /// The encoder's memory `[B, P (+ hint words), d]` and, with hints, the additive mask hiding
     /// padded hint positions `[B, 1, 1, P + L]`.
     public func encode(_ attentionFeatures: Tensor, hints: [[Int]]? = nil) -> EncodedStudy {
-        let condition = labelCondition(attentionFeatures)
         var x = dropout(patchEmbedding(attentionFeatures).relu())
         var mask: Tensor?
         if let hintEmbedding, let hintType {
@@ -115,22 +99,19 @@ public final class R2GenModel: Module {
             mask = Tensor(shape: [b, 1, 1, p + length], data: hidden)
         }
         let encoded = encoderLayers.reduce(x) { $1.forward($0, mask: mask) }
-        return EncodedStudy(memory: encoderNorm(encoded), mask: mask, condition: condition)
+        return EncodedStudy(memory: encoderNorm(encoded), mask: mask)
     }
 
-    /// Token embeddings x sqrt(d) plus positions from `offset` (plus the label condition `[B, d]`,
-    /// if any): `[B, T]` ids -> `[B, T, d]`.
-    func embed(_ ids: [Int], batch: Int, length: Int, offset: Int = 0, condition: Tensor? = nil) -> Tensor {
-        var e = tokenEmbedding.forward(ids, shape: [batch, length]) * Float(config.dModel).squareRoot()
-            + positions.slice(axis: 0, offset..<(offset + length))
-        if let condition { e = e + condition.reshaped([batch, 1, config.dModel]) }
-        return dropout(e)
+    /// Token embeddings x sqrt(d) plus positions from `offset`: `[B, T]` ids -> `[B, T, d]`.
+    func embed(_ ids: [Int], batch: Int, length: Int, offset: Int = 0) -> Tensor {
+        let e = tokenEmbedding.forward(ids, shape: [batch, length]) * Float(config.dModel).squareRoot()
+        return dropout(e + positions.slice(axis: 0, offset..<(offset + length)))
     }
 
     /// Teacher forcing: log-probabilities `[B, T, vocab]` of each next token after `ids [B, T]`.
     public func forward(encoded: EncodedStudy, ids: [Int], length: Int) -> Tensor {
         let b = encoded.memory.shape[0]
-        let x = embed(ids, batch: b, length: length, condition: encoded.condition)
+        let x = embed(ids, batch: b, length: length)
         let memory = relationalMemory.forward(x, from: relationalMemory.initialState(batch: b))
         let h = decoderLayers.reduce(x) { $1.forward($0, encoded: encoded.memory, memory: memory, encodedMask: encoded.mask) }
         return logit(decoderNorm(h, memory: memory)).logSoftmax(axis: -1)
@@ -162,13 +143,11 @@ struct R2GenStepper: StepDecoder {
     var position = 0
 
     let crossMask: Tensor?
-    let condition: Tensor?
 
     /// `encoded`: one row per hypothesis.
     init(_ model: R2GenModel, encoded: EncodedStudy) {
         self.model = model
         memory = model.relationalMemory.initialState(batch: encoded.memory.shape[0])
-        condition = encoded.condition
         caches = Array(repeating: AttentionCache(), count: model.decoderLayers.count)
         cross = model.decoderLayers.map { $0.crossKeysValues(encoded.memory) }
         crossMask = encoded.mask
@@ -178,7 +157,7 @@ struct R2GenStepper: StepDecoder {
 
     mutating func step(_ tokens: [Int]) -> [Float] {
         let n = tokens.count, d = model.config.dModel
-        var x = model.embed(tokens, batch: n, length: 1, offset: min(position, model.positions.shape[0] - 1), condition: condition)
+        var x = model.embed(tokens, batch: n, length: 1, offset: min(position, model.positions.shape[0] - 1))
         memory = model.relationalMemory.step(memory, token: x.reshaped([n, d]))
         let m = memory.reshaped([n, 1, model.config.memorySlots * d])
         for (l, layer) in model.decoderLayers.enumerated() { x = layer.step(x, memory: m, cache: &caches[l], cross: cross[l], crossMask: crossMask) }
@@ -199,11 +178,9 @@ struct R2GenStepper: StepDecoder {
 public struct EncodedStudy {
     public let memory: Tensor
     public let mask: Tensor?
-    /// `R2GenModel.labelCondition` `[B, d]`, added to every decoder input.
-    public let condition: Tensor?
 
     /// Rows `rows` of the batch (beam search repeats each study once per hypothesis).
     func rows(_ rows: [Int]) -> EncodedStudy {
-        EncodedStudy(memory: memory.indexSelect(axis: 0, rows), mask: mask?.indexSelect(axis: 0, rows), condition: condition?.indexSelect(axis: 0, rows))
+        EncodedStudy(memory: memory.indexSelect(axis: 0, rows), mask: mask?.indexSelect(axis: 0, rows))
     }
 }

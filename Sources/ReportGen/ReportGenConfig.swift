@@ -28,9 +28,6 @@ public struct ReportGenConfig: Codable, Sendable, Equatable {
     public var beamSize = 3
     /// Grounding injected into the model (none by default: R2Gen as published).
     public var injection = InjectionOptions()
-    /// Every decoder input also gets the label head's probabilities, projected (a prompt of what the
-    /// image shows, as PromptMRG feeds its classifier's diagnoses). nil in runs saved before it: off.
-    public var labelPrompt: Bool? = true
 
     public init(dataset: ReportDatasetKind = .iuXray) { self.dataset = dataset }
 
