@@ -52,7 +52,7 @@ public struct MRGTrain: ParsableCommand {
     @Option(help: "Learning rate of the visual extractor.") var lrVisual: Float = 5e-4
     @Option(help: "StepLR: epochs per decay.") var stepSize = 10
     @Option(help: "Weight of the CheXpert-label loss on the visual extractor (0: R2Gen's loss alone).") var labelLoss: Float = 1
-    @Option(help: "Epochs training the visual extractor alone on the reports' CheXpert labels first (our stand-in for R2Gen's ImageNet weights).") var pretrainEpochs = 4
+    @Option(help: "Epochs training the visual extractor alone on the reports' CheXpert labels first (our stand-in for R2Gen's ImageNet weights).") var pretrainEpochs = ReportTrainingOptions().extractorPretrainEpochs
     @Option(help: "Validation metric that picks the best weights (R2Gen: BLEU_4; e.g. CE_micro_F1_negative).") var selectOn = "BLEU_4"
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail

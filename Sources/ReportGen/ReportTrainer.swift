@@ -21,8 +21,10 @@ public struct ReportTrainingOptions: Codable, Sendable {
     /// Epochs of training the visual extractor alone on the training reports' CheXpert labels
     /// before the report loss starts. R2Gen starts from ImageNet weights, which cannot be fetched
     /// here; without a warm start the decoder learns the fluent normal report long before the
-    /// extractor sees anything, and then ignores the image.
-    public var extractorPretrainEpochs = 4
+    /// extractor sees anything, and then ignores the image. With 4 epochs (label BCE 0.23 against
+    /// the prior's ~0.29) one seed in three still wrote the normal report for every study; 12 bring
+    /// the BCE to 0.12 and that seed read the image from the fourth epoch.
+    public var extractorPretrainEpochs = 12
     /// The validation metric that picks `model.safetensors` (R2Gen: BLEU-4).
     public var selectionMetric = "BLEU_4"
     public var seed: UInt64 = 0
