@@ -71,7 +71,11 @@ public struct VQATrain: ParsableCommand {
 
     public func validate() throws {
         try Self.validateLayers(layers)
-        guard (32...512).contains(imageSize), imageSize % 16 == 0 else { throw ValidationError("--image-size must be a multiple of 16 in 32...512, got \(imageSize)") }
+        // Every stage of the vision encoder halves the image.
+        let stride = 1 << VQAConfig().channels.count
+        guard (32...512).contains(imageSize), imageSize % stride == 0 else {
+            throw ValidationError("--image-size must be a multiple of \(stride) in 32...512, got \(imageSize)")
+        }
     }
 
     static func validateLayers(_ layers: Int, option: String = "--layers") throws {
