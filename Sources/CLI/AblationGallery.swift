@@ -114,7 +114,7 @@ struct AblationGallery {
         for study in dataset.test where !(oracle?[study.id] ?? []).isEmpty || oracle == nil {
             guard gallery.count < cases, let frontal = dataset.imageURLs(study).first, let size = try? ImageIO.read(frontal) else { continue }
             let regions = options.confident(shown[study.id] ?? [])
-            var lines = [("hint", hints.sentences(for: regions, imageWidth: size.width, imageHeight: size.height).joined(separator: "; ")),
+            var lines = [("hint", hints.sentences(for: regions, imageWidth: size.width, imageHeight: size.height, hedgeBelow: options.hedgeBelow).joined(separator: "; ")),
                          ("reference", references[study.id] ?? study.report)]
             lines += modes.compactMap { m in outputs[m]?[study.id].map { (m, $0) } }
             gallery.append(GalleryCase(title: "study \(study.id)", image: try drawing(frontal, regions: regions, name: "mrg-\(study.id)"), lines: lines))
@@ -155,7 +155,7 @@ struct AblationGallery {
             let questions = byImage[path]!
             guard let size = try? ImageIO.read(questions[0].imageURL) else { continue }
             let regions = options.confident(shown[path] ?? [])
-            let hint = hints[questions[0].groundingModality]?.sentences(for: regions, imageWidth: size.width, imageHeight: size.height).joined(separator: "; ") ?? ""
+            let hint = hints[questions[0].groundingModality]?.sentences(for: regions, imageWidth: size.width, imageHeight: size.height, hedgeBelow: options.hedgeBelow).joined(separator: "; ") ?? ""
             var lines = [("hint", hint)]
             for q in questions.prefix(2) {
                 lines.append(("Q", "\(q.question) (answer: \(q.answer))"))

@@ -26,16 +26,20 @@ struct GroundingInjectionOptions: ParsableArguments {
     @Option(help: "Lowest detection score kept.") var groundingThreshold: Float = 0.3
     @Option(help: "Training: chance that an image's grounding is withheld for a step, so the model keeps reading the pixels (default 0: 0.25 did not change SLAKE test accuracy).") var groundingDropout: Float = 0
 
+    @Option(help: "Hints of detections scoring below this start with \"possible\", so the model can learn how far to trust each one (0: none).") var groundingHedge: Float = 0
+
     var mode: InjectionMode { grounding ?? (withGrounding ? .both : .none) }
 
     func validate() throws {
         guard (0..<1).contains(groundingDropout) else { throw ValidationError("--grounding-dropout must be in [0, 1), got \(groundingDropout)") }
+        guard (0...1).contains(groundingHedge) else { throw ValidationError("--grounding-hedge must be a score in [0, 1], got \(groundingHedge)") }
     }
 
     func injectionOptions(phrases: [String], hintVocabulary: [String], source: String) -> InjectionOptions {
         var o = InjectionOptions()
         o.mode = mode; o.topK = groundingTopK; o.scoreThreshold = groundingThreshold
         o.phrases = phrases; o.hintVocabulary = hintVocabulary; o.source = source; o.dropout = groundingDropout
+        o.hedgeBelow = groundingHedge
         return o
     }
 

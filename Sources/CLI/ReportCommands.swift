@@ -89,7 +89,7 @@ public struct MRGTrain: ParsableCommand {
             var model = ReportGenConfig.preset(preset, dataset: data.dataset)
             if injection.mode != .none {
                 let (regions, phrases, source) = try injection.regions(dataset, dataDir: dir, registry: registry)
-                model.injection = injection.injectionOptions(phrases: phrases, hintVocabulary: try SpatialHints(named: "chest").vocabulary(phrases: phrases),
+                model.injection = injection.injectionOptions(phrases: phrases, hintVocabulary: try SpatialHints(named: "chest").vocabulary(phrases: phrases, hedged: injection.groundingHedge > 0),
                                                              source: source)
                 groundingRegions = regions
             }

@@ -104,7 +104,7 @@ public struct VQATrain: ParsableCommand {
             if injection.mode != .none {
                 let source = try injection.sourceName(registry)
                 let found = try VQAGrounding.regions(source: source, items: splits.train + splits.val + splits.test, dataDir: dir, registry: registry)
-                config.injection = injection.injectionOptions(phrases: found.phrases, hintVocabulary: try ModalityHints.load().vocabulary(phrases: found.phrases),
+                config.injection = injection.injectionOptions(phrases: found.phrases, hintVocabulary: try ModalityHints.load().vocabulary(phrases: found.phrases, hedged: injection.groundingHedge > 0),
                                                               source: source)
                 // Every prompt carries a hint slot this wide (padded), so keep it near the longest hints.
                 config.injection.maxHintTokens = 32

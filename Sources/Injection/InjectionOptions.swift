@@ -24,12 +24,15 @@ public struct InjectionOptions: Codable, Sendable, Equatable {
     /// one step, so the model cannot lean on the hints alone. Off by default: on the SLAKE-format
     /// corpus 0.25 left test accuracy where it was (closed 0.815, open 0.882 against 0.817, 0.885).
     public var dropout: Float = 0
+    /// Hints of regions scoring below this start with the templates' hedge word ("possible"), so
+    /// the model can learn how far to trust each detection (0: no hedging).
+    public var hedgeBelow: Float = 0
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case mode, source, topK, scoreThreshold, phrases, hintVocabulary, maxHintTokens, dropout }
+    enum CodingKeys: String, CodingKey { case mode, source, topK, scoreThreshold, phrases, hintVocabulary, maxHintTokens, dropout, hedgeBelow }
 
-    /// Runs written before `dropout` existed decode with none.
+    /// Runs written before `dropout` or `hedgeBelow` existed decode without them.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         mode = try c.decode(InjectionMode.self, forKey: .mode)
@@ -40,6 +43,7 @@ public struct InjectionOptions: Codable, Sendable, Equatable {
         hintVocabulary = try c.decode([String].self, forKey: .hintVocabulary)
         maxHintTokens = try c.decode(Int.self, forKey: .maxHintTokens)
         dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? 0
+        hedgeBelow = try c.decodeIfPresent(Float.self, forKey: .hedgeBelow) ?? 0
     }
 
     /// Whether to withhold one image's grounding in this training step (`rng` nil: evaluating).

@@ -21,7 +21,7 @@ public struct ModalityHints: Sendable {
     public var anatomy: Set<String> { Set(hints.values.flatMap(\.templates.anatomy)) }
 
     /// Every word a hint about `phrases` can contain in any modality, sorted.
-    public func vocabulary(phrases: [String]) -> [String] {
-        Array(Set(hints.values.flatMap { $0.vocabulary(phrases: phrases) })).sorted()
+    public func vocabulary(phrases: [String], hedged: Bool = false) -> [String] {
+        Array(Set(hints.values.flatMap { $0.vocabulary(phrases: phrases, hedged: hedged) })).sorted()
     }
 }

@@ -23,6 +23,9 @@ public struct HintTemplates: Codable, Sendable {
     /// The anatomy whose union box is the frame sides, zones and sizes are measured in (the lungs
     /// on a chest film); the whole image when absent or not all of them were found.
     public var field: [String]?
+    /// The word that opens the hint of a detection the grounder is unsure of ("possible"), as a
+    /// radiologist hedges a faint finding; see `InjectionOptions.hedgeBelow`.
+    public var hedge: String?
 }
 
 /// Turns boxes into the words a radiologist would use ("small lung nodule in the right upper zone",
@@ -38,22 +41,28 @@ public struct SpatialHints: Sendable {
         self.init(try PromptFiles.decode(HintTemplates.self, "hints/\(name).json"))
     }
 
-    /// Every word a hint about `phrases` can contain, sorted (the hint vocabulary of a model).
-    public func vocabulary(phrases: [String]) -> [String] {
+    /// Every word a hint about `phrases` can contain (with the hedge word when `hedged`), sorted:
+    /// the hint vocabulary of a model.
+    public func vocabulary(phrases: [String], hedged: Bool = false) -> [String] {
         let fixed = ([templates.default] + Array(templates.phrases.values) + templates.sizes.map(\.word) + templates.zones
-                     + ["right", "left", "bilateral", "."] + phrases).joined(separator: " ")
+                     + ["right", "left", "bilateral", "."] + (hedged ? [templates.hedge].compactMap { $0 } : []) + phrases).joined(separator: " ")
         let words = fixed.split(separator: " ").map(String.init).filter { !$0.hasPrefix("{") }
         return Array(Set(words)).sorted()
     }
 
-    /// One sentence per non-anatomy region, in the order given.
-    public func sentences(for regions: [GroundedRegion], imageWidth: Int, imageHeight: Int) -> [String] {
+    /// One sentence per non-anatomy region, in the order given; a region scoring below
+    /// `hedgeBelow` gets the templates' hedge word in front.
+    public func sentences(for regions: [GroundedRegion], imageWidth: Int, imageHeight: Int, hedgeBelow: Float = 0) -> [String] {
         let names = templates.field ?? []
         let parts = names.compactMap { name in regions.first { $0.phrase == name }?.box }
         let field: [Float] = !names.isEmpty && parts.count == names.count
             ? [parts.map { $0[0] }.min()!, parts.map { $0[1] }.min()!, parts.map { $0[2] }.max()!, parts.map { $0[3] }.max()!]
             : [0, 0, Float(imageWidth), Float(imageHeight)]
-        return regions.filter { !templates.anatomy.contains($0.phrase) }.map { sentence($0, field: field) }
+        return regions.filter { !templates.anatomy.contains($0.phrase) }.map { r in
+            let text = sentence(r, field: field)
+            guard r.score < hedgeBelow, let hedge = templates.hedge else { return text }
+            return hedge + " " + text
+        }
     }
 
     func sentence(_ r: GroundedRegion, field: [Float]) -> String {

@@ -156,7 +156,7 @@ public struct VQALoader {
         let kept = Array(confident.prefix(options.topK))
         var hint: [Int] = []
         if options.mode.usesHints, let templates = hints?[item.groundingModality] {
-            let sentences = templates.sentences(for: confident, imageWidth: width, imageHeight: height)
+            let sentences = templates.sentences(for: confident, imageWidth: width, imageHeight: height, hedgeBelow: options.hedgeBelow)
             hint = Array(vocabulary.encode(sentences.joined(separator: " and ")).prefix(options.maxHintTokens))
         }
         if options.mode.usesHints { hint += [Int](repeating: VQAVocabulary.pad, count: options.maxHintTokens - hint.count) }

@@ -39,6 +39,16 @@ final class SpatialHintsTests: XCTestCase {
                                   imageWidth: 200, imageHeight: 200)
         XCTAssertEqual(out, ["enlarged cardiac silhouette", "pacemaker over the left chest", "bilateral pulmonary edema"])
     }
+
+    func testDetectionsBelowTheHedgeScoreAreCalledPossible() {
+        let faint = GroundedRegion(phrase: "nodule", score: 0.4, box: [40, 20, 52, 32])
+        let sure = GroundedRegion(phrase: "pneumothorax", score: 0.8, box: [120, 10, 140, 30])
+        XCTAssertEqual(hints.sentences(for: [faint, sure], imageWidth: 200, imageHeight: 200, hedgeBelow: 0.5),
+                       ["possible small nodule in the right upper zone", "small left pneumothorax"])
+        XCTAssertEqual(hints.sentences(for: [faint], imageWidth: 200, imageHeight: 200), ["small nodule in the right upper zone"])
+        XCTAssertTrue(hints.vocabulary(phrases: ["nodule"], hedged: true).contains("possible"))
+        XCTAssertFalse(hints.vocabulary(phrases: ["nodule"]).contains("possible"))
+    }
 }
 
 /// The CT and MRI templates, and the choice of templates by modality name.
