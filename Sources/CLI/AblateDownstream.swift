@@ -25,6 +25,9 @@ struct AblateDownstream: ParsableCommand {
     @Option(help: "Data folder of the one task given, in that dataset's layout (default: the embedded corpus).") var dataDir: String?
     @Option(help: "Grounding run folder for tokens / hints / both, or several separated by commas (each modality from the first that knows it; default: the newest finished one in the registry).") var grounder: String?
     @Option(help: "Lowest detection score injected by tokens / hints / both (choose it on validation hint precision and recall).") var groundingThreshold: Float = 0.3
+    @Flag(help: "tokens / hints / both: a threshold per finding phrase, the one with the best validation hint F1 (see mrg-train --help).") var groundingThresholdPerPhrase = false
+    @Option(help: "tokens / hints / both: hints of detections scoring below this start with \"possible\" (0: none).") var groundingHedge: Float = 0
+    @Option(help: "Every grounded mode, oracle included: chance that an image's grounding is withheld for a training step.") var groundingDropout: Float = 0
     @Option(help: "Folder for the runs and report.html.") var out = "runs/ablate"
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
@@ -41,6 +44,8 @@ struct AblateDownstream: ParsableCommand {
             throw ValidationError("unknown mode '\(m)' (none, tokens, hints, both, oracle)")
         }
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+        guard (0..<1).contains(groundingDropout) else { throw ValidationError("--grounding-dropout must be in [0, 1), got \(groundingDropout)") }
+        guard (0...1).contains(groundingHedge) else { throw ValidationError("--grounding-hedge must be a score in [0, 1], got \(groundingHedge)") }
         try MRGTrain.validateSelection(selectOn)
         try VQATrain.validateLayers(vqaLayers, option: "--vqa-layers")
     }
@@ -88,7 +93,7 @@ struct AblateDownstream: ParsableCommand {
             sections.append(ReportSection(task: title, summary: summary, grounding: grounding, hints: hints, gallery: cases))
         }
         let html = URL(fileURLWithPath: out).appendingPathComponent("report.html")
-        let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run (weights picked on validation \(selectOn)), VQA \(vqaEpochs) (\(vqaLayers) layers); grounder detections kept from score \(groundingThreshold). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]
+        let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run (weights picked on validation \(selectOn)), VQA \(vqaEpochs) (\(vqaLayers) layers); grounder detections kept from score \(groundingThresholdPerPhrase ? "thresholds per phrase (best validation hint F1)" : String(groundingThreshold))\(groundingHedge > 0 ? ", hedged below \(groundingHedge)" : "")\(groundingDropout > 0 ? ", grounding withheld from \(groundingDropout) of training images" : ""). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]
         try writeAtomically(Data(AblationReport.html(sections, notes: notes).utf8), to: html)
         print("report: \(html.path)")
     }
@@ -102,8 +107,11 @@ struct AblateDownstream: ParsableCommand {
         switch mode {
         case "none": break
         case "oracle": common += ["--grounding", "both", "--grounding-source", "oracle"]
-        default: common += ["--grounding", mode, "--grounding-threshold", String(groundingThreshold)] + (grounder.map { ["--grounder", $0] } ?? [])
+        default:
+            common += ["--grounding", mode, "--grounding-threshold", String(groundingThreshold), "--grounding-hedge", String(groundingHedge)]
+                + (grounder.map { ["--grounder", $0] } ?? []) + (groundingThresholdPerPhrase ? ["--grounding-threshold-per-phrase"] : [])
         }
+        if mode != "none" { common += ["--grounding-dropout", String(groundingDropout)] }
         if task == "mrg" {
             try MRGTrain.parse(common + threads + ["--epochs", String(epochs), "--count", String(count), "--select-on", selectOn]).run()
             try MRGEval.parse(["--checkpoint", folder.path, "--registry", registryPath] + threads).run()

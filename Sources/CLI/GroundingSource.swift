@@ -28,6 +28,8 @@ struct GroundingInjectionOptions: ParsableArguments {
 
     @Option(help: "Hints of detections scoring below this start with \"possible\", so the model can learn how far to trust each one (0: none).") var groundingHedge: Float = 0
 
+    @Flag(help: "A threshold per finding phrase in place of --grounding-threshold: the one with the best hint F1 on the validation split's true boxes (the corpus's labels.json, SLAKE's detection.json).") var groundingThresholdPerPhrase = false
+
     var mode: InjectionMode { grounding ?? (withGrounding ? .both : .none) }
 
     func validate() throws {
@@ -35,12 +37,28 @@ struct GroundingInjectionOptions: ParsableArguments {
         guard (0...1).contains(groundingHedge) else { throw ValidationError("--grounding-hedge must be a score in [0, 1], got \(groundingHedge)") }
     }
 
-    func injectionOptions(phrases: [String], hintVocabulary: [String], source: String) -> InjectionOptions {
+    func injectionOptions(phrases: [String], hintVocabulary: [String], source: String, phraseThresholds: [String: Float] = [:]) -> InjectionOptions {
         var o = InjectionOptions()
         o.mode = mode; o.topK = groundingTopK; o.scoreThreshold = groundingThreshold
         o.phrases = phrases; o.hintVocabulary = hintVocabulary; o.source = source; o.dropout = groundingDropout
-        o.hedgeBelow = groundingHedge
+        o.hedgeBelow = groundingHedge; o.phraseThresholds = phraseThresholds
         return o
+    }
+
+    /// With `--grounding-threshold-per-phrase` and a grounder: each finding phrase's threshold,
+    /// chosen on `images` (the validation split) against `truth`, and printed.
+    func phraseThresholds(detected: [String: [GroundedRegion]], truth: () throws -> [String: [GroundedRegion]], images: [String],
+                          anatomy: Set<String>) throws -> [String: Float] {
+        guard groundingThresholdPerPhrase, groundingSource == .grounder else { return [:] }
+        let boxes: [String: [GroundedRegion]]
+        do { boxes = try truth() } catch {
+            throw ValidationError("--grounding-threshold-per-phrase needs true boxes for the validation images: \(error)")
+        }
+        let grid = (4...16).map { Float($0) * 0.05 }
+        let chosen = HintQuality.bestThresholds(detected, truth: boxes, images: images, anatomy: anatomy, thresholds: grid)
+        print("grounding: thresholds with the best hint F1 on \(images.count) validation images: "
+              + chosen.sorted { $0.key < $1.key }.map { "\($0.key) " + ($0.value == HintQuality.never ? "left out" : String(format: "%.2f", $0.value)) }.joined(separator: ", "))
+        return chosen
     }
 
     /// "oracle" or the grounder's folder(s).

@@ -89,8 +89,12 @@ public struct MRGTrain: ParsableCommand {
             var model = ReportGenConfig.preset(preset, dataset: data.dataset)
             if injection.mode != .none {
                 let (regions, phrases, source) = try injection.regions(dataset, dataDir: dir, registry: registry)
-                model.injection = injection.injectionOptions(phrases: phrases, hintVocabulary: try SpatialHints(named: "chest").vocabulary(phrases: phrases, hedged: injection.groundingHedge > 0),
-                                                             source: source)
+                let hints = try SpatialHints(named: "chest")
+                let thresholds = try injection.phraseThresholds(
+                    detected: regions, truth: { try GroundingInjectionOptions.regions(source: "oracle", dataset, dataDir: dir, registry: registry).regions },
+                    images: dataset.val.map(\.id), anatomy: Set(hints.templates.anatomy))
+                model.injection = injection.injectionOptions(phrases: phrases, hintVocabulary: hints.vocabulary(phrases: phrases, hedged: injection.groundingHedge > 0),
+                                                             source: source, phraseThresholds: thresholds)
                 groundingRegions = regions
             }
             generator = ReportGenerator(ReportRunConfig(model: model, dataDir: dir.path, seed: seed), tokenizer: tokenizer)

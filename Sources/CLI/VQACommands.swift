@@ -103,9 +103,14 @@ public struct VQATrain: ParsableCommand {
             config.imageSize = imageSize
             if injection.mode != .none {
                 let source = try injection.sourceName(registry)
-                let found = try VQAGrounding.regions(source: source, items: splits.train + splits.val + splits.test, dataDir: dir, registry: registry)
-                config.injection = injection.injectionOptions(phrases: found.phrases, hintVocabulary: try ModalityHints.load().vocabulary(phrases: found.phrases, hedged: injection.groundingHedge > 0),
-                                                              source: source)
+                let all = splits.train + splits.val + splits.test
+                let found = try VQAGrounding.regions(source: source, items: all, dataDir: dir, registry: registry)
+                let hints = try ModalityHints.load()
+                let thresholds = try injection.phraseThresholds(
+                    detected: found.regions, truth: { try VQAGrounding.regions(source: "oracle", items: all, dataDir: dir, registry: registry).regions },
+                    images: Array(Set(splits.val.map { $0.imageURL.standardizedFileURL.path })).sorted(), anatomy: hints.anatomy)
+                config.injection = injection.injectionOptions(phrases: found.phrases, hintVocabulary: hints.vocabulary(phrases: found.phrases, hedged: injection.groundingHedge > 0),
+                                                              source: source, phraseThresholds: thresholds)
                 // Every prompt carries a hint slot this wide (padded), so keep it near the longest hints.
                 config.injection.maxHintTokens = 32
                 groundingRegions = found.regions

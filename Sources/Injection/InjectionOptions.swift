@@ -27,12 +27,16 @@ public struct InjectionOptions: Codable, Sendable, Equatable {
     /// Hints of regions scoring below this start with the templates' hedge word ("possible"), so
     /// the model can learn how far to trust each detection (0: no hedging).
     public var hedgeBelow: Float = 0
+    /// Thresholds of single phrases, in place of `scoreThreshold` (`HintQuality.bestThresholds`).
+    public var phraseThresholds: [String: Float] = [:]
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case mode, source, topK, scoreThreshold, phrases, hintVocabulary, maxHintTokens, dropout, hedgeBelow }
+    enum CodingKeys: String, CodingKey {
+        case mode, source, topK, scoreThreshold, phrases, hintVocabulary, maxHintTokens, dropout, hedgeBelow, phraseThresholds
+    }
 
-    /// Runs written before `dropout` or `hedgeBelow` existed decode without them.
+    /// Runs written before `dropout`, `hedgeBelow` or `phraseThresholds` existed decode without them.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         mode = try c.decode(InjectionMode.self, forKey: .mode)
@@ -44,6 +48,7 @@ public struct InjectionOptions: Codable, Sendable, Equatable {
         maxHintTokens = try c.decode(Int.self, forKey: .maxHintTokens)
         dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? 0
         hedgeBelow = try c.decodeIfPresent(Float.self, forKey: .hedgeBelow) ?? 0
+        phraseThresholds = try c.decodeIfPresent([String: Float].self, forKey: .phraseThresholds) ?? [:]
     }
 
     /// Whether to withhold one image's grounding in this training step (`rng` nil: evaluating).
@@ -52,10 +57,13 @@ public struct InjectionOptions: Codable, Sendable, Equatable {
         return rng.uniform() < dropout
     }
 
-    /// Regions scoring at least `scoreThreshold`, best first: what the hints describe (all of them,
-    /// so anatomy boxes, which get no sentence, never crowd out a finding).
+    /// The lowest score kept for `phrase`.
+    public func threshold(for phrase: String) -> Float { phraseThresholds[phrase] ?? scoreThreshold }
+
+    /// Regions scoring at least their phrase's threshold, best first: what the hints describe (all
+    /// of them, so anatomy boxes, which get no sentence, never crowd out a finding).
     public func confident(_ regions: [GroundedRegion]) -> [GroundedRegion] {
-        regions.filter { $0.score >= scoreThreshold }.sorted { $0.score > $1.score }
+        regions.filter { $0.score >= threshold(for: $0.phrase) }.sorted { $0.score > $1.score }
     }
 
     /// The regions that become tokens: the `topK` best confident ones.
