@@ -27,7 +27,7 @@ struct AblateDownstream: ParsableCommand {
     @Option(help: "Lowest detection score injected by tokens / hints / both (choose it on validation hint precision and recall).") var groundingThreshold: Float = 0.3
     @Flag(help: "tokens / hints / both: a threshold per finding phrase, the one with the best validation hint F1 (see mrg-train --help).") var groundingThresholdPerPhrase = false
     @Option(help: "tokens / hints / both: hints of detections scoring below this start with \"possible\" (0: none).") var groundingHedge: Float = 0
-    @Option(help: "Every grounded mode, oracle included: chance that an image's grounding is withheld for a training step.") var groundingDropout: Float = 0
+    @Option(help: "tokens / hints / both: chance that an image's grounding is withheld for a training step (the oracle's true boxes are never withheld).") var groundingDropout: Float = 0
     @Option(help: "Folder for the runs and report.html.") var out = "runs/ablate"
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
@@ -100,6 +100,18 @@ struct AblateDownstream: ParsableCommand {
 
     /// One run through `mrg-train` / `vqa-train` and their evaluation commands.
     func trainAndEvaluate(_ task: String, mode: String, seed: Int, folder: URL, registryPath: String) throws {
+        let (train, evaluate) = commandLines(task, mode: mode, seed: seed, folder: folder, registryPath: registryPath)
+        if task == "mrg" {
+            try MRGTrain.parse(train).run()
+            try MRGEval.parse(evaluate).run()
+        } else {
+            try VQATrain.parse(train).run()
+            try VQAEval.parse(evaluate).run()
+        }
+    }
+
+    /// The arguments of the training and evaluation commands of one run.
+    func commandLines(_ task: String, mode: String, seed: Int, folder: URL, registryPath: String) -> (train: [String], evaluate: [String]) {
         var common = ["--registry", registryPath, "--seed", String(seed), "--out", folder.path]
         if let dataset { common += ["--dataset", dataset] }
         if let dataDir { common += ["--data-dir", dataDir] }
@@ -108,17 +120,16 @@ struct AblateDownstream: ParsableCommand {
         case "none": break
         case "oracle": common += ["--grounding", "both", "--grounding-source", "oracle"]
         default:
-            common += ["--grounding", mode, "--grounding-threshold", String(groundingThreshold), "--grounding-hedge", String(groundingHedge)]
+            common += ["--grounding", mode, "--grounding-threshold", String(groundingThreshold), "--grounding-hedge", String(groundingHedge),
+                       "--grounding-dropout", String(groundingDropout)]
                 + (grounder.map { ["--grounder", $0] } ?? []) + (groundingThresholdPerPhrase ? ["--grounding-threshold-per-phrase"] : [])
         }
-        if mode != "none" { common += ["--grounding-dropout", String(groundingDropout)] }
         if task == "mrg" {
-            try MRGTrain.parse(common + threads + ["--epochs", String(epochs), "--count", String(count), "--select-on", selectOn]).run()
-            try MRGEval.parse(["--checkpoint", folder.path, "--registry", registryPath] + threads).run()
-        } else {
-            try VQATrain.parse(common + threads + ["--epochs", String(vqaEpochs), "--layers", String(vqaLayers), "--count", String(vqaCount)]).run()
-            try VQAEval.parse(["--dataset", dataset ?? "slake", "--checkpoint", folder.path, "--split", evaluationSplit(task), "--registry", registryPath] + threads).run()
+            return (common + threads + ["--epochs", String(epochs), "--count", String(count), "--select-on", selectOn],
+                    ["--checkpoint", folder.path, "--registry", registryPath] + threads)
         }
+        return (common + threads + ["--epochs", String(vqaEpochs), "--layers", String(vqaLayers), "--count", String(vqaCount)],
+                ["--dataset", dataset ?? "slake", "--checkpoint", folder.path, "--split", evaluationSplit(task), "--registry", registryPath] + threads)
     }
 
     /// The evaluation metrics of the finished training run that wrote `folder`, if any.

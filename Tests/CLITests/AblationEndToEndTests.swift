@@ -39,6 +39,30 @@ final class AblationEndToEndTests: XCTestCase {
     }
 }
 
+/// What the ablation hands to each run's training command.
+final class AblationCommandLineTests: XCTestCase {
+    func testGrounderModesGetTheInjectionKnobsAndTheOracleOnlyItsBoxes() throws {
+        let ablate = try AblateDownstream.parse(["--task", "mrg", "--grounder", "/g", "--grounding-threshold", "0.35", "--grounding-hedge", "0.55",
+                                                 "--grounding-dropout", "0.5", "--grounding-threshold-per-phrase", "--epochs", "7"])
+        let folder = URL(fileURLWithPath: "/runs/mrg-both-seed2")
+        let both = ablate.commandLines("mrg", mode: "both", seed: 2, folder: folder, registryPath: "/r.sqlite")
+        let train = try MRGTrain.parse(both.train)
+        XCTAssertEqual(train.injection.mode, .both)
+        XCTAssertEqual(train.injection.grounder, "/g")
+        XCTAssertEqual(train.injection.groundingThreshold, 0.35)
+        XCTAssertEqual(train.injection.groundingHedge, 0.55)
+        XCTAssertEqual(train.injection.groundingDropout, 0.5)
+        XCTAssertTrue(train.injection.groundingThresholdPerPhrase)
+        XCTAssertEqual(train.seed, 2)
+        XCTAssertEqual(both.evaluate, ["--checkpoint", folder.path, "--registry", "/r.sqlite"])
+        let oracle = try MRGTrain.parse(ablate.commandLines("mrg", mode: "oracle", seed: 0, folder: folder, registryPath: "/r.sqlite").train)
+        XCTAssertEqual(oracle.injection.groundingSource, .oracle)
+        XCTAssertEqual(oracle.injection.groundingDropout, 0)
+        XCTAssertEqual(oracle.injection.groundingHedge, 0)
+        XCTAssertEqual(try MRGTrain.parse(ablate.commandLines("mrg", mode: "none", seed: 0, folder: folder, registryPath: "/r.sqlite").train).injection.mode, .none)
+    }
+}
+
 /// The report's grounding table: COCO AP of the injected boxes against the corpus's own boxes.
 final class GroundingAgreementTests: XCTestCase {
     func testAgreementIsCOCOAPOverTheGivenImages() {
