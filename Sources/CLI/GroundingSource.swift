@@ -25,9 +25,7 @@ struct GroundingInjectionOptions: ParsableArguments {
     @Option(help: "Regions kept per image (best first).") var groundingTopK = 8
     @Option(help: "Lowest detection score kept.") var groundingThreshold: Float = 0.3
     @Option(help: "Training: chance that an image's grounding is withheld for a step, so the model keeps reading the pixels (default 0: 0.25 did not change SLAKE test accuracy).") var groundingDropout: Float = 0
-
     @Option(help: "Hints of detections scoring below this start with \"possible\", so the model can learn how far to trust each one (0: none).") var groundingHedge: Float = 0
-
     @Flag(help: "A threshold per finding phrase in place of --grounding-threshold: the one with the best hint F1 on the validation split's true boxes (the corpus's labels.json, SLAKE's detection.json).") var groundingThresholdPerPhrase = false
 
     var mode: InjectionMode { grounding ?? (withGrounding ? .both : .none) }
@@ -57,7 +55,8 @@ struct GroundingInjectionOptions: ParsableArguments {
         let grid = (4...16).map { Float($0) * 0.05 }
         let chosen = HintQuality.bestThresholds(detected, truth: boxes, images: images, anatomy: anatomy, thresholds: grid)
         print("grounding: thresholds with the best hint F1 on \(images.count) validation images: "
-              + chosen.sorted { $0.key < $1.key }.map { "\($0.key) " + ($0.value == HintQuality.never ? "left out" : String(format: "%.2f", $0.value)) }.joined(separator: ", "))
+              + chosen.sorted { $0.key < $1.key }.map { "\($0.key) " + ($0.value == HintQuality.never ? "left out" : String(format: "%.2f", $0.value)) }.joined(separator: ", ")
+              + "; phrases without true boxes there keep \(groundingThreshold)")
         return chosen
     }
 

@@ -41,13 +41,15 @@ public struct HintQuality: Sendable, Equatable {
     /// The threshold of a phrase left out: above every score.
     public static let never = Float.greatestFiniteMagnitude
 
-    /// Per finding phrase, the threshold of `thresholds` with the best F1 of that phrase's boxes (the
-    /// higher one on ties) among those with precision >= `minimumPrecision`, else `never`: a
-    /// grounder's scores are not calibrated alike across phrases (small nodules score lower than
-    /// effusions), so one threshold drops some phrases' true boxes while keeping others' false ones.
+    /// Per finding phrase with true boxes on `images`, the threshold of `thresholds` with the best F1
+    /// of that phrase's boxes (the higher one on ties) among those with precision >=
+    /// `minimumPrecision`, else `never`: a grounder's scores are not calibrated alike across phrases
+    /// (small nodules score lower than effusions), so one threshold drops some phrases' true boxes
+    /// while keeping others' false ones. Phrases without true boxes there cannot be judged and get
+    /// no entry (the caller's default threshold).
     public static func bestThresholds(_ detections: [String: [GroundedRegion]], truth: [String: [GroundedRegion]], images: [String],
                                       anatomy: Set<String>, thresholds: [Float]) -> [String: Float] {
-        let phrases = Set(images.flatMap { (truth[$0] ?? []) + (detections[$0] ?? []) }.map(\.phrase)).subtracting(anatomy)
+        let phrases = Set(images.flatMap { truth[$0] ?? [] }.map(\.phrase)).subtracting(anatomy)
         return Dictionary(uniqueKeysWithValues: phrases.map { phrase in
             let rows = measure(detections, truth: truth, images: images, anatomy: anatomy, thresholds: thresholds.sorted(), phrase: phrase)
             let usable = rows.reversed().filter { $0.truePositives > 0 && $0.precision >= minimumPrecision }
