@@ -44,8 +44,7 @@ struct AblateDownstream: ParsableCommand {
             throw ValidationError("unknown mode '\(m)' (none, tokens, hints, both, oracle)")
         }
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
-        guard (0..<1).contains(groundingDropout) else { throw ValidationError("--grounding-dropout must be in [0, 1), got \(groundingDropout)") }
-        guard (0...1).contains(groundingHedge) else { throw ValidationError("--grounding-hedge must be a score in [0, 1], got \(groundingHedge)") }
+        try GroundingInjectionOptions.validate(dropout: groundingDropout, hedge: groundingHedge)
         try MRGTrain.validateSelection(selectOn)
         try VQATrain.validateLayers(vqaLayers, option: "--vqa-layers")
     }
