@@ -47,27 +47,43 @@ struct GroundTrain: ParsableCommand {
     @Option(help: "Fraction of the training set: 1.0 or 0.1 (Med-GLIP Table II).") var subset: Double = 1.0
     @Option(help: "Epochs.") var epochs = 12
     @Option(help: "Images per batch (one modality per batch).") var batchSize = 8
-    @Option(help: "Model input size in pixels (images are letterboxed).") var imageSize = 256
-    @Option(help: "Image encoders: per-modality (the paper's experts) or shared.") var experts: String = "per-modality"
-    @Option(help: "Pyramid levels' strides: 8,16,32 or 4,8,16,32 (a level for findings a few pixels wide; slower).") var strides = "8,16,32"
+    @Option(help: "Model input size in pixels (images are letterboxed; default 256).") var imageSize: Int?
+    @Option(help: "Image encoders: per-modality (the paper's experts, the default) or shared.") var experts: String?
+    @Option(help: "Pyramid levels' strides: 8,16,32 (the default) or 4,8,16,32 (a level for findings a few pixels wide; slower).") var strides: String?
     @Option(help: "Learning rate (AdamW, cosine schedule with warm-up).") var lr: Float = 2e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Flag(help: "Disable the image-text deep fusion.") var noFusion = false
     @Option(help: "Run folder (default runs/grounding-<time>).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @Option(help: ArgumentHelp("Start from another run's best weights (fine-tuning): its architecture, input size, tokenizer and prompts are kept.", valueName: "rundir"))
+    var initFrom: String?
+    @Option(help: "Repeat-factor sampling (LVIS): images holding a finding seen in fewer than this fraction of their modality's images are repeated, sqrt(threshold / fraction) times per epoch; 0 turns it off.")
+    var repeatThreshold: Double = 0
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
-    func run() throws {
-        try threadOptions.apply()
+    var expertMode: GroundingConfig.Experts? { GroundingConfig.Experts(rawValue: experts ?? "per-modality") }
+    var levels: [Int] { (strides ?? "8,16,32").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
         guard subset == 1.0 || subset == 0.1 else { throw ValidationError("--subset must be 1.0 or 0.1") }
-        guard let expertMode = GroundingConfig.Experts(rawValue: experts) else { throw ValidationError("--experts must be per-modality or shared") }
         guard !resume || out != nil else { throw ValidationError("--resume needs --out RUNDIR") }
-        let levels = strides.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard (0...1).contains(repeatThreshold) else { throw ValidationError("--repeat-threshold must be in [0, 1], got \(repeatThreshold)") }
+        if initFrom != nil {
+            guard !resume else { throw ValidationError("--init-from starts a new run and --resume continues one: pass one of them") }
+            guard imageSize == nil, experts == nil, strides == nil, !noFusion else {
+                throw ValidationError("--init-from keeps its run's architecture: leave out --image-size, --experts, --strides and --no-fusion")
+            }
+        }
+        guard expertMode != nil else { throw ValidationError("--experts must be per-modality or shared") }
         let stages = GroundingConfig().stageStrides
         guard !levels.isEmpty, levels == Array(stages.suffix(levels.count)) else {
-            throw ValidationError("--strides must be the last strides of the encoder's stages \(stages), e.g. 8,16,32 or 4,8,16,32; got \(strides)")
+            throw ValidationError("--strides must be the last strides of the encoder's stages \(stages), e.g. 8,16,32 or 4,8,16,32; got \(strides ?? "")")
         }
+    }
+
+    func run() throws {
+        try threadOptions.apply()
         let folder = URL(fileURLWithPath: out ?? "runs/grounding-\(Int(Date().timeIntervalSince1970))")
         let train = try data.load(subset == 0.1 && data.format == .coco ? "train_10pct" : "train")
         var trainSamples = train.samples
@@ -77,20 +93,33 @@ struct GroundTrain: ParsableCommand {
         }
         let val = try data.load("val")
         var config = GroundingConfig()
-        config.experts = expertMode
+        config.experts = expertMode!
         config.strides = levels
         config.fusion = !noFusion
-        let grounder = resume ? try Grounder(runFolder: folder, weights: "last.safetensors")
-            : try Grounder(for: train, config: config, imageSize: imageSize, seed: seed)
+        let grounder: Grounder
+        if resume {
+            grounder = try Grounder(runFolder: folder, weights: "last.safetensors")
+        } else if let initFrom {
+            grounder = try Grounder(runFolder: URL(fileURLWithPath: initFrom))
+            try grounder.checkPromptsCover(trainSamples + val.samples)
+            print("starting from the weights of \(initFrom)")
+        } else {
+            grounder = try Grounder(for: train, config: config, imageSize: imageSize ?? 256, seed: seed)
+        }
         var options = GroundingTrainingOptions()
         options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed
+        options.repeatThreshold = repeatThreshold
         let trainer = GroundingTrainer(grounder, options: options, folder: folder)
         if resume { try trainer.resume() } else { try grounder.save(to: folder, weights: "last.safetensors") }
         print("training on \(trainSamples.count) images (\(Set(trainSamples.map { $0.modality ?? "unknown" }).sorted().joined(separator: ", "))), validating on \(val.samples.count); run folder \(folder.path)")
         let registry = try self.registry.open()
-        struct Recorded: Encodable { var model: GroundingConfig; var imageSize: Int; var subset: Double; var epochs: Int; var lr: Float; var dataDir: String? }
+        struct Recorded: Encodable {
+            var model: GroundingConfig; var imageSize: Int; var subset: Double; var epochs: Int; var lr: Float; var dataDir: String?
+            var initFrom: String?; var repeatThreshold: Double
+        }
         try trackRun(registry, task: "grounding", dataset: data.dataDir ?? "embedded",
-                     config: Recorded(model: config, imageSize: imageSize, subset: subset, epochs: epochs, lr: lr, dataDir: data.dataDir),
+                     config: Recorded(model: grounder.run.model, imageSize: grounder.run.imageSize, subset: subset, epochs: epochs, lr: lr,
+                                      dataDir: data.dataDir, initFrom: initFrom, repeatThreshold: repeatThreshold),
                      seed: seed, folder: folder) { record in
             try trainer.train(trainSamples, validation: val.samples, categories: train.categories)
             if let last = trainer.history.last { try registry.record(["AP": last.valAP, "AP50": last.valAP50], run: record.id, split: "val", epoch: last.epoch) }

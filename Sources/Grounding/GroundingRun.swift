@@ -62,6 +62,21 @@ public final class Grounder {
         return p
     }
 
+    /// Fails when `samples` hold a modality or a label this model's prompts lack: training from
+    /// these weights would otherwise drop those boxes from the targets without a word.
+    public func checkPromptsCover(_ samples: [GroundingSample]) throws {
+        var missing: [String: Set<String>] = [:]
+        for s in samples {
+            let key = s.modality ?? "unknown"
+            let known = Set(run.prompts[key] ?? [])
+            for r in s.regions where !known.contains(r.label) { missing[key, default: []].insert(r.label) }
+        }
+        guard missing.isEmpty else {
+            let list = missing.keys.sorted().map { "\($0): \(missing[$0]!.sorted().joined(separator: ", "))" }.joined(separator: "; ")
+            throw PromptError(problem: "the model's prompts lack labels of the data (\(list))")
+        }
+    }
+
     /// Detections for each sample, in the samples' order (original-image pixels). Samples are run
     /// in batches of one modality, since a batch shares its prompt and image encoder.
     public func detect(_ samples: [GroundingSample], batchSize: Int = 8) throws -> [[Detection]] {

@@ -12,6 +12,8 @@ public struct GroundingTrainingOptions: Sendable {
     public var warmupFraction: Float = 0.05
     public var clipNorm: Float = 5
     public var seed: UInt64 = 0
+    /// `RepeatFactorSampling`'s threshold; 0 shows every image once per epoch.
+    public var repeatThreshold: Double = 0
     public init() {}
 }
 
@@ -48,14 +50,20 @@ public final class GroundingTrainer {
 
     public func train(_ train: [GroundingSample], validation: [GroundingSample], categories: [Datasets.Category]) throws {
         let rng = RandomGenerator(seed: options.seed &+ UInt64(history.count))
-        let stepsPerEpoch = modalityBatches(train, batchSize: options.batchSize, rng: nil).count
+        let sampling = options.repeatThreshold > 0 ? RepeatFactorSampling(train, threshold: options.repeatThreshold) : nil
+        if let sampling {
+            log(String(format: "repeat-factor sampling at %.3g: about %d images per epoch from %d", options.repeatThreshold, sampling.expectedCount, train.count))
+        }
+        // An epoch's length varies a little under sampling; the schedule runs on its expected length.
+        let stepsPerEpoch = sampling.map { ($0.expectedCount + options.batchSize - 1) / options.batchSize }
+            ?? modalityBatches(train, batchSize: options.batchSize, rng: nil).count
         let schedule = CosineWithWarmup(warmupSteps: max(1, Int(Float(stepsPerEpoch * options.epochs) * options.warmupFraction)),
                                         totalSteps: max(2, stepsPerEpoch * options.epochs), minFactor: 0.05)
         let loss = GroundingLoss(grid: grounder.grid)
         guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); return }
         for epoch in (history.count + 1)...options.epochs {
             grounder.model.train()
-            let batches = modalityBatches(train, batchSize: options.batchSize, rng: rng)
+            let batches = modalityBatches(sampling?.epoch(train, rng: rng) ?? train, batchSize: options.batchSize, rng: rng)
             var sums = (total: 0.0, cls: 0.0, reg: 0.0, ctr: 0.0), seen = 0
             let bar = TrainingProgress(epoch: epoch, steps: batches.count, unit: "img")
             for (k, batch) in batches.enumerated() {

@@ -34,4 +34,20 @@ final class CommandValidationTests: XCTestCase {
             }
         }
     }
+
+    func testGroundTrainOptionsAreCheckedAtParse() throws {
+        let fine = try GroundTrain.parse(["--init-from", "runs/g", "--repeat-threshold", "0.3"])
+        XCTAssertEqual(fine.initFrom, "runs/g")
+        XCTAssertEqual(fine.repeatThreshold, 0.3)
+        XCTAssertEqual(try GroundTrain.parse(["--strides", "4,8,16,32"]).levels, [4, 8, 16, 32])
+        for (arguments, message) in [(["--repeat-threshold", "1.5"], "--repeat-threshold must be in [0, 1], got 1.5"),
+                                     (["--init-from", "g", "--strides", "4,8,16,32"], "--init-from keeps its run's architecture"),
+                                     (["--init-from", "g", "--resume", "--out", "r"], "--init-from starts a new run and --resume continues one"),
+                                     (["--strides", "8,32"], "--strides must be the last strides of the encoder's stages"),
+                                     (["--experts", "both"], "--experts must be per-modality or shared")] {
+            XCTAssertThrowsError(try GroundTrain.parse(arguments), "\(arguments)") { error in
+                XCTAssertTrue(GroundTrain.message(for: error).contains(message), GroundTrain.message(for: error))
+            }
+        }
+    }
 }

@@ -64,6 +64,22 @@ final class GrounderTests: XCTestCase {
         }
     }
 
+    /// Fine-tuning from a run on data with labels its prompts lack would drop those boxes from the
+    /// targets; the check names each modality's missing labels instead.
+    func testPromptCoverageNamesMissingLabels() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = try split(dir)
+        let g = try Grounder(for: data, config: tinyConfig(), imageSize: 64, seed: 4)
+        XCTAssertNoThrow(try g.checkPromptsCover(data.samples))
+        var extra = data.samples
+        extra[0].regions.append(LabeledBox(label: "cyst", box: Box(x1: 1, y1: 1, x2: 5, y2: 5)))
+        extra[2].modality = "X-ray"
+        XCTAssertThrowsError(try g.checkPromptsCover(extra)) {
+            XCTAssertEqual("\($0)", "prompt: the model's prompts lack labels of the data (CT: cyst; X-ray: tumor)")
+        }
+    }
+
     func testTrainerCheckpointsAndResumes() throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -85,6 +101,22 @@ final class GrounderTests: XCTestCase {
         XCTAssertEqual(trainer.history.count, 2)
         try trainer.train(data.samples, validation: data.samples, categories: data.categories)
         XCTAssertEqual(trainer.history.map(\.epoch), [1, 2, 3, 4])
+        XCTAssertTrue(trainer.history.allSatisfy { $0.loss.isFinite })
+    }
+
+    /// With repeat-factor sampling on, MRI's lone image is no rarer than CT's two (frequencies are
+    /// per modality), so the epoch and the schedule keep three images; training still converges to finite losses.
+    func testTrainerWithRepeatFactorSampling() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = try split(dir)
+        var options = GroundingTrainingOptions()
+        options.epochs = 1; options.batchSize = 2; options.repeatThreshold = 0.9
+        var lines: [String] = []
+        let trainer = GroundingTrainer(try Grounder(for: data, config: tinyConfig(), imageSize: 64, seed: 4), options: options,
+                                       folder: dir.appendingPathComponent("run"), log: { lines.append($0) })
+        try trainer.train(data.samples, validation: data.samples, categories: data.categories)
+        XCTAssertEqual(lines.first, "repeat-factor sampling at 0.9: about 3 images per epoch from 3")
         XCTAssertTrue(trainer.history.allSatisfy { $0.loss.isFinite })
     }
 }
