@@ -10,6 +10,12 @@ import Tensor
 
 extension ReportDatasetKind: ExpressibleByArgument {}
 extension ReportGenConfig.Preset: ExpressibleByArgument {}
+
+/// Which of a run folder's weights to evaluate.
+enum RunWeights: String, ExpressibleByArgument {
+    case best, last
+    var file: String { self == .best ? "model.safetensors" : "last.safetensors" }
+}
 extension MissingImagePolicy: ExpressibleByArgument {}
 
 /// Where a report dataset comes from: R2Gen's layout in `--data-dir` (annotation.json + images/),
@@ -138,6 +144,8 @@ public struct MRGEval: ParsableCommand {
     public init() {}
 
     @Option(help: "Run folder written by mrg-train.") var checkpoint: String
+    @Option(help: "Weights: best (picked by the run's --select-on) or last (the final epoch's; predictions-last.jsonl, metrics recorded under that epoch).")
+    var weights: RunWeights = .best
     @Option(help: "Split: val or test.") var split = "test"
     @Option(help: "Beam size (default: the run's, 3).") var beam: Int?
     @Option(help: "Studies with missing or unreadable images: skip or fail.") var onMissing: MissingImagePolicy = .fail
@@ -149,7 +157,8 @@ public struct MRGEval: ParsableCommand {
     public func run() throws {
         try threadOptions.apply()
         let folder = URL(fileURLWithPath: checkpoint)
-        let generator = try ReportGenerator(runFolder: folder)
+        let generator = try ReportGenerator(runFolder: folder, weights: weights.file)
+        let epoch = try weights == .last ? Int(SafeTensors.read(folder.appendingPathComponent(weights.file)).metadata["epoch"] ?? "") : nil
         let kind = generator.run.model.dataset
         let dataset = try ReportDataOptions.read(URL(fileURLWithPath: generator.run.dataDir), kind: kind)
         guard let studies = dataset.split(split) else { throw ValidationError("--split must be train, val or test") }
@@ -166,7 +175,7 @@ public struct MRGEval: ParsableCommand {
         let lines = try zip(examples, zip(references, generated)).map { e, pair in
             String(decoding: try JSONSerialization.data(withJSONObject: ["id": e.id, "reference": pair.0, "generated": pair.1], options: [.sortedKeys]), as: UTF8.self)
         }
-        let predictions = folder.appendingPathComponent("predictions.jsonl")
+        let predictions = folder.appendingPathComponent(weights == .best ? "predictions.jsonl" : "predictions-last.jsonl")
         try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: predictions)
         let labeler = try CheXpertLabeler()
         let ids = examples.map(\.id)
@@ -180,15 +189,16 @@ public struct MRGEval: ParsableCommand {
                                                              reports: train.map(generator.reference))
             rows.append(("nearest neighbour", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, retrieved)), labeler: labeler)))
         }
-        try recordEvaluation(rows, split: split, folder: folder, predictions: predictions, run: generator.run)
+        try recordEvaluation(rows, split: split, epoch: epoch, folder: folder, predictions: predictions, run: generator.run)
         if json {
             var obj: [String: Any] = ["split": split, "studies": examples.count, "predictions": predictions.path, "reports_per_second": Double(examples.count) / seconds]
             for (name, s) in rows { obj[name] = s.flat }
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        print(String(format: "%@ split: %d studies, %.1f reports/s (beam %d); predictions in %@", split, examples.count,
-                     Double(examples.count) / seconds, beam ?? generator.run.model.beamSize, predictions.path))
+        print(String(format: "%@ split, %@ weights%@: %d studies, %.1f reports/s (beam %d); predictions in %@", split, weights.rawValue,
+                     epoch.map { " (epoch \($0))" } ?? "", examples.count, Double(examples.count) / seconds, beam ?? generator.run.model.beamSize,
+                     predictions.path))
         let header = ["BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "CE-P", "CE-R", "CE-F1", "CE-F1(+)"]
         print("".padding(toLength: 22, withPad: " ", startingAt: 0) + header.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
         for (name, s) in rows {
@@ -200,7 +210,7 @@ public struct MRGEval: ParsableCommand {
     }
 
     /// Test metrics go to the training run that wrote this folder, or to a new `mrg-eval` run.
-    func recordEvaluation(_ rows: [(String, ReportScores)], split: String, folder: URL, predictions: URL, run: ReportRunConfig) throws {
+    func recordEvaluation(_ rows: [(String, ReportScores)], split: String, epoch: Int?, folder: URL, predictions: URL, run: ReportRunConfig) throws {
         let registry = try self.registry.open()
         let folderPath = folder.standardizedFileURL.path
         var metrics = rows[0].1.flat
@@ -216,8 +226,8 @@ public struct MRGEval: ParsableCommand {
                                     seed: run.seed, folder: folder).id
             try registry.finish(id)
         }
-        try registry.record(metrics, run: id, split: split)
-        try registry.addArtefact(run: id, kind: "predictions-\(split)", path: predictions)
+        try registry.record(metrics, run: id, split: split, epoch: epoch)
+        try registry.addArtefact(run: id, kind: epoch == nil ? "predictions-\(split)" : "predictions-\(split)-epoch\(epoch!)", path: predictions)
     }
 }
 

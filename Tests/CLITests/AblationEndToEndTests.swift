@@ -36,6 +36,13 @@ final class AblationEndToEndTests: XCTestCase {
         let again = try AblateDownstream.parse(args)
         try again.run()
         XCTAssertEqual(try reg.runs(task: "mrg").count + reg.runs(task: "vqa").count, 4, "the rerun trains nothing")
+        // The final epoch's weights, scored beside the selected ones: own predictions file, metrics under that epoch.
+        let none = dir.appendingPathComponent("runs/mrg-none-seed0")
+        try MRGEval.parse(["--checkpoint", none.path, "--weights", "last", "--registry", registry.path]).run()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: none.appendingPathComponent("predictions-last.jsonl").path))
+        let run = try XCTUnwrap(reg.runs(task: "mrg").first { $0.folder.hasSuffix("mrg-none-seed0") })
+        let test = try reg.metrics(run: run.id).filter { $0.split == "test" && $0.name == "BLEU_4" }
+        XCTAssertEqual(test.map(\.epoch), [nil, 1], "the selected weights' row stays; the last epoch's is added")
     }
 }
 
