@@ -28,6 +28,16 @@ public struct ReportScores: Codable, Sendable {
         ["micro", "macro"].flatMap { average in ["P", "R", "F1"].map { "CE_\(average)_\($0)_\(policy)" } }
     }
 
+    /// The validation score a selection rule gives: one name of `names`, or several joined by "+" and summed.
+    public static func selectionScore(_ rule: String, _ validation: [String: Double]) -> Double {
+        rule.split(separator: "+").map { validation[String($0)] ?? 0 }.reduce(0, +)
+    }
+
+    /// The names of `rule` that are not in `names` (empty when the rule is usable).
+    public static func unknownNames(inSelection rule: String) -> [String] {
+        rule.split(separator: "+", omittingEmptySubsequences: false).map(String.init).filter { !names.contains($0) }
+    }
+
     /// A flat name -> value view for tables and the run registry.
     public var flat: [String: Double] {
         var out = nlg

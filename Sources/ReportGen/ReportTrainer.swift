@@ -25,7 +25,8 @@ public struct ReportTrainingOptions: Codable, Sendable {
     /// the prior's ~0.29) one seed in three still wrote the normal report for every study; 12 bring
     /// the BCE to 0.12 and that seed read the image from the fourth epoch.
     public var extractorPretrainEpochs = 12
-    /// The validation metric that picks `model.safetensors` (R2Gen: BLEU-4).
+    /// The validation metric that picks `model.safetensors` (R2Gen: BLEU-4), or a sum of them
+    /// ("BLEU_4+CE_micro_F1_negative": language and clinical content weighed alike).
     public var selectionMetric = "BLEU_4"
     public var seed: UInt64 = 0
     public init() {}
@@ -168,12 +169,13 @@ public final class ReportTrainer {
     /// Writes the last weights, optimiser state and history; the best weights when the selection metric improved.
     func checkpoint() throws {
         let meta = ["epoch": String(history.count)]
-        let metric = options.selectionMetric
-        let best = history.dropLast().map { $0.validation[metric] ?? 0 }.max() ?? -.infinity
+        let rule = options.selectionMetric
+        let score = { (record: EpochRecord) in ReportScores.selectionScore(rule, record.validation) }
+        let best = history.dropLast().map(score).max() ?? -.infinity
         try generator.save(to: folder, weights: "last.safetensors", metadata: meta)
         try SafeTensors.write(optimizer.stateTensors(), to: folder.appendingPathComponent("optimizer.safetensors"))
         try writeJSON(history, to: folder.appendingPathComponent("history.json"))
-        if (history.last!.validation[metric] ?? 0) > best {
+        if score(history.last!) > best {
             try generator.model.save(to: folder.appendingPathComponent("model.safetensors"), metadata: meta)
             log("  best so far: saved model.safetensors")
         }

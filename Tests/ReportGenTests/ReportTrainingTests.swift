@@ -142,5 +142,12 @@ final class ReportTrainingTests: XCTestCase {
                                           hypotheses: ["a": "the heart is normal .", "b": "small pleural effusion ."], labeler: try CheXpertLabeler())
         XCTAssertEqual(Set(ReportScores.names), Set(scores.flat.keys))
         XCTAssertTrue(ReportScores.names.contains("CE_micro_F1_negative"))
+        // A sum weighs language and clinical content alike; a misspelt part is named.
+        XCTAssertEqual(ReportScores.selectionScore("BLEU_4+CE_micro_F1_negative", scores.flat),
+                       scores.flat["BLEU_4"]! + scores.flat["CE_micro_F1_negative"]!, accuracy: 1e-12)
+        XCTAssertEqual(ReportScores.selectionScore("BLEU_4", ["BLEU_4": 0.4, "METEOR": 0.3]), 0.4)
+        XCTAssertEqual(ReportScores.unknownNames(inSelection: "BLEU_4+CE_micro_F1_negative"), [])
+        XCTAssertEqual(ReportScores.unknownNames(inSelection: "BLEU_4+CE_F1"), ["CE_F1"])
+        XCTAssertEqual(ReportScores.unknownNames(inSelection: "BLEU_4+"), [""])
     }
 }
