@@ -17,7 +17,7 @@ struct AblateDownstream: ParsableCommand {
     @Option(help: "Comma-separated modes: none, tokens, hints, both, oracle (both with ground-truth boxes).") var modes = "none,tokens,hints,both,oracle"
     @Option(help: "Report generation: epochs per run.") var epochs = 12
     @Option(help: "Report generation: studies in the embedded corpus.") var count = 2000
-    @Option(help: "Report generation: validation metric that picks each run's weights (R2Gen: BLEU_4).") var selectOn = "BLEU_4"
+    @Option(help: "Report generation: validation metric that picks each run's weights (R2Gen: BLEU_4), a sum of them, or last (the final epoch).") var selectOn = "BLEU_4"
     @Option(help: "VQA: epochs per run.") var vqaEpochs = 15
     @Option(help: "VQA: transformer layers of the language model.") var vqaLayers = VQAConfig().layers
     @Option(help: "VQA: images in the embedded SLAKE-format corpus.") var vqaCount = defaultParameters(.slake).count

@@ -59,7 +59,7 @@ public struct MRGTrain: ParsableCommand {
     @Option(help: "StepLR: epochs per decay.") var stepSize = 10
     @Option(help: "Weight of the CheXpert-label loss on the visual extractor (0: R2Gen's loss alone).") var labelLoss: Float = 1
     @Option(help: "Epochs training the visual extractor alone on the reports' CheXpert labels first (our stand-in for R2Gen's ImageNet weights).") var pretrainEpochs = ReportTrainingOptions().extractorPretrainEpochs
-    @Option(help: "Validation metric that picks the best weights (R2Gen: BLEU_4; e.g. CE_micro_F1_negative), or a sum: BLEU_4+CE_micro_F1_negative.") var selectOn = "BLEU_4"
+    @Option(help: "Validation metric that picks the best weights (R2Gen: BLEU_4; e.g. CE_micro_F1_negative), a sum (BLEU_4+CE_micro_F1_negative), or last: the final epoch's weights.") var selectOn = "BLEU_4"
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail
     @Option(help: "Run folder (default runs/mrg-<dataset>-seed<seed>).") var out: String?
@@ -72,9 +72,10 @@ public struct MRGTrain: ParsableCommand {
 
     /// `--select-on` must name a metric the validation pass records (also checked by `ablate`).
     static func validateSelection(_ metric: String) throws {
+        guard metric != ReportTrainingOptions.finalEpoch else { return }
         let unknown = ReportScores.unknownNames(inSelection: metric)
         guard unknown.isEmpty else {
-            throw ValidationError("--select-on \(metric): \(unknown.map { "'\($0)'" }.joined(separator: ", ")) is not a validation metric; use one of \(ReportScores.names.joined(separator: ", ")), or several joined by '+'")
+            throw ValidationError("--select-on \(metric): \(unknown.map { "'\($0)'" }.joined(separator: ", ")) is not a validation metric; use one of \(ReportScores.names.joined(separator: ", ")), several joined by '+', or 'last' (the final epoch)")
         }
     }
 

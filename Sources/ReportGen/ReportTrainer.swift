@@ -25,9 +25,11 @@ public struct ReportTrainingOptions: Codable, Sendable {
     /// the prior's ~0.29) one seed in three still wrote the normal report for every study; 12 bring
     /// the BCE to 0.12 and that seed read the image from the fourth epoch.
     public var extractorPretrainEpochs = 12
-    /// The validation metric that picks `model.safetensors` (R2Gen: BLEU-4), or a sum of them
-    /// ("BLEU_4+CE_micro_F1_negative": language and clinical content weighed alike).
+    /// The validation metric that picks `model.safetensors` (R2Gen: BLEU-4), a sum of them
+    /// ("BLEU_4+CE_micro_F1_negative": language and clinical content weighed alike), or
+    /// `finalEpoch`: no selection, the last epoch's weights.
     public var selectionMetric = "BLEU_4"
+    public static let finalEpoch = "last"
     public var seed: UInt64 = 0
     public init() {}
 }
@@ -175,7 +177,9 @@ public final class ReportTrainer {
         try generator.save(to: folder, weights: "last.safetensors", metadata: meta)
         try SafeTensors.write(optimizer.stateTensors(), to: folder.appendingPathComponent("optimizer.safetensors"))
         try writeJSON(history, to: folder.appendingPathComponent("history.json"))
-        if score(history.last!) > best {
+        if rule == ReportTrainingOptions.finalEpoch {
+            try generator.model.save(to: folder.appendingPathComponent("model.safetensors"), metadata: meta)
+        } else if score(history.last!) > best {
             try generator.model.save(to: folder.appendingPathComponent("model.safetensors"), metadata: meta)
             log("  best so far: saved model.safetensors")
         }

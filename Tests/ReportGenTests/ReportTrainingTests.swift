@@ -136,6 +136,22 @@ final class ReportTrainingTests: XCTestCase {
         XCTAssertEqual(try decodeJSON([ReportTrainer.EpochRecord].self, from: folder.appendingPathComponent("history.json")).count, 2)
     }
 
+    /// `--select-on last`: model.safetensors is the final epoch's, whatever validation says.
+    func testFinalEpochRuleKeepsTheLastWeights() throws {
+        let tokenizer = ReportTokenizer(trainingReports: Self.reports, dataset: .iuXray, threshold: 1)
+        var options = ReportTrainingOptions()
+        options.epochs = 2; options.batchSize = 4; options.selectionMetric = ReportTrainingOptions.finalEpoch
+        let folder = scratch.appendingPathComponent("run-last")
+        let generator = ReportGenerator(ReportRunConfig(model: tinyConfig(), dataDir: "", seed: 0), tokenizer: tokenizer)
+        let data = examples(generator)
+        try ReportTrainer(generator, options: options, folder: folder, log: { _ in }).train(data, validation: data)
+        let best = try SafeTensors.read(folder.appendingPathComponent("model.safetensors"))
+        let last = try SafeTensors.read(folder.appendingPathComponent("last.safetensors"))
+        XCTAssertEqual(best.metadata["epoch"], "2")
+        XCTAssertEqual(Set(best.tensors.keys), Set(last.tensors.keys))
+        for (name, t) in best.tensors { XCTAssertEqual(t.data, last.tensors[name]!.data, name) }
+    }
+
     /// `--select-on` accepts exactly the names a validation pass records.
     func testSelectableNamesAreTheValidationMetrics() throws {
         let scores = ReportScores.compute(references: ["a": "the heart is enlarged .", "b": "no pleural effusion ."],
