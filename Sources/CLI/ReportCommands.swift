@@ -10,13 +10,13 @@ import Tensor
 
 extension ReportDatasetKind: ExpressibleByArgument {}
 extension ReportGenConfig.Preset: ExpressibleByArgument {}
+extension MissingImagePolicy: ExpressibleByArgument {}
 
 /// Which of a run folder's weights to evaluate.
 enum RunWeights: String, ExpressibleByArgument {
     case best, last
     var file: String { self == .best ? "model.safetensors" : "last.safetensors" }
 }
-extension MissingImagePolicy: ExpressibleByArgument {}
 
 /// Where a report dataset comes from: R2Gen's layout in `--data-dir` (annotation.json + images/),
 /// or the embedded phantom CXR corpus.
@@ -160,7 +160,14 @@ public struct MRGEval: ParsableCommand {
         try threadOptions.apply()
         let folder = URL(fileURLWithPath: checkpoint)
         let generator = try ReportGenerator(runFolder: folder, weights: weights.file)
-        let epoch = try weights == .last ? Int(SafeTensors.read(folder.appendingPathComponent(weights.file)).metadata["epoch"] ?? "") : nil
+        var epoch: Int?
+        if weights == .last {
+            let file = folder.appendingPathComponent(weights.file)
+            guard let n = try Int(SafeTensors.read(file).metadata["epoch"] ?? "") else {
+                throw ValidationError("\(file.path) does not say which epoch it holds; it was not written by mrg-train")
+            }
+            epoch = n
+        }
         let kind = generator.run.model.dataset
         let dataset = try ReportDataOptions.read(URL(fileURLWithPath: generator.run.dataDir), kind: kind)
         guard let studies = dataset.split(split) else { throw ValidationError("--split must be train, val or test") }
