@@ -55,8 +55,7 @@ struct GroundingInjectionOptions: ParsableArguments {
         do { boxes = try truth() } catch {
             throw ValidationError("--grounding-threshold-per-phrase needs true boxes for the validation images: \(error)")
         }
-        let grid = (4...16).map { Float($0) * 0.05 }
-        let chosen = HintQuality.bestThresholds(detected, truth: boxes, images: images, anatomy: anatomy, thresholds: grid)
+        let chosen = HintQuality.bestThresholds(detected, truth: boxes, images: images, anatomy: anatomy, thresholds: HintQuality.phraseThresholdGrid)
         print("grounding: thresholds with the best hint F1 on \(images.count) validation images: "
               + chosen.sorted { $0.key < $1.key }.map { "\($0.key) " + ($0.value == HintQuality.never ? "left out" : String(format: "%.2f", $0.value)) }.joined(separator: ", ")
               + "; phrases without true boxes there keep \(groundingThreshold)")

@@ -62,8 +62,10 @@ struct HintsCommand: ParsableCommand {
             print(String(format: "%-9.2f  %-9.3f  %-6.3f  %.3f  %d / %d / %d", r.threshold, r.precision, r.recall, r.f1, r.truePositives, r.falsePositives, r.falseNegatives)
                   + (r == best ? "  <- best F1" : ""))
         }
-        print("per phrase, the threshold with the best F1 at precision >= \(HintQuality.minimumPrecision) (--grounding-threshold-per-phrase):")
-        for (phrase, threshold) in HintQuality.bestThresholds(detected, truth: truth, images: images, anatomy: anatomy, thresholds: levels).sorted(by: { $0.key < $1.key }) {
+        // The grid training chooses on, not --thresholds, so the table shows what a run will use.
+        print("per phrase, the threshold of 0.20, 0.25, ..., 0.80 with the best F1 at precision >= \(HintQuality.minimumPrecision) (--grounding-threshold-per-phrase):")
+        for (phrase, threshold) in HintQuality.bestThresholds(detected, truth: truth, images: images, anatomy: anatomy,
+                                                              thresholds: HintQuality.phraseThresholdGrid).sorted(by: { $0.key < $1.key }) {
             guard threshold != HintQuality.never else { print("  " + phrase.padding(toLength: 22, withPad: " ", startingAt: 0) + " left out: precision below \(HintQuality.minimumPrecision) at every threshold"); continue }
             let r = HintQuality.measure(detected, truth: truth, images: images, anatomy: anatomy, thresholds: [threshold], phrase: phrase)[0]
             print("  " + phrase.padding(toLength: 22, withPad: " ", startingAt: 0)

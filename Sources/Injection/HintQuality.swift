@@ -40,6 +40,8 @@ public struct HintQuality: Sendable, Equatable {
     public static let minimumPrecision = 0.5
     /// The threshold of a phrase left out: above every score.
     public static let never = Float.greatestFiniteMagnitude
+    /// The thresholds `--grounding-threshold-per-phrase` chooses among: 0.20 to 0.80 by 0.05.
+    public static let phraseThresholdGrid: [Float] = (4...16).map { Float($0) * 0.05 }
 
     /// Per finding phrase with true boxes on `images`, the threshold of `thresholds` with the best F1
     /// of that phrase's boxes (the higher one on ties) among those with precision >=
