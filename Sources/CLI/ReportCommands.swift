@@ -162,9 +162,8 @@ public struct MRGEval: ParsableCommand {
         let generator = try ReportGenerator(runFolder: folder, weights: weights.file)
         var epoch: Int?
         if weights == .last {
-            let file = folder.appendingPathComponent(weights.file)
-            guard let n = try Int(SafeTensors.read(file).metadata["epoch"] ?? "") else {
-                throw ValidationError("\(file.path) does not say which epoch it holds; it was not written by mrg-train")
+            guard let n = Int(generator.weightsMetadata["epoch"] ?? "") else {
+                throw ValidationError("\(folder.appendingPathComponent(weights.file).path) does not say which epoch it holds; it was not written by mrg-train")
             }
             epoch = n
         }

@@ -17,6 +17,8 @@ public final class ReportGenerator {
     public let run: ReportRunConfig
     public let tokenizer: ReportTokenizer
     public let model: R2GenModel
+    /// The metadata of the weights loaded from a run folder (the trainer writes `epoch`).
+    public private(set) var weightsMetadata: [String: String] = [:]
 
     public init(_ run: ReportRunConfig, tokenizer: ReportTokenizer) {
         self.run = run; self.tokenizer = tokenizer
@@ -26,7 +28,7 @@ public final class ReportGenerator {
     public convenience init(runFolder: URL, weights: String = "model.safetensors") throws {
         let run = try decodeJSON(ReportRunConfig.self, from: runFolder.appendingPathComponent("config.json"))
         self.init(run, tokenizer: try decodeJSON(ReportTokenizer.self, from: runFolder.appendingPathComponent("tokenizer.json")))
-        try model.load(from: runFolder.appendingPathComponent(weights))
+        weightsMetadata = try model.load(from: runFolder.appendingPathComponent(weights))
     }
 
     public func save(to folder: URL, weights: String = "model.safetensors", metadata: [String: String] = [:]) throws {

@@ -177,11 +177,10 @@ public final class ReportTrainer {
         try generator.save(to: folder, weights: "last.safetensors", metadata: meta)
         try SafeTensors.write(optimizer.stateTensors(), to: folder.appendingPathComponent("optimizer.safetensors"))
         try writeJSON(history, to: folder.appendingPathComponent("history.json"))
-        if rule == ReportTrainingOptions.finalEpoch {
+        let keepLast = rule == ReportTrainingOptions.finalEpoch
+        if keepLast || score(history.last!) > best {
             try generator.model.save(to: folder.appendingPathComponent("model.safetensors"), metadata: meta)
-        } else if score(history.last!) > best {
-            try generator.model.save(to: folder.appendingPathComponent("model.safetensors"), metadata: meta)
-            log("  best so far: saved model.safetensors")
+            if !keepLast { log("  best so far: saved model.safetensors") }
         }
     }
 }
