@@ -59,7 +59,10 @@ public struct VQATrain: ParsableCommand {
     @Option(help: "Answer head: generate (LLaVA) or classify (answer classes, as MEVF/M3AE are scored).") var head: VQAHead = .generate
     @Option(help: "Epochs.") var epochs = 25
     @Option(help: "Transformer layers of the language model.") var layers = VQAConfig().layers
-    @Option(help: "Input side in pixels, a multiple of 16 (the patch grid is a sixteenth of it).") var imageSize = VQAConfig().imageSize
+    @Option(help: "Input side in pixels; the patch grid is the side over 2^(number of --vision-channels).") var imageSize = VQAConfig().imageSize
+    @Option(help: ArgumentHelp("Vision CNN widths, comma-separated: the stem's, then one stride-2 stage per further entry (fewer entries, finer patch grid).",
+                               valueName: "widths"))
+    var visionChannels = VQAConfig().channels.map(String.init).joined(separator: ",")
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -71,11 +74,25 @@ public struct VQATrain: ParsableCommand {
 
     public func validate() throws {
         try Self.validateLayers(layers)
-        // Every stage of the vision encoder halves the image.
-        let stride = 1 << VQAConfig().channels.count
+        let channels = try parsedVisionChannels()
+        // The stem and every stage of the vision encoder halve the image.
+        let stride = 1 << channels.count
         guard (32...512).contains(imageSize), imageSize % stride == 0 else {
             throw ValidationError("--image-size must be a multiple of \(stride) in 32...512, got \(imageSize)")
         }
+        guard imageSize / stride >= 2 else {
+            throw ValidationError("--image-size \(imageSize) with \(channels.count) vision widths leaves a patch grid under 2 x 2")
+        }
+    }
+
+    /// `--vision-channels` as widths: 2 to 6 entries, each a multiple of 8 (GroupNorm's 8 groups).
+    func parsedVisionChannels() throws -> [Int] {
+        let parts = visionChannels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let widths = parts.compactMap { Int($0) }
+        guard widths.count == parts.count, (2...6).contains(widths.count), widths.allSatisfy({ $0 >= 8 && $0 % 8 == 0 && $0 <= 1024 }) else {
+            throw ValidationError("--vision-channels must be 2 to 6 comma-separated widths, each a multiple of 8 up to 1024, got '\(visionChannels)'")
+        }
+        return widths
     }
 
     static func validateLayers(_ layers: Int, option: String = "--layers") throws {
@@ -101,6 +118,7 @@ public struct VQATrain: ParsableCommand {
             var config = VQAConfig()
             config.layers = layers
             config.imageSize = imageSize
+            config.channels = try parsedVisionChannels()
             if injection.mode != .none {
                 let source = try injection.sourceName(registry)
                 let all = splits.train + splits.val + splits.test

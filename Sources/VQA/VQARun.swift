@@ -84,7 +84,7 @@ public final class VQASystem {
                 func rows(_ members: [Int]) -> Tensor { tokens.indexSelect(axis: 0, members.map { slot[set.examples[$0].image]! }) }
                 switch run.head {
                 case .classify:
-                    let logits = model.classLogits(imageTokens: rows(group), prompts: group.map { set.examples[$0].prompt })
+                    let logits = model.classLogits(imageTokens: tokens, imageOf: group.map { slot[set.examples[$0].image]! }, prompts: group.map { set.examples[$0].prompt })
                     let c = logits.shape[1]
                     for (r, e) in group.enumerated() { out[e] = vocabulary.answers[VQADecoding.argmax(logits.data[(r * c)..<((r + 1) * c)])] }
                 case .generate where beamSize > 1:

@@ -54,7 +54,7 @@ public final class VQATrainer {
         let withheld = Set(images.filter { _ in injection.withholds(rng) })
         let tokens = model.imageTokens(set.pixels(images, size: system.run.model.imageSize, rng: rng),
                                        regions: images.map { withheld.contains($0) ? [] : set.regions[$0] })
-            .indexSelect(axis: 0, members.map { slot[set.examples[$0].image]! })
+        let imageOf = members.map { slot[set.examples[$0].image]! }
         let prompts = members.map { m in
             let e = set.examples[m]
             return withheld.contains(e.image) ? Self.withoutHint(e.prompt, width: injection.mode.usesHints ? injection.maxHintTokens : 0) : e.prompt
@@ -62,10 +62,10 @@ public final class VQATrainer {
         let loss: Tensor
         switch system.run.head {
         case .generate:
-            loss = model.generativeLoss(imageTokens: tokens, prompts: prompts, answers: members.map { set.examples[$0].answer })
+            loss = model.generativeLoss(imageTokens: tokens, imageOf: imageOf, prompts: prompts, answers: members.map { set.examples[$0].answer })
         case .classify:
             // Training answers always have a class.
-            loss = model.classifyLoss(imageTokens: tokens, prompts: prompts, classes: members.map { set.examples[$0].answerClass! })
+            loss = model.classifyLoss(imageTokens: tokens, imageOf: imageOf, prompts: prompts, classes: members.map { set.examples[$0].answerClass! })
         }
         guard loss.item.isFinite else {
             throw DatasetError(folder, "loss became \(loss.item); training stopped (last good weights: last.safetensors); lower --lr")

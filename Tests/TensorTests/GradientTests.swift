@@ -1271,6 +1271,27 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    /// Rows continuing shared prefixes give what each row's whole sequence gives under causal
+    /// attention, and the shared pass has finite-difference gradients.
+    func testMultiHeadAttentionSharedPrefix() {
+        let mha = MultiHeadAttention(dModel: 4, heads: 2, dropout: 0, rng: RandomGenerator(seed: 453))
+        mha.eval()
+        let prefix = tensor([2, 3, 4], seed: 454), rows = tensor([3, 2, 4], seed: 455)
+        let prefixOf = [1, 0, 1]
+        let padding = Tensor([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1e9], shape: [3, 1, 1, 5])
+        let shared = mha.forward(prefix: prefix, rows: rows, prefixOf: prefixOf, mask: padding)
+        let whole = Tensor.concat([prefix.indexSelect(axis: 0, prefixOf), rows], axis: 1)
+        let full = mha.forward(query: whole, key: whole, value: whole, mask: padding, causal: true)
+        for (a, b) in zip(shared.rows.data, full.slice(axis: 1, 3..<5).data) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        let alone = mha.forward(query: prefix, key: prefix, value: prefix, causal: true)
+        for (a, b) in zip(shared.prefix.data, alone.data) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        let params = mha.parameters(), n = params.count
+        checkGradients("MultiHeadAttention shared prefix", inputs: params + [prefix, rows]) {
+            let out = mha.forward(prefix: $0[n], rows: $0[n + 1], prefixOf: prefixOf, mask: padding)
+            return Tensor.concat([out.prefix.reshaped([24]), out.rows.reshaped([24])], axis: 0)
+        }
+    }
+
     // The feed-forward block's ReLU has a kink at 0: a finite difference is only valid while no
     // pre-activation crosses it. These checks use a smaller step (2e-3) and assert that every
     // pre-activation stays well clear of 0 for the chosen initialisation and inputs.

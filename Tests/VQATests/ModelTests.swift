@@ -112,8 +112,51 @@ final class ModelTests: VQATestCase {
         for (a, b) in zip(step, xColumn) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 
-    static func fullHidden(_ model: VQAModel, _ ids: [Int], image: Tensor) -> Tensor {
-        let slot = ids.firstIndex(of: VQAVocabulary.image)!
-        return model.hidden(model.fuse([ids], imageTokens: image, slot: slot), padding: model.paddingMask([ids], imageTokens: image.shape[1], slot: slot))
+    /// The plain forward pass: every row's whole fused sequence through the causal layers, no
+    /// sharing (the reference for cached decoding and for the shared-prefix training pass).
+    static func fullHidden(_ model: VQAModel, _ rows: [[Int]], image: Tensor) -> Tensor {
+        let slot = rows[0].firstIndex(of: VQAVocabulary.image)!
+        let x = model.fuse(rows, imageTokens: image, slot: slot)
+        let t = x.shape[1]
+        let future = Tensor((0..<(t * t)).map { $0 % t > $0 / t ? -Float.infinity : 0 }, shape: [1, 1, t, t])
+        let mask = future + model.paddingMask(rows, imageTokens: image.shape[1], slot: slot)
+        return model.finalNorm(model.layers.reduce(x) { $1.forward($0, mask: mask) })
+    }
+
+    static func fullHidden(_ model: VQAModel, _ ids: [Int], image: Tensor) -> Tensor { fullHidden(model, [ids], image: image) }
+
+    /// Training runs the prefix (system line, image tokens) once per image and lets each question
+    /// attend to it: the states and the gradients must be those of the full sequences.
+    func testSharedPrefixMatchesFullSequencesAndTheirGradients() {
+        let questions = ["Where is the liver?", "Is it big?", "Which organ is on the left side?"]
+        let system = Self.tinySystem(head: .generate, questions: questions, answers: ["left lung", "yes"], seed: 6)
+        let model = system.model
+        model.eval()
+        let prompts = questions.map { Self.template.promptIDs(question: $0, vocabulary: system.vocabulary, maxQuestionTokens: 12).ids }
+        let slot = prompts[0].firstIndex(of: VQAVocabulary.image)!
+        let t = prompts.map(\.count).max()!
+        let padded = prompts.map { $0 + [Int](repeating: VQAVocabulary.pad, count: t - $0.count) }
+        XCTAssertNotEqual(prompts[0].count, prompts[2].count, "rows of different lengths, so padding is exercised")
+        let images = Tensor.randn([2, 1, 16, 16], rng: RandomGenerator(seed: 8))
+        let imageOf = [1, 0, 1]
+
+        let tokens = model.imageTokens(images)
+        let shared = model.continuationHidden(padded, imageTokens: tokens, imageOf: imageOf, slot: slot)
+        let p = tokens.shape[1]
+        let full = Self.fullHidden(model, padded, image: tokens.indexSelect(axis: 0, imageOf)).slice(axis: 1, (slot + p)..<(t + p - 1))
+        XCTAssertEqual(shared.shape, full.shape)
+        for (a, b) in zip(shared.data, full.data) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+
+        func gradients(_ h: (Tensor) -> Tensor) -> [Float] {
+            model.zeroGrad()
+            let weights = Tensor.randn(shared.shape, rng: RandomGenerator(seed: 9))
+            (h(model.imageTokens(images)) * weights).sum().backward()
+            return model.parameters().flatMap { $0.grad ?? [] }
+        }
+        let viaPrefix = gradients { model.continuationHidden(padded, imageTokens: $0, imageOf: imageOf, slot: slot) }
+        let viaFull = gradients { Self.fullHidden(model, padded, image: $0.indexSelect(axis: 0, imageOf)).slice(axis: 1, (slot + p)..<(t + p - 1)) }
+        XCTAssertEqual(viaPrefix.count, viaFull.count)
+        XCTAssertGreaterThan(viaFull.map(abs).max()!, 1e-3)
+        for (a, b) in zip(viaPrefix, viaFull) { XCTAssertEqual(a, b, accuracy: 1e-3 * max(1, abs(b))) }
     }
 }

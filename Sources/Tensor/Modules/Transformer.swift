@@ -15,10 +15,26 @@ public final class MultiHeadAttention: Module {
 
     /// `mask` is additive and broadcasts to `[batch, heads, Tq, Tk]`.
     public func forward(query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil, causal: Bool = false) -> Tensor {
-        let (b, tq, d) = (query.shape[0], query.shape[1], query.shape[2])
+        attend(qProj(query), kProj(key), vProj(value), mask: mask, causal: causal)
+    }
+
+    /// Causal self-attention over sequences that continue shared prefixes: `prefix` `[P, Tp, d]`
+    /// attends to itself, and row `b` of `rows` `[B, Tr, d]` to all of `prefix[prefixOf[b]]`, then
+    /// causally to its own tokens. Each prefix's keys and values are projected once however many
+    /// rows continue it. `mask` (additive, `[B, 1, 1, Tp + Tr]` or broadcastable) is for the rows.
+    public func forward(prefix: Tensor, rows: Tensor, prefixOf: [Int], mask: Tensor? = nil) -> (prefix: Tensor, rows: Tensor) {
+        let (prefixKeys, prefixValues) = (kProj(prefix), vProj(prefix))
+        let keys = Tensor.concat([prefixKeys.indexSelect(axis: 0, prefixOf), kProj(rows)], axis: 1)
+        let values = Tensor.concat([prefixValues.indexSelect(axis: 0, prefixOf), vProj(rows)], axis: 1)
+        return (attend(qProj(prefix), prefixKeys, prefixValues, mask: nil, causal: true),
+                attend(qProj(rows), keys, values, mask: mask, causal: true))
+    }
+
+    /// Attention of projected queries over projected keys and values, heads merged and projected out.
+    private func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, causal: Bool) -> Tensor {
+        let (b, tq, d) = (q.shape[0], q.shape[1], q.shape[2])
         func split(_ x: Tensor) -> Tensor { x.reshaped([b, x.shape[1], heads, d / heads]).permuted([0, 2, 1, 3]) }
-        let attended = scaledDotProductAttention(split(qProj(query)), split(kProj(key)), split(vProj(value)),
-                                                 mask: mask, causal: causal)
+        let attended = scaledDotProductAttention(split(q), split(k), split(v), mask: mask, causal: causal)
         return dropout(outProj(attended.permuted([0, 2, 1, 3]).reshaped([b, tq, d])))
     }
 }
@@ -61,6 +77,15 @@ public final class TransformerEncoderLayer: Module {
         let n1 = norm1(x)
         let h = x + dropout(selfAttn.forward(query: n1, key: n1, value: n1, mask: mask))
         return h + dropout(feedForward(norm2(h)))
+    }
+
+    /// The layer, causal, over rows that continue shared prefixes (see
+    /// `MultiHeadAttention.forward(prefix:rows:prefixOf:mask:)`): the same result as running each
+    /// row's full sequence `[prefix[prefixOf[b]]; rows[b]]`, with each prefix computed once.
+    public func forward(prefix: Tensor, rows: Tensor, prefixOf: [Int], mask: Tensor? = nil) -> (prefix: Tensor, rows: Tensor) {
+        let attended = selfAttn.forward(prefix: norm1(prefix), rows: norm1(rows), prefixOf: prefixOf, mask: mask)
+        let (p, r) = (prefix + dropout(attended.prefix), rows + dropout(attended.rows))
+        return (p + dropout(feedForward(norm2(p))), r + dropout(feedForward(norm2(r))))
     }
 }
 
