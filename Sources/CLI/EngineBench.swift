@@ -57,6 +57,25 @@ struct EngineBench: ParsableCommand {
         let rawGflops = 3 * 2 * 64.0 * 1024 * 1024 / rawTime / 1e9
         rows.append(("matmul_raw_gflops", rawGflops, "GFLOP/s, the same three GEMMs as raw cblas calls"))
 
+        // Whether the cores scale on these shapes at all: the linear's forward GEMM, single-threaded,
+        // once per core at the same time (shared inputs, own outputs), against one core alone.
+        // 1.0 means a second core adds nothing.
+        if Threads.count > 1 {
+            let outputs = UnsafeMutablePointer<Float>.allocate(capacity: Threads.count * m * n)
+            defer { outputs.deallocate() }
+            nonisolated(unsafe) let shared = (x: xs, w: a, y: outputs)
+            func gemmStreams(_ count: Int) -> Double {
+                medianSeconds(seconds) {
+                    DispatchQueue.concurrentPerform(iterations: count) { i in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, shared.x, Int32(k),
+                                    shared.w, Int32(k), 0, shared.y + i * m * n, Int32(n))
+                    }
+                }
+            }
+            let scaling = gemmStreams(1) * Double(Threads.count) / gemmStreams(Threads.count)
+            rows.append(("gemm_stream_scaling", scaling, "x one core's throughput, \(Threads.count) concurrent single-threaded 64x1024x1024 GEMMs"))
+        }
+
         // Engine linear layer: x [64, 1024] through W [1024, 1024], forward + backward (3 GEMMs).
         let layer = Linear(1024, 1024, rng: rng)
         let x = Tensor.randn([64, 1024], rng: rng, requiresGrad: true)

@@ -59,6 +59,8 @@ public struct VQATrain: ParsableCommand {
     @Option(help: "Answer head: generate (LLaVA) or classify (answer classes, as MEVF/M3AE are scored).") var head: VQAHead = .generate
     @Option(help: "Epochs.") var epochs = 25
     @Option(help: "Transformer layers of the language model.") var layers = VQAConfig().layers
+    @Option(help: "Width of the language model (its feed-forward layer is twice as wide); a multiple of its 4 heads.")
+    var dModel = VQAConfig().dModel
     @Option(help: "Input side in pixels; the patch grid is the side over 2^(number of --vision-channels).") var imageSize = VQAConfig().imageSize
     @Option(help: ArgumentHelp("Vision CNN widths, comma-separated: the stem's, then one stride-2 stage per further entry (fewer entries, finer patch grid).",
                                valueName: "widths"))
@@ -74,6 +76,9 @@ public struct VQATrain: ParsableCommand {
 
     public func validate() throws {
         try Self.validateLayers(layers)
+        guard (16...1024).contains(dModel), dModel % VQAConfig().heads == 0 else {
+            throw ValidationError("--d-model must be a multiple of \(VQAConfig().heads) in 16...1024, got \(dModel)")
+        }
         let channels = try parsedVisionChannels()
         // The stem and every stage of the vision encoder halve the image.
         let stride = 1 << channels.count
@@ -117,6 +122,8 @@ public struct VQATrain: ParsableCommand {
             let template = try ConversationTemplate.load()
             var config = VQAConfig()
             config.layers = layers
+            config.dModel = dModel
+            config.dFF = 2 * dModel
             config.imageSize = imageSize
             config.channels = try parsedVisionChannels()
             if injection.mode != .none {

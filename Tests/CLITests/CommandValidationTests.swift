@@ -24,6 +24,30 @@ final class CommandValidationTests: XCTestCase {
         }
     }
 
+    func testLanguageModelWidthIsCheckedAtParse() throws {
+        XCTAssertEqual(try VQATrain.parse(["--d-model", "256"]).dModel, 256)
+        for bad in ["130", "8", "2048"] {
+            XCTAssertThrowsError(try VQATrain.parse(["--d-model", bad]), bad) { error in
+                XCTAssertTrue(VQATrain.message(for: error).contains("--d-model must be a multiple of 4 in 16...1024, got \(bad)"), VQATrain.message(for: error))
+            }
+        }
+    }
+
+    /// Fewer vision widths mean fewer stride-2 stages, so a finer grid and a smaller image-size step.
+    func testVisionChannelsAreCheckedAtParse() throws {
+        XCTAssertEqual(try VQATrain.parse(["--vision-channels", "32, 64,128"]).parsedVisionChannels(), [32, 64, 128])
+        XCTAssertEqual(try VQATrain.parse(["--vision-channels", "32,64,128", "--image-size", "120"]).imageSize, 120)
+        for (arguments, message) in [(["--vision-channels", "32,abc"], "--vision-channels must be 2 to 6 comma-separated widths"),
+                                     (["--vision-channels", "32"], "--vision-channels must be 2 to 6 comma-separated widths"),
+                                     (["--vision-channels", "32,60"], "each a multiple of 8 up to 1024, got '32,60'"),
+                                     (["--vision-channels", "32,64,128", "--image-size", "100"], "--image-size must be a multiple of 8 in 32...512, got 100"),
+                                     (["--vision-channels", "8,8,8,8,8,8", "--image-size", "64"], "leaves a patch grid under 2 x 2")] {
+            XCTAssertThrowsError(try VQATrain.parse(arguments), "\(arguments)") { error in
+                XCTAssertTrue(VQATrain.message(for: error).contains(message), VQATrain.message(for: error))
+            }
+        }
+    }
+
     func testHintThresholdsAndSplitAreCheckedAtParse() throws {
         XCTAssertEqual(try HintsCommand.parse(["--grounder", "g", "--thresholds", "0.3, 0.45"]).levels(), [0.3, 0.45])
         for (arguments, message) in [(["--thresholds", "0.3,abc"], "--thresholds: 'abc' is not a number in [0, 1]"),
