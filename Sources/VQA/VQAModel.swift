@@ -90,7 +90,7 @@ public final class VQAModel: Module {
     /// Causal attention (LLaVA's language model) never lets the system line or an image token see
     /// the question after it, so all the questions of one image share the states of that prefix:
     /// it runs once per image, and each question row attends to its image's prefix. The result is
-    /// the full sequence's, at a tenth of the cost on the SLAKE format's ten questions per image.
+    /// the full sequences' (tested), with the prefix's layers run once instead of once per question.
     func continuationHidden(_ ids: [[Int]], imageTokens: Tensor, imageOf: [Int], slot: Int) -> Tensor {
         let (images, p) = (imageTokens.shape[0], imageTokens.shape[1])
         let lead = Array(ids[0][..<slot]), tail = ids[0].count - slot - 1
