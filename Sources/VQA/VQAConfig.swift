@@ -22,7 +22,7 @@ public struct VQAConfig: Codable, Sendable, Equatable {
     public var dModel = 128
     public var dFF = 256
     public var heads = 4
-    public var layers = 2
+    public var layers = 4
     public var dropout: Float = 0.1
     /// Question tokens beyond this are cut (and counted) so sequences fit the position table.
     public var maxQuestionTokens = 40
