@@ -81,10 +81,11 @@ public final class VQASystem {
                 let images = Array(Set(group.map { set.examples[$0].image })).sorted()
                 let slot = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
                 let tokens = model.imageTokens(set.pixels(images, size: run.model.imageSize, rng: nil), regions: images.map { set.regions[$0] })
-                func rows(_ members: [Int]) -> Tensor { tokens.indexSelect(axis: 0, members.map { slot[set.examples[$0].image]! }) }
+                func imageOf(_ members: [Int]) -> [Int] { members.map { slot[set.examples[$0].image]! } }
+                func rows(_ members: [Int]) -> Tensor { tokens.indexSelect(axis: 0, imageOf(members)) }
                 switch run.head {
                 case .classify:
-                    let logits = model.classLogits(imageTokens: tokens, imageOf: group.map { slot[set.examples[$0].image]! }, prompts: group.map { set.examples[$0].prompt })
+                    let logits = model.classLogits(imageTokens: tokens, imageOf: imageOf(group), prompts: group.map { set.examples[$0].prompt })
                     let c = logits.shape[1]
                     for (r, e) in group.enumerated() { out[e] = vocabulary.answers[VQADecoding.argmax(logits.data[(r * c)..<((r + 1) * c)])] }
                 case .generate where beamSize > 1:
