@@ -65,6 +65,10 @@ public struct VQATrain: ParsableCommand {
     @Option(help: ArgumentHelp("Vision CNN widths, comma-separated: the stem's, then one stride-2 stage per further entry (fewer entries, finer patch grid).",
                                valueName: "widths"))
     var visionChannels = VQAConfig().channels.map(String.init).joined(separator: ",")
+    @Option(help: ArgumentHelp("Weight of an auxiliary loss teaching the vision encoder where the training images' annotated boxes are (SLAKE's detection.json); 0: off.",
+                               valueName: "W")) var localizationLoss: Float = 0
+    @Option(help: ArgumentHelp("Epochs of the vision encoder on the localization loss alone before the VQA epochs (needs --localization-loss).",
+                               valueName: "E")) var localizationPretrain = 0
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -78,6 +82,12 @@ public struct VQATrain: ParsableCommand {
         try Self.validateLayers(layers)
         guard (16...1024).contains(dModel), dModel % VQAConfig().heads == 0 else {
             throw ValidationError("--d-model must be a multiple of \(VQAConfig().heads) in 16...1024, got \(dModel)")
+        }
+        guard localizationLoss.isFinite, localizationLoss >= 0 else {
+            throw ValidationError("--localization-loss must be a weight >= 0, got \(localizationLoss)")
+        }
+        guard localizationPretrain >= 0, localizationPretrain == 0 || localizationLoss > 0 else {
+            throw ValidationError("--localization-pretrain must be >= 0 and needs --localization-loss > 0, got \(localizationPretrain) with --localization-loss \(localizationLoss)")
         }
         let channels = try parsedVisionChannels()
         // The stem and every stage of the vision encoder halve the image.
@@ -140,6 +150,10 @@ public struct VQATrain: ParsableCommand {
                 config.injection.maxHintTokens = 32
                 groundingRegions = found.regions
             }
+            if localizationLoss > 0 {
+                let boxes = try VQAGrounding.annotatedBoxes(splits.train, option: "--localization-loss", alternative: "leave --localization-loss at 0")
+                config.localization = LocalizationOptions(labels: Set(boxes.values.flatMap { $0.map(\.phrase) }).sorted(), weight: localizationLoss)
+            }
             let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
                                            extraText: template.words + config.injection.hintVocabulary)
             system = VQASystem(VQARunConfig(model: config, head: head, dataset: data.dataset, dataDir: dir.path, seed: seed, epochs: epochs,
@@ -153,8 +167,13 @@ public struct VQATrain: ParsableCommand {
                                     registry: registry, regions: groundingRegions)
             print("grounding: \(system.run.model.injection.mode.rawValue) from \(system.run.model.injection.source)")
         }
+        if let localization = system.run.model.localization {
+            loader.boxes = try VQAGrounding.annotatedBoxes(splits.train + splits.val, option: "--localization-loss", alternative: "leave --localization-loss at 0")
+            print("localization loss (weight \(localization.weight)) on the training images' boxes: \(localization.labels.joined(separator: ", "))")
+        }
         let train = loader.load(splits.train, split: "train"), val = loader.load(splits.val, split: "val")
         var options = VQATrainingOptions()
+        options.localizationPretrainEpochs = localizationPretrain
         options.epochs = system.run.epochs; options.imagesPerBatch = imagesPerBatch; options.learningRate = lr; options.seed = system.run.seed
         print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
               + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
@@ -224,7 +243,12 @@ public struct VQAEval: ParsableCommand {
             // Every split, so a grounder's detections are cached for the whole folder at once.
             try VQAGrounding.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: root, registry: registry)
         }
+        let scoresLocalization = system.run.model.localization != nil && dataset == .slake
+        if scoresLocalization {
+            loader.boxes = try VQAGrounding.annotatedBoxes(items, option: "scoring the localization head", alternative: "not scored")
+        }
         let set = loader.load(items, split: split)
+        let localization = scoresLocalization ? system.localizationReport(set) : nil
         let start = Date()
         let predictions = system.predict(set, beamSize: beam)
         let seconds = Date().timeIntervalSince(start)
@@ -246,6 +270,11 @@ public struct VQAEval: ParsableCommand {
             obj["by_category"] = Dictionary(uniqueKeysWithValues: scores.byCategory.map { c, r in
                 (c, ["closed_accuracy": r.closedAccuracy, "open_recall": r.openRecall, "overall_exact": r.overallExact, "n_open": Double(r.nOpen), "n_closed": Double(r.nClosed)])
             })
+            if let localization {
+                obj["localization"] = Dictionary(uniqueKeysWithValues: localization.rows.map {
+                    ($0.label, ["precision": $0.precision, "recall": $0.recall, "images": Double($0.truePositives + $0.falseNegatives)])
+                })
+            }
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
             return
         }
@@ -259,6 +288,13 @@ public struct VQAEval: ParsableCommand {
         for (c, r) in scores.byCategory { row(c, r) }
         row("overall", scores.overall)
         print("closed: LLaVA-Med's substring rule; open-rec: token recall of the reference; exact: normalised strings equal")
+        if let localization {
+            print("localization head (training aid), per image, a patch >= 0.5 calls the label present:")
+            for r in localization.rows {
+                print("  " + r.label.padding(toLength: 20, withPad: " ", startingAt: 0)
+                      + String(format: "precision %.3f  recall %.3f  (%d images)", r.precision, r.recall, r.truePositives + r.falseNegatives))
+            }
+        }
     }
 
     /// Scores go to the training run that wrote this folder, or to a new `vqa-eval` run.

@@ -14,16 +14,7 @@ enum VQAGrounding {
         var seen = Set<String>(), images: [VQAItem] = []
         for item in items where seen.insert(item.imageURL.standardizedFileURL.path).inserted { images.append(item) }
         if source == "oracle" {
-            var regions: [String: [GroundedRegion]] = [:]
-            for item in images {
-                let side = item.imageURL.deletingLastPathComponent().appendingPathComponent("detection.json")
-                guard FileManager.default.fileExists(atPath: side.path) else {
-                    throw ValidationError("--grounding-source oracle needs SLAKE's detection.json beside every image, and \(side.path) is missing (VQA-RAD has no boxes: use --grounding-source grounder)")
-                }
-                regions[item.imageURL.standardizedFileURL.path] = try SLAKE.detections(imageURL: item.imageURL).map {
-                    GroundedRegion(phrase: $0.label, score: 1, box: [$0.box.x1, $0.box.y1, $0.box.x2, $0.box.y2])
-                }
-            }
+            let regions = try annotatedBoxes(images, option: "--grounding-source oracle", alternative: "use --grounding-source grounder")
             return (regions, Set(regions.values.flatMap { $0.map(\.phrase) }).sorted())
         }
         let experts = try GrounderSet(source: source)
@@ -54,6 +45,22 @@ enum VQAGrounding {
             regions.merge(found.filter { served[$0.key] == i }) { a, _ in a }
         }
         return (regions, phrases.sorted())
+    }
+
+    /// SLAKE's `detection.json` boxes (pixels, score 1) of every image of `items`, by image path;
+    /// `option` needs them, and the error names it and what to do instead.
+    static func annotatedBoxes(_ items: [VQAItem], option: String, alternative: String) throws -> [String: [GroundedRegion]] {
+        var regions: [String: [GroundedRegion]] = [:]
+        for item in items where regions[item.imageURL.standardizedFileURL.path] == nil {
+            let side = item.imageURL.deletingLastPathComponent().appendingPathComponent("detection.json")
+            guard FileManager.default.fileExists(atPath: side.path) else {
+                throw ValidationError("\(option) needs SLAKE's detection.json beside every image, and \(side.path) is missing (VQA-RAD has no boxes: \(alternative))")
+            }
+            regions[item.imageURL.standardizedFileURL.path] = try SLAKE.detections(imageURL: item.imageURL).map {
+                GroundedRegion(phrase: $0.label, score: 1, box: [$0.box.x1, $0.box.y1, $0.box.x2, $0.box.y2])
+            }
+        }
+        return regions
     }
 
     /// Gives the loader a run's regions (recomputed from its recorded source, or the cache) and the

@@ -33,7 +33,7 @@ public struct VQABenchmark {
                                   prompt: template.promptIDs(question: q, vocabulary: vocabulary, maxQuestionTokens: config.maxQuestionTokens).ids,
                                   answer: vocabulary.encode(a) + [VQAVocabulary.endOfAnswer], answerClass: vocabulary.answerClass(a))
             }
-            let set = VQASet(examples: examples, images: planes, regions: planes.map { _ in [] }, side: side, skipped: [])
+            let set = VQASet(examples: examples, images: planes, regions: planes.map { _ in [] }, boxes: planes.map { _ in [] }, side: side, skipped: [])
             let trainer = VQATrainer(system, options: VQATrainingOptions(), folder: FileManager.default.temporaryDirectory, log: { _ in })
             out[head] = VQABenchmark(answer: { _ = system.predict(set, batchSize: examples.count) },
                                      trainStep: { _ = try? trainer.step(set, Array(examples.indices), rng: rng) },

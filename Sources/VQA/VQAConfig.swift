@@ -35,6 +35,9 @@ public struct VQAConfig: Codable, Sendable, Equatable {
     /// Grounding injected into the model (none by default): region tokens after the patch tokens,
     /// hint words in the prompt before the question.
     public var injection = InjectionOptions()
+    /// Training only: the vision encoder also learns where the training images' boxes are
+    /// (`LocalizationHead`). Nil: off (and in runs from before the option existed).
+    public var localization: LocalizationOptions?
 
     public init() {}
 

@@ -59,6 +59,8 @@ public struct VQASet: Sendable {
     let images: [[Float]]
     /// Each image's injected regions (boxes in [0, 1]; empty without token injection).
     let regions: [[GroundedRegion]]
+    /// Each image's annotated boxes for the localization loss (in [0, 1]; empty without it).
+    let boxes: [[GroundedRegion]]
     let side: Int
     /// One line per question left out (qid, file, problem).
     public let skipped: [String]
@@ -75,11 +77,20 @@ public struct VQASet: Sendable {
     /// Model input `[n, 1, S, S]` for images `indices`: random crops when training (rng given),
     /// centre crops otherwise; normalised with mean 0.5, std 0.25 like the other stages.
     func pixels(_ indices: [Int], size s: Int, rng: RandomGenerator?) -> Tensor {
+        pixels(indices, size: s, crops: crops(indices.count, size: s, rng: rng))
+    }
+
+    /// Top-left corners of `n` crops of side `s`: at random when training (rng given), centred otherwise.
+    func crops(_ n: Int, size s: Int, rng: RandomGenerator?) -> [(x: Int, y: Int)] {
+        // No flips: they would swap the answers of left/right questions.
+        (0..<n).map { _ in rng.map { (x: $0.int(side - s + 1), y: $0.int(side - s + 1)) } ?? (x: (side - s) / 2, y: (side - s) / 2) }
+    }
+
+    func pixels(_ indices: [Int], size s: Int, crops: [(x: Int, y: Int)]) -> Tensor {
         let l = side
         var out = [Float](repeating: 0, count: indices.count * s * s)
         for (n, i) in indices.enumerated() {
-            // No flips: they would swap the answers of left/right questions.
-            let (ox, oy) = rng.map { ($0.int(l - s + 1), $0.int(l - s + 1)) } ?? ((l - s) / 2, (l - s) / 2)
+            let (ox, oy) = crops[n]
             let plane = images[i]
             for y in 0..<s { for x in 0..<s { out[n * s * s + y * s + x] = (plane[(y + oy) * l + x + ox] - 0.5) / 0.25 } }
         }
@@ -99,6 +110,8 @@ public struct VQALoader {
     public var regions: [String: [GroundedRegion]] = [:]
     /// Hint templates per modality, when the model reads hints.
     public var hints: ModalityHints?
+    /// Annotated boxes (pixels of that image) for the localization loss, by the image file's path.
+    public var boxes: [String: [GroundedRegion]] = [:]
 
     public init(config: VQAConfig, vocabulary: VQAVocabulary, template: ConversationTemplate) {
         self.config = config; self.vocabulary = vocabulary; self.template = template
@@ -109,7 +122,7 @@ public struct VQALoader {
 
     public func load(_ items: [VQAItem], split: String) -> VQASet {
         var imageIndex: [URL: Int] = [:], images: [[Float]] = [], broken: [URL: String] = [:]
-        var imageRegions: [[GroundedRegion]] = [], imageHints: [[Int]] = []
+        var imageRegions: [[GroundedRegion]] = [], imageHints: [[Int]] = [], imageBoxes: [[GroundedRegion]] = []
         var examples: [VQAExample] = [], skipped: [String] = [], truncated = 0, longAnswers = 0
         for item in items {
             func skip(_ problem: String) { skipped.append("qid \(item.qid) (\(split)): \(problem)") }
@@ -123,6 +136,7 @@ public struct VQALoader {
                     imageIndex[item.imageURL] = images.count - 1
                     let (kept, hint) = grounding(item, width: image.width, height: image.height)
                     imageRegions.append(kept); imageHints.append(hint)
+                    imageBoxes.append((boxes[item.imageURL.standardizedFileURL.path] ?? []).map { $0.normalized(width: image.width, height: image.height) })
                 } catch {
                     broken[item.imageURL] = FileManager.default.fileExists(atPath: item.imageURL.path) ? "unreadable (\(error))" : "no such file"
                 }
@@ -140,7 +154,7 @@ public struct VQALoader {
         if !skipped.isEmpty { log("\(split): skipped \(skipped.count) of \(items.count) questions (listed above)") }
         if truncated > 0 { log("\(split): \(truncated) questions longer than \(config.maxQuestionTokens) tokens were cut") }
         if longAnswers > 0 { log("\(split): \(longAnswers) answers longer than \(config.maxAnswerTokens) tokens were cut") }
-        return VQASet(examples: examples, images: images, regions: imageRegions, side: loadSize, skipped: skipped)
+        return VQASet(examples: examples, images: images, regions: imageRegions, boxes: imageBoxes, side: loadSize, skipped: skipped)
     }
 
     /// An image's regions kept by the injection options (boxes scaled to [0, 1] when the model
@@ -160,8 +174,14 @@ public struct VQALoader {
             hint = Array(vocabulary.encode(sentences.joined(separator: " and ")).prefix(options.maxHintTokens))
         }
         if options.mode.usesHints { hint += [Int](repeating: VQAVocabulary.pad, count: options.maxHintTokens - hint.count) }
+        return (options.mode.usesTokens ? kept.map { $0.normalized(width: width, height: height) } : [], hint)
+    }
+}
+
+extension GroundedRegion {
+    /// The box in [0, 1] coordinates of an image `width x height` pixels.
+    func normalized(width: Int, height: Int) -> GroundedRegion {
         let (w, h) = (Float(width), Float(height))
-        let normalized = kept.map { GroundedRegion(phrase: $0.phrase, score: $0.score, box: [$0.box[0] / w, $0.box[1] / h, $0.box[2] / w, $0.box[3] / h]) }
-        return (options.mode.usesTokens ? normalized : [], hint)
+        return GroundedRegion(phrase: phrase, score: score, box: [box[0] / w, box[1] / h, box[2] / w, box[3] / h])
     }
 }

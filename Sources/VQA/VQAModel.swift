@@ -23,6 +23,8 @@ public final class VQAModel: Module {
     let regionTokens: RegionTokenEncoder?
     /// `config.patchCoordinates`: patch centre (x, y) in [-1, 1] -> d, added to the patch tokens.
     let coordinates: Linear?
+    /// `config.localization`: per-patch box labels from the CNN's map, a training-only loss.
+    let localizationHead: LocalizationHead?
 
     /// `outputs`: the vocabulary size (generate) or the number of answer classes (classify).
     public init(_ config: VQAConfig, head: VQAHead, vocabularySize: Int, outputs: Int, maxPositions: Int, seed: UInt64) {
@@ -46,6 +48,7 @@ public final class VQAModel: Module {
         regionTokens = injection.mode.usesTokens
             ? RegionTokenEncoder(width: config.channels.last!, phrases: injection.phrases, slots: injection.topK, rng: rng) : nil
         coordinates = config.patchCoordinates == true ? Linear(2, d, rng: rng) : nil
+        localizationHead = config.localization.map { LocalizationHead(width: config.channels.last!, labels: $0.labels.count, rng: rng) }
     }
 
     public var maxPositions: Int { positionEmbedding.shape[0] }
@@ -53,11 +56,15 @@ public final class VQAModel: Module {
     /// Projected image tokens `[B, P (+ slots), d]` of images `[B, 1, S, S]`: the patch tokens, then
     /// (when injecting them) the region tokens of `regions[b]` (boxes in [0, 1] image coordinates).
     func imageTokens(_ images: Tensor, regions: [[GroundedRegion]]? = nil) -> Tensor {
-        let map = visionEncoder(images)
+        imageTokens(map: visionEncoder(images), regions: regions)
+    }
+
+    /// The same from the vision encoder's map `[B, C, g, g]` (training also reads the map itself).
+    func imageTokens(map: Tensor, regions: [[GroundedRegion]]? = nil) -> Tensor {
         var patches = projector(map.spatialTokens())
         if let coordinates { patches = patches + coordinates(Self.patchCentres(grid: map.shape[2])) }
         guard let regionTokens else { return patches }
-        return Tensor.concat([patches, projector(regionTokens.forward(map, regions: regions ?? Array(repeating: [], count: images.shape[0])))], axis: 1)
+        return Tensor.concat([patches, projector(regionTokens.forward(map, regions: regions ?? Array(repeating: [], count: map.shape[0])))], axis: 1)
     }
 
     /// `[g * g, 2]`: each patch's centre (x, y) in [-1, 1], row by row as `spatialTokens`.

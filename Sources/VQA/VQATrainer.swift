@@ -11,6 +11,9 @@ public struct VQATrainingOptions: Codable, Sendable {
     public var warmupSteps = 100
     public var clipNorm: Float = 1
     public var seed: UInt64 = 0
+    /// Epochs of the vision encoder and localization head alone before the VQA epochs (needs the
+    /// model's localization head).
+    public var localizationPretrainEpochs = 0
     public init() {}
 }
 
@@ -52,20 +55,27 @@ public final class VQATrainer {
         let slot = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
         let injection = system.run.model.injection
         let withheld = Set(images.filter { _ in injection.withholds(rng) })
-        let tokens = model.imageTokens(set.pixels(images, size: system.run.model.imageSize, rng: rng),
-                                       regions: images.map { withheld.contains($0) ? [] : set.regions[$0] })
+        let size = system.run.model.imageSize
+        let crops = set.crops(images.count, size: size, rng: rng)
+        let map = model.visionEncoder(set.pixels(images, size: size, crops: crops))
+        let tokens = model.imageTokens(map: map, regions: images.map { withheld.contains($0) ? [] : set.regions[$0] })
         let imageOf = members.map { slot[set.examples[$0].image]! }
         let prompts = members.map { m in
             let e = set.examples[m]
             return withheld.contains(e.image) ? Self.withoutHint(e.prompt, width: injection.mode.usesHints ? injection.maxHintTokens : 0) : e.prompt
         }
-        let loss: Tensor
+        var loss: Tensor
         switch system.run.head {
         case .generate:
             loss = model.generativeLoss(imageTokens: tokens, imageOf: imageOf, prompts: prompts, answers: members.map { set.examples[$0].answer })
         case .classify:
             // Training answers always have a class.
             loss = model.classifyLoss(imageTokens: tokens, imageOf: imageOf, prompts: prompts, classes: members.map { set.examples[$0].answerClass! })
+        }
+        if let head = model.localizationHead, let options = system.run.model.localization {
+            let targets = LocalizationHead.targets(images.map { set.boxes[$0] }, labels: options.labels, crops: crops,
+                                                   loadSide: set.side, cropSide: size, grid: map.shape[2])
+            loss = loss + options.weight * head.loss(map, targets: targets)
         }
         guard loss.item.isFinite else {
             throw DatasetError(folder, "loss became \(loss.item); training stopped (last good weights: last.safetensors); lower --lr")
@@ -90,6 +100,7 @@ public final class VQATrainer {
         guard train.count > 0 else { throw DatasetError(folder, "no usable training questions") }
         guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); try markFinished(); return }
         if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) { try system.save(to: folder) }
+        if history.isEmpty && options.localizationPretrainEpochs > 0 { try pretrainLocalization(train, validation: validation) }
         let groups = train.byImage
         let steps = (groups.count + options.imagesPerBatch - 1) / options.imagesPerBatch
         let schedule = CosineWithWarmup(warmupSteps: min(options.warmupSteps, steps * options.epochs / 10), totalSteps: steps * options.epochs, minFactor: 0.05)
@@ -115,6 +126,49 @@ public final class VQATrainer {
             try checkpoint()
         }
         try markFinished()
+    }
+
+    /// The vision encoder and localization head alone on the training images' boxes (the language
+    /// model waits): a detection-style warm start, the way MEVF pre-trains its image encoders, so
+    /// the patch tokens hold the findings before any question is asked about them.
+    func pretrainLocalization(_ train: VQASet, validation: VQASet) throws {
+        let model = system.model, config = system.run.model
+        guard let head = model.localizationHead, let labels = config.localization?.labels else {
+            throw DatasetError(folder, "localization pre-training needs a model with a localization head (--localization-loss > 0)")
+        }
+        let images = Array(Set(train.examples.map(\.image))).sorted(), batch = 16
+        let adam = Adam.adamW([ParamGroup(model.visionEncoder.parameters() + head.parameters(), lr: options.learningRate, weightDecay: options.weightDecay)])
+        let steps = (images.count + batch - 1) / batch, epochs = options.localizationPretrainEpochs
+        let schedule = CosineWithWarmup(warmupSteps: min(options.warmupSteps, steps * epochs / 10), totalSteps: steps * epochs, minFactor: 0.05)
+        model.train()
+        for epoch in 1...epochs {
+            let rng = RandomGenerator(seed: options.seed &+ 7919 &* UInt64(epoch))
+            var order = images
+            rng.shuffle(&order)
+            let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "img", label: "localization pre-training")
+            var lossSum = 0.0
+            for s in 0..<steps {
+                adam.applySchedule(schedule.factor(at: (epoch - 1) * steps + s))
+                let members = Array(order[(s * batch)..<min((s + 1) * batch, order.count)])
+                let crops = train.crops(members.count, size: config.imageSize, rng: rng)
+                let map = model.visionEncoder(train.pixels(members, size: config.imageSize, crops: crops))
+                let loss = head.loss(map, targets: LocalizationHead.targets(members.map { train.boxes[$0] }, labels: labels, crops: crops,
+                                                                            loadSide: train.side, cropSide: config.imageSize, grid: map.shape[2]))
+                guard loss.item.isFinite else {
+                    throw DatasetError(folder, "localization pre-training loss became \(loss.item) at epoch \(epoch), step \(s + 1); lower --lr")
+                }
+                adam.zeroGrad()
+                loss.backward()
+                adam.step()
+                lossSum += Double(loss.item)
+                bar.report(step: s + 1, loss: lossSum / Double(s + 1), items: (s + 1) * batch)
+            }
+            log(String(format: "\nlocalization pre-training epoch %d: focal loss %.4f", epoch, lossSum / Double(steps)))
+        }
+        if let report = system.localizationReport(validation), validation.boxes.contains(where: { !$0.isEmpty }) {
+            log("localization on the validation images (recall at precision, per image): "
+                + report.rows.map { String(format: "%@ %.2f/%.2f", $0.label, $0.recall, $0.precision) }.joined(separator: ", "))
+        }
     }
 
     /// Writes the last weights, optimiser state and history; the best weights when selection improved.

@@ -48,6 +48,22 @@ final class CommandValidationTests: XCTestCase {
         }
     }
 
+    func testLocalizationLossWeightIsCheckedAtParse() throws {
+        XCTAssertEqual(try VQATrain.parse(["--localization-loss", "0.5"]).localizationLoss, 0.5)
+        XCTAssertEqual(try VQATrain.parse([]).localizationLoss, 0, "off unless asked for")
+        for bad in ["-1", "nan"] {
+            XCTAssertThrowsError(try VQATrain.parse(["--localization-loss=\(bad)"]), bad) { error in
+                XCTAssertTrue(VQATrain.message(for: error).contains("--localization-loss must be a weight >= 0"), VQATrain.message(for: error))
+            }
+        }
+        XCTAssertEqual(try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain", "30"]).localizationPretrain, 30)
+        for arguments in [["--localization-pretrain", "30"], ["--localization-loss", "1", "--localization-pretrain=-2"]] {
+            XCTAssertThrowsError(try VQATrain.parse(arguments), "\(arguments)") { error in
+                XCTAssertTrue(VQATrain.message(for: error).contains("--localization-pretrain must be >= 0 and needs --localization-loss > 0"), VQATrain.message(for: error))
+            }
+        }
+    }
+
     func testHintThresholdsAndSplitAreCheckedAtParse() throws {
         XCTAssertEqual(try HintsCommand.parse(["--grounder", "g", "--thresholds", "0.3, 0.45"]).levels(), [0.3, 0.45])
         for (arguments, message) in [(["--thresholds", "0.3,abc"], "--thresholds: 'abc' is not a number in [0, 1]"),
