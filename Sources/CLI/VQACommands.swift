@@ -243,9 +243,13 @@ public struct VQAEval: ParsableCommand {
             // Every split, so a grounder's detections are cached for the whole folder at once.
             try VQAGrounding.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: root, registry: registry)
         }
-        let scoresLocalization = system.run.model.localization != nil && dataset == .slake
-        if scoresLocalization {
-            loader.boxes = try VQAGrounding.annotatedBoxes(items, option: "scoring the localization head", alternative: "not scored")
+        var scoresLocalization = false
+        if system.run.model.localization != nil && dataset == .slake {
+            // A report on the side, so a folder without boxes is still answered (and says so).
+            do {
+                loader.boxes = try VQAGrounding.annotatedBoxes(items, option: "scoring the localization head", alternative: "not scored")
+                scoresLocalization = true
+            } catch { print("localization head not scored: \(error)") }
         }
         let set = loader.load(items, split: split)
         let localization = scoresLocalization ? system.localizationReport(set) : nil
