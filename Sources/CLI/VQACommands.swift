@@ -110,6 +110,12 @@ public struct VQATrain: ParsableCommand {
         return widths
     }
 
+    /// The training and validation images' boxes: the loss learns from the first, the
+    /// pre-training report scores the second.
+    static func localizationBoxes(_ splits: VQASplits) throws -> [String: [GroundedRegion]] {
+        try VQAGrounding.annotatedBoxes(splits.train + splits.val, option: "--localization-loss", alternative: "leave --localization-loss at 0")
+    }
+
     static func validateLayers(_ layers: Int, option: String = "--layers") throws {
         guard (1...12).contains(layers) else { throw ValidationError("\(option) must be 1...12, got \(layers)") }
     }
@@ -123,6 +129,7 @@ public struct VQATrain: ParsableCommand {
         let system: VQASystem
         let splits: VQASplits
         var groundingRegions: [String: [GroundedRegion]]?
+        var localizationBoxes: [String: [GroundedRegion]]?
         if resume {
             system = try VQASystem(runFolder: folder, weights: "last.safetensors")
             splits = try VQASplits.read(system.run.dataset, root: URL(fileURLWithPath: system.run.dataDir))
@@ -151,8 +158,11 @@ public struct VQATrain: ParsableCommand {
                 groundingRegions = found.regions
             }
             if localizationLoss > 0 {
-                let boxes = try VQAGrounding.annotatedBoxes(splits.train, option: "--localization-loss", alternative: "leave --localization-loss at 0")
-                config.localization = LocalizationOptions(labels: Set(boxes.values.flatMap { $0.map(\.phrase) }).sorted(), weight: localizationLoss)
+                let boxes = try Self.localizationBoxes(splits)
+                let trainImages = Set(splits.train.map { $0.imageURL.standardizedFileURL.path })
+                config.localization = LocalizationOptions(labels: Set(boxes.filter { trainImages.contains($0.key) }.values.flatMap { $0.map(\.phrase) }).sorted(),
+                                                          weight: localizationLoss)
+                localizationBoxes = boxes
             }
             let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
                                            extraText: template.words + config.injection.hintVocabulary)
@@ -168,7 +178,7 @@ public struct VQATrain: ParsableCommand {
             print("grounding: \(system.run.model.injection.mode.rawValue) from \(system.run.model.injection.source)")
         }
         if let localization = system.run.model.localization {
-            loader.boxes = try VQAGrounding.annotatedBoxes(splits.train + splits.val, option: "--localization-loss", alternative: "leave --localization-loss at 0")
+            loader.boxes = try localizationBoxes ?? Self.localizationBoxes(splits)
             print("localization loss (weight \(localization.weight)) on the training images' boxes: \(localization.labels.joined(separator: ", "))")
         }
         let train = loader.load(splits.train, split: "train"), val = loader.load(splits.val, split: "val")

@@ -34,10 +34,12 @@ final class LocalizationHead: Module {
     /// liver lesions found in 13% of validation images at p >= 0.5 after 30 pre-training epochs, 33%
     /// without it.
     func loss(_ map: Tensor, targets: Tensor) -> Tensor {
-        let logits = classifier(map.spatialTokens())
         let positives = max(1, targets.data.reduce(0, +))
-        return sigmoidFocalLoss(logits, targets: targets, alpha: -1) / positives
+        return sigmoidFocalLoss(logits(map), targets: targets, alpha: -1) / positives
     }
+
+    /// Per-patch logits `[B, g * g, labels]` of the map `[B, C, g, g]`.
+    func logits(_ map: Tensor) -> Tensor { classifier(map.spatialTokens()) }
 
     /// Targets `[B, g * g, labels.count]`: 1 where a box of that label overlaps the patch. `boxes[b]`
     /// are in [0, 1] coordinates of an image loaded at `loadSide` pixels and cropped to `cropSide`

@@ -41,7 +41,7 @@ extension VQASystem {
         withNoGrad {
             for start in stride(from: 0, to: set.images.count, by: 32) {
                 let images = Array(start..<min(start + 32, set.images.count))
-                let p = head.classifier(model.visionEncoder(set.pixels(images, size: run.model.imageSize, rng: nil)).spatialTokens()).sigmoid()
+                let p = head.logits(model.visionEncoder(set.pixels(images, size: run.model.imageSize, rng: nil))).sigmoid()
                 let (patches, k) = (p.shape[1], p.shape[2])
                 for b in images.indices {
                     predicted.append(Set(labels.indices.filter { j in (0..<patches).contains { p.data[(b * patches + $0) * k + j] >= 0.5 } }.map { labels[$0] }))

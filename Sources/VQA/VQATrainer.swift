@@ -165,7 +165,7 @@ public final class VQATrainer {
             }
             log(String(format: "\nlocalization pre-training epoch %d: focal loss %.4f", epoch, lossSum / Double(steps)))
         }
-        if let report = system.localizationReport(validation), validation.boxes.contains(where: { !$0.isEmpty }) {
+        if validation.boxes.contains(where: { !$0.isEmpty }), let report = system.localizationReport(validation) {
             log("localization on the validation images (recall at precision, per image): "
                 + report.rows.map { String(format: "%@ %.2f/%.2f", $0.label, $0.recall, $0.precision) }.joined(separator: ", "))
         }

@@ -50,7 +50,7 @@ final class LocalizationTests: VQATestCase {
         XCTAssertEqual(set.boxes[1], [GroundedRegion(phrase: "bright", score: 1, box: [0.5, 0, 1, 1])], "boxes are kept in [0, 1] image coordinates")
         let config = system.run.model, head = try XCTUnwrap(system.model.localizationHead)
         let probabilities = { () -> [Float] in
-            withNoGrad { head.classifier(system.model.visionEncoder(set.pixels([0, 1], size: config.imageSize, rng: nil)).spatialTokens()).sigmoid().data }
+            withNoGrad { head.logits(system.model.visionEncoder(set.pixels([0, 1], size: config.imageSize, rng: nil))).sigmoid().data }
         }
         XCTAssertLessThan(probabilities().max()!, 0.5, "logits start near RetinaNet's prior of 0.01")
         var options = VQATrainingOptions()
