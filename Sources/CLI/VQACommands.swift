@@ -69,6 +69,8 @@ public struct VQATrain: ParsableCommand {
                                valueName: "W")) var localizationLoss: Float = 0
     @Option(help: ArgumentHelp("Epochs of the vision encoder on the localization loss alone before the VQA epochs (needs --localization-loss).",
                                valueName: "E")) var localizationPretrain = 0
+    @Option(help: ArgumentHelp("A SLAKE-format folder (e.g. from `medglip corpus generate --kind slake --seed 1`) whose images and detection.json boxes the pre-training epochs use instead of the training split's; refused if it holds a validation or test image.",
+                               valueName: "DIR")) var localizationPretrainData: String?
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -88,6 +90,9 @@ public struct VQATrain: ParsableCommand {
         }
         guard localizationPretrain >= 0, localizationPretrain == 0 || localizationLoss > 0 else {
             throw ValidationError("--localization-pretrain must be >= 0 and needs --localization-loss > 0, got \(localizationPretrain) with --localization-loss \(localizationLoss)")
+        }
+        guard localizationPretrainData == nil || localizationPretrain > 0 else {
+            throw ValidationError("--localization-pretrain-data needs --localization-pretrain > 0 (the epochs it is used for)")
         }
         let channels = try parsedVisionChannels()
         // The stem and every stage of the vision encoder halve the image.
@@ -114,6 +119,28 @@ public struct VQATrain: ParsableCommand {
     /// pre-training report scores the second.
     static func localizationBoxes(_ splits: VQASplits) throws -> [String: [GroundedRegion]] {
         try VQAGrounding.annotatedBoxes(splits.train + splits.val, option: "--localization-loss", alternative: "leave --localization-loss at 0")
+    }
+
+    /// Every image of the SLAKE-format folder `dir` (all its splits) with its boxes, for
+    /// localization pre-training. An image byte-equal to one of `heldOut` (validation and test)
+    /// is refused: pre-training on it would show the encoder the findings it is scored on.
+    static func pretrainingImages(_ dir: URL, loader: VQALoader, heldOut: [VQAItem]) throws -> VQASet {
+        let folder = try VQASplits.read(.slake, root: dir)
+        let items = folder.train + folder.val + folder.test
+        let held = Dictionary(Set(heldOut.map(\.imageURL.standardizedFileURL)).compactMap { url in (try? Data(contentsOf: url)).map { ($0, url) } },
+                              uniquingKeysWith: { a, _ in a })
+        for url in Set(items.map(\.imageURL.standardizedFileURL)) {
+            if let bytes = try? Data(contentsOf: url), let same = held[bytes] {
+                throw VQACommandError(description: "--localization-pretrain-data: \(url.path) is the same image as \(same.path) of the validation or test split; "
+                                      + "generate the pre-training folder with another --seed")
+            }
+        }
+        var loader = loader
+        loader.boxes = try VQAGrounding.annotatedBoxes(items, option: "--localization-pretrain-data", alternative: "choose a folder with boxes")
+        let set = loader.load(items, split: "localization pre-training")
+        guard set.count > 0 else { throw VQACommandError(description: "--localization-pretrain-data \(dir.path): no usable image") }
+        print("localization pre-training images: \(set.imageCount) from \(dir.path)")
+        return set
     }
 
     static func validateLayers(_ layers: Int, option: String = "--layers") throws {
@@ -161,7 +188,8 @@ public struct VQATrain: ParsableCommand {
                 let boxes = try Self.localizationBoxes(splits)
                 let trainImages = Set(splits.train.map { $0.imageURL.standardizedFileURL.path })
                 config.localization = LocalizationOptions(labels: Set(boxes.filter { trainImages.contains($0.key) }.values.flatMap { $0.map(\.phrase) }).sorted(),
-                                                          weight: localizationLoss)
+                                                          weight: localizationLoss, pretrainEpochs: localizationPretrain > 0 ? localizationPretrain : nil,
+                                                          pretrainDataDir: localizationPretrainData.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
                 localizationBoxes = boxes
             }
             let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
@@ -182,8 +210,11 @@ public struct VQATrain: ParsableCommand {
             print("localization loss (weight \(localization.weight)) on the training images' boxes: \(localization.labels.joined(separator: ", "))")
         }
         let train = loader.load(splits.train, split: "train"), val = loader.load(splits.val, split: "val")
+        let localizationImages = try system.run.model.localization?.pretrainDataDir.map {
+            try Self.pretrainingImages(URL(fileURLWithPath: $0), loader: loader, heldOut: splits.val + splits.test)
+        }
         var options = VQATrainingOptions()
-        options.localizationPretrainEpochs = localizationPretrain
+        options.localizationPretrainEpochs = system.run.model.localization?.pretrainEpochs ?? 0
         options.epochs = system.run.epochs; options.imagesPerBatch = imagesPerBatch; options.learningRate = lr; options.seed = system.run.seed
         print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
               + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
@@ -196,7 +227,7 @@ public struct VQATrain: ParsableCommand {
         if resume { try trainer.resume() }
         let start = Date()
         try trackRun(registry, task: "vqa", dataset: system.run.dataset.rawValue, config: system.run, seed: system.run.seed, folder: folder) { record in
-            try trainer.train(train, validation: val)
+            try trainer.train(train, validation: val, localizationImages: localizationImages)
             for h in trainer.history { try registry.record(h.validation, run: record.id, split: "val", epoch: h.epoch) }
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
         }

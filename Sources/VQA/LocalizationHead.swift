@@ -7,9 +7,14 @@ public struct LocalizationOptions: Codable, Sendable, Equatable {
     public var labels: [String]
     /// Weight of the localization loss next to the answer loss.
     public var weight: Float
+    /// Epochs of the vision encoder on this loss alone before the VQA epochs (nil: none).
+    public var pretrainEpochs: Int?
+    /// A SLAKE-format folder whose images and boxes those epochs train on instead of the training
+    /// split's (nil: the training split).
+    public var pretrainDataDir: String?
 
-    public init(labels: [String], weight: Float) {
-        self.labels = labels; self.weight = weight
+    public init(labels: [String], weight: Float, pretrainEpochs: Int? = nil, pretrainDataDir: String? = nil) {
+        self.labels = labels; self.weight = weight; self.pretrainEpochs = pretrainEpochs; self.pretrainDataDir = pretrainDataDir
     }
 }
 

@@ -66,6 +66,7 @@ public struct VQASet: Sendable {
     public let skipped: [String]
 
     public var count: Int { examples.count }
+    public var imageCount: Int { images.count }
 
     /// Example indices grouped by image, in image order.
     var byImage: [[Int]] {

@@ -96,11 +96,12 @@ public final class VQATrainer {
         return out
     }
 
-    public func train(_ train: VQASet, validation: VQASet) throws {
+    /// `localizationImages`: the images (with boxes) localization pre-training runs on; nil: `train`'s.
+    public func train(_ train: VQASet, validation: VQASet, localizationImages: VQASet? = nil) throws {
         guard train.count > 0 else { throw DatasetError(folder, "no usable training questions") }
         guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); try markFinished(); return }
         if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) { try system.save(to: folder) }
-        if history.isEmpty && options.localizationPretrainEpochs > 0 { try pretrainLocalization(train, validation: validation) }
+        if history.isEmpty && options.localizationPretrainEpochs > 0 { try pretrainLocalization(localizationImages ?? train, validation: validation) }
         let groups = train.byImage
         let steps = (groups.count + options.imagesPerBatch - 1) / options.imagesPerBatch
         let schedule = CosineWithWarmup(warmupSteps: min(options.warmupSteps, steps * options.epochs / 10), totalSteps: steps * options.epochs, minFactor: 0.05)
@@ -132,6 +133,7 @@ public final class VQATrainer {
     /// model waits): a detection-style warm start, the way MEVF pre-trains its image encoders, so
     /// the patch tokens hold the findings before any question is asked about them.
     func pretrainLocalization(_ train: VQASet, validation: VQASet) throws {
+        log("localization pre-training on \(Set(train.examples.map(\.image)).count) images for \(options.localizationPretrainEpochs) epochs")
         let model = system.model, config = system.run.model
         guard let head = model.localizationHead, let labels = config.localization?.labels else {
             throw DatasetError(folder, "localization pre-training needs a model with a localization head (--localization-loss > 0)")
