@@ -133,12 +133,12 @@ public final class VQATrainer {
     /// model waits): a detection-style warm start, the way MEVF pre-trains its image encoders, so
     /// the patch tokens hold the findings before any question is asked about them.
     func pretrainLocalization(_ train: VQASet, validation: VQASet) throws {
-        log("localization pre-training on \(Set(train.examples.map(\.image)).count) images for \(options.localizationPretrainEpochs) epochs")
         let model = system.model, config = system.run.model
         guard let head = model.localizationHead, let labels = config.localization?.labels else {
             throw DatasetError(folder, "localization pre-training needs a model with a localization head (--localization-loss > 0)")
         }
         let images = Array(Set(train.examples.map(\.image))).sorted(), batch = 16
+        log("localization pre-training on \(images.count) images for \(options.localizationPretrainEpochs) epochs")
         let adam = Adam.adamW([ParamGroup(model.visionEncoder.parameters() + head.parameters(), lr: options.learningRate, weightDecay: options.weightDecay)])
         let steps = (images.count + batch - 1) / batch, epochs = options.localizationPretrainEpochs
         let schedule = CosineWithWarmup(warmupSteps: min(options.warmupSteps, steps * epochs / 10), totalSteps: steps * epochs, minFactor: 0.05)
