@@ -21,6 +21,8 @@ struct AblateDownstream: ParsableCommand {
     @Option(help: "VQA: epochs per run.") var vqaEpochs = 15
     @Option(help: "VQA: transformer layers of the language model.") var vqaLayers = VQAConfig().layers
     @Option(help: "VQA: images in the embedded SLAKE-format corpus.") var vqaCount = defaultParameters(.slake).count
+    @Option(help: "VQA: weight of the localization loss on the training images' boxes (vqa-train --localization-loss; 0: off).") var vqaLocalizationLoss: Float = 0
+    @Option(help: "VQA: localization pre-training epochs before the answers (vqa-train --localization-pretrain; needs --vqa-localization-loss).") var vqaLocalizationPretrain = 0
     @Option(help: "Dataset of the one task given: iu-xray or mimic-cxr (mrg), slake or vqa-rad (vqa).") var dataset: String?
     @Option(help: "Data folder of the one task given, in that dataset's layout (default: the embedded corpus).") var dataDir: String?
     @Option(help: "Grounding run folder for tokens / hints / both, or several separated by commas (each modality from the first that knows it; default: the newest finished one in the registry).") var grounder: String?
@@ -47,6 +49,12 @@ struct AblateDownstream: ParsableCommand {
         try GroundingInjectionOptions.validate(dropout: groundingDropout, hedge: groundingHedge)
         try MRGTrain.validateSelection(selectOn)
         try VQATrain.validateLayers(vqaLayers, option: "--vqa-layers")
+        guard vqaLocalizationLoss.isFinite, vqaLocalizationLoss >= 0 else {
+            throw ValidationError("--vqa-localization-loss must be a weight >= 0, got \(vqaLocalizationLoss)")
+        }
+        guard vqaLocalizationPretrain >= 0, vqaLocalizationPretrain == 0 || vqaLocalizationLoss > 0 else {
+            throw ValidationError("--vqa-localization-pretrain must be >= 0 and needs --vqa-localization-loss > 0")
+        }
     }
 
     var modeList: [String] { modes.split(separator: ",").map(String.init) }
@@ -92,7 +100,7 @@ struct AblateDownstream: ParsableCommand {
             sections.append(ReportSection(task: title, summary: summary, grounding: grounding, hints: hints, gallery: cases))
         }
         let html = URL(fileURLWithPath: out).appendingPathComponent("report.html")
-        let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run (weights picked on validation \(selectOn)), VQA \(vqaEpochs) (\(vqaLayers) layers); grounder detections kept from score \(groundingThresholdPerPhrase ? "thresholds per phrase (best validation hint F1)" : String(groundingThreshold))\(groundingHedge > 0 ? ", hedged below \(groundingHedge)" : "")\(groundingDropout > 0 ? ", grounding withheld from \(groundingDropout) of training images" : ""). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]
+        let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run (weights picked on validation \(selectOn)), VQA \(vqaEpochs) (\(vqaLayers) layers\(vqaLocalizationLoss > 0 ? ", localization loss \(vqaLocalizationLoss), \(vqaLocalizationPretrain) pre-training epochs" : "")); grounder detections kept from score \(groundingThresholdPerPhrase ? "thresholds per phrase (best validation hint F1)" : String(groundingThreshold))\(groundingHedge > 0 ? ", hedged below \(groundingHedge)" : "")\(groundingDropout > 0 ? ", grounding withheld from \(groundingDropout) of training images" : ""). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]
         try writeAtomically(Data(AblationReport.html(sections, notes: notes).utf8), to: html)
         print("report: \(html.path)")
     }
@@ -127,7 +135,9 @@ struct AblateDownstream: ParsableCommand {
             return (common + threads + ["--epochs", String(epochs), "--count", String(count), "--select-on", selectOn],
                     ["--checkpoint", folder.path, "--registry", registryPath] + threads)
         }
-        return (common + threads + ["--epochs", String(vqaEpochs), "--layers", String(vqaLayers), "--count", String(vqaCount)],
+        let localization = vqaLocalizationLoss > 0
+            ? ["--localization-loss", String(vqaLocalizationLoss), "--localization-pretrain", String(vqaLocalizationPretrain)] : []
+        return (common + threads + ["--epochs", String(vqaEpochs), "--layers", String(vqaLayers), "--count", String(vqaCount)] + localization,
                 ["--dataset", dataset ?? "slake", "--checkpoint", folder.path, "--split", evaluationSplit(task), "--registry", registryPath] + threads)
     }
 
