@@ -49,12 +49,7 @@ struct AblateDownstream: ParsableCommand {
         try GroundingInjectionOptions.validate(dropout: groundingDropout, hedge: groundingHedge)
         try MRGTrain.validateSelection(selectOn)
         try VQATrain.validateLayers(vqaLayers, option: "--vqa-layers")
-        guard vqaLocalizationLoss.isFinite, vqaLocalizationLoss >= 0 else {
-            throw ValidationError("--vqa-localization-loss must be a weight >= 0, got \(vqaLocalizationLoss)")
-        }
-        guard vqaLocalizationPretrain >= 0, vqaLocalizationPretrain == 0 || vqaLocalizationLoss > 0 else {
-            throw ValidationError("--vqa-localization-pretrain must be >= 0 and needs --vqa-localization-loss > 0")
-        }
+        try VQATrain.validateLocalization(loss: vqaLocalizationLoss, pretrain: vqaLocalizationPretrain, prefix: "--vqa-")
     }
 
     var modeList: [String] { modes.split(separator: ",").map(String.init) }

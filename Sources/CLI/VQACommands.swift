@@ -85,12 +85,7 @@ public struct VQATrain: ParsableCommand {
         guard (16...1024).contains(dModel), dModel % VQAConfig().heads == 0 else {
             throw ValidationError("--d-model must be a multiple of \(VQAConfig().heads) in 16...1024, got \(dModel)")
         }
-        guard localizationLoss.isFinite, localizationLoss >= 0 else {
-            throw ValidationError("--localization-loss must be a weight >= 0, got \(localizationLoss)")
-        }
-        guard localizationPretrain >= 0, localizationPretrain == 0 || localizationLoss > 0 else {
-            throw ValidationError("--localization-pretrain must be >= 0 and needs --localization-loss > 0, got \(localizationPretrain) with --localization-loss \(localizationLoss)")
-        }
+        try Self.validateLocalization(loss: localizationLoss, pretrain: localizationPretrain)
         guard localizationPretrainData == nil || localizationPretrain > 0 else {
             throw ValidationError("--localization-pretrain-data needs --localization-pretrain > 0 (the epochs it is used for)")
         }
@@ -145,6 +140,16 @@ public struct VQATrain: ParsableCommand {
 
     static func validateLayers(_ layers: Int, option: String = "--layers") throws {
         guard (1...12).contains(layers) else { throw ValidationError("\(option) must be 1...12, got \(layers)") }
+    }
+
+    /// `prefix` names the options as the calling command spells them ("--vqa-" in `medglip ablate`).
+    static func validateLocalization(loss: Float, pretrain: Int, prefix: String = "--") throws {
+        guard loss.isFinite, loss >= 0 else {
+            throw ValidationError("\(prefix)localization-loss must be a weight >= 0, got \(loss)")
+        }
+        guard pretrain >= 0, pretrain == 0 || loss > 0 else {
+            throw ValidationError("\(prefix)localization-pretrain must be >= 0 and needs \(prefix)localization-loss > 0, got \(pretrain) with \(prefix)localization-loss \(loss)")
+        }
     }
 
     public func run() throws {
