@@ -55,7 +55,7 @@ struct GroundTrain: ParsableCommand {
     @Flag(help: "Disable the image-text deep fusion.") var noFusion = false
     @Option(help: "Run folder (default runs/grounding-<time>).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
-    @Option(help: ArgumentHelp("Start from another run's best weights (fine-tuning): its architecture, input size, tokenizer and prompts are kept.", valueName: "rundir"))
+    @Option(help: ArgumentHelp("Start from another run's best weights (fine-tuning): its architecture, tokenizer and prompts are kept, and its input size unless --image-size is given (the network is fully convolutional).", valueName: "rundir"))
     var initFrom: String?
     @Option(help: "Repeat-factor sampling (LVIS): images holding a finding seen in fewer than this fraction of their modality's images are repeated, sqrt(threshold / fraction) times per epoch; 0 turns it off.")
     var repeatThreshold: Double = 0
@@ -71,8 +71,8 @@ struct GroundTrain: ParsableCommand {
         guard (0...1).contains(repeatThreshold) else { throw ValidationError("--repeat-threshold must be in [0, 1], got \(repeatThreshold)") }
         if initFrom != nil {
             guard !resume else { throw ValidationError("--init-from starts a new run and --resume continues one: pass one of them") }
-            guard imageSize == nil, experts == nil, strides == nil, !noFusion else {
-                throw ValidationError("--init-from keeps its run's architecture: leave out --image-size, --experts, --strides and --no-fusion")
+            guard experts == nil, strides == nil, !noFusion else {
+                throw ValidationError("--init-from keeps its run's architecture: leave out --experts, --strides and --no-fusion")
             }
         }
         guard expertMode != nil else { throw ValidationError("--experts must be per-modality or shared") }
@@ -100,7 +100,7 @@ struct GroundTrain: ParsableCommand {
         if resume {
             grounder = try Grounder(runFolder: folder, weights: "last.safetensors")
         } else if let initFrom {
-            grounder = try Grounder(runFolder: URL(fileURLWithPath: initFrom))
+            grounder = try Grounder(runFolder: URL(fileURLWithPath: initFrom), imageSize: imageSize)
             try grounder.checkPromptsCover(trainSamples + val.samples)
             print("starting from the weights of \(initFrom)")
         } else {

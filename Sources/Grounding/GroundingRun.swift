@@ -42,8 +42,11 @@ public final class Grounder {
     }
 
     /// Loads `config.json` and `model.safetensors` (or another weights file) from a run folder.
-    public convenience init(runFolder: URL, weights: String = "model.safetensors") throws {
-        let config = try decodeJSON(GroundingRunConfig.self, from: runFolder.appendingPathComponent("config.json"))
+    /// `imageSize` replaces the run's input size, for fine-tuning at another resolution: no weight
+    /// depends on it.
+    public convenience init(runFolder: URL, weights: String = "model.safetensors", imageSize: Int? = nil) throws {
+        var config = try decodeJSON(GroundingRunConfig.self, from: runFolder.appendingPathComponent("config.json"))
+        if let imageSize { config.imageSize = imageSize }
         try self.init(config, seed: 0)
         try model.load(from: runFolder.appendingPathComponent(weights))
     }

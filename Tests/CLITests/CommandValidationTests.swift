@@ -83,6 +83,7 @@ final class CommandValidationTests: XCTestCase {
         let fine = try GroundTrain.parse(["--init-from", "runs/g", "--repeat-threshold", "0.3"])
         XCTAssertEqual(fine.initFrom, "runs/g")
         XCTAssertEqual(fine.repeatThreshold, 0.3)
+        XCTAssertEqual(try GroundTrain.parse(["--init-from", "runs/g", "--image-size", "320"]).imageSize, 320, "fine-tuning at another input size")
         XCTAssertEqual(try GroundTrain.parse(["--strides", "4,8,16,32"]).levels, [4, 8, 16, 32])
         for (arguments, message) in [(["--repeat-threshold", "1.5"], "--repeat-threshold must be in [0, 1], got 1.5"),
                                      (["--init-from", "g", "--strides", "4,8,16,32"], "--init-from keeps its run's architecture"),

@@ -45,6 +45,11 @@ final class GrounderTests: XCTestCase {
         try g.save(to: run)
         let loaded = try Grounder(runFolder: run)
         XCTAssertEqual(try loaded.detect(data.samples), before, "a saved run detects exactly as before")
+        // The same weights at another input size: a finer point grid, boxes still in image pixels.
+        let larger = try Grounder(runFolder: run, imageSize: 96)
+        XCTAssertEqual(larger.run.imageSize, 96)
+        XCTAssertEqual(larger.grid.count, g.grid.count * 9 / 4)
+        XCTAssertTrue(try larger.detect(data.samples).allSatisfy { $0.allSatisfy { $0.box.x2 <= 80.5 && $0.box.y2 <= 60.5 } })
         let (overall, perModality, detections) = try loaded.evaluate(data.samples, categories: data.categories)
         XCTAssertEqual(detections, before, "evaluation returns the detections it scored")
         XCTAssertEqual(Set(perModality.keys), ["CT", "MRI"])
