@@ -10,6 +10,8 @@ import Tensor
 
 enum GroundingFormat: String, ExpressibleByArgument { case coco, voc }
 
+extension ATSSAssigner.Ambiguity: ExpressibleByArgument {}
+
 /// Where grounding data comes from: a dataset folder in its real format, or the embedded corpus.
 struct GroundingDataOptions: ParsableArguments {
     @Option(help: "Dataset folder (default: the embedded seven-modality corpus).") var dataDir: String?
@@ -59,6 +61,8 @@ struct GroundTrain: ParsableCommand {
     var initFrom: String?
     @Option(help: "Repeat-factor sampling (LVIS): images holding a finding seen in fewer than this fraction of their modality's images are repeated, sqrt(threshold / fraction) times per epoch; 0 turns it off.")
     var repeatThreshold: Double = 0
+    @Option(help: "A grid point claimed by several boxes goes to the box its anchor overlaps most (iou: ATSS and GLIP) or to the smallest box (area: FCOS), which keeps a finding's points from the organ around it.")
+    var ambiguity: ATSSAssigner.Ambiguity = .largestIoU
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -108,18 +112,19 @@ struct GroundTrain: ParsableCommand {
         }
         var options = GroundingTrainingOptions()
         options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed
-        options.repeatThreshold = repeatThreshold
+        options.repeatThreshold = repeatThreshold; options.ambiguity = ambiguity
         let trainer = GroundingTrainer(grounder, options: options, folder: folder)
         if resume { try trainer.resume() } else { try grounder.save(to: folder, weights: "last.safetensors") }
         print("training on \(trainSamples.count) images (\(Set(trainSamples.map { $0.modality ?? "unknown" }).sorted().joined(separator: ", "))), validating on \(val.samples.count); run folder \(folder.path)")
         let registry = try self.registry.open()
         struct Recorded: Encodable {
             var model: GroundingConfig; var imageSize: Int; var subset: Double; var epochs: Int; var lr: Float; var dataDir: String?
-            var initFrom: String?; var repeatThreshold: Double
+            var initFrom: String?; var repeatThreshold: Double; var ambiguity: String
         }
         try trackRun(registry, task: "grounding", dataset: data.dataDir ?? "embedded",
                      config: Recorded(model: grounder.run.model, imageSize: grounder.run.imageSize, subset: subset, epochs: epochs, lr: lr,
-                                      dataDir: data.dataDir, initFrom: initFrom, repeatThreshold: repeatThreshold),
+                                      dataDir: data.dataDir, initFrom: initFrom, repeatThreshold: repeatThreshold,
+                                      ambiguity: ambiguity.rawValue),
                      seed: seed, folder: folder) { record in
             try trainer.train(trainSamples, validation: val.samples, categories: train.categories)
             if let last = trainer.history.last { try registry.record(["AP": last.valAP, "AP50": last.valAP50], run: record.id, split: "val", epoch: last.epoch) }

@@ -3,15 +3,21 @@ import Imaging
 /// Adaptive training sample selection (Zhang et al. 2020) on grid points: for each ground-truth
 /// box, the `topK` points per level nearest its centre are candidates; those whose anchor's IoU
 /// with the box reaches mean + std of the candidates' IoUs, and whose point lies inside the box,
-/// are positives. A point claimed by several boxes goes to the one it overlaps most.
+/// are positives. A point claimed by several boxes goes to the one its anchor overlaps most
+/// (ATSS, GLIP) or to the smallest (FCOS): a finding inside an organ of about the anchor's size,
+/// such as a renal cyst in a kidney, loses its shared points to the organ under the first rule.
 public struct ATSSAssigner: Sendable {
-    public var topK = 9
+    public enum Ambiguity: String, Sendable, CaseIterable { case largestIoU = "iou", smallestBox = "area" }
 
-    public init(topK: Int = 9) { self.topK = topK }
+    public var topK = 9
+    public var ambiguity: Ambiguity
+
+    public init(topK: Int = 9, ambiguity: Ambiguity = .largestIoU) { self.topK = topK; self.ambiguity = ambiguity }
 
     /// For each grid point, the index of its assigned box, or nil (background).
     public func assign(_ grid: PointGrid, boxes: [Box]) -> [Int?] {
-        var best = [(box: Int, iou: Float)?](repeating: nil, count: grid.count)
+        // Each claim's rank: higher wins.
+        var best = [(box: Int, rank: Float)?](repeating: nil, count: grid.count)
         for (g, box) in boxes.enumerated() where box.isValid {
             let c = box.center
             var candidates: [Int] = []
@@ -26,11 +32,13 @@ public struct ATSSAssigner: Sendable {
             // torch.std: the unbiased estimate, as ATSS computes it.
             let variance = ious.count > 1 ? ious.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(ious.count - 1) : 0
             let threshold = mean + variance.squareRoot()
+            let area = (box.x2 - box.x1) * (box.y2 - box.y1)
             for (i, iou) in zip(candidates, ious) where iou >= threshold {
                 let p = grid.points[i]
                 let inside = min(p.x - box.x1, p.y - box.y1, box.x2 - p.x, box.y2 - p.y) > 0.01
                 guard inside else { continue }
-                if best[i] == nil || iou > best[i]!.iou { best[i] = (g, iou) }
+                let rank = ambiguity == .largestIoU ? iou : -area
+                if best[i] == nil || rank > best[i]!.rank { best[i] = (g, rank) }
             }
         }
         return best.map { $0?.box }

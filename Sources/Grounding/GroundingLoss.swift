@@ -28,9 +28,11 @@ public struct GroundingLoss {
     }
 
     let grid: PointGrid
-    let assigner = ATSSAssigner()
+    let assigner: ATSSAssigner
 
-    public init(grid: PointGrid) { self.grid = grid }
+    public init(grid: PointGrid, ambiguity: ATSSAssigner.Ambiguity = .largestIoU) {
+        self.grid = grid; assigner = ATSSAssigner(ambiguity: ambiguity)
+    }
 
     func callAsFunction(_ out: AlignmentHead.Output, targets: [GroundingTarget], prompt: GroundingPrompt) -> Terms {
         let (b, p, t) = (out.logits.shape[0], out.logits.shape[1], out.logits.shape[2])

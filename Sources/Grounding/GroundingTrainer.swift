@@ -14,6 +14,8 @@ public struct GroundingTrainingOptions: Sendable {
     public var seed: UInt64 = 0
     /// `RepeatFactorSampling`'s threshold; 0 shows every image once per epoch.
     public var repeatThreshold: Double = 0
+    /// Who gets a point claimed by several boxes (`ATSSAssigner.Ambiguity`).
+    public var ambiguity = ATSSAssigner.Ambiguity.largestIoU
     public init() {}
 }
 
@@ -59,7 +61,7 @@ public final class GroundingTrainer {
             ?? modalityBatches(train, batchSize: options.batchSize, rng: nil).count
         let schedule = CosineWithWarmup(warmupSteps: max(1, Int(Float(stepsPerEpoch * options.epochs) * options.warmupFraction)),
                                         totalSteps: max(2, stepsPerEpoch * options.epochs), minFactor: 0.05)
-        let loss = GroundingLoss(grid: grounder.grid)
+        let loss = GroundingLoss(grid: grounder.grid, ambiguity: options.ambiguity)
         guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); return }
         for epoch in (history.count + 1)...options.epochs {
             grounder.model.train()

@@ -39,6 +39,25 @@ final class AssignmentTests: XCTestCase {
         XCTAssertEqual(ATSSAssigner().assign(grid, boxes: []).compactMap { $0 }, [], "no boxes, all background")
     }
 
+    /// A 12 px finding inside a 28 px organ at strides 4/8/16/32 (the renal cyst in its kidney):
+    /// stride-4 anchors are 32 px, so under ATSS's rule the organ outbids the finding at every point
+    /// both claim; FCOS's smallest-box rule gives those points to the finding.
+    func testAmbiguousPointsGoToTheLargestIoUOrTheSmallestBox() {
+        let grid = PointGrid(imageWidth: 64, imageHeight: 64, strides: [4, 8, 16, 32])
+        let organ = Box(x1: 16, y1: 16, x2: 44, y2: 44), finding = Box(x1: 20, y1: 20, x2: 32, y2: 32)
+        let byIoU = ATSSAssigner().assign(grid, boxes: [organ, finding])
+        let byArea = ATSSAssigner(ambiguity: .smallestBox).assign(grid, boxes: [organ, finding])
+        let shared = byIoU.indices.filter { byIoU[$0] != byArea[$0] }
+        XCTAssertFalse(shared.isEmpty, "some points are claimed by both boxes")
+        XCTAssertTrue(shared.allSatisfy { byIoU[$0] == 0 && byArea[$0] == 1 }, "the organ wins by IoU, the finding by area")
+        // Hand check: the stride-4 point at (26, 26), the finding's centre, is 3 px from the organ's (30, 30) too.
+        let centre = grid.levels[0].offset + 6 * 16 + 6
+        XCTAssertEqual(grid.points[centre].x, 26); XCTAssertEqual(grid.points[centre].y, 26)
+        XCTAssertEqual(byIoU[centre], 0); XCTAssertEqual(byArea[centre], 1)
+        let findingPoints = { (a: [Int?]) in a.filter { $0 == 1 }.count }
+        XCTAssertGreaterThan(findingPoints(byArea), findingPoints(byIoU))
+    }
+
     func testNMSIsClasswiseAndOrdered() {
         let boxes = [Box(x1: 0, y1: 0, x2: 10, y2: 10), Box(x1: 1, y1: 1, x2: 11, y2: 11), Box(x1: 1, y1: 1, x2: 11, y2: 11), Box(x1: 50, y1: 50, x2: 60, y2: 60)]
         let kept = classwiseNMS(boxes: boxes, scores: [0.9, 0.8, 0.7, 0.95], classes: [0, 0, 1, 0])
