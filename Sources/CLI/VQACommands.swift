@@ -71,6 +71,8 @@ public struct VQATrain: ParsableCommand {
                                valueName: "E")) var localizationPretrain = 0
     @Option(help: ArgumentHelp("A SLAKE-format folder (e.g. from `medglip corpus generate --kind slake --seed 1`) whose images and detection.json boxes the pre-training epochs use instead of the training split's; refused if it holds a validation or test image.",
                                valueName: "DIR")) var localizationPretrainData: String?
+    @Option(help: ArgumentHelp("Epochs of denoising auto-encoder pre-training of the vision encoder on the training images (MEVF's CDAE; needs no labels), before everything else.",
+                               valueName: "E")) var autoencoderPretrain = 0
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -86,6 +88,7 @@ public struct VQATrain: ParsableCommand {
             throw ValidationError("--d-model must be a multiple of \(VQAConfig().heads) in 16...1024, got \(dModel)")
         }
         try Self.validateLocalization(loss: localizationLoss, pretrain: localizationPretrain)
+        guard autoencoderPretrain >= 0 else { throw ValidationError("--autoencoder-pretrain must be >= 0, got \(autoencoderPretrain)") }
         guard localizationPretrainData == nil || localizationPretrain > 0 else {
             throw ValidationError("--localization-pretrain-data needs --localization-pretrain > 0 (the epochs it is used for)")
         }
@@ -175,6 +178,7 @@ public struct VQATrain: ParsableCommand {
             config.dFF = 2 * dModel
             config.imageSize = imageSize
             config.channels = try parsedVisionChannels()
+            config.autoencoderPretrainEpochs = autoencoderPretrain > 0 ? autoencoderPretrain : nil
             if injection.mode != .none {
                 let source = try injection.sourceName(registry)
                 let all = splits.train + splits.val + splits.test
@@ -220,6 +224,7 @@ public struct VQATrain: ParsableCommand {
         }
         var options = VQATrainingOptions()
         options.localizationPretrainEpochs = system.run.model.localization?.pretrainEpochs ?? 0
+        options.autoencoderPretrainEpochs = system.run.model.autoencoderPretrainEpochs ?? 0
         options.epochs = system.run.epochs; options.imagesPerBatch = imagesPerBatch; options.learningRate = lr; options.seed = system.run.seed
         print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
               + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")

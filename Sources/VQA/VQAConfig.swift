@@ -38,6 +38,9 @@ public struct VQAConfig: Codable, Sendable, Equatable {
     /// Training only: the vision encoder also learns where the training images' boxes are
     /// (`LocalizationHead`). Nil: off (and in runs from before the option existed).
     public var localization: LocalizationOptions?
+    /// Training only: epochs of denoising auto-encoder pre-training of the vision encoder
+    /// (`PatchDecoder`) before everything else. Nil: none (and in runs from before the option existed).
+    public var autoencoderPretrainEpochs: Int?
 
     public init() {}
 

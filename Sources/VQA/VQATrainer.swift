@@ -14,6 +14,10 @@ public struct VQATrainingOptions: Codable, Sendable {
     /// Epochs of the vision encoder and localization head alone before the VQA epochs (needs the
     /// model's localization head).
     public var localizationPretrainEpochs = 0
+    /// Epochs of denoising auto-encoder pre-training of the vision encoder, first of all.
+    public var autoencoderPretrainEpochs = 0
+    /// Standard deviation of the noise added to the (normalised) images in those epochs.
+    public var autoencoderNoise: Float = 0.5
     public init() {}
 }
 
@@ -101,6 +105,7 @@ public final class VQATrainer {
         guard train.count > 0 else { throw DatasetError(folder, "no usable training questions") }
         guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); try markFinished(); return }
         if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) { try system.save(to: folder) }
+        if history.isEmpty && options.autoencoderPretrainEpochs > 0 { try pretrainAutoencoder(train) }
         if history.isEmpty && options.localizationPretrainEpochs > 0 { try pretrainLocalization(localizationImages ?? train, validation: validation) }
         let groups = train.byImage
         let steps = (groups.count + options.imagesPerBatch - 1) / options.imagesPerBatch
@@ -137,39 +142,62 @@ public final class VQATrainer {
         guard let head = model.localizationHead, let labels = config.localization?.labels else {
             throw DatasetError(folder, "localization pre-training needs a model with a localization head (--localization-loss > 0)")
         }
-        let images = Array(Set(train.examples.map(\.image))).sorted(), batch = 16
-        log("localization pre-training on \(images.count) images for \(options.localizationPretrainEpochs) epochs")
-        let adam = Adam.adamW([ParamGroup(model.visionEncoder.parameters() + head.parameters(), lr: options.learningRate, weightDecay: options.weightDecay)])
-        let steps = (images.count + batch - 1) / batch, epochs = options.localizationPretrainEpochs
+        try pretrainVisionEncoder(on: train, epochs: options.localizationPretrainEpochs, task: "localization", lossName: "focal loss",
+                                  extra: head.parameters()) { members, crops, _ in
+            let map = model.visionEncoder(train.pixels(members, size: config.imageSize, crops: crops))
+            return head.loss(map, targets: LocalizationHead.targets(members.map { train.boxes[$0] }, labels: labels, crops: crops,
+                                                                    loadSide: train.side, cropSide: config.imageSize, grid: map.shape[2]))
+        }
+        if validation.boxes.contains(where: { !$0.isEmpty }), let report = system.localizationReport(validation) {
+            log("localization on the validation images (recall at precision, per image): "
+                + report.rows.map { String(format: "%@ %.2f/%.2f", $0.label, $0.recall, $0.precision) }.joined(separator: ", "))
+        }
+    }
+
+    /// The vision encoder and a `PatchDecoder` alone on the training images, denoising (MEVF's CDAE):
+    /// a warm start that needs no labels. The decoder is dropped afterwards.
+    func pretrainAutoencoder(_ train: VQASet) throws {
+        let model = system.model, config = system.run.model
+        let decoder = PatchDecoder(width: config.channels.last!, patchSide: config.imageSize / config.gridSize,
+                                   rng: RandomGenerator(seed: options.seed &+ 104_729))
+        try pretrainVisionEncoder(on: train, epochs: options.autoencoderPretrainEpochs, task: "denoising auto-encoder", lossName: "mean squared error",
+                                  extra: decoder.parameters()) { members, crops, rng in
+            let clean = train.pixels(members, size: config.imageSize, crops: crops)
+            return decoder.loss(model.visionEncoder(PatchDecoder.corrupted(clean, std: self.options.autoencoderNoise, rng: rng)), clean: clean)
+        }
+    }
+
+    /// Trains the vision encoder and `extra` parameters for `epochs` on the images of `set`, 16 per
+    /// step, with `loss(images, crops, rng)`: the pre-training loop both warm starts share.
+    func pretrainVisionEncoder(on set: VQASet, epochs: Int, task: String, lossName: String, extra: [Tensor],
+                               loss: ([Int], [(x: Int, y: Int)], RandomGenerator) -> Tensor) throws {
+        let model = system.model, config = system.run.model
+        let images = Array(Set(set.examples.map(\.image))).sorted(), batch = 16
+        log("\(task) pre-training on \(images.count) images for \(epochs) epochs")
+        let adam = Adam.adamW([ParamGroup(model.visionEncoder.parameters() + extra, lr: options.learningRate, weightDecay: options.weightDecay)])
+        let steps = (images.count + batch - 1) / batch
         let schedule = CosineWithWarmup(warmupSteps: min(options.warmupSteps, steps * epochs / 10), totalSteps: steps * epochs, minFactor: 0.05)
         model.train()
         for epoch in 1...epochs {
             let rng = RandomGenerator(seed: options.seed &+ 7919 &* UInt64(epoch))
             var order = images
             rng.shuffle(&order)
-            let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "img", label: "localization pre-training")
+            let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "img", label: "\(task) pre-training")
             var lossSum = 0.0
             for s in 0..<steps {
                 adam.applySchedule(schedule.factor(at: (epoch - 1) * steps + s))
                 let members = Array(order[(s * batch)..<min((s + 1) * batch, order.count)])
-                let crops = train.crops(members.count, size: config.imageSize, rng: rng)
-                let map = model.visionEncoder(train.pixels(members, size: config.imageSize, crops: crops))
-                let loss = head.loss(map, targets: LocalizationHead.targets(members.map { train.boxes[$0] }, labels: labels, crops: crops,
-                                                                            loadSide: train.side, cropSide: config.imageSize, grid: map.shape[2]))
-                guard loss.item.isFinite else {
-                    throw DatasetError(folder, "localization pre-training loss became \(loss.item) at epoch \(epoch), step \(s + 1); lower --lr")
+                let value = loss(members, set.crops(members.count, size: config.imageSize, rng: rng), rng)
+                guard value.item.isFinite else {
+                    throw DatasetError(folder, "\(task) pre-training loss became \(value.item) at epoch \(epoch), step \(s + 1); lower --lr")
                 }
                 adam.zeroGrad()
-                loss.backward()
+                value.backward()
                 adam.step()
-                lossSum += Double(loss.item)
+                lossSum += Double(value.item)
                 bar.report(step: s + 1, loss: lossSum / Double(s + 1), items: (s + 1) * batch)
             }
-            log(String(format: "\nlocalization pre-training epoch %d: focal loss %.4f", epoch, lossSum / Double(steps)))
-        }
-        if validation.boxes.contains(where: { !$0.isEmpty }), let report = system.localizationReport(validation) {
-            log("localization on the validation images (recall at precision, per image): "
-                + report.rows.map { String(format: "%@ %.2f/%.2f", $0.label, $0.recall, $0.precision) }.joined(separator: ", "))
+            log(String(format: "\n%@ pre-training epoch %d: %@ %.4f", task, epoch, lossName, lossSum / Double(steps)))
         }
     }
 

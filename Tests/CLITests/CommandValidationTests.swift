@@ -24,6 +24,13 @@ final class CommandValidationTests: XCTestCase {
         }
     }
 
+    func testAutoencoderPretrainingEpochsAreCheckedAtParse() throws {
+        XCTAssertEqual(try VQATrain.parse(["--autoencoder-pretrain", "50"]).autoencoderPretrain, 50)
+        XCTAssertThrowsError(try VQATrain.parse(["--autoencoder-pretrain=-1"])) { error in
+            XCTAssertTrue(VQATrain.message(for: error).contains("--autoencoder-pretrain must be >= 0, got -1"), VQATrain.message(for: error))
+        }
+    }
+
     func testLanguageModelWidthIsCheckedAtParse() throws {
         XCTAssertEqual(try VQATrain.parse(["--d-model", "256"]).dModel, 256)
         for bad in ["130", "8", "2048"] {
