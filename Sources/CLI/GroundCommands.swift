@@ -138,7 +138,7 @@ struct GroundEval: ParsableCommand {
 
     @Option(help: "Run folder of ground-train.") var checkpoint: String
     @OptionGroup var data: GroundingDataOptions
-    @Option(help: "Split to evaluate: val or test.") var split = "val"
+    @Option(help: "Split to evaluate: val or test; any split of a held-out corpus, e.g. train of `corpus generate --kind grounding --seed 1`.") var split = "val"
     @Flag(help: "Evaluate the untrained (initialised) model: the 'zero' row.") var zeroShot = false
     @Option(help: "Write the detections as COCO results JSON here.") var detections: String?
     @Flag(help: "Print one JSON object.") var json = false
