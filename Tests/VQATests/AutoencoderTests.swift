@@ -24,11 +24,7 @@ final class AutoencoderTests: VQATestCase {
     /// Pre-training learns to redraw the images (the epoch loss falls far below its start), trains
     /// the vision encoder and leaves the language model as it was.
     func testPretrainingLearnsToRedrawTheImagesAndTouchesOnlyTheEncoder() throws {
-        try writeImage("a.png", left: 0.9, right: 0.1)
-        try writeImage("b.png", left: 0.1, right: 0.9)
-        let items = ["a.png", "b.png"].enumerated().map { i, name in
-            VQAItem(qid: "\(i)", imageName: name, imageURL: dir.appendingPathComponent(name), question: "Is it bright?", answer: "yes", answerType: .closed, category: "Color")
-        }
+        let items = try brightHalfItems()
         let system = Self.tinySystem(head: .generate, questions: items.map(\.question), answers: items.map(\.answer))
         var loader = system.loader
         loader.log = { _ in }

@@ -24,11 +24,7 @@ final class LocalizationTests: VQATestCase {
 
     /// Two images with the bright half on opposite sides, one box each on its bright half.
     func brightHalves(weight: Float = 1) throws -> (VQASystem, VQASet) {
-        try writeImage("a.png", left: 0.9, right: 0.1)
-        try writeImage("b.png", left: 0.1, right: 0.9)
-        let items = ["a.png", "b.png"].enumerated().map { i, name in
-            VQAItem(qid: "\(i)", imageName: name, imageURL: dir.appendingPathComponent(name), question: "Is it bright?", answer: "yes", answerType: .closed, category: "Color")
-        }
+        let items = try brightHalfItems()
         var config = Self.tinyConfig
         config.localization = LocalizationOptions(labels: ["bright"], weight: weight)
         let vocabulary = VQAVocabulary(questions: items.map(\.question), answers: items.map(\.answer), extraText: Self.template.words)

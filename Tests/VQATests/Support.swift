@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Datasets
 import Imaging
 @testable import VQA
 
@@ -28,6 +29,15 @@ class VQATestCase: XCTestCase {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let pixels = (0..<(size * size)).map { $0 % size < size / 2 ? left : right }
         try ImageIO.writePNG(Image(width: size, height: size, channels: 1, pixels: pixels), to: url)
+    }
+
+    /// Two images with the bright half on opposite sides (a.png left, b.png right), one question each.
+    func brightHalfItems() throws -> [VQAItem] {
+        try writeImage("a.png", left: 0.9, right: 0.1)
+        try writeImage("b.png", left: 0.1, right: 0.9)
+        return ["a.png", "b.png"].enumerated().map { i, name in
+            VQAItem(qid: "\(i)", imageName: name, imageURL: dir.appendingPathComponent(name), question: "Is it bright?", answer: "yes", answerType: .closed, category: "Color")
+        }
     }
 
     static let template = ConversationTemplate(system: "Answer briefly.", human: "Human: <image>\n{question}", assistant: "Assistant: {answer}")
