@@ -127,7 +127,7 @@ struct AblationGallery {
         guard let anyRun = ran("vqa", modes: modes).first else { return ([], nil, []) }
         let run = try decodeJSON(VQARunConfig.self, from: anyRun.appendingPathComponent("config.json"))
         let dataDir = URL(fileURLWithPath: run.dataDir)
-        let splits = try VQASplits.read(run.dataset, root: dataDir)
+        let splits = try run.splits()
         let all = splits.train + splits.val + splits.test, scored = splits.split(vqaSplit) ?? []
         let hasBoxes = scored.first.map { FileManager.default.fileExists(atPath: $0.imageURL.deletingLastPathComponent().appendingPathComponent("detection.json").path) } ?? false
         let oracle = hasBoxes ? try VQAGrounding.regions(source: "oracle", items: all, dataDir: dataDir, registry: registry).regions : nil

@@ -10,6 +10,7 @@ import VQA
 
 extension VQADatasetKind: ExpressibleByArgument {}
 extension VQAHead: ExpressibleByArgument {}
+extension VQARAD.ValidationGrouping: ExpressibleByArgument {}
 
 /// Where VQA data comes from: `--data-dir` in the dataset's own layout, or (SLAKE only) the
 /// embedded SLAKE-format phantom corpus.
@@ -73,6 +74,8 @@ public struct VQATrain: ParsableCommand {
                                valueName: "DIR")) var localizationPretrainData: String?
     @Option(help: ArgumentHelp("Epochs of denoising auto-encoder pre-training of the vision encoder on the training images (MEVF's CDAE; needs no labels), before everything else.",
                                valueName: "E")) var autoencoderPretrain = 0
+    @Option(help: ArgumentHelp("How VQA-RAD's validation split is carved from trainset.json: image (validation images unseen in training) or question (every validation image also has training questions, as in VQA-RAD's official test split).",
+                               valueName: "grouping")) var valGrouping: VQARAD.ValidationGrouping = .image
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -88,6 +91,9 @@ public struct VQATrain: ParsableCommand {
             throw ValidationError("--d-model must be a multiple of \(VQAConfig().heads) in 16...1024, got \(dModel)")
         }
         try Self.validateLocalization(loss: localizationLoss, pretrain: localizationPretrain)
+        guard valGrouping == .image || data.dataset == .vqaRad else {
+            throw ValidationError("--val-grouping applies to --dataset vqa-rad (SLAKE ships its own validation split)")
+        }
         guard autoencoderPretrain >= 0 else { throw ValidationError("--autoencoder-pretrain must be >= 0, got \(autoencoderPretrain)") }
         guard localizationPretrainData == nil || localizationPretrain > 0 else {
             throw ValidationError("--localization-pretrain-data needs --localization-pretrain > 0 (the epochs it is used for)")
@@ -167,10 +173,10 @@ public struct VQATrain: ParsableCommand {
         var localizationBoxes: [String: [GroundedRegion]]?
         if resume {
             system = try VQASystem(runFolder: folder, weights: "last.safetensors")
-            splits = try VQASplits.read(system.run.dataset, root: URL(fileURLWithPath: system.run.dataDir))
+            splits = try system.run.splits()
         } else {
             let dir = try data.folder()
-            splits = try VQASplits.read(data.dataset, root: dir)
+            splits = try VQASplits.read(data.dataset, root: dir, grouping: valGrouping)
             let template = try ConversationTemplate.load()
             var config = VQAConfig()
             config.layers = layers
@@ -204,7 +210,8 @@ public struct VQATrain: ParsableCommand {
             let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
                                            extraText: template.words + config.injection.hintVocabulary)
             system = VQASystem(VQARunConfig(model: config, head: head, dataset: data.dataset, dataDir: dir.path, seed: seed, epochs: epochs,
-                                            template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary)),
+                                            template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary),
+                                            validationGrouping: data.dataset == .vqaRad ? valGrouping : nil),
                                vocabulary: vocabulary)
         }
         print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")
@@ -261,6 +268,8 @@ public struct VQAEval: ParsableCommand {
     @Option(help: "Split: val or test.") var split = "test"
     @Option(help: "Run folder written by vqa-train (default: the newest finished run for --dataset).") var checkpoint: String?
     @Option(help: "Beam size for the generate head (1: greedy).") var beam = 1
+    @Flag(help: "Answer a question that names its options (\"solid or cystic?\") with the most likely training answer containing one of them.")
+    var choices = false
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
@@ -284,7 +293,7 @@ public struct VQAEval: ParsableCommand {
             throw VQACommandError(description: "\(folder.path) was trained on \(system.run.dataset.rawValue), not \(dataset.rawValue)")
         }
         let root = URL(fileURLWithPath: dataDir ?? system.run.dataDir)
-        let splits = try VQASplits.read(dataset, root: root)
+        let splits = try system.run.splits(root: root)
         let items = splits.split(split)!
         guard !items.isEmpty else {
             throw VQACommandError(description: "\(root.path) has no \(split) questions" + (dataset == .vqaRad ? " (VQA-RAD's testset.json is absent; use --split val)" : ""))
@@ -305,7 +314,7 @@ public struct VQAEval: ParsableCommand {
         let set = loader.load(items, split: split)
         let localization = scoresLocalization ? system.localizationReport(set) : nil
         let start = Date()
-        let predictions = system.predict(set, beamSize: beam)
+        let predictions = system.predict(set, beamSize: beam, choices: choices)
         let seconds = Date().timeIntervalSince(start)
         // The category under the dataset's own field name.
         let categoryKey = dataset == .slake ? "content_type" : "question_type"

@@ -120,12 +120,34 @@ public enum VQARAD {
         }
     }
 
-    /// Splits items into (train, validation) with every image's questions on one side.
-    /// Images are ordered by a seeded hash of their name, so the split does not depend on file order.
-    public static func carveValidation(_ items: [VQAItem], fraction: Double = 0.15, seed: UInt64 = 0) -> (train: [VQAItem], val: [VQAItem]) {
-        let images = Set(items.map(\.imageName)).sorted { stableHash($0, seed) < stableHash($1, seed) }
-        let valImages = Set(images.prefix(Int((Double(images.count) * fraction).rounded())))
-        return (items.filter { !valImages.contains($0.imageName) }, items.filter { valImages.contains($0.imageName) })
+    /// How a validation split is carved from the train file.
+    public enum ValidationGrouping: String, Codable, Sendable, CaseIterable {
+        /// Every image's questions on one side: validation images are unseen in training.
+        case image
+        /// Questions drawn one by one, each validation image keeping training questions too: the
+        /// condition of VQA-RAD's official test split, whose 451 questions are all on training images.
+        case question
+    }
+
+    /// Splits items into (train, validation), `fraction` of the images (grouped by image) or of the
+    /// questions (grouped by question). Order comes from a seeded hash of the image name or
+    /// question id, so the split does not depend on file order.
+    public static func carveValidation(_ items: [VQAItem], by grouping: ValidationGrouping = .image, fraction: Double = 0.15,
+                                       seed: UInt64 = 0) -> (train: [VQAItem], val: [VQAItem]) {
+        switch grouping {
+        case .image:
+            let images = Set(items.map(\.imageName)).sorted { stableHash($0, seed) < stableHash($1, seed) }
+            let valImages = Set(images.prefix(Int((Double(images.count) * fraction).rounded())))
+            return (items.filter { !valImages.contains($0.imageName) }, items.filter { valImages.contains($0.imageName) })
+        case .question:
+            let order = items.indices.sorted { stableHash(items[$0].qid, seed) < stableHash(items[$1].qid, seed) }
+            var isVal = [Bool](repeating: false, count: items.count)
+            for i in order.prefix(Int((Double(items.count) * fraction).rounded())) { isVal[i] = true }
+            // An image whose questions all fell into validation goes back to training whole.
+            let trainImages = Set(items.indices.filter { !isVal[$0] }.map { items[$0].imageName })
+            for i in items.indices where isVal[i] && !trainImages.contains(items[i].imageName) { isVal[i] = false }
+            return (items.indices.filter { !isVal[$0] }.map { items[$0] }, items.indices.filter { isVal[$0] }.map { items[$0] })
+        }
     }
 }
 

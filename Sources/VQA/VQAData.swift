@@ -5,17 +5,17 @@ import Injection
 import Tensor
 
 /// A dataset's questions by split. VQA-RAD ships a train file only (plus MEVF's test file when
-/// present): its validation split is carved from train with every image on one side.
+/// present): its validation split is carved from train, by image unless asked otherwise.
 public struct VQASplits: Sendable {
     public var train: [VQAItem], val: [VQAItem], test: [VQAItem]
 
-    public static func read(_ kind: VQADatasetKind, root: URL) throws -> VQASplits {
+    public static func read(_ kind: VQADatasetKind, root: URL, grouping: VQARAD.ValidationGrouping = .image) throws -> VQASplits {
         switch kind {
         case .slake:
             return VQASplits(train: try SLAKE.read(root: root, split: "train"), val: try SLAKE.read(root: root, split: "val"),
                              test: try SLAKE.read(root: root, split: "test"))
         case .vqaRad:
-            let (train, val) = VQARAD.carveValidation(try VQARAD.read(root: root, split: "train"))
+            let (train, val) = VQARAD.carveValidation(try VQARAD.read(root: root, split: "train"), by: grouping)
             let hasTest = FileManager.default.fileExists(atPath: root.appendingPathComponent("testset.json").path)
             return VQASplits(train: train, val: val, test: hasTest ? try VQARAD.read(root: root, split: "test") : [])
         }

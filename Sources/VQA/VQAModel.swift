@@ -122,6 +122,17 @@ public final class VQAModel: Module {
         return nllLoss(logProbs.reshaped([tf.targets.count, logProbs.shape[2]]), targets: tf.targets, mask: tf.mask)
     }
 
+    /// Summed log-probability of each row's answer tokens (and its `<eos>`) after its prompt: how
+    /// likely the model finds a given answer, to rank the answers a choice question allows.
+    func answerLogLikelihoods(imageTokens: Tensor, imageOf: [Int], prompts: [[Int]], answers: [[Int]]) -> [Float] {
+        let tf = TeacherForcing(prompts: prompts, answers: answers)
+        let logProbs = output(continuationHidden(tf.inputs, imageTokens: imageTokens, imageOf: imageOf, slot: tf.slot)).logSoftmax(axis: -1)
+        let (vocab, perRow) = (logProbs.shape[2], tf.targets.count / prompts.count)
+        return prompts.indices.map { r in
+            ((r * perRow)..<((r + 1) * perRow)).reduce(Float(0)) { sum, j in tf.mask[j] > 0 ? sum + logProbs.data[j * vocab + tf.targets[j]] : sum }
+        }
+    }
+
     /// Classify head: logits `[B, answers]` read at each prompt's last token (`<assistant>`'s turn),
     /// which under causal attention has seen the image and the whole question.
     public func classLogits(imageTokens: Tensor, imageOf: [Int]? = nil, prompts: [[Int]]) -> Tensor {

@@ -16,11 +16,19 @@ public struct VQARunConfig: Codable, Sendable {
     public var epochs: Int
     public var template: ConversationTemplate
     public var maxPositions: Int
+    /// How VQA-RAD's validation split was carved from its train file; nil: by image (and in runs
+    /// from before the option existed).
+    public var validationGrouping: VQARAD.ValidationGrouping?
 
     public init(model: VQAConfig, head: VQAHead, dataset: VQADatasetKind, dataDir: String, seed: UInt64, epochs: Int,
-                template: ConversationTemplate, maxPositions: Int) {
+                template: ConversationTemplate, maxPositions: Int, validationGrouping: VQARAD.ValidationGrouping? = nil) {
         self.model = model; self.head = head; self.dataset = dataset; self.dataDir = dataDir; self.seed = seed
-        self.epochs = epochs; self.template = template; self.maxPositions = maxPositions
+        self.epochs = epochs; self.template = template; self.maxPositions = maxPositions; self.validationGrouping = validationGrouping
+    }
+
+    /// The run's splits of `root` (its own data folder unless given), carved as it was trained.
+    public func splits(root: URL? = nil) throws -> VQASplits {
+        try VQASplits.read(dataset, root: root ?? URL(fileURLWithPath: dataDir), grouping: validationGrouping ?? .image)
     }
 }
 
@@ -70,8 +78,9 @@ public final class VQASystem {
 
     /// Predicted answers in example order. Generate: greedy decoding of questions batched by prompt
     /// length (so no padding), or beam search per question when `beamSize > 1`. Classify: the
-    /// highest-scoring training answer.
-    public func predict(_ set: VQASet, beamSize: Int = 1, batchSize: Int = 64) -> [String] {
+    /// highest-scoring training answer. With `choices`, a question naming its options ("solid or
+    /// cystic?") gets the most likely of the answers `ChoiceQuestion` allows it instead.
+    public func predict(_ set: VQASet, beamSize: Int = 1, choices: Bool = false, batchSize: Int = 64) -> [String] {
         model.eval()
         defer { model.train() }
         var out = [String](repeating: "", count: set.count)
@@ -100,9 +109,37 @@ public final class VQASystem {
                         for (e, answer) in zip(members, ids) { out[e] = vocabulary.decode(answer) }
                     }
                 }
+                if choices {
+                    for e in group {
+                        if let choice = choose(set.examples[e], imageTokens: tokens, image: slot[set.examples[e].image]!) { out[e] = choice }
+                    }
+                }
             }
         }
         return out
+    }
+}
+
+extension VQASystem {
+    /// The most likely answer `ChoiceQuestion` allows `example`, nil when its question names no
+    /// options the vocabulary can spell. Generate: summed log-probability of each candidate;
+    /// classify: the best-scoring candidate among the answer classes.
+    func choose(_ example: VQAExample, imageTokens: Tensor, image: Int) -> String? {
+        let candidates = ChoiceQuestion.candidates(example.item.question, answers: vocabulary.answers)
+        switch run.head {
+        case .generate:
+            let spelled = candidates.map(vocabulary.encode).filter { !$0.isEmpty && !$0.contains(VQAVocabulary.unknown) }
+            guard !spelled.isEmpty else { return nil }
+            let scores = model.answerLogLikelihoods(imageTokens: imageTokens, imageOf: [Int](repeating: image, count: spelled.count),
+                                                    prompts: [[Int]](repeating: example.prompt, count: spelled.count),
+                                                    answers: spelled.map { Array($0.prefix(run.model.maxAnswerTokens)) + [VQAVocabulary.endOfAnswer] })
+            return vocabulary.decode(spelled[VQADecoding.argmax(scores[...])])
+        case .classify:
+            let classes = candidates.compactMap(vocabulary.answerClass)
+            guard !classes.isEmpty else { return nil }
+            let logits = model.classLogits(imageTokens: imageTokens, imageOf: [image], prompts: [example.prompt])
+            return vocabulary.answers[classes.max { logits.data[$0] < logits.data[$1] }!]
+        }
     }
 }
 

@@ -31,6 +31,14 @@ final class CommandValidationTests: XCTestCase {
         }
     }
 
+    func testValidationGroupingIsForVQARADOnly() throws {
+        XCTAssertEqual(try VQATrain.parse(["--dataset", "vqa-rad", "--data-dir", "x", "--val-grouping", "question"]).valGrouping, .question)
+        XCTAssertThrowsError(try VQATrain.parse(["--val-grouping", "question"])) { error in
+            XCTAssertTrue(VQATrain.message(for: error).contains("--val-grouping applies to --dataset vqa-rad"), VQATrain.message(for: error))
+        }
+        XCTAssertTrue(try VQAEval.parse(["--dataset", "vqa-rad", "--choices"]).choices)
+    }
+
     func testLanguageModelWidthIsCheckedAtParse() throws {
         XCTAssertEqual(try VQATrain.parse(["--d-model", "256"]).dModel, 256)
         for bad in ["130", "8", "2048"] {

@@ -62,5 +62,13 @@ final class TextFormatTests: DatasetTestCase {
         let again = VQARAD.carveValidation(items.reversed(), fraction: 0.25, seed: 3)
         XCTAssertEqual(Set(again.val.map(\.qid)), Set(val.map(\.qid)), "the split does not depend on record order")
         XCTAssertNotEqual(Set(VQARAD.carveValidation(items, fraction: 0.25, seed: 4).val.map(\.imageName)), Set(val.map(\.imageName)))
+
+        let byQuestion = VQARAD.carveValidation(items, by: .question, fraction: 0.25, seed: 3)
+        XCTAssertEqual(byQuestion.train.count + byQuestion.val.count, 60)
+        XCTAssertTrue((1...15).contains(byQuestion.val.count), "at most 25% of the 60 questions, got \(byQuestion.val.count)")
+        XCTAssertTrue(Set(byQuestion.val.map(\.imageName)).isSubset(of: byQuestion.train.map(\.imageName)), "every validation image is also trained on")
+        XCTAssertEqual(Set(VQARAD.carveValidation(items.reversed(), by: .question, fraction: 0.25, seed: 3).val.map(\.qid)), Set(byQuestion.val.map(\.qid)))
+        XCTAssertEqual(VQARAD.carveValidation(items, by: .question, fraction: 1, seed: 3).val.count, 0,
+                       "drawing every question leaves each image without training questions, so all go back")
     }
 }

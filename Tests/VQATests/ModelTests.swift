@@ -112,19 +112,6 @@ final class ModelTests: VQATestCase {
         for (a, b) in zip(step, xColumn) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 
-    /// The plain forward pass: every row's whole fused sequence through the causal layers, no
-    /// sharing (the reference for cached decoding and for the shared-prefix training pass).
-    static func fullHidden(_ model: VQAModel, _ rows: [[Int]], image: Tensor) -> Tensor {
-        let slot = rows[0].firstIndex(of: VQAVocabulary.image)!
-        let x = model.fuse(rows, imageTokens: image, slot: slot)
-        let t = x.shape[1]
-        let future = Tensor((0..<(t * t)).map { $0 % t > $0 / t ? -Float.infinity : 0 }, shape: [1, 1, t, t])
-        let mask = future + model.paddingMask(rows, imageTokens: image.shape[1], slot: slot)
-        return model.finalNorm(model.layers.reduce(x) { $1.forward($0, mask: mask) })
-    }
-
-    static func fullHidden(_ model: VQAModel, _ ids: [Int], image: Tensor) -> Tensor { fullHidden(model, [ids], image: image) }
-
     /// Training runs the prefix (system line, image tokens) once per image and lets each question
     /// attend to it: the states and the gradients must be those of the full sequences.
     func testSharedPrefixMatchesFullSequencesAndTheirGradients() {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Datasets
 import Imaging
+import Tensor
 @testable import VQA
 
 /// A scratch folder per test, removed afterwards, and a tiny model configuration.
@@ -56,4 +57,17 @@ class VQATestCase: XCTestCase {
                                maxPositions: VQASystem.maxPositions(tinyConfig, template: template, vocabulary: vocabulary))
         return VQASystem(run, vocabulary: vocabulary)
     }
+
+    /// The plain forward pass: every row's whole fused sequence through the causal layers, no
+    /// sharing (the reference for cached decoding and for the shared-prefix training pass).
+    static func fullHidden(_ model: VQAModel, _ rows: [[Int]], image: Tensor) -> Tensor {
+        let slot = rows[0].firstIndex(of: VQAVocabulary.image)!
+        let x = model.fuse(rows, imageTokens: image, slot: slot)
+        let t = x.shape[1]
+        let future = Tensor((0..<(t * t)).map { $0 % t > $0 / t ? -Float.infinity : 0 }, shape: [1, 1, t, t])
+        let mask = future + model.paddingMask(rows, imageTokens: image.shape[1], slot: slot)
+        return model.finalNorm(model.layers.reduce(x) { $1.forward($0, mask: mask) })
+    }
+
+    static func fullHidden(_ model: VQAModel, _ ids: [Int], image: Tensor) -> Tensor { fullHidden(model, [ids], image: image) }
 }
