@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"], exclude: ["Fixtures"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "Registry", "Injection", "Synthetic", "VQA"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Registry", "Injection", "Synthetic", "VQA", "Imaging"]),
         .testTarget(name: "InjectionTests", dependencies: ["Injection", "Tensor"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .testTarget(name: "ReportGenTests", dependencies: ["ReportGen", "Datasets", "Tensor", "Text", "Metrics"]),

@@ -78,6 +78,8 @@ public struct VQATrain: ParsableCommand {
                                valueName: "grouping")) var valGrouping: VQARAD.ValidationGrouping = .image
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
+    @Option(help: "AdamW weight decay.") var weightDecay: Float = VQATrainingOptions().weightDecay
+    @Option(help: "Dropout of the language model's embeddings, attention and feed-forward layers.") var dropout: Float = VQAConfig().dropout
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Run folder (default runs/vqa-<dataset>-<head>-seed<seed>, e.g. runs/vqa-rad-generate-seed0).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
@@ -94,6 +96,8 @@ public struct VQATrain: ParsableCommand {
         guard valGrouping == .image || data.dataset == .vqaRad else {
             throw ValidationError("--val-grouping applies to --dataset vqa-rad (SLAKE ships its own validation split)")
         }
+        guard dropout.isFinite, (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be >= 0, got \(weightDecay)") }
         guard autoencoderPretrain >= 0 else { throw ValidationError("--autoencoder-pretrain must be >= 0, got \(autoencoderPretrain)") }
         guard localizationPretrainData == nil || localizationPretrain > 0 else {
             throw ValidationError("--localization-pretrain-data needs --localization-pretrain > 0 (the epochs it is used for)")
@@ -183,6 +187,7 @@ public struct VQATrain: ParsableCommand {
             config.dModel = dModel
             config.dFF = 2 * dModel
             config.imageSize = imageSize
+            config.dropout = dropout
             config.channels = try parsedVisionChannels()
             config.autoencoderPretrainEpochs = autoencoderPretrain > 0 ? autoencoderPretrain : nil
             if injection.mode != .none {
@@ -232,7 +237,7 @@ public struct VQATrain: ParsableCommand {
         var options = VQATrainingOptions()
         options.localizationPretrainEpochs = system.run.model.localization?.pretrainEpochs ?? 0
         options.autoencoderPretrainEpochs = system.run.model.autoencoderPretrainEpochs ?? 0
-        options.epochs = system.run.epochs; options.imagesPerBatch = imagesPerBatch; options.learningRate = lr; options.seed = system.run.seed
+        options.epochs = system.run.epochs; options.imagesPerBatch = imagesPerBatch; options.learningRate = lr; options.weightDecay = weightDecay; options.seed = system.run.seed
         print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
               + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
         if let first = train.examples.first {
@@ -256,7 +261,7 @@ public struct VQAEval: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vqa-eval", abstract: "Answer a split's questions with a trained VQA run and score them as LLaVA-Med does.",
         discussion: """
-        Writes predictions-<split>.jsonl (qid, question, answer, prediction, answer_type, content_type or question_type) into the \
+        Writes predictions-<split>.jsonl (predictions-<split>-choices.jsonl with --choices; qid, question, answer, prediction, answer_type, content_type or question_type) into the \
         run folder, then prints closed accuracy (reference contained in the prediction), open recall (token \
         recall) and exact match, overall and per SLAKE content type / VQA-RAD question type. Without \
         --checkpoint it uses the newest finished run for --dataset in the run registry.
@@ -323,12 +328,14 @@ public struct VQAEval: ParsableCommand {
                                       "answer_type": e.item.answerType.rawValue, categoryKey: e.item.category]
             return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
         }
-        let out = folder.appendingPathComponent("predictions-\(split).jsonl")
+        // Choice-constrained answers are kept apart from the plain ones, so both can be compared.
+        let label = choices ? "\(split)-choices" : split
+        let out = folder.appendingPathComponent("predictions-\(label).jsonl")
         try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: out)
         let scores = VQAScores(set.examples, predictions: predictions)
-        try record(scores.flat, split: split, folder: folder, predictions: out, run: system.run, registry: registry)
+        try record(scores.flat, split: label, folder: folder, predictions: out, run: system.run, registry: registry)
         if json {
-            var obj: [String: Any] = ["run": folder.path, "split": split, "questions": set.count, "skipped": set.skipped.count,
+            var obj: [String: Any] = ["run": folder.path, "split": split, "choices": choices, "questions": set.count, "skipped": set.skipped.count,
                                       "predictions": out.path, "questions_per_second": Double(set.count) / seconds]
             obj["overall"] = scores.flat
             obj["by_category"] = Dictionary(uniqueKeysWithValues: scores.byCategory.map { c, r in

@@ -39,6 +39,17 @@ final class CommandValidationTests: XCTestCase {
         XCTAssertTrue(try VQAEval.parse(["--dataset", "vqa-rad", "--choices"]).choices)
     }
 
+    func testRegularisationIsCheckedAtParse() throws {
+        let parsed = try VQATrain.parse(["--dropout", "0.3", "--weight-decay", "0.05"])
+        XCTAssertEqual(parsed.dropout, 0.3)
+        XCTAssertEqual(parsed.weightDecay, 0.05)
+        for (args, message) in [(["--dropout", "1"], "--dropout must be in [0, 1), got 1.0"), (["--weight-decay=-0.1"], "--weight-decay must be >= 0, got -0.1")] {
+            XCTAssertThrowsError(try VQATrain.parse(args)) { error in
+                XCTAssertTrue(VQATrain.message(for: error).contains(message), VQATrain.message(for: error))
+            }
+        }
+    }
+
     func testLanguageModelWidthIsCheckedAtParse() throws {
         XCTAssertEqual(try VQATrain.parse(["--d-model", "256"]).dModel, 256)
         for bad in ["130", "8", "2048"] {
