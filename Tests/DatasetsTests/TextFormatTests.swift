@@ -70,5 +70,9 @@ final class TextFormatTests: DatasetTestCase {
         XCTAssertEqual(Set(VQARAD.carveValidation(items.reversed(), by: .question, fraction: 0.25, seed: 3).val.map(\.qid)), Set(byQuestion.val.map(\.qid)))
         XCTAssertEqual(VQARAD.carveValidation(items, by: .question, fraction: 1, seed: 3).val.count, 0,
                        "drawing every question leaves each image without training questions, so all go back")
+        // Short numeric ids (VQA-RAD's) are drawn evenly: about 90% of ids 0-999 have three digits.
+        let numbered = (0..<1000).map { VQAItem(qid: "\($0)", imageName: "img\($0 / 2).jpg", imageURL: dir, question: "q", answer: "yes", answerType: .closed, category: "PRES") }
+        let drawn = VQARAD.carveValidation(numbered, by: .question, fraction: 0.2).val
+        XCTAssertEqual(Double(drawn.filter { $0.qid.count == 3 }.count) / Double(drawn.count), 0.9, accuracy: 0.06, "\(drawn.count) drawn")
     }
 }
