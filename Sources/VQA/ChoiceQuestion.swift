@@ -5,18 +5,26 @@
 /// on any question, whatever its answer type.
 public enum ChoiceQuestion {
     static let articles: Set<String> = ["the", "a", "an"]
+    /// Words that end a clause before a comma rather than start a list ("Which side is it on, left or right?").
+    static let functionWords: Set<String> = ["on", "in", "at", "of", "to", "is", "are", "be", "it", "this", "that", "which", "what"]
 
-    /// The words on either side of each "or" (articles and commas skipped): "Is gray or white matter
-    /// highlighted?" -> ["gray", "white"]. Empty when the question has no "or" between two words.
+    /// The words on either side of each "or" (articles and commas skipped), and the earlier items of
+    /// a comma list before it: "Is gray or white matter highlighted?" -> ["gray", "white"], "Does it
+    /// appear black, white or gray?" -> ["white", "gray", "black"]. Empty without an "or" between words.
     public static func options(_ question: String) -> [String] {
         let words = VQAVocabulary.tokenize(question)
         func isWord(_ w: String) -> Bool { w.first?.isLetter == true || w.first?.isNumber == true }
         var out: [String] = []
+        func add(_ option: String) { if !out.contains(option) { out.append(option) } }
         for (i, w) in words.enumerated() where w == "or" {
-            let before = words[..<i].last { isWord($0) && !articles.contains($0) }
-            let after = words[(i + 1)...].first { isWord($0) && !articles.contains($0) }
-            guard let before, let after else { continue }
-            for option in [before, after] where !out.contains(option) { out.append(option) }
+            guard let b = words[..<i].lastIndex(where: { isWord($0) && !articles.contains($0) }),
+                  let after = words[(i + 1)...].first(where: { isWord($0) && !articles.contains($0) }) else { continue }
+            add(words[b]); add(after)
+            var item = b
+            while item >= 2, words[item - 1] == ",", isWord(words[item - 2]), !articles.union(functionWords).contains(words[item - 2]) {
+                item -= 2
+                add(words[item])
+            }
         }
         return out
     }

@@ -11,6 +11,9 @@ final class ChoiceQuestionTests: VQATestCase {
         XCTAssertEqual(ChoiceQuestion.options("Is this a solid or cystic lesion?"), ["solid", "cystic"])
         XCTAssertEqual(ChoiceQuestion.options("Is the contrast in the bowels or the vasculature?"), ["bowels", "vasculature"])
         XCTAssertEqual(ChoiceQuestion.options("Is this a T1 weighted, T2 weighted, or FLAIR image?"), ["weighted", "flair"])
+        XCTAssertEqual(ChoiceQuestion.options("Does the liver lesion appear black, white or gray?"), ["white", "gray", "black"])
+        XCTAssertEqual(ChoiceQuestion.options("Which side is the lesion on, left or right?"), ["left", "right"])
+        XCTAssertEqual(ChoiceQuestion.options("Which is bigger, the aorta or the liver?"), ["aorta", "liver"])
         XCTAssertEqual(ChoiceQuestion.options("Is there a mass?"), [])
         XCTAssertEqual(ChoiceQuestion.options("Or is it?"), [], "no word before the 'or'")
     }
