@@ -273,7 +273,7 @@ public struct VQAEval: ParsableCommand {
     @Option(help: "Split: val or test.") var split = "test"
     @Option(help: "Run folder written by vqa-train (default: the newest finished run for --dataset).") var checkpoint: String?
     @Option(help: "Beam size for the generate head (1: greedy).") var beam = 1
-    @Flag(help: "Answer a question that names its options (\"solid or cystic?\") with the most likely training answer containing one of them.")
+    @Flag(help: "Answer a question that names its options (\"solid or cystic?\") with the most likely of those options or of the training answers containing one.")
     var choices = false
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var registry: RegistryOptions

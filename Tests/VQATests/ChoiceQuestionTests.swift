@@ -56,4 +56,24 @@ final class ChoiceQuestionTests: VQATestCase {
             XCTAssertNil(system.choose(example("Is it big?"), imageTokens: image, image: 0))
         }
     }
+
+    /// The classify head picks the best-scoring answer class among the candidates, not overall.
+    func testClassifyHeadChoosesAmongCandidateClasses() {
+        let answers = ["cystic lesion", "no", "solid", "yes"]
+        let system = Self.tinySystem(head: .classify, questions: ["Is it solid or cystic?"], answers: answers, seed: 3)
+        let model = system.model
+        model.eval()
+        let prompt = Self.template.promptIDs(question: "Is it solid or cystic?", vocabulary: system.vocabulary, maxQuestionTokens: 12).ids
+        let image = model.imageTokens(Tensor.randn([1, 1, 16, 16], rng: RandomGenerator(seed: 6)))
+        // Make "yes" the overall winner, so a choice that ignored the candidates would show.
+        model.output.bias!.data[system.vocabulary.answerClass("yes")!] = 50
+        withNoGrad {
+            let logits = model.classLogits(imageTokens: image, imageOf: [0], prompts: [prompt])
+            XCTAssertEqual(VQADecoding.argmax(logits.data[...]), system.vocabulary.answerClass("yes"))
+            let solid = logits.data[system.vocabulary.answerClass("solid")!], cystic = logits.data[system.vocabulary.answerClass("cystic lesion")!]
+            let item = VQAItem(qid: "0", imageName: "a.png", imageURL: dir, question: "Is it solid or cystic?", answer: "solid", answerType: .closed, category: "ATTRIB")
+            let example = VQAExample(item: item, image: 0, prompt: prompt, answer: [], answerClass: nil)
+            XCTAssertEqual(system.choose(example, imageTokens: image, image: 0), solid > cystic ? "solid" : "cystic lesion")
+        }
+    }
 }
