@@ -5,8 +5,9 @@
 /// on any question, whatever its answer type.
 public enum ChoiceQuestion {
     static let articles: Set<String> = ["the", "a", "an"]
-    /// Words that end a clause before a comma rather than start a list ("Which side is it on, left or right?").
-    static let functionWords: Set<String> = ["on", "in", "at", "of", "to", "is", "are", "be", "it", "this", "that", "which", "what"]
+    /// Words that end a clause before a comma rather than start a list ("Which side is it on, left
+    /// or right?"), articles included.
+    static let notListItems: Set<String> = articles.union(["on", "in", "at", "of", "to", "is", "are", "be", "it", "this", "that", "which", "what"])
 
     /// The words on either side of each "or" (articles and commas skipped), and the earlier items of
     /// a comma list before it: "Is gray or white matter highlighted?" -> ["gray", "white"], "Does it
@@ -21,7 +22,7 @@ public enum ChoiceQuestion {
                   let after = words[(i + 1)...].first(where: { isWord($0) && !articles.contains($0) }) else { continue }
             add(words[b]); add(after)
             var item = b
-            while item >= 2, words[item - 1] == ",", isWord(words[item - 2]), !articles.union(functionWords).contains(words[item - 2]) {
+            while item >= 2, words[item - 1] == ",", isWord(words[item - 2]), !notListItems.contains(words[item - 2]) {
                 item -= 2
                 add(words[item])
             }
