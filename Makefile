@@ -1,13 +1,18 @@
 # MedGLIP: `make test` and `make demo` are the two set-up commands on a fresh Debian machine.
-APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libsqlite3-dev pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev libpng-dev libturbojpeg0-dev libsqlite3-dev pkg-config
 PKG_CONFIG_MODULES := openblas libpng16 libturbojpeg sqlite3
+# oneDNN ships no pkg-config file: its header stands for it.
+HEADERS := /usr/include/oneapi/dnnl/dnnl.h
 
-.PHONY: test demo deps bench
+.PHONY: test demo deps bench bench-peer
 
 deps:
 	@missing=""; \
 	for m in $(PKG_CONFIG_MODULES); do \
 		pkg-config --exists $$m 2>/dev/null || missing="$$missing $$m"; \
+	done; \
+	for h in $(HEADERS); do \
+		[ -f $$h ] || missing="$$missing $$h"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "missing system libraries:$$missing"; \
@@ -48,3 +53,19 @@ demo: deps
 bench: deps
 	swift build -c release
 	.build/release/medglip bench engine --json
+
+# make bench-peer: the engine and PyTorch (bench/peer, its own venv) on the same shapes and models, one
+# after the other at the same thread count, then one ratio table. THREADS=N (default: all cores).
+THREADS ?= $(shell nproc)
+PEER_PY := .venv-peer/bin/python
+bench-peer: deps
+	swift build -c release
+	@[ -x $(PEER_PY) ] || { echo "no PyTorch venv: see bench/peer/README.md (python3 -m venv .venv-peer && .venv-peer/bin/pip install -r bench/peer/requirements.txt)"; exit 1; }
+	@mkdir -p runs/bench-peer
+	.build/release/medglip bench engine --json --threads $(THREADS) > runs/bench-peer/engine-swift.json
+	$(PEER_PY) bench/peer/peer.py --task engine --json --threads $(THREADS) > runs/bench-peer/engine-torch.json
+	@for t in ground mrg vqa; do \
+		.build/release/medglip bench profile --task $$t --json --threads $(THREADS) > runs/bench-peer/$$t-swift.json || exit 1; \
+		$(PEER_PY) bench/peer/peer.py --task $$t --json --threads $(THREADS) --config runs/bench-peer/$$t-swift.json > runs/bench-peer/$$t-torch.json || exit 1; \
+	done
+	$(PEER_PY) bench/peer/compare.py runs/bench-peer/*-swift.json runs/bench-peer/*-torch.json

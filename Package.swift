@@ -37,7 +37,10 @@ let package = Package(
         .systemLibrary(
             name: "CTurboJPEG", pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"])]),
-        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        // oneDNN: Debian's libdnnl-dev ships no pkg-config file; the module map links dnnl.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "CAllocator"),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL", "CAllocator"]),
         .target(name: "Imaging", dependencies: ["Tensor", "CPNG", "CTurboJPEG"]),
         .target(name: "Datasets", dependencies: ["Imaging", "Tensor"]),
         .target(name: "Synthetic", dependencies: ["Datasets", "Imaging", "Tensor", "Text"]),

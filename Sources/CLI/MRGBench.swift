@@ -26,12 +26,7 @@ struct MRGBench: ParsableCommand {
             let rng = RandomGenerator(seed: 1)
             let s = config.imageSize, length = config.dataset.maxSequenceLength
             let images = Tensor.uniform([batchSize * 2, 1, s, s], -2, 2, rng: rng)
-            let sequences = (0..<batchSize).map { _ in [0] + (0..<(length - 2)).map { _ in 1 + rng.int(vocabulary) } + [0] }
-            let optimizer = Adam([ParamGroup(model.parameters(), lr: 1e-4, weightDecay: 5e-5)], amsgrad: true)
-            let step = medianSeconds(seconds) {
-                let loss = model.loss(encoded: model.encode(model.attentionFeatures(images, views: 2)), sequences: sequences)
-                optimizer.zeroGrad(); loss.backward(); clipGradValue(model.parameters(), 0.1); optimizer.step()
-            }
+            let step = medianSeconds(seconds, model.trainingStepTimer(batchSize: batchSize, vocabulary: vocabulary, rng: rng))
             let visual = medianSeconds(seconds) { model.attentionFeatures(images, views: 2).sum().backward() }
             let tokens = Double(batchSize * (length - 1))
             rows.append(("\(preset)_train_step_ms", step * 1e3, "ms per step: batch \(batchSize), two \(s) px views, \(length) tokens (\(model.parameterCount) parameters)"))

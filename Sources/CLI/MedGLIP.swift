@@ -13,18 +13,27 @@ public struct MedGLIPCommand: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run them from a release build).",
-        subcommands: [EngineBench.self, MetricsBench.self, GroundingBench.self, MRGBench.self, VQABench.self])
+        subcommands: [EngineBench.self, ProfileBench.self, MetricsBench.self, GroundingBench.self, MRGBench.self, VQABench.self])
 }
 
 /// Options every compute-heavy command shares.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Threads for BLAS and the engine's kernels (default: all cores).")
+    @Option(help: "Threads for BLAS, oneDNN and the engine's kernels (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Convolution kernels (default: onednn, or the environment variable MEDGLIP_CONV).")
+    var conv: ConvolutionBackend?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
     func apply() throws {
-        if let threads {
-            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-            Threads.set(threads)
-        }
+        try validate()
+        AllocatorTuning.keepFreedMemory()
+        if let threads { Threads.set(threads) }
+        if let conv { ConvolutionBackend.set(conv) }
     }
 }
+
+extension ConvolutionBackend: ExpressibleByArgument {}

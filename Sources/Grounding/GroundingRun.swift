@@ -153,10 +153,15 @@ extension Grounder {
         let loss = GroundingLoss(grid: grid)
         model.train()
         return { [model] in
+            Profiler.enter(.forward)
             guard let out = try? model.forward(images: images, modality: modality, promptIDs: prompt.tokenIDs) else { return }
+            let total = Profiler.part("loss") { loss(out, targets: targets, prompt: prompt).total }
             optimizer.zeroGrad()
-            loss(out, targets: targets, prompt: prompt).total.backward()
+            Profiler.enter(.backward)
+            total.backward()
+            Profiler.enter(.optimizer)
             optimizer.step()
+            Profiler.enter(nil)
         }
     }
 }

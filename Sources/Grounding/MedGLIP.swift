@@ -30,17 +30,18 @@ public final class MedGLIPModel: Module {
 
     /// Images `[B, 3, H, W]` of one modality with one prompt's token ids.
     func forward(images: Tensor, modality: String, promptIDs: [Int]) throws -> AlignmentHead.Output {
-        let levels = try expert(modality).forward(images)
+        let encoder = try expert(modality)
+        let levels = Profiler.part("image encoder") { encoder.forward(images) }
         let b = images.shape[0], d = config.dModel
-        var text = language.forward(promptIDs)
+        var text = Profiler.part("language encoder") { language.forward(promptIDs) }
         text = Tensor.concat(Array(repeating: text, count: b), axis: 0)    // the prompt is shared by the batch
-        guard !fusion.isEmpty else { return head.forward(levels: levels, text: text) }
+        guard !fusion.isEmpty else { return Profiler.part("alignment head") { head.forward(levels: levels, text: text) } }
         let sizes = levels.map { $0.shape[2] * $0.shape[3] }
-        var image = Tensor.concat(levels.map { $0.reshaped([b, d, -1]).transposed(1, 2) }, axis: 1)
-        for layer in fusion { (image, text) = layer.forward(image: image, text: text) }
-        let fused = zip(image.split(sizes, axis: 1), levels).map { tokens, level in
-            tokens.transposed(1, 2).reshaped(level.shape)
+        let fused = Profiler.part("deep fusion") {
+            var image = Tensor.concat(levels.map { $0.reshaped([b, d, -1]).transposed(1, 2) }, axis: 1)
+            for layer in fusion { (image, text) = layer.forward(image: image, text: text) }
+            return zip(image.split(sizes, axis: 1), levels).map { tokens, level in tokens.transposed(1, 2).reshaped(level.shape) }
         }
-        return head.forward(levels: fused, text: text)
+        return Profiler.part("alignment head") { head.forward(levels: fused, text: text) }
     }
 }

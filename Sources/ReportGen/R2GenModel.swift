@@ -64,7 +64,7 @@ public final class R2GenModel: Module {
     /// patches, and averaging over both views' grids drowned it (the label loss stayed at the prior
     /// for 300 steps with the mean; with the max, cardiomegaly's BCE fell from 0.45 to 0.03).
     public func attentionFeatures(_ images: Tensor, views: Int, regions: [[GroundedRegion]]? = nil) -> Tensor {
-        let map = visualExtractor(images)
+        let map = Profiler.part("visual extractor") { visualExtractor(images) }
         let patches = map.spatialTokens()
         let (n, p, c) = (patches.shape[0], patches.shape[1], patches.shape[2])
         let features = patches.reshaped([n / views, views * p, c])
@@ -98,8 +98,8 @@ public final class R2GenModel: Module {
             let hidden = hints.flatMap { h in Array(repeating: Float(0), count: p) + (0..<length).map { $0 < h.count ? 0 : -1e9 } }
             mask = Tensor(shape: [b, 1, 1, p + length], data: hidden)
         }
-        let encoded = encoderLayers.reduce(x) { $1.forward($0, mask: mask) }
-        return EncodedStudy(memory: encoderNorm(encoded), mask: mask)
+        let encoded = Profiler.part("encoder") { encoderNorm(encoderLayers.reduce(x) { $1.forward($0, mask: mask) }) }
+        return EncodedStudy(memory: encoded, mask: mask)
     }
 
     /// Token embeddings x sqrt(d) plus positions from `offset`: `[B, T]` ids -> `[B, T, d]`.
@@ -112,9 +112,11 @@ public final class R2GenModel: Module {
     public func forward(encoded: EncodedStudy, ids: [Int], length: Int) -> Tensor {
         let b = encoded.memory.shape[0]
         let x = embed(ids, batch: b, length: length)
-        let memory = relationalMemory.forward(x, from: relationalMemory.initialState(batch: b))
-        let h = decoderLayers.reduce(x) { $1.forward($0, encoded: encoded.memory, memory: memory, encodedMask: encoded.mask) }
-        return logit(decoderNorm(h, memory: memory)).logSoftmax(axis: -1)
+        let memory = Profiler.part("relational memory") { relationalMemory.forward(x, from: relationalMemory.initialState(batch: b)) }
+        let h = Profiler.part("decoder") {
+            decoderNorm(decoderLayers.reduce(x) { $1.forward($0, encoded: encoded.memory, memory: memory, encodedMask: encoded.mask) }, memory: memory)
+        }
+        return Profiler.part("output") { logit(h).logSoftmax(axis: -1) }
     }
 
     /// R2Gen's masked NLL: predict `sequences[t + 1]` from the prefix up to `t`, over real tokens only.

@@ -10,6 +10,8 @@ public struct VQABenchmark {
     /// Tokens greedy decoding may emit per question (untrained weights rarely stop early).
     public let answerTokens: Int
     public let parameters: Int
+    /// The model's configuration (the default one).
+    public let config: VQAConfig
 
     public static func make(images: Int, questionsPerImage: Int) throws -> [VQAHead: VQABenchmark] {
         let template = try ConversationTemplate.load()
@@ -37,7 +39,8 @@ public struct VQABenchmark {
             let trainer = VQATrainer(system, options: VQATrainingOptions(), folder: FileManager.default.temporaryDirectory, log: { _ in })
             out[head] = VQABenchmark(answer: { _ = system.predict(set, batchSize: examples.count) },
                                      trainStep: { _ = try? trainer.step(set, Array(examples.indices), rng: rng) },
-                                     answerTokens: config.maxAnswerTokens + 1, parameters: system.model.parameterCount)
+                                     answerTokens: config.maxAnswerTokens + 1, parameters: system.model.parameterCount,
+                                     config: config)
         }
         return out
     }

@@ -55,13 +55,16 @@ public final class VQATrainer {
     /// One optimisation step on the questions `members` of `set`; returns the loss.
     func step(_ set: VQASet, _ members: [Int], rng: RandomGenerator?) throws -> Float {
         let model = system.model
+        Profiler.enter(.data)
         let images = Array(Set(members.map { set.examples[$0].image })).sorted()
         let slot = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
         let injection = system.run.model.injection
         let withheld = Set(images.filter { _ in injection.withholds(rng) })
         let size = system.run.model.imageSize
         let crops = set.crops(images.count, size: size, rng: rng)
-        let map = model.visionEncoder(set.pixels(images, size: size, crops: crops))
+        let pixels = set.pixels(images, size: size, crops: crops)
+        Profiler.enter(.forward)
+        let map = Profiler.part("vision encoder") { model.visionEncoder(pixels) }
         let tokens = model.imageTokens(map: map, regions: images.map { withheld.contains($0) ? [] : set.regions[$0] })
         let imageOf = members.map { slot[set.examples[$0].image]! }
         let prompts = members.map { m in
@@ -85,9 +88,12 @@ public final class VQATrainer {
             throw DatasetError(folder, "loss became \(loss.item); training stopped (last good weights: last.safetensors); lower --lr")
         }
         optimizer.zeroGrad()
+        Profiler.enter(.backward)
         loss.backward()
+        Profiler.enter(.optimizer)
         _ = clipGradNorm(model.parameters(), maxNorm: options.clipNorm)
         optimizer.step()
+        Profiler.enter(nil)
         return loss.item
     }
 

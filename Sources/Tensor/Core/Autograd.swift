@@ -10,9 +10,11 @@ public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
 
 extension Tensor {
     /// Wraps an op's result; records `backward` only when some input needs a gradient.
-    static func result(_ shape: [Int], _ data: [Float], _ inputs: [Tensor],
+    /// `op` names the op for the profiler (the calling function unless a helper passes its caller's).
+    static func result(_ shape: [Int], _ data: [Float], _ inputs: [Tensor], op: StaticString = #function,
                        backward: @escaping (Tensor) -> Void) -> Tensor {
         let out = Tensor(shape: shape, data: data)
+        if let profiler = Profiler.current { out.profileSlot = profiler.forward(op) }
         if GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) {
             out.requiresGrad = true
             out.inputs = inputs
@@ -63,9 +65,12 @@ extension Tensor {
             precondition(count == 1, "backward() without a seed needs a scalar, shape is \(shape)")
             grad = [1]
         }
+        let profiler = Profiler.current
         for node in topologicalOrder().reversed() {
             guard let fn = node.backwardFn else { continue }
-            if node.grad != nil { fn(node) }
+            if node.grad != nil {
+                if let profiler { profiler.backward(node.profileSlot) { fn(node) } } else { fn(node) }
+            }
             node.backwardFn = nil
             node.inputs = []
             node.grad = nil

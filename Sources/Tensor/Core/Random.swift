@@ -32,6 +32,21 @@ public final class RandomGenerator {
 
     public func uniform(_ low: Float, _ high: Float) -> Float { low + (high - low) * uniform() }
 
+    /// Fills `out` with the next `count` values of `uniform()` (the same values, drawn with the
+    /// state in registers: dropout draws one per activation).
+    func fillUniform(_ out: UnsafeMutablePointer<Float>, count: Int) {
+        var (s0, s1, s2, s3) = s
+        for i in 0..<count {
+            let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+            let t = s1 << 17
+            s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+            s2 ^= t
+            s3 = (s3 << 45) | (s3 >> 19)
+            out[i] = Float(result >> 40) * 0x1p-24
+        }
+        s = (s0, s1, s2, s3)
+    }
+
     /// Uniform integer in `0..<n`.
     public func int(_ n: Int) -> Int {
         precondition(n > 0)

@@ -15,6 +15,8 @@ public final class Tensor {
     var inputs: [Tensor] = []
     /// Reads `output.grad` and accumulates into the inputs' gradients.
     var backwardFn: ((Tensor) -> Void)?
+    /// The profiler's entry for the op that made this tensor (-1 when not profiled).
+    var profileSlot: Int32 = -1
 
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")

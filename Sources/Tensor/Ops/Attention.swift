@@ -21,8 +21,26 @@ extension Tensor {
     public func dropout(_ p: Float, training: Bool, rng: RandomGenerator) -> Tensor {
         guard training, p > 0 else { return self }
         precondition(p < 1, "dropout probability must be below 1")
-        let scale = 1 / (1 - p)
-        let keep = Tensor((0..<count).map { _ in rng.uniform() < p ? 0 : scale }, shape: shape)
-        return self * keep
+        let scale = 1 / (1 - p), n = count
+        let keep = [Float](unsafeUninitializedCapacity: n) { buffer, k in
+            rng.fillUniform(buffer.baseAddress!, count: n)
+            for i in 0..<n { buffer[i] = buffer[i] < p ? 0 : scale }
+            k = n
+        }
+        var out = [Float](unsafeUninitializedCapacity: n) { _, k in k = n }
+        data.withUnsafeBufferPointer { px in
+            keep.withUnsafeBufferPointer { pk in
+                out.withUnsafeMutableBufferPointer { po in
+                    Threads.forEachChunk(n) { r in for i in r { po[i] = px[i] * pk[i] } }
+                }
+            }
+        }
+        return Tensor.result(shape, out, [self]) { y in
+            y.grad!.withUnsafeBufferPointer { g in
+                keep.withUnsafeBufferPointer { pk in
+                    y.inputs[0].accumulateGrad { gx in Threads.forEachChunk(n) { r in for i in r { gx[i] += g[i] * pk[i] } } }
+                }
+            }
+        }
     }
 }

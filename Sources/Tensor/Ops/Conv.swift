@@ -1,4 +1,5 @@
-// 2-D convolution in NCHW as im2col + one GEMM per image (and col2im in the backward pass).
+// 2-D convolution in NCHW: oneDNN's direct kernels (ConvDNNL.swift) or, as the fallback selected by
+// `ConvolutionBackend`, im2col + one GEMM per image (and col2im in the backward pass).
 
 /// Geometry of a 2-D convolution or pooling window.
 public struct Conv2dGeometry: Equatable, Sendable {
@@ -98,16 +99,23 @@ private func flippedKernel(_ w: UnsafePointer<Float>, o: Int, c: Int, kh: Int, k
     return out
 }
 
-/// 2-D convolution: `x` `[N, C, H, W]`, `weight` `[O, C, kh, kw]`, `bias` `[O]`.
-/// Images are spread over the cores, each with its own im2col buffer and a single-threaded GEMM.
+/// 2-D convolution: `x` `[N, C, H, W]`, `weight` `[O, C, kh, kw]`, `bias` `[O]`, on the kernels
+/// `ConvolutionBackend.current` names.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometry) -> Tensor {
     precondition(x.rank == 4 && weight.rank == 4, "conv2d needs NCHW input and OCHW weight, got \(x.shape), \(weight.shape)")
+    precondition(weight.shape[1] == x.shape[1] && weight.shape[2] == g.kernel.h && weight.shape[3] == g.kernel.w,
+                 "conv2d weight \(weight.shape) does not fit \(x.shape[1]) input channels and kernel \(g.kernel)")
+    let (oh, ow) = g.outputSize(x.shape[2], x.shape[3])
+    precondition(oh > 0 && ow > 0, "conv2d output would be empty for input \(x.shape)")
+    if x.shape[0] > 0, ConvolutionBackend.current == .onednn, let y = conv2dDNNL(x, weight: weight, bias: bias, g) { return y }
+    return conv2dIm2col(x, weight: weight, bias: bias, g)
+}
+
+/// im2col convolution: images are spread over the cores, each with its own column buffer and a single-threaded GEMM.
+func conv2dIm2col(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometry) -> Tensor {
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let o = weight.shape[0]
-    precondition(weight.shape[1] == c && weight.shape[2] == g.kernel.h && weight.shape[3] == g.kernel.w,
-                 "conv2d weight \(weight.shape) does not fit \(c) input channels and kernel \(g.kernel)")
     let (oh, ow) = g.outputSize(h, w)
-    precondition(oh > 0 && ow > 0, "conv2d output would be empty for input \(x.shape)")
     let kk = g.kernel.h * g.kernel.w, ckk = c * kk, l = oh * ow, hw = h * w
     let workers = Threads.workers(for: n)
     // Output rows are unfolded a block at a time so each block's columns stay in the core's cache.

@@ -9,8 +9,15 @@ extension Tensor {
     static func binary(_ a: Tensor, _ b: Tensor,
                        _ f: @escaping (Float, Float) -> Float,
                        da: @escaping (Float, Float, Float) -> Float,
-                       db: @escaping (Float, Float, Float) -> Float) -> Tensor {
-        if a.shape == b.shape { return sameShapeBinary(a, b, f, da: da, db: db) }
+                       db: @escaping (Float, Float, Float) -> Float, op: StaticString = #function) -> Tensor {
+        if a.shape == b.shape { return sameShapeBinary(a, b, f, da: da, db: db, op: op) }
+        if let view = BlockBroadcast(full: a.shape, small: b.shape) {
+            return blockBinary(full: a, small: b, smallFirst: false, view, f, dFull: da, dSmall: db, op: op)
+        }
+        if let view = BlockBroadcast(full: b.shape, small: a.shape) {
+            return blockBinary(full: b, small: a, smallFirst: true, view, f, dFull: { x, s, y in db(s, x, y) },
+                               dSmall: { x, s, y in da(s, x, y) }, op: op)
+        }
         let bc = Broadcast(a.shape, b.shape)
         let n = bc.shape.elementCount
         var out = [Float](repeating: 0, count: n)
@@ -21,7 +28,7 @@ extension Tensor {
                 }
             }
         }
-        return result(bc.shape, out, [a, b]) { y in
+        return result(bc.shape, out, [a, b], op: op) { y in
             y.grad!.withUnsafeBufferPointer { g in
                 y.data.withUnsafeBufferPointer { py in
                     a.data.withUnsafeBufferPointer { pa in
@@ -51,7 +58,7 @@ extension Tensor {
     private static func sameShapeBinary(_ a: Tensor, _ b: Tensor,
                                         _ f: @escaping (Float, Float) -> Float,
                                         da: @escaping (Float, Float, Float) -> Float,
-                                        db: @escaping (Float, Float, Float) -> Float) -> Tensor {
+                                        db: @escaping (Float, Float, Float) -> Float, op: StaticString) -> Tensor {
         let n = a.count
         var out = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
         a.data.withUnsafeBufferPointer { pa in
@@ -61,7 +68,7 @@ extension Tensor {
                 }
             }
         }
-        return result(a.shape, out, [a, b]) { y in
+        return result(a.shape, out, [a, b], op: op) { y in
             y.grad!.withUnsafeBufferPointer { g in
                 y.data.withUnsafeBufferPointer { py in
                     a.data.withUnsafeBufferPointer { pa in
@@ -85,7 +92,7 @@ extension Tensor {
 
     /// Unary op; `d` gives d(out)/d(x) from (x, out).
     @inline(__always)
-    func unary(_ f: @escaping (Float) -> Float, d: @escaping (Float, Float) -> Float) -> Tensor {
+    func unary(_ f: @escaping (Float) -> Float, d: @escaping (Float, Float) -> Float, op: StaticString = #function) -> Tensor {
         let n = count
         var out = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
         data.withUnsafeBufferPointer { px in
@@ -93,7 +100,7 @@ extension Tensor {
                 Threads.forEachChunk(n) { r in for i in r { po[i] = f(px[i]) } }
             }
         }
-        return Tensor.result(shape, out, [self]) { y in
+        return Tensor.result(shape, out, [self], op: op) { y in
             let x = y.inputs[0]
             y.grad!.withUnsafeBufferPointer { g in
                 y.data.withUnsafeBufferPointer { py in

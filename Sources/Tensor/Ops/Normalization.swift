@@ -118,6 +118,9 @@ extension Tensor {
 /// broadcasts, e.g. R2Gen's memory-conditioned gammas).
 public func layerNorm(_ x: Tensor, gamma: Tensor?, beta: Tensor?, eps: Float = 1e-5,
                       variant: NormVariant = .standard) -> Tensor {
+    if let gamma, let beta, gamma.shape == [x.shape.last!], beta.shape == gamma.shape {
+        return fusedLayerNorm(x, gamma: gamma, beta: beta, eps: eps, variant: variant)
+    }
     var y = x.normalizeChunks(x.shape.last!, eps: eps, variant: variant)
     if let gamma { y = y * gamma }
     if let beta { y = y + beta }
