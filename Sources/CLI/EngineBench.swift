@@ -95,7 +95,13 @@ struct EngineBench: ParsableCommand {
             conv(image).backward(seed: convSeed)
         }
         let convGflops = 3 * 2 * 16.0 * 64 * 56 * 56 * 64 * 9 / convTime / 1e9
-        rows.append(("conv_fwd_bwd_gflops", convGflops, "GFLOP/s, conv 16x64x56x56, 64 filters 3x3"))
+        rows.append(("conv_fwd_bwd_gflops", convGflops, "GFLOP/s, conv 16x64x56x56, 64 filters 3x3 (\(ConvolutionBackend.current.rawValue))"))
+        if ConvolutionBackend.current != .im2col {
+            let im2colTime = ConvolutionBackend.$scoped.withValue(.im2col) {
+                medianSeconds(seconds) { conv.zeroGrad(); image.grad = nil; conv(image).backward(seed: convSeed) }
+            }
+            rows.append(("conv_im2col_gflops", 3 * 2 * 16.0 * 64 * 56 * 56 * 64 * 9 / im2colTime / 1e9, "GFLOP/s, the same conv on the im2col fallback"))
+        }
 
         // One pre-norm encoder layer, d=512, 8 heads, d_ff=2048, batch 16 x 98 tokens.
         let encoder = TransformerEncoderLayer(dModel: 512, heads: 8, dFF: 2048, dropout: 0.1, rng: rng)
@@ -125,12 +131,14 @@ struct EngineBench: ParsableCommand {
         rows.append(("matmul_raw_fraction_of_peak", ratio("matmul_raw_gflops"), "raw BLAS on the linear layer's GEMMs / sgemm peak"))
         rows.append(("matmul_fraction_of_peak", ratio("matmul_fwd_bwd_gflops"), "engine linear fwd+bwd / sgemm peak"))
         rows.append(("conv_fraction_of_peak", ratio("conv_fwd_bwd_gflops"), "engine conv fwd+bwd / sgemm peak"))
+        let kernels = [("blas_core", core, "OpenBLAS kernels in use"), ("dnnl_isa", DNNLInfo.isa, "oneDNN \(DNNLInfo.version) JIT kernels in use"),
+                       ("conv_backend", ConvolutionBackend.current.rawValue, "convolution kernels (--conv)")]
         if json {
             let body = rows.map { "\"\($0.0)\": \($0.0 == "threads" ? String(Int($0.1)) : String(format: "%.3f", $0.1))" }
-            print("{" + (body + ["\"blas_core\": \"\(core)\""]).joined(separator: ", ") + "}")
+            print("{" + (body + kernels.map { "\"\($0.0)\": \"\($0.1)\"" }).joined(separator: ", ") + "}")
         } else {
             for (name, value, what) in rows { print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%10.2f  ", value) + what) }
-            print("blas_core".padding(toLength: 24, withPad: " ", startingAt: 0) + core.leftPadding(10) + "  OpenBLAS kernels in use")
+            for (name, value, what) in kernels { print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + value.leftPadding(10) + "  " + what) }
         }
     }
 

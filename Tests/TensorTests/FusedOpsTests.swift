@@ -158,4 +158,27 @@ final class FusedOpsTests: XCTestCase {
             checkGradients("\(shape) / a", inputs: [a + 3, b]) { $0[1] / $0[0] }
         }
     }
+
+    func testGroupNormMatchesUnfused() {
+        for (k, (shape, groups)) in [([2, 6, 5, 7], 3), ([1, 8, 4, 4], 8), ([3, 4, 1, 9], 1)].enumerated() {
+            let seed = 760 + UInt64(k) * 10
+            let c = shape[1]
+            let x0 = random(shape, seed: seed), g0 = random([c], seed: seed + 1, low: 0.5, high: 1.5), b0 = random([c], seed: seed + 2)
+            let upstream = random([shape.elementCount], seed: seed + 3).data
+            func run(_ fused: Bool) -> [[Float]] {
+                let (x, g, b) = (x0.detached(), g0.detached(), b0.detached())
+                for t in [x, g, b] { t.requiresGrad = true }
+                let y = fused ? groupNorm(x, groups: groups, gamma: g, beta: b)
+                              : x.normalizeChunks(c / groups * shape[2] * shape[3], eps: 1e-5) * g.reshaped([1, c, 1, 1]) + b.reshaped([1, c, 1, 1])
+                y.backward(seed: upstream)
+                return [y.data, x.grad!, g.grad!, b.grad!]
+            }
+            let (fused, unfused) = (run(true), run(false))
+            for (i, what) in ["output", "dx", "dgamma", "dbeta"].enumerated() {
+                assertClose(fused[i], unfused[i], "group norm \(shape) in \(groups) groups \(what)")
+            }
+        }
+        let x = random([2, 4, 3, 3], seed: 790), g = random([4], seed: 791, low: 0.5, high: 1.5), b = random([4], seed: 792)
+        checkGradients("fused group norm", inputs: [x, g, b]) { groupNorm($0[0], groups: 2, gamma: $0[1], beta: $0[2]) }
+    }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Multi-head scaled dot-product attention as one op: for every batch entry and head h,
 /// softmax(Q_h K_h^T / sqrt(d_h) + mask) V_h, on projections `q` `[B, Tq, d]` and `k`, `v` `[B, Tk, d]`.
 ///
@@ -155,7 +153,14 @@ func softmaxRow(_ row: UnsafeMutablePointer<Float>, visible: Int, count: Int) {
         total += e.sum()
         j &+= 16
     }
-    while j < visible { let e = Foundation.exp(row[j] - m); row[j] = e; total += e; j &+= 1 }
+    if j < visible {
+        // The tail as one more vector, padded with -inf (e^-inf = 0).
+        var tail = SIMD16<Float>(repeating: -.infinity)
+        for t in 0..<(visible &- j) { tail[t] = row[j &+ t] - m }
+        let e = fastExp(tail)
+        for t in 0..<(visible &- j) { row[j &+ t] = e[t] }
+        total += e.sum()
+    }
     let inverse = 1 / total
     for j in 0..<visible { row[j] *= inverse }
     for j in visible..<count { row[j] = 0 }

@@ -131,6 +131,9 @@ public func layerNorm(_ x: Tensor, gamma: Tensor?, beta: Tensor?, eps: Float = 1
 public func groupNorm(_ x: Tensor, groups: Int, gamma: Tensor?, beta: Tensor?, eps: Float = 1e-5) -> Tensor {
     let (_, c, h, w) = x.nchw
     precondition(c % groups == 0, "group norm: \(c) channels do not split into \(groups) groups")
+    if let gamma, let beta, gamma.shape == [c], beta.shape == [c] {
+        return fusedGroupNorm(x, groups: groups, gamma: gamma, beta: beta, eps: eps)
+    }
     var y = x.normalizeChunks(c / groups * h * w, eps: eps)
     if let gamma { y = y * gamma.reshaped([1, c, 1, 1]) }
     if let beta { y = y + beta.reshaped([1, c, 1, 1]) }
