@@ -80,17 +80,17 @@ final class FusedOpsTests: XCTestCase {
     }
 
     func testFastExpMatchesExp() {
-        var x = SIMD16<Float>()
+        var x = SIMD8<Float>()
         for start in stride(from: -90.0 as Float, to: 87.5, by: 0.37) {  // softmax feeds x - max <= 0; the top clamps at 88.3
-            for i in 0..<16 { x[i] = start + Float(i) * 0.0231 }
+            for i in 0..<8 { x[i] = start + Float(i) * 0.0231 }
             let e = fastExp(x)
-            for i in 0..<16 {
+            for i in 0..<8 {
                 let exact = Foundation.exp(x[i])
                 if x[i] < -87.3 { XCTAssertEqual(e[i], 0, "e^\(x[i]) should flush to 0"); continue }
                 XCTAssertEqual(e[i], exact, accuracy: exact * 3e-7, "e^\(x[i])")
             }
         }
-        XCTAssertEqual(fastExp(SIMD16(repeating: -.infinity))[0], 0)
+        XCTAssertEqual(fastExp(SIMD8(repeating: -.infinity))[0], 0)
     }
 
     func testFullyMaskedRowGivesZeros() {

@@ -50,7 +50,10 @@ extension Tensor {
     /// Adds `g` (same count) to the gradient.
     func accumulateGrad(adding g: UnsafePointer<Float>) {
         let n = count
-        accumulateGrad { dst in for i in 0..<n { dst[i] += g[i] } }
+        accumulateGradBLAS(overwrites: true) { gx, beta in
+            if beta == 0 { gx.update(from: g, count: n); return }
+            Threads.forEachChunk(n) { r in for i in r { gx[i] += g[i] } }
+        }
     }
 
     /// Back-propagates from this tensor. Without `seed` the tensor must hold one element and its

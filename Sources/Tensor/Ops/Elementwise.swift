@@ -73,14 +73,21 @@ extension Tensor {
                 y.data.withUnsafeBufferPointer { py in
                     a.data.withUnsafeBufferPointer { pa in
                         b.data.withUnsafeBufferPointer { pb in
+                            // A fresh gradient is written directly rather than zeroed and added to.
                             if a.requiresGrad {
-                                a.accumulateGrad { ga in
-                                    Threads.forEachChunk(n) { r in for i in r { ga[i] += g[i] * da(pa[i], pb[i], py[i]) } }
+                                a.accumulateGradBLAS(overwrites: true) { ga, beta in
+                                    Threads.forEachChunk(n) { r in
+                                        if beta == 0 { for i in r { ga[i] = g[i] * da(pa[i], pb[i], py[i]) } }
+                                        else { for i in r { ga[i] += g[i] * da(pa[i], pb[i], py[i]) } }
+                                    }
                                 }
                             }
                             if b.requiresGrad {
-                                b.accumulateGrad { gb in
-                                    Threads.forEachChunk(n) { r in for i in r { gb[i] += g[i] * db(pa[i], pb[i], py[i]) } }
+                                b.accumulateGradBLAS(overwrites: true) { gb, beta in
+                                    Threads.forEachChunk(n) { r in
+                                        if beta == 0 { for i in r { gb[i] = g[i] * db(pa[i], pb[i], py[i]) } }
+                                        else { for i in r { gb[i] += g[i] * db(pa[i], pb[i], py[i]) } }
+                                    }
                                 }
                             }
                         }
@@ -105,8 +112,10 @@ extension Tensor {
             y.grad!.withUnsafeBufferPointer { g in
                 y.data.withUnsafeBufferPointer { py in
                     x.data.withUnsafeBufferPointer { px in
-                        x.accumulateGrad { gx in
-                            Threads.forEachChunk(n) { r in for i in r { gx[i] += g[i] * d(px[i], py[i]) } }
+                        x.accumulateGradBLAS(overwrites: true) { gx, beta in
+                            Threads.forEachChunk(n) { r in
+                                if beta == 0 { for i in r { gx[i] = g[i] * d(px[i], py[i]) } } else { for i in r { gx[i] += g[i] * d(px[i], py[i]) } }
+                            }
                         }
                     }
                 }
@@ -115,7 +124,28 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        binary(a, b, { $0 + $1 }, da: { _, _, _ in 1 }, db: { _, _, _ in 1 })
+        if a.shape == b.shape { return addSameShape(a, b) }
+        return binary(a, b, { $0 + $1 }, da: { _, _, _ in 1 }, db: { _, _, _ in 1 })
+    }
+
+    /// a + b of one shape (residual connections): the backward pass hands the output's gradient to
+    /// each input as it is (arrays are copy-on-write), without a pass over it, when nothing has
+    /// accumulated there yet.
+    private static func addSameShape(_ a: Tensor, _ b: Tensor) -> Tensor {
+        let n = a.count
+        var out = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
+        a.data.withUnsafeBufferPointer { pa in
+            b.data.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { po in
+                    Threads.forEachChunk(n) { r in for i in r { po[i] = pa[i] + pb[i] } }
+                }
+            }
+        }
+        return result(a.shape, out, [a, b], op: "add") { y in
+            for input in [a, b] where input.requiresGrad {
+                if input.grad == nil { input.grad = y.grad } else { y.grad!.withUnsafeBufferPointer { input.accumulateGrad(adding: $0.baseAddress!) } }
+            }
+        }
     }
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         binary(a, b, { $0 - $1 }, da: { _, _, _ in 1 }, db: { _, _, _ in -1 })
@@ -154,7 +184,25 @@ extension Tensor {
     public func clamp(min lo: Float = -.infinity, max hi: Float = .infinity) -> Tensor {
         unary({ Swift.min(Swift.max($0, lo), hi) }, d: { x, _ in x >= lo && x <= hi ? 1 : 0 })
     }
-    public func relu() -> Tensor { unary({ $0 > 0 ? $0 : 0 }, d: { x, _ in x > 0 ? 1 : 0 }) }
+    /// max(x, 0), with its own loops: the most frequent activation pays no closure call per value.
+    public func relu() -> Tensor {
+        let n = count
+        var out = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
+        data.withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { po in Threads.forEachChunk(n) { r in for i in r { po[i] = Swift.max(px[i], 0) } } }
+        }
+        return Tensor.result(shape, out, [self]) { y in
+            y.grad!.withUnsafeBufferPointer { g in
+                y.data.withUnsafeBufferPointer { py in
+                    y.inputs[0].accumulateGradBLAS(overwrites: true) { gx, beta in
+                        Threads.forEachChunk(n) { r in
+                            if beta == 0 { for i in r { gx[i] = py[i] > 0 ? g[i] : 0 } } else { for i in r { gx[i] += py[i] > 0 ? g[i] : 0 } }
+                        }
+                    }
+                }
+            }
+        }
+    }
     public func tanh() -> Tensor { unary({ Foundation.tanh($0) }, d: { _, y in 1 - y * y }) }
     public func sigmoid() -> Tensor { unary(Tensor.sigmoid, d: { _, y in y * (1 - y) }) }
     /// log(1 + e^x), computed without overflow.

@@ -145,44 +145,46 @@ func softmaxRow(_ row: UnsafeMutablePointer<Float>, visible: Int, count: Int) {
     var m = -Float.infinity
     for j in 0..<visible { m = Swift.max(m, row[j]) }
     guard m > -.infinity else { row.update(repeating: 0, count: count); return }
-    var total: Float = 0
+    var sums = SIMD8<Float>()
     var j = 0
-    while j &+ 16 <= visible {
-        let e = fastExp(SIMD16<Float>(UnsafeBufferPointer(start: row + j, count: 16)) - m)
-        UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: SIMD16<Float>.self)
-        total += e.sum()
-        j &+= 16
+    let raw = UnsafeMutableRawPointer(row)
+    while j &+ 8 <= visible {
+        let e = fastExp(raw.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Float>.self) - m)
+        raw.storeBytes(of: e, toByteOffset: j &* 4, as: SIMD8<Float>.self)
+        sums += e
+        j &+= 8
     }
     if j < visible {
         // The tail as one more vector, padded with -inf (e^-inf = 0).
-        var tail = SIMD16<Float>(repeating: -.infinity)
+        var tail = SIMD8<Float>(repeating: -.infinity)
         for t in 0..<(visible &- j) { tail[t] = row[j &+ t] - m }
         let e = fastExp(tail)
         for t in 0..<(visible &- j) { row[j &+ t] = e[t] }
-        total += e.sum()
+        sums += e
     }
-    let inverse = 1 / total
+    let inverse = 1 / sums.sum()
     for j in 0..<visible { row[j] *= inverse }
     for j in visible..<count { row[j] = 0 }
 }
 
 /// e^x to about 2 ulp (Cephes' expf: x = n ln2 + r, a degree-6 polynomial in r, then 2^n from the
 /// exponent bits); exactly 0 below -87.3, where float32 e^x underflows anyway. Rounding to n and the
-/// integer conversion use the 1.5 * 2^23 trick, which keeps every step in vector registers.
+/// integer conversion use the 1.5 * 2^23 trick, which keeps every step in vector registers. Eight
+/// lanes: every live value fits the registers of the baseline x86-64 target the engine compiles for.
 @inline(__always)
-func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    let c = x.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.3))
+func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let c = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
     let shifted = c * 1.44269504 + 12582912  // n + 1.5 * 2^23: n rounded to nearest in the low mantissa bits
     let n = shifted - 12582912
     let r = c - n * 0.693359375 + n * 2.12194440e-4
-    var p = SIMD16<Float>(repeating: 1.9875691500e-4)
+    var p = SIMD8<Float>(repeating: 1.9875691500e-4)
     p = p * r + 1.3981999507e-3
     p = p * r + 8.3334519073e-3
     p = p * r + 4.1665795894e-2
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     p = p * r * r + r + 1
-    let integer = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
-    let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD16<Float>.self)
+    let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
     return (p * scale).replacing(with: 0, where: x .< -87.3)
 }
