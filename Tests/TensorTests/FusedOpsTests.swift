@@ -181,4 +181,18 @@ final class FusedOpsTests: XCTestCase {
         let x = random([2, 4, 3, 3], seed: 790), g = random([4], seed: 791, low: 0.5, high: 1.5), b = random([4], seed: 792)
         checkGradients("fused group norm", inputs: [x, g, b]) { groupNorm($0[0], groups: 2, gamma: $0[1], beta: $0[2]) }
     }
+
+    func testVectorActivationsMatchTheLibrary() {
+        let values = (0..<203).map { Float($0 - 101) * 0.173 } + [0, 1e-4, -1e-4, 0.62, 0.63, -30, 30, 95, -95]
+        let x = Tensor(values)
+        let (t, s) = (x.tanh().data, x.sigmoid().data)
+        for (i, v) in values.enumerated() {
+            let (exactTanh, exactSigmoid) = (Foundation.tanh(v), Tensor.sigmoid(v))
+            XCTAssertEqual(t[i], exactTanh, accuracy: 1e-6 * abs(exactTanh), "tanh(\(v))")
+            // Below e^-88 the vector sigmoid saturates at about 5e-39 instead of underflowing further.
+            XCTAssertEqual(s[i], exactSigmoid, accuracy: 1e-6 * exactSigmoid + 1e-37, "sigmoid(\(v))")
+        }
+        checkGradients("tanh", inputs: [random([3, 11], seed: 800)]) { $0[0].tanh() }
+        checkGradients("sigmoid", inputs: [random([3, 11], seed: 801)]) { $0[0].sigmoid() }
+    }
 }

@@ -203,8 +203,8 @@ extension Tensor {
             }
         }
     }
-    public func tanh() -> Tensor { unary({ Foundation.tanh($0) }, d: { _, y in 1 - y * y }) }
-    public func sigmoid() -> Tensor { unary(Tensor.sigmoid, d: { _, y in y * (1 - y) }) }
+    public func tanh() -> Tensor { vectorUnary(tanhVector, derivative: { y in 1 - y * y }) }
+    public func sigmoid() -> Tensor { vectorUnary(sigmoidVector, derivative: { y in y * (1 - y) }) }
     /// log(1 + e^x), computed without overflow.
     public func softplus() -> Tensor {
         unary({ Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) }, d: { x, _ in Tensor.sigmoid(x) })
