@@ -100,7 +100,8 @@ struct EngineBench: ParsableCommand {
             let im2colTime = ConvolutionBackend.$scoped.withValue(.im2col) {
                 medianSeconds(seconds) { conv.zeroGrad(); image.grad = nil; conv(image).backward(seed: convSeed) }
             }
-            rows.append(("conv_im2col_gflops", 3 * 2 * 16.0 * 64 * 56 * 56 * 64 * 9 / im2colTime / 1e9, "GFLOP/s, the same conv on the im2col fallback"))
+            let im2colGflops = 3 * 2 * 16.0 * 64 * 56 * 56 * 64 * 9 / im2colTime / 1e9
+            rows.append(("conv_im2col_gflops", im2colGflops, "GFLOP/s, the same conv on the im2col fallback"))
         }
 
         // One pre-norm encoder layer, d=512, 8 heads, d_ff=2048, batch 16 x 98 tokens.
@@ -137,8 +138,9 @@ struct EngineBench: ParsableCommand {
             let body = rows.map { "\"\($0.0)\": \($0.0 == "threads" ? String(Int($0.1)) : String(format: "%.3f", $0.1))" }
             print("{" + (body + kernels.map { "\"\($0.0)\": \"\($0.1)\"" }).joined(separator: ", ") + "}")
         } else {
-            for (name, value, what) in rows { print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%10.2f  ", value) + what) }
-            for (name, value, what) in kernels { print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + value.leftPadding(10) + "  " + what) }
+            let label = { (name: String) in name.padding(toLength: 24, withPad: " ", startingAt: 0) }
+            for (name, value, what) in rows { print(label(name) + String(format: "%10.2f  ", value) + what) }
+            for (name, value, what) in kernels { print(label(name) + value.leftPadding(10) + "  " + what) }
         }
     }
 

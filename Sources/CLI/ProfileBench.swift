@@ -51,7 +51,8 @@ struct ProfileBench: ParsableCommand {
         print(String(format: "step %.1f ms", stepMs))
         for phase in Profiler.Phase.allCases {
             let ms = phases[phase] ?? 0
-            print("  " + phase.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%9.1f ms %6.1f%%", ms, 100 * ms / stepMs))
+            let name = phase.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)
+            print("  " + name + String(format: "%9.1f ms %6.1f%%", ms, 100 * ms / stepMs))
         }
         print("\nby model part (forward + backward, ms per step)")
         var byPart: [String: Double] = [:]
@@ -117,7 +118,8 @@ struct ProfileTarget {
             let encoder = TransformerEncoderLayer(dModel: 512, heads: 8, dFF: 2048, dropout: 0.1, rng: rng)
             let tokens = Tensor.randn([16, 98, 512], rng: rng, requiresGrad: true)
             let seed = [Float](repeating: 1, count: tokens.count)
-            (batch, parameters, config) = (16, encoder.parameterCount, Data("{\"d_model\": 512, \"heads\": 8, \"d_ff\": 2048, \"dropout\": 0.1}".utf8))
+            let shape = #"{"d_model": 512, "heads": 8, "d_ff": 2048, "dropout": 0.1}"#
+            (batch, parameters, config) = (16, encoder.parameterCount, Data(shape.utf8))
             step = {
                 Profiler.enter(.forward)
                 let y = encoder.forward(tokens)

@@ -114,7 +114,8 @@ public final class R2GenModel: Module {
         let x = embed(ids, batch: b, length: length)
         let memory = Profiler.part("relational memory") { relationalMemory.forward(x, from: relationalMemory.initialState(batch: b)) }
         let h = Profiler.part("decoder") {
-            decoderNorm(decoderLayers.reduce(x) { $1.forward($0, encoded: encoded.memory, memory: memory, encodedMask: encoded.mask) }, memory: memory)
+            let layers = decoderLayers.reduce(x) { $1.forward($0, encoded: encoded.memory, memory: memory, encodedMask: encoded.mask) }
+            return decoderNorm(layers, memory: memory)
         }
         return Profiler.part("output") { logit(h).logSoftmax(axis: -1) }
     }

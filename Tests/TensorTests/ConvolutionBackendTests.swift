@@ -126,4 +126,16 @@ final class ConvolutionBackendTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(shared.count, shared.capacity)
     }
+
+    /// Zero input channels or zero filters: oneDNN would skip the work and leave outputs unwritten.
+    func testEmptyChannelsAndFilters() {
+        let noChannels = conv2d(Tensor.zeros([2, 0, 5, 5]), weight: Tensor.zeros([3, 0, 3, 3]), bias: Tensor([1, 2, 3]), Conv2dGeometry(kernel: 3))
+        XCTAssertEqual(noChannels.shape, [2, 3, 3, 3])
+        XCTAssertEqual(Array(noChannels.data[0..<9]), [Float](repeating: 1, count: 9))
+        let x = Tensor.uniform([2, 3, 5, 5], -1, 1, rng: RandomGenerator(seed: 44), requiresGrad: true)
+        let noFilters = conv2d(x, weight: Tensor.zeros([0, 3, 3, 3], requiresGrad: true), bias: nil, Conv2dGeometry(kernel: 3))
+        XCTAssertEqual(noFilters.shape, [2, 0, 3, 3])
+        noFilters.backward(seed: [])
+        XCTAssertEqual(x.grad ?? [0], [Float](repeating: 0, count: x.grad?.count ?? 1))
+    }
 }

@@ -55,7 +55,8 @@ final class FusedOpsTests: XCTestCase {
             }
             let (fused, unfused) = (run(true), run(false))
             for (i, what) in ["output", "dq", "dk", "dv"].enumerated() {
-                assertClose(fused[i], unfused[i], "case \(n) (\(b)x\(tq)x\(tk), d \(d), \(heads) heads, mask \(maskShape ?? []), causal \(causal)) \(what)")
+                let name = "case \(n) (\(b)x\(tq)x\(tk), d \(d), \(heads) heads, mask \(maskShape ?? []), causal \(causal))"
+                assertClose(fused[i], unfused[i], "\(name) \(what)")
             }
         }
     }
@@ -192,6 +193,10 @@ final class FusedOpsTests: XCTestCase {
             // Below e^-88 the vector sigmoid saturates at about 5e-39 instead of underflowing further.
             XCTAssertEqual(s[i], exactSigmoid, accuracy: 1e-6 * exactSigmoid + 1e-37, "sigmoid(\(v))")
         }
+        // NaN stays NaN (a diverging gate must reach the trainers' finite-loss checks).
+        let nan = Tensor([Float.nan, 1])
+        XCTAssertTrue(nan.tanh().data[0].isNaN && nan.sigmoid().data[0].isNaN)
+        XCTAssertTrue(fastExp(SIMD8(repeating: .nan))[0].isNaN)
         checkGradients("tanh", inputs: [random([3, 11], seed: 800)]) { $0[0].tanh() }
         checkGradients("sigmoid", inputs: [random([3, 11], seed: 801)]) { $0[0].sigmoid() }
     }

@@ -64,7 +64,8 @@ public final class Profiler: @unchecked Sendable {
     func backward(_ slot: Int32, _ body: () -> Void) {
         let start = Self.now()
         body()
-        if slot >= 0 { entries[Int(slot)].backwardSeconds += Double(Self.now() &- start) / 1e9 }
+        // A slot from another profiler's forward pass (or none) is not charged.
+        if slot >= 0, Int(slot) < entries.count { entries[Int(slot)].backwardSeconds += Double(Self.now() &- start) / 1e9 }
     }
 
     private func slot(_ op: StaticString) -> Int32 {

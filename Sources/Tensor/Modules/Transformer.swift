@@ -31,8 +31,15 @@ public final class MultiHeadAttention: Module {
     }
 
     /// Attention of projected queries over projected keys and values, heads merged and projected out.
+    /// A mask that takes a gradient (a learned bias) goes through the unfused ops.
     private func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, causal: Bool) -> Tensor {
-        dropout(outProj(multiHeadAttention(q, k, v, heads: heads, mask: mask, causal: causal)))
+        guard let mask, mask.requiresGrad else {
+            return dropout(outProj(multiHeadAttention(q, k, v, heads: heads, mask: mask, causal: causal)))
+        }
+        let (b, tq, d) = (q.shape[0], q.shape[1], q.shape[2])
+        func split(_ x: Tensor) -> Tensor { x.reshaped([b, x.shape[1], heads, d / heads]).permuted([0, 2, 1, 3]) }
+        let attended = scaledDotProductAttention(split(q), split(k), split(v), mask: mask, causal: causal)
+        return dropout(outProj(attended.permuted([0, 2, 1, 3]).reshaped([b, tq, d])))
     }
 }
 

@@ -33,19 +33,24 @@ extension Tensor {
                             op: StaticString) -> Tensor {
         let (outer, mid, inner) = (view.outer, view.mid, view.inner)
         let n = full.count
+        let rowsPerChunk = Swift.max(1, Threads.parallelThreshold / Swift.max(inner, 1))
+        let valuesPerChunk = Swift.max(1, Threads.parallelThreshold / Swift.max(outer &* inner, 1))
         var out = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
         full.data.withUnsafeBufferPointer { px in
             small.data.withUnsafeBufferPointer { ps in
                 out.withUnsafeMutableBufferPointer { po in
                     let (px, ps, po) = (px.baseAddress!, ps.baseAddress!, po.baseAddress!)
-                    Threads.forEachChunk(outer &* mid, minChunk: Swift.max(1, Threads.parallelThreshold / Swift.max(inner, 1))) { rows in
+                    Threads.forEachChunk(outer &* mid, minChunk: rowsPerChunk) { rows in
+                        var m = rows.lowerBound % mid  // the small operand's index, stepped without a division per row
                         for row in rows {
-                            let s = ps[row % mid], base = row &* inner
+                            let s = ps[m], base = row &* inner
                             if smallFirst {
                                 for i in base..<(base &+ inner) { po[i] = f(s, px[i]) }
                             } else {
                                 for i in base..<(base &+ inner) { po[i] = f(px[i], s) }
                             }
+                            m &+= 1
+                            if m == mid { m = 0 }
                         }
                     }
                 }
@@ -60,10 +65,13 @@ extension Tensor {
                             let (pg, py, px, ps) = (pg.baseAddress!, py.baseAddress!, px.baseAddress!, ps.baseAddress!)
                             if full.requiresGrad {
                                 full.accumulateGrad { gx in
-                                    Threads.forEachChunk(outer &* mid, minChunk: Swift.max(1, Threads.parallelThreshold / Swift.max(inner, 1))) { rows in
+                                    Threads.forEachChunk(outer &* mid, minChunk: rowsPerChunk) { rows in
+                                        var m = rows.lowerBound % mid
                                         for row in rows {
-                                            let s = ps[row % mid], base = row &* inner
+                                            let s = ps[m], base = row &* inner
                                             for i in base..<(base &+ inner) { gx[i] += pg[i] * dFull(px[i], s, py[i]) }
+                                            m &+= 1
+                                            if m == mid { m = 0 }
                                         }
                                     }
                                 }
@@ -71,7 +79,7 @@ extension Tensor {
                             if small.requiresGrad {
                                 small.accumulateGrad { gs in
                                     // Parallel over the small operand's values: each chunk owns its values' sums.
-                                    Threads.forEachChunk(mid, minChunk: Swift.max(1, Threads.parallelThreshold / Swift.max(outer &* inner, 1))) { ms in
+                                    Threads.forEachChunk(mid, minChunk: valuesPerChunk) { ms in
                                         for o in 0..<outer {
                                             for m in ms {
                                                 let s = ps[m], base = (o &* mid &+ m) &* inner

@@ -105,9 +105,12 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeomet
     precondition(x.rank == 4 && weight.rank == 4, "conv2d needs NCHW input and OCHW weight, got \(x.shape), \(weight.shape)")
     precondition(weight.shape[1] == x.shape[1] && weight.shape[2] == g.kernel.h && weight.shape[3] == g.kernel.w,
                  "conv2d weight \(weight.shape) does not fit \(x.shape[1]) input channels and kernel \(g.kernel)")
+    precondition(bias.map { $0.shape == [weight.shape[0]] } ?? true, "conv2d bias \(bias?.shape ?? []) does not fit \(weight.shape[0]) filters")
     let (oh, ow) = g.outputSize(x.shape[2], x.shape[3])
     precondition(oh > 0 && ow > 0, "conv2d output would be empty for input \(x.shape)")
-    if x.shape[0] > 0, ConvolutionBackend.current == .onednn, let y = conv2dDNNL(x, weight: weight, bias: bias, g) { return y }
+    // oneDNN skips zero-volume work and would leave the outputs unwritten: empty shapes take im2col.
+    if x.shape[0] > 0, x.shape[1] > 0, weight.shape[0] > 0, ConvolutionBackend.current == .onednn,
+       let y = conv2dDNNL(x, weight: weight, bias: bias, g) { return y }
     return conv2dIm2col(x, weight: weight, bias: bias, g)
 }
 

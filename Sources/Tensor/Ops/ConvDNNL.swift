@@ -9,7 +9,7 @@ import Synchronization
 // Threads: the batch is split over the engine's workers and each worker runs single-threaded
 // primitives on its slice, so oneDNN's OpenMP team is never started beside the engine's own workers
 // (an idle OpenMP team spins and would steal the cores the next engine op needs). Only a batch
-// smaller than the thread count (one image at inference) runs one primitive on an OpenMP team.
+// smaller than the thread count (one image at inference) runs its primitives on OpenMP teams.
 
 /// The shape of one convolution call, the primitive cache's key.
 struct ConvolutionKey: Hashable {
@@ -178,8 +178,9 @@ func conv2dDNNL(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometry)
     let o = weight.shape[0]
     let (oh, ow) = g.outputSize(h, w)
     let workers = Threads.workers(for: n)
-    // One slice per worker on single-threaded primitives; a batch too small to split uses an OpenMP team.
-    let ompThreads = workers == 1 ? Threads.available : 1
+    // One slice per worker on single-threaded primitives; a batch smaller than the thread count shares
+    // the spare threads out as OpenMP teams.
+    let ompThreads = max(1, Threads.available / workers)
     let slices = (0..<workers).map { (n * $0 / workers)..<(n * ($0 + 1) / workers) }
     var plans: [DNNLConvolution] = []
     for slice in slices {
@@ -260,7 +261,14 @@ private func convolutionBackward(y: Tensor, x: Tensor, weight: Tensor, bias: Ten
             y.grad!.withUnsafeBufferPointer { pg in
                 let l = outPlane / max(o, 1)
                 bias.accumulateGrad { gb in
-                    for i in 0..<y.shape[0] { for f in 0..<o { let row = pg.baseAddress! + (i * o + f) * l; var s: Float = 0; for j in 0..<l { s += row[j] }; gb[f] += s } }
+                    for i in 0..<y.shape[0] {
+                        for f in 0..<o {
+                            let row = pg.baseAddress! + (i * o + f) * l
+                            var s: Float = 0
+                            for j in 0..<l { s += row[j] }
+                            gb[f] += s
+                        }
+                    }
                 }
             }
         }

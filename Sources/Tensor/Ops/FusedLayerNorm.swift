@@ -57,7 +57,8 @@ private func layerNormBackward(_ grad: [Float], x: Tensor, gamma: Tensor, beta: 
             gamma.data.withUnsafeBufferPointer { pgamma in
                 partials.withUnsafeMutableBufferPointer { pp in
                     dx.withUnsafeMutableBufferPointer { pdx in
-                        nonisolated(unsafe) let (g, n, gm, pp, pdx) = (pgrad.baseAddress!, pn.baseAddress!, pgamma.baseAddress!, pp.baseAddress!, pdx.baseAddress)
+                        nonisolated(unsafe) let (g, n, gm) = (pgrad.baseAddress!, pn.baseAddress!, pgamma.baseAddress!)
+                        nonisolated(unsafe) let (pp, pdx) = (pp.baseAddress!, pdx.baseAddress)
                         Threads.forEachWorker(rows) { worker, range in
                             let dGamma = pp + worker &* 2 &* d, dBeta = dGamma + d
                             for r in range {

@@ -168,7 +168,7 @@ func softmaxRow(_ row: UnsafeMutablePointer<Float>, visible: Int, count: Int) {
 }
 
 /// e^x to about 2 ulp (Cephes' expf: x = n ln2 + r, a degree-6 polynomial in r, then 2^n from the
-/// exponent bits); exactly 0 below -87.3, where float32 e^x underflows anyway. Rounding to n and the
+/// exponent bits); exactly 0 below -87.3, where float32 e^x underflows anyway; NaN stays NaN. Rounding to n and the
 /// integer conversion use the 1.5 * 2^23 trick, which keeps every step in vector registers. Eight
 /// lanes: every live value fits the registers of the baseline x86-64 target the engine compiles for.
 @inline(__always)
@@ -186,5 +186,6 @@ func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     p = p * r * r + r + 1
     let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
     let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
-    return (p * scale).replacing(with: 0, where: x .< -87.3)
+    // The clamp turned NaN into a number: give NaN back, as the library's exp does.
+    return (p * scale).replacing(with: 0, where: x .< -87.3).replacing(with: x, where: x .!= x)
 }
