@@ -200,4 +200,17 @@ final class FusedOpsTests: XCTestCase {
         checkGradients("tanh", inputs: [random([3, 11], seed: 800)]) { $0[0].tanh() }
         checkGradients("sigmoid", inputs: [random([3, 11], seed: 801)]) { $0[0].sigmoid() }
     }
+
+    /// Swapping the last two axes runs as tiled transposes: values, gradients, accumulation.
+    func testTiledTranspose() {
+        let x = random([3, 19, 37], seed: 810)
+        let y = x.transposed(1, 2)
+        XCTAssertEqual(y.shape, [3, 37, 19])
+        for (b, r, c) in [(0, 0, 0), (1, 18, 36), (2, 5, 17), (2, 16, 31)] {
+            XCTAssertEqual(y.data[(b * 37 + c) * 19 + r], x.data[(b * 19 + r) * 37 + c])
+        }
+        checkGradients("transpose of the last two axes", inputs: [random([2, 17, 5], seed: 811)]) { $0[0].transposed(1, 2) * 1.5 }
+        checkGradients("transpose used twice", inputs: [random([2, 6, 6], seed: 812)]) { $0[0].transposed(1, 2) + $0[0] * 2 }
+        XCTAssertEqual(Tensor.zeros([0, 4, 3]).permuted([0, 2, 1]).shape, [0, 3, 4])
+    }
 }

@@ -28,6 +28,17 @@ extension Tensor {
         precondition(perm.sorted() == Array(0..<rank), "bad permutation \(perm) for shape \(shape)")
         if perm == Array(0..<rank) { return reshaped(shape) }
         let outShape = perm.map { shape[$0] }
+        // Swapping the last two axes (feature maps to tokens and back) runs as cache-blocked transposes.
+        if perm == Array(0..<(rank - 2)) + [rank - 1, rank - 2] {
+            let (rows, cols) = (shape[rank - 2], shape[rank - 1])
+            let batch = count / Swift.max(rows * cols, 1)
+            let out = Tensor.batchedTranspose(data, batch: batch, rows: rows, cols: cols)
+            return Tensor.result(outShape, out, [self]) { y in
+                let gx = Tensor.batchedTranspose(y.grad!, batch: batch, rows: cols, cols: rows)
+                let x = y.inputs[0]
+                if x.grad == nil { x.grad = gx } else { gx.withUnsafeBufferPointer { x.accumulateGrad(adding: $0.baseAddress!) } }
+            }
+        }
         var inStrides = [Int](repeating: 1, count: rank)
         for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
         let strides = perm.map { inStrides[$0] }
@@ -39,6 +50,33 @@ extension Tensor {
                 Tensor.walkStrided(outShape, strides) { o, i in gx[i] += g[o] }
             }
         }
+    }
+
+    /// `[batch, rows, cols]` -> `[batch, cols, rows]` in 16 x 16 tiles (each tile's reads and writes
+    /// stay within a few cache lines), batches and tile rows spread over the cores.
+    static func batchedTranspose(_ src: [Float], batch: Int, rows: Int, cols: Int) -> [Float] {
+        let n = batch * rows * cols, tile = 16
+        var out = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
+        let tileRows = (rows + tile - 1) / tile
+        src.withUnsafeBufferPointer { ps in
+            out.withUnsafeMutableBufferPointer { po in
+                let (ps, po) = (ps.baseAddress!, po.baseAddress!)
+                Threads.forEachChunk(batch * tileRows, minChunk: Swift.max(1, Threads.parallelThreshold / Swift.max(tile * cols, 1))) { range in
+                    for item in range {
+                        let (b, r0) = (item / tileRows, (item % tileRows) * tile)
+                        let (from, to) = (ps + b * rows * cols, po + b * rows * cols)
+                        let r1 = Swift.min(rows, r0 + tile)
+                        var c0 = 0
+                        while c0 < cols {
+                            let c1 = Swift.min(cols, c0 + tile)
+                            for r in r0..<r1 { for c in c0..<c1 { to[c &* rows &+ r] = from[r &* cols &+ c] } }
+                            c0 += tile
+                        }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// Swaps two dimensions.
