@@ -179,10 +179,16 @@ extension Tensor {
             }
         }
         return result(outShape, out, parts) { y in
-            let g = y.grad!
-            for (k, p) in y.inputs.enumerated() where p.requiresGrad {
-                p.accumulateGrad { gp in
-                    for i in 0..<v.outer { for j in 0..<rows[k] { gp[i * rows[k] + j] += g[i * rowOut + offsets[k] + j] } }
+            y.grad!.withUnsafeBufferPointer { pg in
+                let g = pg.baseAddress!
+                for (k, p) in y.inputs.enumerated() where p.requiresGrad {
+                    // Each part's rows are copied out of the gradient (added when the part already has one).
+                    p.accumulateGradBLAS(overwrites: true) { gp, beta in
+                        for i in 0..<v.outer {
+                            let (dst, src) = (gp + i * rows[k], g + i * rowOut + offsets[k])
+                            if beta == 0 { dst.update(from: src, count: rows[k]) } else { for j in 0..<rows[k] { dst[j] += src[j] } }
+                        }
+                    }
                 }
             }
         }
