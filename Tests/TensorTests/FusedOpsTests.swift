@@ -213,4 +213,17 @@ final class FusedOpsTests: XCTestCase {
         checkGradients("transpose used twice", inputs: [random([2, 6, 6], seed: 812)]) { $0[0].transposed(1, 2) + $0[0] * 2 }
         XCTAssertEqual(Tensor.zeros([0, 4, 3]).permuted([0, 2, 1]).shape, [0, 3, 4])
     }
+
+    /// ReLU in eight-value vectors: lengths that leave a tail, NaN kept, the gradient only where the output is positive.
+    func testVectorReLU() {
+        let values: [Float] = [-2, -0.0, 0, 0.5, .nan, 3, -1e-30, 7, 1e30, -4, 2]
+        let x = Tensor(values, requiresGrad: true)
+        let y = x.relu()
+        XCTAssertEqual(Array(y.data[0..<4]), [0, 0, 0, 0.5])
+        XCTAssertTrue(y.data[4].isNaN)
+        XCTAssertEqual(Array(y.data[5...]), [3, 0, 7, 1e30, 0, 2])
+        y.backward(seed: [Float](repeating: 2, count: values.count))
+        XCTAssertEqual(x.grad!, [0, 0, 0, 2, 0, 2, 0, 2, 2, 0, 2])
+        checkGradients("relu", inputs: [random([5, 13], seed: 820)]) { ($0[0] + 0.05).relu() * $0[0] }
+    }
 }

@@ -188,25 +188,38 @@ extension Tensor {
     public func clamp(min lo: Float = -.infinity, max hi: Float = .infinity) -> Tensor {
         unary({ Swift.min(Swift.max($0, lo), hi) }, d: { x, _ in x >= lo && x <= hi ? 1 : 0 })
     }
-    /// max(x, 0), with its own loops: the most frequent activation pays no closure call per value.
+    /// max(x, 0), eight values at a time: the most frequent activation pays no closure call or
+    /// branch per value (NaN stays NaN; the gradient passes where the output is positive).
     public func relu() -> Tensor {
         let n = count
         var out = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
         data.withUnsafeBufferPointer { px in
-            out.withUnsafeMutableBufferPointer { po in Threads.forEachChunk(n) { r in for i in r { po[i] = Swift.max(px[i], 0) } } }
+            out.withUnsafeMutableBufferPointer { po in
+                Threads.forEachChunk(n) { r in
+                    forEachVector(r, po.baseAddress!) { i in
+                        let v = load(px.baseAddress!, i, r.upperBound)
+                        return v.replacing(with: 0, where: v .< 0)
+                    }
+                }
+            }
         }
         return Tensor.result(shape, out, [self]) { y in
             y.grad!.withUnsafeBufferPointer { g in
                 y.data.withUnsafeBufferPointer { py in
                     y.inputs[0].accumulateGradBLAS(overwrites: true) { gx, beta in
                         Threads.forEachChunk(n) { r in
-                            if beta == 0 { for i in r { gx[i] = py[i] > 0 ? g[i] : 0 } } else { for i in r { gx[i] += py[i] > 0 ? g[i] : 0 } }
+                            forEachVector(r, gx) { i in
+                                let passed = load(g.baseAddress!, i, r.upperBound)
+                                    .replacing(with: 0, where: .!(load(py.baseAddress!, i, r.upperBound) .> 0))
+                                return beta == 0 ? passed : passed + load(UnsafePointer(gx), i, r.upperBound)
+                            }
                         }
                     }
                 }
             }
         }
     }
+
     public func tanh() -> Tensor { vectorUnary(tanhVector, derivative: { y in 1 - y * y }) }
     public func sigmoid() -> Tensor { vectorUnary(sigmoidVector, derivative: { y in y * (1 - y) }) }
     /// log(1 + e^x), computed without overflow.

@@ -32,7 +32,7 @@ extension Tensor {
 
 /// Eight values from `i` (zeros past `end`).
 @inline(__always)
-private func load(_ p: UnsafePointer<Float>, _ i: Int, _ end: Int) -> SIMD8<Float> {
+func load(_ p: UnsafePointer<Float>, _ i: Int, _ end: Int) -> SIMD8<Float> {
     if i &+ 8 <= end { return UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) }
     var v = SIMD8<Float>()
     for k in 0..<(end &- i) { v[k] = p[i &+ k] }
@@ -41,7 +41,7 @@ private func load(_ p: UnsafePointer<Float>, _ i: Int, _ end: Int) -> SIMD8<Floa
 
 /// Writes `value(i)` to `out[i..<i+8]` for every vector of `range` (the last one cut at its end).
 @inline(__always)
-private func forEachVector(_ range: Range<Int>, _ out: UnsafeMutablePointer<Float>, _ value: (Int) -> SIMD8<Float>) {
+func forEachVector(_ range: Range<Int>, _ out: UnsafeMutablePointer<Float>, _ value: (Int) -> SIMD8<Float>) {
     var i = range.lowerBound
     while i &+ 8 <= range.upperBound {
         UnsafeMutableRawPointer(out + i).storeBytes(of: value(i), as: SIMD8<Float>.self)
