@@ -47,6 +47,12 @@ extension Tensor {
         grad!.withUnsafeMutableBufferPointer { body($0.baseAddress!, beta) }
     }
 
+    /// Takes `g` as the gradient when none has accumulated yet (arrays are copy-on-write: no copy),
+    /// else adds it.
+    func accumulateGrad(taking g: [Float]) {
+        if grad == nil { grad = g } else { g.withUnsafeBufferPointer { accumulateGrad(adding: $0.baseAddress!) } }
+    }
+
     /// Adds `g` (same count) to the gradient.
     func accumulateGrad(adding g: UnsafePointer<Float>) {
         let n = count

@@ -228,8 +228,7 @@ private func convolutionBackward(y: Tensor, x: Tensor, weight: Tensor, bias: Ten
     // Each worker writes its own dW/dB partial; they are added in worker order (reproducible).
     let partialW = AlignedBuffer(bytes: wantDW ? workers * weightCount * 4 : 0)
     let partialB = AlignedBuffer(bytes: wantDW ? workers * o * 4 : 0)
-    // dX is written in place when nothing has accumulated yet, else into scratch and added.
-    let dxFresh = wantDX && x.grad == nil
+    // dX becomes the gradient when nothing has accumulated yet, else it is added.
     var dx = [Float](unsafeUninitializedCapacity: wantDX ? x.count : 0) { _, k in k = wantDX ? x.count : 0 }
     y.grad!.withUnsafeBufferPointer { pg in
         x.data.withUnsafeBufferPointer { px in
@@ -250,7 +249,7 @@ private func convolutionBackward(y: Tensor, x: Tensor, weight: Tensor, bias: Ten
             }
         }
     }
-    if dxFresh { x.grad = dx } else if wantDX { dx.withUnsafeBufferPointer { x.accumulateGrad(adding: $0.baseAddress!) } }
+    if wantDX { x.accumulateGrad(taking: dx) }
     if wantDW {
         weight.accumulateGrad { gw in for k in 0..<workers { let p = partialW.floats + k * weightCount; for j in 0..<weightCount { gw[j] += p[j] } } }
     }

@@ -142,13 +142,7 @@ extension Tensor {
             }
         }
         return result(a.shape, out, [a, b], op: "add") { y in
-            for input in [a, b] where input.requiresGrad {
-                if input.grad == nil {
-                    input.grad = y.grad
-                } else {
-                    y.grad!.withUnsafeBufferPointer { input.accumulateGrad(adding: $0.baseAddress!) }
-                }
-            }
+            for input in [a, b] where input.requiresGrad { input.accumulateGrad(taking: y.grad!) }
         }
     }
     public static func - (a: Tensor, b: Tensor) -> Tensor {

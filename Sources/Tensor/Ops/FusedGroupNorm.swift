@@ -88,9 +88,7 @@ private func groupNormBackward(_ grad: [Float], x: Tensor, groups: Int, gamma: T
             }
         }
     }
-    if wantDX {
-        if x.grad == nil { x.grad = dx } else { dx.withUnsafeBufferPointer { x.accumulateGrad(adding: $0.baseAddress!) } }
-    }
+    if wantDX { x.accumulateGrad(taking: dx) }
     for (t, offset) in [(gamma, 0), (beta, c)] where t.requiresGrad {
         t.accumulateGrad { gt in for k in 0..<workers { for i in 0..<c { gt[i] += partials[k &* 2 &* c &+ offset &+ i] } } }
     }

@@ -90,9 +90,7 @@ private func layerNormBackward(_ grad: [Float], x: Tensor, gamma: Tensor, beta: 
             }
         }
     }
-    if wantDX {
-        if x.grad == nil { x.grad = dx } else { dx.withUnsafeBufferPointer { x.accumulateGrad(adding: $0.baseAddress!) } }
-    }
+    if wantDX { x.accumulateGrad(taking: dx) }
     for (t, offset) in [(gamma, 0), (beta, d)] where t.requiresGrad {
         t.accumulateGrad { gt in for w in 0..<workers { for i in 0..<d { gt[i] += partials[w &* 2 &* d &+ offset &+ i] } } }
     }

@@ -100,9 +100,7 @@ private func attentionBackward(_ dOut: [Float], q: Tensor, k: Tensor, v: Tensor,
             }
         }
     }
-    for (t, g) in [(q, dq), (k, dk), (v, dv)] where t.requiresGrad {
-        if t.grad == nil { t.grad = g } else { g.withUnsafeBufferPointer { t.accumulateGrad(adding: $0.baseAddress!) } }
-    }
+    for (t, g) in [(q, dq), (k, dk), (v, dv)] where t.requiresGrad { t.accumulateGrad(taking: g) }
 }
 
 /// Where an additive mask broadcast to `[B, heads, Tq, Tk]` keeps its values.

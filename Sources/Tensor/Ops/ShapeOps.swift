@@ -34,9 +34,7 @@ extension Tensor {
             let batch = count / Swift.max(rows * cols, 1)
             let out = Tensor.batchedTranspose(data, batch: batch, rows: rows, cols: cols)
             return Tensor.result(outShape, out, [self]) { y in
-                let gx = Tensor.batchedTranspose(y.grad!, batch: batch, rows: cols, cols: rows)
-                let x = y.inputs[0]
-                if x.grad == nil { x.grad = gx } else { gx.withUnsafeBufferPointer { x.accumulateGrad(adding: $0.baseAddress!) } }
+                y.inputs[0].accumulateGrad(taking: Tensor.batchedTranspose(y.grad!, batch: batch, rows: cols, cols: rows))
             }
         }
         var inStrides = [Int](repeating: 1, count: rank)
