@@ -35,14 +35,17 @@ struct ProfileBench: ParsableCommand {
         let target = try ProfileTarget(task)
         target.step()
         let profiler = Profiler()
-        let start = DispatchTime.now().uptimeNanoseconds
+        let cpuBefore = ThreadCPUTimes.sample(), start = DispatchTime.now().uptimeNanoseconds
         Profiler.$current.withValue(profiler) { for _ in 0..<steps { target.step() } }
-        let stepMs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(steps)
+        let wallNs = DispatchTime.now().uptimeNanoseconds - start
+        let cpu = CPUUse(during: ThreadCPUTimes.sample().since(cpuBefore), wallNs: wallNs)
+        let stepMs = Double(wallNs) / 1e6 / Double(steps)
         let rows = profiler.rows(steps: steps), phases = profiler.phaseMs(steps: steps)
         if json {
-            try printJSON(target, stepMs: stepMs, rows: rows, phases: phases)
+            try printJSON(target, stepMs: stepMs, rows: rows, phases: phases, cpu: cpu)
         } else {
             printTable(target, stepMs: stepMs, rows: rows, phases: phases)
+            cpu.print()
         }
     }
 
@@ -72,8 +75,10 @@ struct ProfileBench: ParsableCommand {
         print(String(format: "\nbackward outside op kernels (graph walk, freeing): %.1f ms", max(0, (phases[.backward] ?? 0) - opBackward)))
     }
 
-    private func printJSON(_ target: ProfileTarget, stepMs: Double, rows: [Profiler.Row], phases: [Profiler.Phase: Double]) throws {
+    private func printJSON(_ target: ProfileTarget, stepMs: Double, rows: [Profiler.Row], phases: [Profiler.Phase: Double],
+                           cpu: CPUUse) throws {
         let object: [String: Any] = [
+            "cpu_cores_busy": cpu.coresBusy, "threads_ran": cpu.threadsRan, "idle_cpu_ms": cpu.idleCPUMs,
             "task": task.rawValue, "step_ms": stepMs, "parameters": target.parameters, "batch": target.batch,
             "threads": Threads.count, "steps": steps,
             "phases_ms": Dictionary(uniqueKeysWithValues: Profiler.Phase.allCases.map { ($0.rawValue, phases[$0] ?? 0) }),
@@ -82,6 +87,31 @@ struct ProfileBench: ParsableCommand {
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// How many cores the profiled steps kept busy, and the CPU the process burns right after them
+/// while idle: a pool that spins (OpenMP's or OpenBLAS's busy-wait) shows as cores above `--threads`
+/// during the steps, or as CPU time while idle.
+struct CPUUse {
+    let coresBusy: Double
+    let threadsRan: Int
+    let idleCPUMs: Double
+    static let idleNs: UInt64 = 200_000_000
+
+    init(during: [Int: UInt64], wallNs: UInt64) {
+        coresBusy = Double(during.values.reduce(0, +)) / Double(max(wallNs, 1))
+        threadsRan = during.values.filter { $0 > wallNs / 100 }.count
+        let before = ThreadCPUTimes.sample()
+        Thread.sleep(forTimeInterval: Double(Self.idleNs) / 1e9)
+        idleCPUMs = Double(ThreadCPUTimes.sample().since(before).values.reduce(0, +)) / 1e6
+    }
+
+    func print() {
+        Swift.print(String(format: "CPU: %.2f cores busy on average over the steps (--threads %d), %d threads ran (over 1%% of the time);",
+                           coresBusy, Threads.count, threadsRan))
+        Swift.print(String(format: "     %.1f ms on a CPU in %.0f ms idle after them (a spinning pool would burn it here)",
+                           idleCPUMs, Double(Self.idleNs) / 1e6))
     }
 }
 
