@@ -31,9 +31,11 @@ test: deps
 
 # make demo: train a grounder on the embedded X-ray / CT / MRI phantoms, then run the with-vs-without
 # grounding ablation for report generation and VQA on the embedded corpora (runs/demo/ablate/report.html).
-# QUICK=1 is a smoke run at toy sizes. Re-running reuses finished runs from runs/demo/registry.sqlite.
+# QUICK=1 is a smoke run at toy sizes in its own folder (runs/demo-quick), so it never mixes into the
+# full demo. Re-running reuses finished runs (and resumes partial ones) whose settings are the same.
 DEMO_DIR := runs/demo
 ifeq ($(QUICK),1)
+DEMO_DIR := runs/demo-quick
 DEMO_GROUNDER := --count 40 --epochs 1 --image-size 128
 DEMO_ABLATION := --seeds 1 --modes none,both,oracle --epochs 1 --count 60 --vqa-epochs 1 --vqa-count 30
 else

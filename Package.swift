@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Injection", dependencies: ["Tensor", "Imaging", "Datasets", "Grounding"]),
         .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics", "Injection"]),
         .target(name: "VQA", dependencies: ["Tensor", "Imaging", "Datasets", "Metrics", "Injection"]),
-        .target(name: "Experiments"),
+        .target(name: "Experiments", dependencies: ["Tensor"]),
         .target(
             name: "CLI",
             dependencies: [

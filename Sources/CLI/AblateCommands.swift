@@ -27,6 +27,12 @@ struct AblateGrounding: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
 
+    func validate() throws {
+        try Check.atLeast(count, 1, "--count")
+        try Check.atLeast(epochs, 1, "--epochs")
+        try GroundTrain.validateImageSize(imageSize)
+    }
+
     func run() throws {
         try threadOptions.apply()
         let dir = try CorpusCache.ensure(.grounding, CorpusParameters(count: count, size: 256, seed: seed))

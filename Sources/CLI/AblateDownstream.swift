@@ -45,7 +45,11 @@ struct AblateDownstream: ParsableCommand {
         for m in modeList where !["none", "tokens", "hints", "both", "oracle"].contains(m) {
             throw ValidationError("unknown mode '\(m)' (none, tokens, hints, both, oracle)")
         }
-        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+        try Check.atLeast(seeds, 1, "--seeds")
+        for (value, option) in [(epochs, "--epochs"), (count, "--count"), (vqaEpochs, "--vqa-epochs"), (vqaCount, "--vqa-count")] {
+            try Check.atLeast(value, 1, option)
+        }
+        try Check.within(groundingThreshold, 0...1, "--grounding-threshold")
         try GroundingInjectionOptions.validate(dropout: groundingDropout, hedge: groundingHedge)
         try MRGTrain.validateSelection(selectOn)
         try VQATrain.validateLayers(vqaLayers, option: "--vqa-layers")
@@ -74,13 +78,22 @@ struct AblateDownstream: ParsableCommand {
             for mode in modeList {
                 for seed in 0..<seeds {
                     let folder = URL(fileURLWithPath: out).appendingPathComponent("\(task)-\(mode)-seed\(seed)")
-                    if let metrics = try finishedTestMetrics(reg, task: task, folder: folder) {
-                        print("[\(task), \(mode), seed \(seed)] finished earlier: \(folder.path)")
+                    let (train, evaluate) = commandLines(task, mode: mode, seed: seed, folder: folder, registryPath: registryPath)
+                    let earlier = try AblationRunRecord.check(folder, trainArguments: train)
+                    if earlier, let metrics = try finishedTestMetrics(reg, task: task, folder: folder) {
+                        print("[\(task), \(mode), seed \(seed)] finished earlier with the same settings: \(folder.path)")
                         results.append(AblationResult(mode: mode, seed: seed, metrics: metrics))
                         continue
                     }
-                    print("[\(task), \(mode), seed \(seed)] training \(folder.path)")
-                    try trainAndEvaluate(task, mode: mode, seed: seed, folder: folder, registryPath: registryPath)
+                    if earlier, try reg.newestRun(task: task, folder: folder, status: .finished) != nil {
+                        print("[\(task), \(mode), seed \(seed)] trained earlier with the same settings, evaluating \(folder.path)")
+                        try evaluateRun(task, evaluate)
+                    } else {
+                        print("[\(task), \(mode), seed \(seed)] \(earlier ? "resuming" : "training") \(folder.path)")
+                        if !earlier { try AblationRunRecord.write(folder, trainArguments: train) }
+                        try trainRun(task, earlier ? train + ["--resume"] : train)
+                        try evaluateRun(task, evaluate)
+                    }
                     guard let metrics = try finishedTestMetrics(reg, task: task, folder: folder) else {
                         throw ValidationError("\(folder.path): no test metrics in the registry after evaluation")
                     }
@@ -100,16 +113,13 @@ struct AblateDownstream: ParsableCommand {
         print("report: \(html.path)")
     }
 
-    /// One run through `mrg-train` / `vqa-train` and their evaluation commands.
-    func trainAndEvaluate(_ task: String, mode: String, seed: Int, folder: URL, registryPath: String) throws {
-        let (train, evaluate) = commandLines(task, mode: mode, seed: seed, folder: folder, registryPath: registryPath)
-        if task == "mrg" {
-            try MRGTrain.parse(train).run()
-            try MRGEval.parse(evaluate).run()
-        } else {
-            try VQATrain.parse(train).run()
-            try VQAEval.parse(evaluate).run()
-        }
+    /// One run's training through `mrg-train` / `vqa-train`, and its evaluation through `mrg-eval` / `vqa-eval`.
+    func trainRun(_ task: String, _ arguments: [String]) throws {
+        if task == "mrg" { try MRGTrain.parse(arguments).run() } else { try VQATrain.parse(arguments).run() }
+    }
+
+    func evaluateRun(_ task: String, _ arguments: [String]) throws {
+        if task == "mrg" { try MRGEval.parse(arguments).run() } else { try VQAEval.parse(arguments).run() }
     }
 
     /// The arguments of the training and evaluation commands of one run.

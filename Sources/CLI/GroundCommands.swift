@@ -19,6 +19,8 @@ struct GroundingDataOptions: ParsableArguments {
     @Option(help: "Only these modalities, comma-separated ('all' for every one).") var modality: String = "all"
     @Option(help: "Images per modality in the embedded corpus.") var count = defaultParameters(.grounding).count
 
+    func validate() throws { try Check.atLeast(count, 1, "--count") }
+
     /// Samples and categories of a split; the embedded corpus is generated (or reused) on first use.
     func load(_ split: String) throws -> GroundingSplit {
         var data: GroundingSplit
@@ -71,6 +73,10 @@ struct GroundTrain: ParsableCommand {
 
     func validate() throws {
         guard subset == 1.0 || subset == 0.1 else { throw ValidationError("--subset must be 1.0 or 0.1") }
+        try Check.atLeast(epochs, 1, "--epochs")
+        try Check.atLeast(batchSize, 1, "--batch-size")
+        if let imageSize { try Self.validateImageSize(imageSize) }
+        try Check.positive(lr, "--lr")
         guard !resume || out != nil else { throw ValidationError("--resume needs --out RUNDIR") }
         guard (0...1).contains(repeatThreshold) else { throw ValidationError("--repeat-threshold must be in [0, 1], got \(repeatThreshold)") }
         if initFrom != nil {
@@ -86,9 +92,33 @@ struct GroundTrain: ParsableCommand {
         }
     }
 
+    /// The grounder's input side: the pyramid's coarsest level has stride 32.
+    static func validateImageSize(_ size: Int, option: String = "--image-size") throws {
+        guard (64...2048).contains(size), size % 32 == 0 else { throw ValidationError("\(option) must be a multiple of 32 in 64...2048, got \(size)") }
+    }
+
+    /// `--resume` continues the model its run recorded: an option that shapes it must not ask for another.
+    private func checkResumable(_ run: GroundingRunConfig, asked config: GroundingConfig) throws {
+        var changed: [(String, String, String)] = []
+        if let imageSize, imageSize != run.imageSize { changed.append(("--image-size", "\(run.imageSize)", "\(imageSize)")) }
+        if experts != nil, config.experts != run.model.experts {
+            changed.append(("--experts", run.model.experts.rawValue, config.experts.rawValue))
+        }
+        if strides != nil, config.strides != run.model.strides {
+            changed.append(("--strides", run.model.strides.map(String.init).joined(separator: ","), strides ?? ""))
+        }
+        if noFusion, run.model.fusion { changed.append(("--no-fusion", "fusion on", "off")) }
+        if let (option, was, now) = changed.first {
+            throw RunFolderError("--resume: the run was trained with \(option) \(was), this command asks for \(now); resume without it, or start a new run")
+        }
+    }
+
     func run() throws {
         try threadOptions.apply()
-        let folder = URL(fileURLWithPath: out ?? "runs/grounding-\(Int(Date().timeIntervalSince1970))")
+        let base = URL(fileURLWithPath: "runs/grounding-\(Int(Date().timeIntervalSince1970))")
+        let folder = try resume ? RunFolder.forResume(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
+                                : RunFolder.forNewRun(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
+        RunFolder.removeStaleTemporaries(in: folder)
         let train = try data.load(subset == 0.1 && data.format == .coco ? "train_10pct" : "train")
         var trainSamples = train.samples
         if subset == 0.1 && data.dataDir != nil && data.format == .voc {
@@ -103,6 +133,7 @@ struct GroundTrain: ParsableCommand {
         let grounder: Grounder
         if resume {
             grounder = try Grounder(runFolder: folder, weights: "last.safetensors")
+            try checkResumable(grounder.run, asked: config)
         } else if let initFrom {
             grounder = try Grounder(runFolder: URL(fileURLWithPath: initFrom), imageSize: imageSize)
             try grounder.checkPromptsCover(trainSamples + val.samples)
@@ -181,6 +212,8 @@ struct GroundPredict: ParsableCommand {
     @Option(help: "Write the image with the boxes drawn here (PNG).") var draw: String?
     @Option(help: "Keep boxes scoring at least this.") var minScore: Float = 0.05
     @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws { try Check.within(minScore, 0...1, "--min-score") }
 
     func run() throws {
         let grounder = try Grounder(runFolder: URL(fileURLWithPath: checkpoint))

@@ -15,6 +15,12 @@ struct GroundingBench: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
 
+    func validate() throws {
+        try GroundTrain.validateImageSize(imageSize)
+        try Check.atLeast(batchSize, 1, "--batch-size")
+        try Check.positive(seconds, "--seconds")
+    }
+
     func run() throws {
         try threadOptions.apply()
         let phrases = ["nodule", "mass", "pleural effusion", "pneumothorax", "consolidation", "heart", "right lung", "left lung"]

@@ -30,12 +30,16 @@ struct GroundingInjectionOptions: ParsableArguments {
 
     var mode: InjectionMode { grounding ?? (withGrounding ? .both : .none) }
 
-    func validate() throws { try Self.validate(dropout: groundingDropout, hedge: groundingHedge) }
+    func validate() throws {
+        try Self.validate(dropout: groundingDropout, hedge: groundingHedge)
+        try Check.atLeast(groundingTopK, 1, "--grounding-top-k")
+        try Check.within(groundingThreshold, 0...1, "--grounding-threshold")
+    }
 
     /// The ranges of `--grounding-dropout` and `--grounding-hedge` (also checked by `ablate` before it trains anything).
     static func validate(dropout: Float, hedge: Float) throws {
-        guard (0..<1).contains(dropout) else { throw ValidationError("--grounding-dropout must be in [0, 1), got \(dropout)") }
-        guard (0...1).contains(hedge) else { throw ValidationError("--grounding-hedge must be a score in [0, 1], got \(hedge)") }
+        guard dropout.isFinite, (0..<1).contains(dropout) else { throw ValidationError("--grounding-dropout must be in [0, 1), got \(dropout)") }
+        guard hedge.isFinite, (0...1).contains(hedge) else { throw ValidationError("--grounding-hedge must be a score in [0, 1], got \(hedge)") }
     }
 
     func injectionOptions(phrases: [String], hintVocabulary: [String], source: String, phraseThresholds: [String: Float] = [:]) -> InjectionOptions {

@@ -17,6 +17,12 @@ struct MRGBench: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
 
+    func validate() throws {
+        try Check.atLeast(batchSize, 1, "--batch-size")
+        try Check.atLeast(vocabulary, 1, "--vocabulary")
+        try Check.positive(seconds, "--seconds")
+    }
+
     func run() throws {
         try threadOptions.apply()
         var rows: [(String, Double, String)] = []

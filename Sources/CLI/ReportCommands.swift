@@ -8,7 +8,10 @@ import Injection
 import Synthetic
 import Tensor
 
-extension ReportDatasetKind: ExpressibleByArgument {}
+/// R2Gen spells the datasets `iu_xray` and `mimic_cxr`; both spellings are accepted everywhere.
+extension ReportDatasetKind: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.replacingOccurrences(of: "_", with: "-")) }
+}
 extension ReportGenConfig.Preset: ExpressibleByArgument {}
 extension MissingImagePolicy: ExpressibleByArgument {}
 
@@ -24,6 +27,8 @@ struct ReportDataOptions: ParsableArguments {
     @Option(help: "Dataset conventions (views, cleaning, vocabulary threshold, length).") var dataset: ReportDatasetKind = .iuXray
     @Option(help: "Folder with R2Gen's annotation.json and images/ (default: the embedded phantom CXR corpus).") var dataDir: String?
     @Option(help: "Studies in the embedded corpus.") var count = Self.defaultCount
+
+    func validate() throws { try Check.atLeast(count, 1, "--count") }
 
     func folder() throws -> URL {
         if let dataDir { return URL(fileURLWithPath: dataDir) }
@@ -51,7 +56,7 @@ public struct MRGTrain: ParsableCommand {
     public init() {}
 
     @OptionGroup var data: ReportDataOptions
-    @Option(help: "Model size: cpu (default) or paper (R2Gen's).") var preset: ReportGenConfig.Preset = .cpu
+    @Option(help: "Model size: cpu (default) or paper (R2Gen's).") var preset: ReportGenConfig.Preset?
     @Option(help: "Epochs.") var epochs = 15
     @Option(help: "Studies per batch.") var batchSize = 16
     @Option(help: "Learning rate of the encoder-decoder.") var lr: Float = 1e-3
@@ -68,7 +73,16 @@ public struct MRGTrain: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
-    public func validate() throws { try Self.validateSelection(selectOn) }
+    public func validate() throws {
+        try Self.validateSelection(selectOn)
+        try Check.atLeast(epochs, 1, "--epochs")
+        try Check.atLeast(batchSize, 1, "--batch-size")
+        try Check.atLeast(stepSize, 1, "--step-size")
+        try Check.atLeast(pretrainEpochs, 0, "--pretrain-epochs")
+        try Check.positive(lr, "--lr")
+        try Check.positive(lrVisual, "--lr-visual")
+        try Check.positive(labelLoss, "--label-loss", orZero: true)
+    }
 
     /// `--select-on` must name a metric the validation pass records (also checked by `ablate`).
     static func validateSelection(_ metric: String) throws {
@@ -79,22 +93,44 @@ public struct MRGTrain: ParsableCommand {
         }
     }
 
+    /// `--resume` continues the model its run recorded: an option that shapes it must not ask for another.
+    private func checkResumable(_ model: ReportGenConfig) throws {
+        func refuse(_ option: String, _ was: String, _ now: String) -> RunFolderError {
+            RunFolderError("--resume: the run was trained with \(option) \(was), this command asks for \(now); resume without it, or start a new run")
+        }
+        if let preset {
+            let asked = ReportGenConfig.preset(preset, dataset: model.dataset)
+            if (asked.dModel, asked.layers, asked.imageSize) != (model.dModel, model.layers, model.imageSize) {
+                let other = ReportGenConfig.Preset.allCases.first { $0 != preset }!
+                throw refuse("--preset", other.rawValue, preset.rawValue)
+            }
+        }
+        if data.dataset != model.dataset { throw refuse("--dataset", model.dataset.rawValue, data.dataset.rawValue) }
+        if injection.withGrounding || injection.grounding != nil, injection.mode != model.injection.mode {
+            throw refuse("--grounding", model.injection.mode.rawValue, injection.mode.rawValue)
+        }
+    }
+
     public func run() throws {
         try threadOptions.apply()
         let registry = try self.registry.open()
-        let folder = URL(fileURLWithPath: out ?? "runs/mrg-\(data.dataset.rawValue)-seed\(seed)")
+        let base = URL(fileURLWithPath: "runs/mrg-\(data.dataset.rawValue)-seed\(seed)")
+        let folder = try resume ? RunFolder.forResume(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
+                                : RunFolder.forNewRun(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
+        RunFolder.removeStaleTemporaries(in: folder)
         let generator: ReportGenerator
         let dataset: ReportDataset
         var groundingRegions: [String: [GroundedRegion]]?
         if resume {
             generator = try ReportGenerator(runFolder: folder, weights: "last.safetensors")
+            try checkResumable(generator.run.model)
             dataset = try data.read(URL(fileURLWithPath: generator.run.dataDir))
         } else {
             let dir = try data.folder()
             dataset = try data.read(dir)
             let tokenizer = ReportTokenizer(trainingReports: dataset.train.map(\.report), dataset: data.dataset.cleaning,
                                             threshold: data.dataset.vocabularyThreshold)
-            var model = ReportGenConfig.preset(preset, dataset: data.dataset)
+            var model = ReportGenConfig.preset(preset ?? .cpu, dataset: data.dataset)
             if injection.mode != .none {
                 let (regions, phrases, source) = try injection.regions(dataset, dataDir: dir, registry: registry)
                 let hints = try SpatialHints(named: "chest")
@@ -155,6 +191,8 @@ public struct MRGEval: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
+
+    public func validate() throws { if let beam { try Check.atLeast(beam, 1, "--beam") } }
 
     public func run() throws {
         try threadOptions.apply()

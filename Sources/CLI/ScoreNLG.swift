@@ -4,6 +4,12 @@ import Metrics
 import Text
 
 /// `medglip score nlg`: BLEU-1..4, METEOR, ROUGE-L and CIDEr as R2Gen reports them.
+/// R2Gen spells the datasets `iu_xray` and `mimic_cxr`, our training commands `iu-xray`, `mimic-cxr`: both are accepted.
+extension R2GenCleaning.Dataset: ExpressibleByArgument, CaseIterable {
+    public static let allCases: [Self] = [.iuXray, .mimicCXR]
+    public init?(argument: String) { self.init(rawValue: argument.replacingOccurrences(of: "-", with: "_")) }
+}
+
 struct ScoreNLG: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nlg",
@@ -22,24 +28,20 @@ struct ScoreNLG: ParsableCommand {
     @Option(help: "JSON object: id -> generated text.")
     var hyps: String
 
-    @Option(help: "Text preparation: 'none' (as given) or 'r2gen' (R2Gen's report cleaning).")
-    var tokenize: String = "none"
+    enum Tokenize: String, ExpressibleByArgument, CaseIterable { case none, r2gen }
 
-    @Option(help: "Dataset rules for --tokenize r2gen: iu_xray or mimic_cxr.")
-    var dataset: String = "iu_xray"
+    @Option(help: "Text preparation: none (as given) or r2gen (R2Gen's report cleaning).")
+    var tokenize: Tokenize = .none
+
+    @Option(help: "Dataset rules for --tokenize r2gen: iu_xray or mimic_cxr (iu-xray and mimic-cxr too).")
+    var dataset: R2GenCleaning.Dataset = .iuXray
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
     func run() throws {
         var pairs = try TextPairs.load(references: URL(fileURLWithPath: refs), hypotheses: URL(fileURLWithPath: hyps))
-        switch tokenize {
-        case "none": break
-        case "r2gen":
-            guard let d = R2GenCleaning.Dataset(rawValue: dataset) else { throw ValidationError("--dataset must be iu_xray or mimic_cxr") }
-            pairs = pairs.cleaned(d)
-        default: throw ValidationError("--tokenize must be none or r2gen")
-        }
+        if tokenize == .r2gen { pairs = pairs.cleaned(dataset) }
         let scores = NLGScores.compute(pairs)
         if json {
             let body = NLGScores.keys.map { "\"\($0)\": \(scores[$0]!)" }

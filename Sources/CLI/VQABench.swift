@@ -16,6 +16,12 @@ struct VQABench: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
 
+    func validate() throws {
+        try Check.atLeast(images, 1, "--images")
+        try Check.atLeast(questionsPerImage, 1, "--questions-per-image")
+        try Check.positive(seconds, "--seconds")
+    }
+
     func run() throws {
         try threadOptions.apply()
         let bench = try VQABenchmark.make(images: images, questionsPerImage: questionsPerImage)

@@ -89,6 +89,9 @@ public struct VQATrain: ParsableCommand {
 
     public func validate() throws {
         try Self.validateLayers(layers)
+        try Check.atLeast(epochs, 1, "--epochs")
+        try Check.atLeast(imagesPerBatch, 1, "--images-per-batch")
+        try Check.positive(lr, "--lr")
         guard (16...1024).contains(dModel), dModel % VQAConfig().heads == 0 else {
             throw ValidationError("--d-model must be a multiple of \(VQAConfig().heads) in 16...1024, got \(dModel)")
         }
@@ -165,18 +168,43 @@ public struct VQATrain: ParsableCommand {
         }
     }
 
+    /// `--resume` continues the model its run recorded: an option that shapes it, set to other than
+    /// its default, must not ask for another model (an option left at its default is not compared).
+    private func checkResumable(_ run: VQARunConfig) throws {
+        let defaults = VQAConfig(), model = run.model
+        let checks: [(option: String, was: String, now: String, given: Bool)] = [
+            ("--dataset", run.dataset.rawValue, data.dataset.rawValue, true),
+            ("--head", run.head.rawValue, head.rawValue, head != .generate),
+            ("--layers", "\(model.layers)", "\(layers)", layers != defaults.layers),
+            ("--d-model", "\(model.dModel)", "\(dModel)", dModel != defaults.dModel),
+            ("--image-size", "\(model.imageSize)", "\(imageSize)", imageSize != defaults.imageSize),
+            ("--vision-channels", model.channels.map(String.init).joined(separator: ","), (try? parsedVisionChannels().map(String.init).joined(separator: ",")) ?? "",
+             (try? parsedVisionChannels()) != defaults.channels),
+            ("--dropout", "\(model.dropout)", "\(dropout)", dropout != defaults.dropout),
+            ("--grounding", model.injection.mode.rawValue, injection.mode.rawValue, injection.withGrounding || injection.grounding != nil),
+        ]
+        if let changed = checks.first(where: { $0.given && $0.was != $0.now }) {
+            throw RunFolderError("--resume: the run was trained with \(changed.option) \(changed.was), this command asks for \(changed.now); "
+                                 + "resume without it, or start a new run")
+        }
+    }
+
     public func run() throws {
         try threadOptions.apply()
         let registry = try self.registry.open()
         // runs/vqa-slake-generate-seed0, runs/vqa-rad-classify-seed0, ...
         let name = "vqa-\(data.dataset.rawValue)".replacingOccurrences(of: "vqa-vqa-", with: "vqa-") + "-\(head.rawValue)-seed\(seed)"
-        let folder = URL(fileURLWithPath: out ?? vqaRunsRoot.appendingPathComponent(name).path)
+        let base = vqaRunsRoot.appendingPathComponent(name)
+        let folder = try resume ? RunFolder.forResume(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
+                                : RunFolder.forNewRun(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
+        RunFolder.removeStaleTemporaries(in: folder)
         let system: VQASystem
         let splits: VQASplits
         var groundingRegions: [String: [GroundedRegion]]?
         var localizationBoxes: [String: [GroundedRegion]]?
         if resume {
             system = try VQASystem(runFolder: folder, weights: "last.safetensors")
+            try checkResumable(system.run)
             splits = try system.run.splits()
         } else {
             let dir = try data.folder()
@@ -278,6 +306,8 @@ public struct VQAEval: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
+
+    public func validate() throws { try Check.atLeast(beam, 1, "--beam") }
 
     public func run() throws {
         try threadOptions.apply()

@@ -8,8 +8,8 @@ public struct ScoreInputError: Error, CustomStringConvertible, Equatable {
     public var description: String { "\(path): \(problem)" }
 }
 
-/// References and hypotheses keyed by sample id, as `medglip score` reads them:
-/// JSON objects mapping id -> string (refs may map id -> list of strings).
+/// References and hypotheses keyed by sample id, as `medglip score` reads them: JSON objects mapping
+/// id -> string or list of strings (pycocoevalcap's `gts` / `res`; a hypothesis list holds one text).
 public struct TextPairs: Sendable, Equatable {
     public var references: [String: [String]]
     public var hypotheses: [String: String]
@@ -26,7 +26,18 @@ public struct TextPairs: Sendable, Equatable {
             if let s = value as? String { return [s] }
             return value as! [String]
         }
-        let hyps = try readMap(hypotheses, allowLists: false).mapValues { $0 as! String }
+        // pycocoevalcap's `res` shape: id -> a list holding the one hypothesis.
+        let hyps = try readMap(hypotheses).reduce(into: [String: String]()) { out, entry in
+            if let list = entry.value as? [String] {
+                guard list.count == 1 else {
+                    throw ScoreInputError(path: hypotheses.path, problem: "id \(entry.key): a hypothesis list must hold one text, found \(list.count)")
+                }
+                out[entry.key] = list[0]
+            } else {
+                out[entry.key] = entry.value as? String
+            }
+        }
+        guard !hyps.isEmpty else { throw ScoreInputError(path: hypotheses.path, problem: "no hypotheses: the object is empty") }
         let missing = Set(hyps.keys).subtracting(refs.keys).sorted()
         guard missing.isEmpty else {
             throw ScoreInputError(path: references.path, problem: "no reference for \(missing.count) hypothesis id(s): \(missing.prefix(5).joined(separator: ", "))")
@@ -44,14 +55,14 @@ public struct TextPairs: Sendable, Equatable {
                   hypotheses: hypotheses.mapValues { R2GenCleaning.clean($0, dataset: dataset) })
     }
 
-    static func readMap(_ url: URL, allowLists: Bool = true) throws -> [String: Any] {
+    static func readMap(_ url: URL) throws -> [String: Any] {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw ScoreInputError(path: url.path, problem: "no such file") }
         guard let object = try? JSONSerialization.jsonObject(with: data) else { throw ScoreInputError(path: url.path, problem: "malformed JSON") }
         guard let map = object as? [String: Any] else { throw ScoreInputError(path: url.path, problem: "must be a JSON object mapping id to text") }
         for (id, value) in map {
             if value is String { continue }
-            if allowLists, let list = value as? [Any], !list.isEmpty, list.allSatisfy({ $0 is String }) { continue }
-            throw ScoreInputError(path: url.path, problem: "id \(id): expected a string\(allowLists ? " or a non-empty list of strings" : "")")
+            if let list = value as? [Any], !list.isEmpty, list.allSatisfy({ $0 is String }) { continue }
+            throw ScoreInputError(path: url.path, problem: "id \(id): expected a string or a non-empty list of strings")
         }
         return map
     }

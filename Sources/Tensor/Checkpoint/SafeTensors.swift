@@ -65,8 +65,14 @@ public enum SafeTensors {
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bufferSize else {
                 throw CheckpointError.malformed(path: path, reason: "tensor \(name) has offsets \(offsets) outside the \(bufferSize)-byte data buffer")
             }
-            guard offsets[1] - offsets[0] == shape.elementCount * width else {
-                throw CheckpointError.malformed(path: path, reason: "tensor \(name) of shape \(shape) and dtype \(dtype) needs \(shape.elementCount * width) bytes, header gives \(offsets[1] - offsets[0])")
+            // Sizes from the file: multiplied with overflow checks, so a shape like [2^62, 4] is an error, not a trap.
+            var bytes: Int? = width
+            for d in shape { bytes = bytes.flatMap { let (p, o) = $0.multipliedReportingOverflow(by: d); return o ? nil : p } }
+            guard let bytes else {
+                throw CheckpointError.malformed(path: path, reason: "tensor \(name) has shape \(shape): its size overflows 64-bit arithmetic")
+            }
+            guard offsets[1] - offsets[0] == bytes else {
+                throw CheckpointError.malformed(path: path, reason: "tensor \(name) of shape \(shape) and dtype \(dtype) needs \(bytes) bytes, header gives \(offsets[1] - offsets[0])")
             }
             entries.append((name, dtype, shape, offsets[0], offsets[1]))
         }
