@@ -36,6 +36,13 @@ final class AblationEndToEndTests: XCTestCase {
         let again = try AblateDownstream.parse(args)
         try again.run()
         XCTAssertEqual(try reg.runs(task: "mrg").count + reg.runs(task: "vqa").count, 4, "the rerun trains nothing")
+        // Other settings over the same folders: refused, naming the difference; nothing is reused or trained.
+        var changed = args
+        changed[changed.firstIndex(of: "--epochs")! + 1] = "2"
+        XCTAssertThrowsError(try AblateDownstream.parse(changed).run()) { error in
+            XCTAssertTrue("\(error)".contains("holds a run started with other settings: --epochs 1 then, 2 now"), "\(error)")
+        }
+        XCTAssertEqual(try reg.runs(task: "mrg").count + reg.runs(task: "vqa").count, 4, "nothing trained over the runs")
         // The final epoch's weights, scored beside the selected ones: own predictions file, metrics under that epoch.
         let none = dir.appendingPathComponent("runs/mrg-none-seed0")
         try MRGEval.parse(["--checkpoint", none.path, "--weights", "last", "--registry", registry.path]).run()

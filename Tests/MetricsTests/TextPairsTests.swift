@@ -26,4 +26,19 @@ final class TextPairsTests: XCTestCase {
         }
         XCTAssertEqual(pairs.cleaned(.iuXray).hypotheses["a"], "heart normal  .")
     }
+
+    /// pycocoevalcap's own input shape (`res`: id -> [hypothesis]) is read; empty inputs are errors, not NaN scores.
+    func testReadsPycocoevalcapListsAndRejectsEmptyInputs() throws {
+        let refs = try write(#"{"a": ["the heart is normal ."], "b": ["no effusion ."]}"#, "refs.json")
+        let hyps = try write(#"{"a": ["heart normal ."], "b": ["no effusion ."]}"#, "hyps.json")
+        XCTAssertEqual(try TextPairs.load(references: refs, hypotheses: hyps).hypotheses, ["a": "heart normal .", "b": "no effusion ."])
+        let two = try write(#"{"a": ["one", "two"], "b": ["x"]}"#, "two.json")
+        XCTAssertThrowsError(try TextPairs.load(references: refs, hypotheses: two)) { e in
+            XCTAssertTrue("\(e)".contains("id a: a hypothesis list must hold one text, found 2"), "\(e)")
+        }
+        let empty = try write("{}", "empty.json")
+        XCTAssertThrowsError(try TextPairs.load(references: empty, hypotheses: empty)) { e in
+            XCTAssertTrue("\(e)".contains("empty.json: no hypotheses"), "\(e)")
+        }
+    }
 }

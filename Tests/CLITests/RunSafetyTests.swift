@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Tensor
+import Text
+import ReportGen
+import XCTest
+@testable import CLI
+
+/// Counts, sizes and rates are refused when parsed; a folder holding a run is never overwritten.
+final class RunSafetyTests: XCTestCase {
+    func assertRefused<C: ParsableCommand>(_ command: C.Type, _ arguments: [String], _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try command.parse(arguments), "\(arguments)", file: file, line: line) { error in
+            XCTAssertTrue(command.message(for: error).contains(message), "\(arguments): \(command.message(for: error))", file: file, line: line)
+        }
+    }
+
+    func testZeroNegativeAndNaNValuesAreRefusedAtParse() {
+        assertRefused(GroundTrain.self, ["--image-size", "0"], "--image-size must be a multiple of 32 in 64...2048, got 0")
+        assertRefused(GroundTrain.self, ["--image-size", "100"], "--image-size must be a multiple of 32")
+        assertRefused(GroundTrain.self, ["--batch-size", "0"], "--batch-size must be at least 1, got 0")
+        assertRefused(GroundTrain.self, ["--epochs", "0"], "--epochs must be at least 1, got 0")
+        assertRefused(GroundTrain.self, ["--epochs=-1"], "--epochs must be at least 1, got -1")
+        assertRefused(GroundTrain.self, ["--lr", "nan"], "--lr must be a finite number > 0, got nan")
+        assertRefused(GroundTrain.self, ["--count", "0"], "--count must be at least 1, got 0")
+        assertRefused(GroundPredict.self, ["--checkpoint", "r", "--image", "i.png", "--prompt", "p", "--min-score", "nan"],
+                      "--min-score must be in [0.0, 1.0], got nan")
+        assertRefused(MRGTrain.self, ["--epochs", "0"], "--epochs must be at least 1, got 0")
+        assertRefused(MRGTrain.self, ["--lr=-1"], "--lr must be a finite number > 0, got -1.0")
+        assertRefused(MRGTrain.self, ["--count", "0"], "--count must be at least 1, got 0")
+        assertRefused(MRGTrain.self, ["--grounding-threshold", "nan"], "--grounding-threshold must be in [0.0, 1.0], got nan")
+        assertRefused(MRGEval.self, ["--checkpoint", "r", "--beam", "0"], "--beam must be at least 1, got 0")
+        assertRefused(VQATrain.self, ["--epochs", "0"], "--epochs must be at least 1, got 0")
+        assertRefused(VQATrain.self, ["--images-per-batch", "0"], "--images-per-batch must be at least 1, got 0")
+        assertRefused(VQAEval.self, ["--dataset", "slake", "--beam", "0"], "--beam must be at least 1, got 0")
+        assertRefused(AblateDownstream.self, ["--epochs", "0"], "--epochs must be at least 1, got 0")
+        assertRefused(AblateGrounding.self, ["--image-size", "0"], "--image-size must be a multiple of 32")
+    }
+
+    func testBothSpellingsOfTheReportDatasetsAreAccepted() throws {
+        XCTAssertEqual(try MRGTrain.parse(["--dataset", "iu_xray"]).data.dataset, .iuXray)
+        XCTAssertEqual(try MRGTrain.parse(["--dataset", "mimic-cxr"]).data.dataset, .mimicCXR)
+        XCTAssertEqual(try ScoreNLG.parse(["--refs", "r", "--hyps", "h", "--dataset", "iu-xray"]).dataset, .iuXray)
+        XCTAssertEqual(try ScoreNLG.parse(["--refs", "r", "--hyps", "h", "--dataset", "mimic_cxr"]).dataset, .mimicCXR)
+        assertRefused(ScoreNLG.self, ["--refs", "r", "--hyps", "h", "--tokenize", "words"], "--tokenize")
+    }
+
+    /// Every trainer refuses `--out` holding a run before it reads any data, and leaves the run as it was.
+    func testTrainersRefuseAFolderHoldingARun() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runsafety-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        let config = Data(#"{"kept": true}"#.utf8)
+        try config.write(to: run.appendingPathComponent("config.json"))
+        let registry = ["--registry", dir.appendingPathComponent("registry.sqlite").path]
+        let commands: [ParsableCommand] = [
+            try GroundTrain.parse(["--out", run.path, "--data-dir", dir.appendingPathComponent("missing").path] + registry),
+            try MRGTrain.parse(["--out", run.path, "--data-dir", dir.appendingPathComponent("missing").path] + registry),
+            try VQATrain.parse(["--out", run.path, "--data-dir", dir.appendingPathComponent("missing").path] + registry),
+        ]
+        for var command in commands {
+            XCTAssertThrowsError(try command.run(), "\(type(of: command))") { error in
+                XCTAssertTrue("\(error)".contains("already holds a run (config.json)"), "\(type(of: command)): \(error)")
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run.path), ["config.json"])
+        XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("config.json")), config)
+    }
+}
