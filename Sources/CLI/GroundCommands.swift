@@ -211,7 +211,7 @@ struct GroundPredict: ParsableCommand {
     @Option(help: "Modality whose image encoder to use (default: the model's only or first one).") var modality: String?
     @Option(help: "Write the image with the boxes drawn here (PNG).") var draw: String?
     @Option(help: "Keep boxes scoring at least this.") var minScore: Float = 0.05
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print JSON: [{phrase, score, box_xyxy: [x1, y1, x2, y2]}] in image pixels.") var json = false
 
     func validate() throws { try Check.within(minScore, 0...1, "--min-score") }
 
@@ -224,10 +224,13 @@ struct GroundPredict: ParsableCommand {
             try ImageIO.writePNG(picture.drawing(found.map { Annotation(box: $0.box, label: $0.label, score: $0.score) }), to: URL(fileURLWithPath: draw))
         }
         if json {
-            let rows = found.map { ["phrase": $0.label, "score": Double($0.score), "box": $0.box.xywh.map(Double.init)] as [String: Any] }
+            // Corner coordinates, named as such; COCO's [x, y, w, h] stays in COCO files.
+            let rows = found.map { d -> [String: Any] in
+                ["phrase": d.label, "score": Double(d.score), "box_xyxy": [d.box.x1, d.box.y1, d.box.x2, d.box.y2].map(Double.init)]
+            }
             print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print("\(found.count) box(es) for \"\(prompt)\" (\(m) expert):")
+            print("\(found.count) box(es) for \"\(prompt)\" (\(m) expert), score and [x1, y1, x2, y2] in image pixels:")
             for d in found {
                 print("  " + d.label.padding(toLength: 24, withPad: " ", startingAt: 0)
                       + String(format: "%.3f  [%.0f, %.0f, %.0f, %.0f]", d.score, d.box.x1, d.box.y1, d.box.x2, d.box.y2))

@@ -81,40 +81,51 @@ struct ScoreCE: ParsableCommand {
 struct ScoreVQA: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vqa",
-        abstract: "Medical VQA scores as LLaVA-Med's evaluation computes them, plus exact match.")
+        abstract: "Medical VQA scores: LLaVA-Med's run_eval.py (all ten, by its rules), closed accuracy, open recall and exact match.",
+        discussion: """
+        Inputs: our merged file (--pred alone: JSON lines {question_id, question, answer, prediction, answer_type}, as vqa-eval \
+        writes predictions-<split>.jsonl), or LLaVA-Med's pair (--gt test.json --pred answers.jsonl, as run_eval.py takes them; \
+        vqa-eval writes llava-gt-<split>.json and llava-answers-<split>.jsonl). --candidate adds run_eval.py's open accuracy.
+        """)
 
-    @Option(help: "JSONL, one {question_id, question, answer, prediction, answer_type} per line.") var pred: String
-    @Option(help: "Closed-question rule: 'substring' (run_eval_batch.py) or 'yesno' (run_eval.py).") var closedRule: VQAScoring.ClosedRule = .substring
+    @Option(help: "Predictions: our merged JSON lines, or with --gt LLaVA-Med's answer file ({question_id, text} per line).") var pred: String
+    @Option(help: "LLaVA-Med's ground-truth file (a JSON array of {id, answer_type, conversations}).") var gt: String?
+    @Option(help: "LLaVA-Med's candidate answers ({\"0\": [answers]}), for run_eval.py's open accuracy.") var candidate: String?
+    @Option(help: "Rule of our closed accuracy: substring (run_eval_batch.py) or yesno (run_eval.py after its PR #35).")
+    var closedRule: VQAScoring.ClosedRule = .substring
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: pred) else { throw ValidationError("\(pred): no such file") }
-        var items: [VQAScoring.Item] = []
-        for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                throw ValidationError("\(pred):\(n + 1): not a JSON object")
-            }
-            func text(_ k: String) throws -> String {
-                if let s = o[k] as? String { return s }
-                if let v = o[k] as? NSNumber { return v.stringValue }
-                throw ValidationError("\(pred):\(n + 1): missing '\(k)'")
-            }
-            let type = try text("answer_type").trimmingCharacters(in: .whitespaces).uppercased()
-            guard type == "OPEN" || type == "CLOSED" else { throw ValidationError("\(pred):\(n + 1): answer_type must be OPEN or CLOSED, got '\(type)'") }
-            items.append(.init(questionID: try text("question_id"), question: (try? text("question")) ?? "", answer: try text("answer"),
-                               prediction: try text("prediction"), closed: type == "CLOSED"))
-        }
-        let r = VQAScoring.score(items, rule: closedRule)
+        let questions = try gt.map { try LLaVAMedFiles.read(gt: URL(fileURLWithPath: $0), pred: URL(fileURLWithPath: pred)) }
+            ?? VQAPredictionFile.read(URL(fileURLWithPath: pred))
+        let candidates = try candidate.map { try LLaVAMedFiles.readCandidates(URL(fileURLWithPath: $0)) }
+        let llava = LLaVAMedEval.evaluate(questions, candidates: candidates)
+        let r = VQAScoring.score(questions.compactMap(\.scoringItem), rule: closedRule)
+        guard r.nOpen + r.nClosed > 0 else { throw ScoreInputError(path: gt ?? pred, problem: "no OPEN or CLOSED question to score") }
         if json {
+            let runEval = Dictionary(uniqueKeysWithValues: llava.scores.compactMap { s in s.value.map { (s.name, $0) } })
             try printJSON(["closed_accuracy": r.closedAccuracy, "open_recall": r.openRecall, "open_exact": r.openExact, "closed_exact": r.closedExact,
-                           "overall_exact": r.overallExact, "n_open": r.nOpen, "n_closed": r.nClosed, "closed_rule": r.rule.rawValue] as [String: Any])
-        } else {
-            print("VQA (LLaVA-Med normalisation; closed rule: \(r.rule.rawValue))")
-            for (k, v) in [("closed accuracy", r.closedAccuracy), ("open recall", r.openRecall), ("open exact", r.openExact),
-                           ("closed exact", r.closedExact), ("overall exact", r.overallExact)] {
-                print(k.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: "%.4f", v))
-            }
-            print("questions: \(r.nOpen) open, \(r.nClosed) closed")
+                           "overall_exact": r.overallExact, "n_open": r.nOpen, "n_closed": r.nClosed, "closed_rule": r.rule.rawValue,
+                           "run_eval": runEval] as [String: Any])
+            return
         }
+        print("LLaVA-Med run_eval.py (with PR #35), x100: \(llava.openCount) open, \(llava.closedCount) closed questions")
+        for (name, value) in llava.scores {
+            let text = value.map { String(format: "%.4f", $0) } ?? (name == "open accuracy" && candidates == nil ? "(needs --candidate)" : "(no open questions)")
+            print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + text)
+        }
+        print("ours (LLaVA-Med normalisation; closed rule: \(r.rule.rawValue)), fractions:")
+        for (k, v) in [("closed accuracy", r.closedAccuracy), ("open recall", r.openRecall), ("open exact", r.openExact),
+                       ("closed exact", r.closedExact), ("overall exact", r.overallExact)] {
+            print("  " + k.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: "%.4f", v))
+        }
+    }
+}
+
+extension LLaVAMedEval.Question {
+    /// The same question for `VQAScoring`; nil for answer types other than OPEN and CLOSED.
+    var scoringItem: VQAScoring.Item? {
+        guard answerType == "OPEN" || answerType == "CLOSED" else { return nil }
+        return VQAScoring.Item(questionID: id, question: "", answer: reference, prediction: prediction, closed: answerType == "CLOSED")
     }
 }

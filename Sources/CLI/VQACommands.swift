@@ -4,6 +4,7 @@ import Foundation
 import Injection
 import Metrics
 import Registry
+import ReportGen
 import Synthetic
 import Tensor
 import VQA
@@ -301,6 +302,8 @@ public struct VQAEval: ParsableCommand {
     @Option(help: "Split: val or test.") var split = "test"
     @Option(help: "Run folder written by vqa-train (default: the newest finished run for --dataset).") var checkpoint: String?
     @Option(help: "Beam size for the generate head (1: greedy).") var beam = 1
+    @Option(help: "Questions whose image is missing or unreadable: fail (listing them) or skip (scores say how many).")
+    var onMissing: MissingImagePolicy = .fail
     @Flag(help: "Answer a question that names its options (\"solid or cystic?\") with the most likely of those options or of the training answers containing one.")
     var choices = false
     @Flag(help: "Print one JSON object.") var json = false
@@ -347,6 +350,14 @@ public struct VQAEval: ParsableCommand {
             } catch { print("localization head not scored: \(error)") }
         }
         let set = loader.load(items, split: split)
+        if !set.skipped.isEmpty {
+            let list = set.skipped.prefix(20).joined(separator: "\n  ") + (set.skipped.count > 20 ? "\n  ... \(set.skipped.count - 20) more" : "")
+            guard onMissing == .skip else {
+                throw VQACommandError(description: "\(set.skipped.count) of \(items.count) \(split) questions cannot be answered "
+                                      + "(--on-missing skip scores the rest):\n  \(list)")
+            }
+            FileHandle.standardError.write(Data("skipped \(set.skipped.count) of \(items.count) \(split) questions:\n  \(list)\n".utf8))
+        }
         let localization = scoresLocalization ? system.localizationReport(set) : nil
         let start = Date()
         let predictions = system.predict(set, beamSize: beam, choices: choices)
@@ -354,7 +365,7 @@ public struct VQAEval: ParsableCommand {
         // The category under the dataset's own field name.
         let categoryKey = dataset == .slake ? "content_type" : "question_type"
         let lines = try zip(set.examples, predictions).map { e, p in
-            let obj: [String: Any] = ["qid": e.item.qid, "question": e.item.question, "answer": e.item.answer, "prediction": p,
+            let obj: [String: Any] = ["question_id": e.item.qid, "question": e.item.question, "answer": e.item.answer, "prediction": p,
                                       "answer_type": e.item.answerType.rawValue, categoryKey: e.item.category]
             return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
         }
@@ -362,6 +373,12 @@ public struct VQAEval: ParsableCommand {
         let label = choices ? "\(split)-choices" : split
         let out = folder.appendingPathComponent("predictions-\(label).jsonl")
         try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: out)
+        // The same questions in LLaVA-Med's own files, for its run_eval.py (`--gt`, `--pred`).
+        let examples = set.examples.map(\.item)
+        try writeAtomically(try LLaVAMedFiles.groundTruth(examples.map { ($0.qid, $0.imageName, $0.question, $0.answer, $0.answerType.rawValue) }),
+                            to: folder.appendingPathComponent("llava-gt-\(label).json"))
+        try writeAtomically(try LLaVAMedFiles.answers(zip(examples, predictions).map { ($0.qid, $0.question, $1) }, model: folder.lastPathComponent),
+                            to: folder.appendingPathComponent("llava-answers-\(label).jsonl"))
         let scores = VQAScores(set.examples, predictions: predictions)
         try record(scores.flat, split: label, folder: folder, predictions: out, run: system.run, registry: registry)
         if json {

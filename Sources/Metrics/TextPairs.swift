@@ -6,6 +6,7 @@ public struct ScoreInputError: Error, CustomStringConvertible, Equatable {
     public let path: String
     public let problem: String
     public var description: String { "\(path): \(problem)" }
+    public init(path: String, problem: String) { self.path = path; self.problem = problem }
 }
 
 /// References and hypotheses keyed by sample id, as `medglip score` reads them: JSON objects mapping

@@ -9,8 +9,9 @@ public enum VQAScoring {
     public enum ClosedRule: String, Sendable, CaseIterable {
         /// run_eval_batch.py: correct when the normalised reference is a substring of the prediction.
         case substring
-        /// run_eval.py: a prediction containing "yes" or "no" is correct when it contains the
-        /// reference and is otherwise left out of the count; other predictions are wrong.
+        /// run_eval.py as fixed by its PR #35: correct when the prediction contains "yes" or "no" and
+        /// the reference; every closed question counts (before the fix, wrong yes/no answers were
+        /// left out of the count).
         case yesno
     }
 
@@ -37,8 +38,7 @@ public enum VQAScoring {
                 switch rule {
                 case .substring: closedHits.append(pred.contains(gt) ? 1 : 0)
                 case .yesno:
-                    if pred.contains("yes") || pred.contains("no") { if pred.contains(gt) { closedHits.append(1) } }
-                    else { closedHits.append(0) }
+                    closedHits.append((pred.contains("yes") || pred.contains("no")) && pred.contains(gt) ? 1 : 0)
                 }
             } else {
                 openExact.append(exact)

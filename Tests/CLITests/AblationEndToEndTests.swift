@@ -33,6 +33,13 @@ final class AblationEndToEndTests: XCTestCase {
         XCTAssertTrue(images.contains { $0.hasPrefix("gallery/mrg-") } && images.contains { $0.hasPrefix("gallery/vqa-") }, "\(images)")
         for image in images { XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("runs").appendingPathComponent(image).path), image) }
         XCTAssertTrue(html.contains("<i>reference</i>") && html.contains("<i>oracle</i>"))
+        // vqa-eval's predictions carry question_id, and its LLaVA-Med files score with `score vqa` as run_eval.py takes them.
+        let vqa = dir.appendingPathComponent("runs/vqa-none-seed0")
+        let merged = try String(contentsOf: vqa.appendingPathComponent("predictions-test.jsonl"), encoding: .utf8)
+        XCTAssertTrue(merged.hasPrefix("{\"answer\"") && merged.contains("\"question_id\":") && !merged.contains("\"qid\""), String(merged.prefix(200)))
+        try ScoreVQA.parse(["--pred", vqa.appendingPathComponent("predictions-test.jsonl").path]).run()
+        try ScoreVQA.parse(["--gt", vqa.appendingPathComponent("llava-gt-test.json").path,
+                            "--pred", vqa.appendingPathComponent("llava-answers-test.jsonl").path]).run()
         let again = try AblateDownstream.parse(args)
         try again.run()
         XCTAssertEqual(try reg.runs(task: "mrg").count + reg.runs(task: "vqa").count, 4, "the rerun trains nothing")
