@@ -91,6 +91,20 @@ final class NLGMetricsTests: XCTestCase {
         XCTAssertNotEqual(score, segments.reduce(0, +) / 2, accuracy: 1e-3)
     }
 
+    /// Degenerate segments (one word repeated, 10,000 tokens) are scored in bounded time and memory:
+    /// the candidates per reference word are bounded, and only the beam's survivors are built.
+    func testMETEORLongRepeatedSegmentsStayBounded() throws {
+        let long = Array(repeating: "effusion", count: 10_000).joined(separator: " ")
+        let (same, _) = METEOR().score(TextPairs(references: ["a": [long]], hypotheses: ["a": long]))
+        // Identical segments align word for word: one chunk, no fragmentation penalty beyond 0.5 * (1/10000)^3.
+        XCTAssertEqual(same, 1 - 0.5 * pow(1.0 / 10_000, 3), accuracy: 1e-9)
+        let half = Array(repeating: "effusion", count: 5_000).joined(separator: " ")
+        let stems = half.replacingOccurrences(of: "effusion", with: "effusions")
+        let (shorter, _) = METEOR().score(TextPairs(references: ["a": [long]], hypotheses: ["a": half + " " + stems]))
+        XCTAssertGreaterThan(shorter, 0.4)
+        XCTAssertLessThan(shorter, 1)
+    }
+
     /// The 590 IU-Xray test reports, hypothesis i = report i + 1 (R2Gen-cleaned). The report text is
     /// read from ../shared/data and never committed; only pycocoevalcap's numbers are.
     func testRealIUXrayShiftedReportsMatchPycocoevalcap() throws {
