@@ -15,30 +15,52 @@ extension ATSSAssigner.Ambiguity: ExpressibleByArgument {}
 /// Where grounding data comes from: a dataset folder in its real format, or the embedded corpus.
 struct GroundingDataOptions: ParsableArguments {
     @Option(help: "Dataset folder (default: the embedded seven-modality corpus).") var dataDir: String?
-    @Option(help: "Format of --data-dir: coco (train.json/val.json/test.json beside the images) or voc.") var format: GroundingFormat = .coco
-    @Option(help: "Only these modalities, comma-separated ('all' for every one).") var modality: String = "all"
-    @Option(help: "Images per modality in the embedded corpus.") var count = defaultParameters(.grounding).count
+    @Option(help: "Format of --data-dir: coco (train.json/val.json/test.json beside the images, the default) or voc.") var format: GroundingFormat?
+    @Option(help: "Only these modalities, comma-separated ('all' for every one, the default).") var modality: String?
+    @Option(help: "Images per modality in the embedded corpus (default \(defaultParameters(.grounding).count)).") var count: Int?
 
-    func validate() throws { try Check.atLeast(count, 1, "--count") }
+    func validate() throws { if let count { try Check.atLeast(count, 1, "--count") } }
+
+    /// What a training run records of its data, so that evaluating the run reads the same data by default.
+    var source: GroundingDataSource {
+        GroundingDataSource(dataDir: dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, format: (format ?? .coco).rawValue,
+                            modalities: modality, corpusCount: dataDir == nil ? count ?? defaultParameters(.grounding).count : nil)
+    }
+
+    /// These options with what was not given taken from the data `run` was trained on.
+    func defaulting(to run: GroundingRunConfig) -> GroundingDataOptions {
+        var o = self
+        guard let trained = run.data else { return o }
+        if o.dataDir == nil && o.count == nil { o.dataDir = trained.dataDir }
+        if o.format == nil { o.format = GroundingFormat(rawValue: trained.format) }
+        if o.count == nil { o.count = trained.corpusCount }
+        if o.modality == nil { o.modality = trained.modalities }
+        return o
+    }
 
     /// Samples and categories of a split; the embedded corpus is generated (or reused) on first use.
     func load(_ split: String) throws -> GroundingSplit {
         var data: GroundingSplit
         if let dataDir {
             let root = URL(fileURLWithPath: dataDir)
-            switch format {
+            switch format ?? .coco {
             case .coco: data = try COCO.read(root.appendingPathComponent("\(split).json"))
             case .voc: data = try VOC.read(root: root, split: split == "train_10pct" ? "train" : split)
             }
         } else {
             var parameters = defaultParameters(.grounding)
-            parameters.count = count
+            parameters.count = count ?? parameters.count
             data = try COCO.read(CorpusCache.ensure(.grounding, parameters).appendingPathComponent("\(split).json"))
         }
-        if modality != "all" {
-            let wanted = Set(modality.split(separator: ",").map(String.init))
+        if let modality, modality != "all" {
+            let wanted = Set(modality.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            let unknown = wanted.subtracting(data.modalities).sorted()
+            guard unknown.isEmpty else {
+                throw DataError("--modality: no modality \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in the \(split) split; "
+                                + "valid: \(data.modalities.joined(separator: ", ")) (or all)")
+            }
             data.samples = data.samples.filter { wanted.contains($0.modality ?? "unknown") }
-            guard !data.samples.isEmpty else { throw ValidationError("no \(split) images of modality '\(modality)' (have: \(data.modalities.joined(separator: ", ")))") }
+            guard !data.samples.isEmpty else { throw DataError("no \(split) images of modality '\(modality)' (have: \(data.modalities.joined(separator: ", ")))") }
         }
         return data
     }
@@ -119,9 +141,9 @@ struct GroundTrain: ParsableCommand {
         let folder = try resume ? RunFolder.forResume(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
                                 : RunFolder.forNewRun(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
         RunFolder.removeStaleTemporaries(in: folder)
-        let train = try data.load(subset == 0.1 && data.format == .coco ? "train_10pct" : "train")
+        let train = try data.load(subset == 0.1 && data.format ?? .coco == .coco ? "train_10pct" : "train")
         var trainSamples = train.samples
-        if subset == 0.1 && data.dataDir != nil && data.format == .voc {
+        if subset == 0.1 && data.dataDir != nil && data.format ?? .coco == .voc {
             let rng = RandomGenerator(seed: seed); rng.shuffle(&trainSamples)
             trainSamples = Array(trainSamples.prefix(max(1, trainSamples.count / 10)))
         }
@@ -145,7 +167,12 @@ struct GroundTrain: ParsableCommand {
         options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed
         options.repeatThreshold = repeatThreshold; options.ambiguity = ambiguity
         let trainer = GroundingTrainer(grounder, options: options, folder: folder)
-        if resume { try trainer.resume() } else { try grounder.save(to: folder, weights: "last.safetensors") }
+        if resume {
+            try trainer.resume()
+        } else {
+            grounder.record(data: data.source)
+            try grounder.save(to: folder, weights: "last.safetensors")
+        }
         print("training on \(trainSamples.count) images (\(Set(trainSamples.map { $0.modality ?? "unknown" }).sorted().joined(separator: ", "))), validating on \(val.samples.count); run folder \(folder.path)")
         let registry = try self.registry.open()
         struct Recorded: Encodable {
@@ -156,9 +183,9 @@ struct GroundTrain: ParsableCommand {
                      config: Recorded(model: grounder.run.model, imageSize: grounder.run.imageSize, subset: subset, epochs: epochs, lr: lr,
                                       dataDir: data.dataDir, initFrom: initFrom, repeatThreshold: repeatThreshold,
                                       ambiguity: ambiguity.rawValue),
-                     seed: seed, folder: folder) { record in
+                     seed: seed, folder: folder, resumed: resume) { record in
+            trainer.onEpoch = { try registry.record(["AP": $0.valAP, "AP50": $0.valAP50], run: record.id, split: "val", epoch: $0.epoch) }
             try trainer.train(trainSamples, validation: val.samples, categories: train.categories)
-            if let last = trainer.history.last { try registry.record(["AP": last.valAP, "AP50": last.valAP50], run: record.id, split: "val", epoch: last.epoch) }
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
         }
     }
@@ -173,11 +200,18 @@ struct GroundEval: ParsableCommand {
     @Flag(help: "Evaluate the untrained (initialised) model: the 'zero' row.") var zeroShot = false
     @Option(help: "Write the detections as COCO results JSON here.") var detections: String?
     @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
+        try threadOptions.apply()
         let folder = URL(fileURLWithPath: checkpoint)
         let grounder = zeroShot ? try Grounder(decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")), seed: 0)
             : try Grounder(runFolder: folder)
+        let data = self.data.defaulting(to: grounder.run)
+        if let source = grounder.run.data, self.data.dataDir == nil, self.data.count == nil {
+            print("evaluating on the run's training data: \(source.dataDir ?? "embedded corpus, \(source.corpusCount ?? 0) images per modality")"
+                  + (source.modalities.map { ", modalities \($0)" } ?? ""))
+        }
         let eval = try data.load(split)
         let (overall, perModality, found) = try grounder.evaluate(eval.samples, categories: eval.categories)
         if let detections {
@@ -213,11 +247,17 @@ struct GroundPredict: ParsableCommand {
     @Option(help: "Keep boxes scoring at least this.") var minScore: Float = 0.05
     @Flag(help: "Print JSON: [{phrase, score, box_xyxy: [x1, y1, x2, y2]}] in image pixels.") var json = false
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     func validate() throws { try Check.within(minScore, 0...1, "--min-score") }
 
     func run() throws {
+        try threadOptions.apply()
         let grounder = try Grounder(runFolder: URL(fileURLWithPath: checkpoint))
         let m = modality ?? grounder.modalities.first ?? "unknown"
+        guard grounder.modalities.contains(m) else {
+            throw DataError("--modality '\(m)': the run at \(checkpoint) has encoders for \(grounder.modalities.joined(separator: ", "))")
+        }
         let picture = try ImageIO.read(URL(fileURLWithPath: image))
         let found = try grounder.predict(image: picture, prompt: prompt, modality: m).filter { $0.score >= minScore }
         if let draw {

@@ -4,14 +4,15 @@ import Metrics
 
 /// Reads a JSON object mapping id -> report text.
 func readReports(_ path: String) throws -> [String: String] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): no such file") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): no such file") }
     guard let map = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-        throw ValidationError("\(path): must be a JSON object mapping id to report text")
+        throw DataError("\(path): must be a JSON object mapping id to report text")
     }
+    guard !map.isEmpty else { throw DataError("\(path): no reports (the object is empty)") }
     return try map.mapValues { value in
         if let s = value as? String { return s }
         if let list = value as? [String], let first = list.first { return first }
-        throw ValidationError("\(path): every value must be a report string")
+        throw DataError("\(path): every value must be a report string")
     }
 }
 
@@ -63,7 +64,7 @@ struct ScoreCE: ParsableCommand {
         let labeler = try CheXpertLabeler()
         let (r, h) = (try readReports(refs), try readReports(hyps))
         let missing = Set(r.keys).subtracting(h.keys)
-        guard missing.isEmpty else { throw ValidationError("\(hyps): no generated report for \(missing.count) reference id(s), e.g. \(missing.sorted()[0])") }
+        guard missing.isEmpty else { throw DataError("\(hyps): no generated report for \(missing.count) reference id(s), e.g. \(missing.sorted()[0])") }
         let result = ClinicalEfficacy.score(references: r.mapValues(labeler.label), hypotheses: h.mapValues(labeler.label), policy: uncertain)
         func obj(_ p: ClinicalEfficacy.PRF) -> [String: Double] { ["P": p.precision, "R": p.recall, "F1": p.f1] }
         if json {

@@ -8,3 +8,10 @@
 public func lineBufferStandardOutput() {
     setvbuf(stdout, nil, _IOLBF, 0)
 }
+
+/// A data error (a file's content, a run that does not exist): printed as the message alone and
+/// exit status 1, where a usage error (`ValidationError`) prints the usage line and exits 64.
+struct DataError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

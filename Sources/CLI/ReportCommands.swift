@@ -161,7 +161,7 @@ public struct MRGTrain: ParsableCommand {
         if resume { try trainer.resume() }
         struct Recorded: Encodable { var run: ReportRunConfig; var training: ReportTrainingOptions; var resumed: Bool }
         try trackRun(registry, task: "mrg", dataset: data.dataset.rawValue, config: Recorded(run: generator.run, training: options, resumed: resume),
-                     seed: seed, folder: folder) { record in
+                     seed: seed, folder: folder, resumed: resume) { record in
             trainer.onEpoch = { try registry.record($0.validation, run: record.id, split: "val", epoch: $0.epoch) }
             try trainer.train(train, validation: val)
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))

@@ -9,16 +9,32 @@ struct RegistryOptions: ParsableArguments {
     func open() throws -> RunRegistry {
         try RunRegistry(path: registry.map { URL(fileURLWithPath: $0) } ?? RunRegistry.defaultPath)
     }
+
+    /// For commands that only read: a registry file that does not exist is an error, not a new empty registry.
+    func openExisting() throws -> RunRegistry {
+        let path = registry.map { URL(fileURLWithPath: $0) } ?? RunRegistry.defaultPath
+        guard FileManager.default.fileExists(atPath: path.path) else {
+            throw DataError("no run registry at \(path.path)\(registry == nil ? " (no run recorded yet in this folder)" : "")")
+        }
+        return try RunRegistry(path: path)
+    }
 }
 
 /// Records a training run in the registry: `running` now, then `finished` or `failed`.
-func trackRun<T>(_ registry: RunRegistry, task: String, dataset: String, config: some Encodable, seed: UInt64, folder: URL,
+/// A resumed run continues its own registry row (listed with its resumptions).
+func trackRun<T>(_ registry: RunRegistry, task: String, dataset: String, config: some Encodable, seed: UInt64, folder: URL, resumed: Bool = false,
                  _ body: (RunRecord) throws -> T) throws -> T {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    let run = try registry.begin(task: task, dataset: dataset, config: String(decoding: try encoder.encode(config), as: UTF8.self),
+    let run: RunRecord
+    if resumed, let earlier = try registry.resume(task: task, folder: folder) {
+        run = earlier
+        print("registry: run \(run.id) resumed in \(registry.path.path)")
+    } else {
+        run = try registry.begin(task: task, dataset: dataset, config: String(decoding: try encoder.encode(config), as: UTF8.self),
                                  seed: seed, folder: folder)
-    print("registry: run \(run.id) in \(registry.path.path)")
+        print("registry: run \(run.id) in \(registry.path.path)")
+    }
     do {
         let result = try body(run)
         try registry.finish(run.id)
@@ -41,7 +57,7 @@ struct RunsList: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
-        let runs = try registry.open().runs(task: task, dataset: dataset)
+        let runs = try registry.openExisting().runs(task: task, dataset: dataset)
         guard !runs.isEmpty else { print("no runs recorded"); return }
         let f = DateFormatter()
         f.dateFormat = "yyyy-MM-dd HH:mm"
@@ -60,10 +76,11 @@ struct RunsShow: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
-        let reg = try registry.open()
-        guard let r = try reg.run(id) else { throw ValidationError("no run \(id) in \(reg.path.path) (see `medglip runs list`)") }
+        let reg = try registry.openExisting()
+        guard let r = try reg.run(id) else { throw DataError("no run \(id) in \(reg.path.path) (see `medglip runs list`)") }
         print("run \(r.id): \(r.task) on \(r.dataset), seed \(r.seed), \(r.status.rawValue), commit \(r.gitCommit)")
         print("started \(r.started)" + (r.finished.map { ", ended \($0)" } ?? "") + "; folder \(r.folder)")
+        for date in try reg.resumptions(run: id) { print("resumed \(date)") }
         print("config \(r.config)")
         for a in try reg.artefacts(run: id) { print("artefact \(a.kind): \(a.path)") }
         for m in try reg.metrics(run: id) {
@@ -79,9 +96,9 @@ struct RunsCompare: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
-        let reg = try registry.open()
+        let reg = try registry.openExisting()
         func latest(_ id: String) throws -> [String: Double] {
-            guard try reg.run(id) != nil else { throw ValidationError("no run \(id) in \(reg.path.path)") }
+            guard try reg.run(id) != nil else { throw DataError("no run \(id) in \(reg.path.path)") }
             let metrics = try reg.metrics(run: id)
             let final = metrics.filter { $0.epoch == nil }
             let chosen = final.isEmpty ? metrics.filter { $0.epoch == metrics.compactMap(\.epoch).max() } : final

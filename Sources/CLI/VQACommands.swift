@@ -277,9 +277,10 @@ public struct VQATrain: ParsableCommand {
         let trainer = VQATrainer(system, options: options, folder: folder, log: { print($0); fflush(nil) })
         if resume { try trainer.resume() }
         let start = Date()
-        try trackRun(registry, task: "vqa", dataset: system.run.dataset.rawValue, config: system.run, seed: system.run.seed, folder: folder) { record in
+        try trackRun(registry, task: "vqa", dataset: system.run.dataset.rawValue, config: system.run, seed: system.run.seed, folder: folder,
+                     resumed: resume) { record in
+            trainer.onEpoch = { try registry.record($0.validation, run: record.id, split: "val", epoch: $0.epoch) }
             try trainer.train(train, validation: val, localizationImages: localizationImages)
-            for h in trainer.history { try registry.record(h.validation, run: record.id, split: "val", epoch: h.epoch) }
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
         }
         print(String(format: "training took %.0f s; best weights: %@", Date().timeIntervalSince(start), folder.appendingPathComponent("model.safetensors").path))

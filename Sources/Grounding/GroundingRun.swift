@@ -11,18 +11,36 @@ public struct GroundingRunConfig: Codable, Sendable {
     public var imageSize: Int
     public var prompts: [String: [String]]
     public var tokenizer: SubwordTokenizer
+    /// The data the run trained on (nil in runs written before it was recorded).
+    public var data: GroundingDataSource?
 
     public init(model: GroundingConfig, imageSize: Int, prompts: [String: [String]], tokenizer: SubwordTokenizer) {
         self.model = model; self.imageSize = imageSize; self.prompts = prompts; self.tokenizer = tokenizer
     }
 }
 
+/// Where a grounding run's training data came from: a dataset folder in `format`, or the embedded
+/// corpus at `corpusCount` images per modality; `modalities` as `--modality` selected them.
+public struct GroundingDataSource: Codable, Sendable, Equatable {
+    public var dataDir: String?
+    public var format: String
+    public var modalities: String?
+    public var corpusCount: Int?
+
+    public init(dataDir: String?, format: String, modalities: String?, corpusCount: Int?) {
+        self.dataDir = dataDir; self.format = format; self.modalities = modalities; self.corpusCount = corpusCount
+    }
+}
+
 /// A trained (or initialised) grounding model with everything needed to run it.
 public final class Grounder {
-    public let run: GroundingRunConfig
+    public private(set) var run: GroundingRunConfig
     public let model: MedGLIPModel
     let prompts: [String: GroundingPrompt]
     let grid: PointGrid
+
+    /// Records the data a new run trains on (saved with the run's config.json).
+    public func record(data: GroundingDataSource) { run.data = data }
 
     public init(_ run: GroundingRunConfig, seed: UInt64) throws {
         self.run = run

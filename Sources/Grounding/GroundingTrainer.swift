@@ -37,6 +37,9 @@ public final class GroundingTrainer {
     let log: (String) -> Void
     public private(set) var history: [EpochRecord] = []
 
+    /// Called after each epoch's checkpoint (the CLI records the epoch in the run registry).
+    public var onEpoch: ((EpochRecord) throws -> Void)?
+
     public init(_ grounder: Grounder, options: GroundingTrainingOptions, folder: URL, log: @escaping (String) -> Void = { print($0) }) {
         self.grounder = grounder; self.options = options; self.folder = folder; self.log = log
         optimizer = Adam.adamW([ParamGroup(grounder.model.parameters(), lr: options.learningRate, weightDecay: options.weightDecay)])
@@ -101,6 +104,7 @@ public final class GroundingTrainer {
             log(String(format: "\nepoch %d: loss %.4f (cls %.4f, giou %.4f, ctr %.4f), %.1f images/s, val AP %.3f AP50 %.3f",
                        epoch, sums.total / n, sums.cls / n, sums.reg / n, sums.ctr / n, rate, val[stat: "AP"]!, val[stat: "AP50"]!))
             try checkpoint(bestAP: history.dropLast().map(\.valAP).max() ?? -.infinity)
+            try onEpoch?(history.last!)
         }
     }
 

@@ -67,6 +67,14 @@ public final class RunRegistry: Sendable {
                 t.primaryKey(["dataset", "grounder", "image"])
             }
         }
+        m.registerMigration("v2: resumptions") { db in
+            try db.create(table: "resumptions") { t in
+                t.column("run", .text).notNull().indexed().references("runs", onDelete: .cascade)
+                t.column("started", .datetime).notNull()
+                t.column("pid", .integer).notNull()
+                t.column("host", .text).notNull()
+            }
+        }
         return m
     }
 
@@ -107,6 +115,29 @@ public final class RunRegistry: Sendable {
                             pid: ProcessInfo.processInfo.processIdentifier, host: ProcessInfo.processInfo.hostName)
         try write { db in try run.insert(db) }
         return run
+    }
+
+    /// Continues the newest run of `task` in `folder` (`--resume`): the same row goes back to
+    /// `running` under this process, and the resumption is listed with it. Nil when the folder has
+    /// no recorded run (one written without a registry): the caller begins one.
+    public func resume(task: String, folder: URL) throws -> RunRecord? {
+        guard var run = try newestRun(task: task, folder: folder) else { return nil }
+        let now = Date()
+        run.status = .running
+        run.finished = nil
+        run.pid = ProcessInfo.processInfo.processIdentifier
+        run.host = ProcessInfo.processInfo.hostName
+        try write { db in
+            try run.update(db)
+            try db.execute(sql: "INSERT INTO resumptions (run, started, pid, host) VALUES (?, ?, ?, ?)",
+                           arguments: [run.id, now, run.pid, run.host])
+        }
+        return run
+    }
+
+    /// When the run was resumed, oldest first.
+    public func resumptions(run: String) throws -> [Date] {
+        try read { db in try Date.fetchAll(db, sql: "SELECT started FROM resumptions WHERE run = ? ORDER BY started", arguments: [run]) }
     }
 
     public func finish(_ id: String, status: RunRecord.Status = .finished) throws {

@@ -40,6 +40,9 @@ public final class VQATrainer {
     let log: (String) -> Void
     public private(set) var history: [EpochRecord] = []
 
+    /// Called after each epoch's checkpoint (the CLI records the epoch in the run registry).
+    public var onEpoch: ((EpochRecord) throws -> Void)?
+
     public init(_ system: VQASystem, options: VQATrainingOptions, folder: URL, log: @escaping (String) -> Void = { print($0) }) {
         self.system = system; self.options = options; self.folder = folder; self.log = log
         optimizer = Adam.adamW([ParamGroup(system.model.parameters(), lr: options.learningRate, weightDecay: options.weightDecay)])
@@ -136,6 +139,7 @@ public final class VQATrainer {
             log(String(format: "\nepoch %d: loss %.4f, %.0f questions/s; val closed acc %.4f, open recall %.4f, exact %.4f",
                        epoch, lossSum / Double(steps), rate, scores.overall.closedAccuracy, scores.overall.openRecall, scores.overall.overallExact))
             try checkpoint()
+            try onEpoch?(history.last!)
         }
         try markFinished()
     }

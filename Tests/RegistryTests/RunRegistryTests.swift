@@ -18,14 +18,14 @@ final class RunRegistryTests: XCTestCase {
     func testMigrationCreatesTheSchemaOnceAndUsesWAL() throws {
         let registry = try RunRegistry(path: path)
         let tables = try registry.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") }
-        XCTAssertEqual(tables.filter { !$0.hasPrefix("grdb_") && !$0.hasPrefix("sqlite_") }, ["artefacts", "grounding_cache", "metrics", "runs"])
+        XCTAssertEqual(tables.filter { !$0.hasPrefix("grdb_") && !$0.hasPrefix("sqlite_") }, ["artefacts", "grounding_cache", "metrics", "resumptions", "runs"])
         let mode = try registry.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         XCTAssertEqual(mode, "wal")
         // Reopening applies nothing twice and keeps the rows.
         let run = try registry.begin(task: "mrg", dataset: "iu-xray", config: "{}", seed: 3, folder: dir)
         let again = try RunRegistry(path: path)
         let applied = try again.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        XCTAssertEqual(applied, ["v1"])
+        XCTAssertEqual(applied, ["v1", "v2: resumptions"])
         XCTAssertEqual(try again.run(run.id)?.seed, 3)
     }
 
@@ -48,6 +48,23 @@ final class RunRegistryTests: XCTestCase {
         XCTAssertEqual(try registry.runs(task: "vqa").map(\.id), [second.id, first.id])
         XCTAssertEqual(try registry.runs(task: "vqa", status: .finished).map(\.id), [first.id])
         XCTAssertNotNil(try registry.run(first.id)?.finished)
+    }
+
+    /// `--resume` continues the interrupted run's row; its epochs stay with it and the resumption is listed.
+    func testAResumedRunKeepsItsRowAndListsItsResumptions() throws {
+        let registry = try RunRegistry(path: path)
+        let run = try registry.begin(task: "grounding", dataset: "embedded", config: "{}", seed: 0, folder: dir.appendingPathComponent("g"))
+        try registry.record(["AP": 0.1], run: run.id, split: "val", epoch: 1)
+        try registry.finish(run.id, status: .interrupted)
+        XCTAssertNil(try registry.resume(task: "grounding", folder: dir.appendingPathComponent("other")), "no run in that folder")
+        let resumed = try XCTUnwrap(try registry.resume(task: "grounding", folder: dir.appendingPathComponent("g")))
+        XCTAssertEqual(resumed.id, run.id)
+        XCTAssertEqual(try registry.run(run.id)?.status, .running)
+        try registry.record(["AP": 0.2], run: run.id, split: "val", epoch: 2)
+        try registry.finish(run.id)
+        XCTAssertEqual(try registry.runs(task: "grounding").count, 1)
+        XCTAssertEqual(try registry.resumptions(run: run.id).count, 1)
+        XCTAssertEqual(try registry.metrics(run: run.id).map(\.epoch), [1, 2])
     }
 
     func testARunWhoseProcessDiedIsMarkedInterruptedOnTheNextStart() throws {
