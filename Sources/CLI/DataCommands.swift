@@ -24,9 +24,13 @@ struct Inspect: ParsableCommand {
     @Option(help: "Problems of one kind shown before the rest are summarised.")
     var maxPerKind = 10
 
+    func validate() throws { try Check.atLeast(maxPerKind, 1, "--max-per-kind") }
+
     func run() throws {
         let report = try Inspection.run(format: format, dataDir: URL(fileURLWithPath: dataDir))
         print(report.render(maxPerKind: maxPerKind))
+        // Scripts can gate on the folder: any problem is a failure.
+        if !report.problems.isEmpty { throw ExitCode.failure }
     }
 }
 

@@ -126,4 +126,40 @@ final class DetectionFormatTests: DatasetTestCase {
         XCTAssertTrue(report.problems.contains { $0.contains("annotation 4: empty or inverted box") })
         XCTAssertEqual(report.counts.first { $0.section == "images per modality" }?.rows.map(\.0), ["MRI", "unknown"])
     }
+
+    /// Unreadable images (a 0-byte file, a truncated PNG) and records missing keys are each a listed
+    /// problem, in every format, and the inspection goes on past them.
+    func testInspectionDecodesEveryImageAndListsEveryBadRecord() throws {
+        try writeImage("ok.png", width: 8, height: 8)
+        try Data().write(to: dir.appendingPathComponent("empty.png"))
+        let good = try Data(contentsOf: dir.appendingPathComponent("ok.png"))
+        try good.prefix(good.count / 2).write(to: dir.appendingPathComponent("cut.png"))
+        try write(#"""
+        {"images":[{"id":1,"file_name":"ok.png","width":8,"height":8},{"id":2,"file_name":"empty.png","width":8,"height":8},
+                   {"id":3,"file_name":"cut.png","width":8,"height":8},{"id":4,"width":8,"height":8},{"file_name":"x.png"}],
+         "annotations":[], "categories":[{"id":1,"name":"lesion"}]}
+        """#, "train.json")
+        let coco = try Inspection.run(format: .coco, dataDir: dir)
+        let listed = coco.problems.joined(separator: "\n")
+        XCTAssertEqual(coco.imagesDecoded, 3)
+        XCTAssertTrue(coco.problems.contains { $0.contains("empty.png: unreadable image") }, listed)
+        XCTAssertTrue(coco.problems.contains { $0.contains("cut.png: unreadable image") }, listed)
+        XCTAssertTrue(coco.problems.contains { $0 == "train.json: images[3]: missing key 'file_name'" }, listed)
+        XCTAssertTrue(coco.problems.contains { $0 == "train.json: images[4]: missing key 'id'" }, listed)
+        XCTAssertEqual(coco.problems.count, 4, listed)
+
+        let slake = dir.appendingPathComponent("slake")
+        try FileManager.default.createDirectory(at: slake.appendingPathComponent("imgs"), withIntermediateDirectories: true)
+        try Data().write(to: slake.appendingPathComponent("imgs/zero.jpg"))
+        try Data(#"""
+        [{"qid": 1, "img_id": 1, "img_name": "zero.jpg", "question": "Is it?", "answer": "Yes", "answer_type": "CLOSED", "q_lang": "en"},
+         {"qid": 2, "img_id": 1, "img_name": "zero.jpg", "answer": "No", "answer_type": "CLOSED", "q_lang": "en"},
+         {"qid": 3, "img_id": 1, "img_name": "zero.jpg", "question": "Where?", "answer_type": "OPEN", "q_lang": "en"}]
+        """#.utf8).write(to: slake.appendingPathComponent("train.json"))
+        let report = try Inspection.run(format: .slake, dataDir: slake)
+        XCTAssertEqual(report.problems.count, 3, report.problems.joined(separator: "\n"))
+        XCTAssertTrue(report.problems.contains { $0.hasPrefix("train.json qid 1 zero.jpg: unreadable image") }, report.problems.joined(separator: "\n"))
+        XCTAssertTrue(report.problems.contains("train.json: [1]: missing key 'question'"), report.problems.joined(separator: "\n"))
+        XCTAssertTrue(report.problems.contains("train.json: [2]: missing key 'answer'"), report.problems.joined(separator: "\n"))
+    }
 }
