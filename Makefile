@@ -4,7 +4,7 @@ PKG_CONFIG_MODULES := openblas libpng16 libturbojpeg sqlite3
 # oneDNN ships no pkg-config file: its header stands for it.
 HEADERS := /usr/include/oneapi/dnnl/dnnl.h
 
-.PHONY: test demo deps bench bench-peer
+.PHONY: test demo deps bench bench-peer fuzz
 
 deps:
 	@missing=""; \
@@ -71,3 +71,9 @@ bench-peer: deps
 		$(PEER_PY) bench/peer/peer.py --task $$t --json --threads $(THREADS) --config runs/bench-peer/$$t-swift.json > runs/bench-peer/$$t-torch.json || exit 1; \
 	done
 	$(PEER_PY) bench/peer/compare.py runs/bench-peer/*-swift.json runs/bench-peer/*-torch.json
+
+# make fuzz: 100,000 mutated PNG, JPEG, COCO, SLAKE, VQA-RAD, R2Gen, VOC and safetensors files through
+# the loaders (make test runs 4,000 of them); a trap fails the run.
+fuzz: deps
+	swift build -c release
+	.build/release/medglip fuzz --inputs 100000

@@ -52,10 +52,11 @@ let package = Package(
         .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics", "Injection"]),
         .target(name: "VQA", dependencies: ["Tensor", "Imaging", "Datasets", "Metrics", "Injection"]),
         .target(name: "Experiments", dependencies: ["Tensor"]),
+        .target(name: "Fuzzing", dependencies: ["Datasets", "Imaging", "Tensor"]),
         .target(
             name: "CLI",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen", "VQA", "Registry", "Injection", "Experiments",
+                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen", "VQA", "Registry", "Injection", "Experiments", "Fuzzing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // One binary with every subcommand, and the papers' entry points as their own executables.
@@ -72,6 +73,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"], exclude: ["Fixtures"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
+        .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Registry", "Injection", "Synthetic", "VQA", "Imaging"]),
         .testTarget(name: "InjectionTests", dependencies: ["Injection", "Tensor"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),

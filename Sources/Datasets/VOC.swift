@@ -44,6 +44,8 @@ public enum VOC {
     /// Parses one annotation file; with `validate`, a box outside its image is an error.
     public static func parse(_ url: URL, validate: Bool = true) throws -> Annotation {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw DatasetError(url, "no such file") }
+        // FoundationXML's parser traps on element names that are not UTF-8; VOC files are ASCII.
+        guard String(data: data, encoding: .utf8) != nil else { throw DatasetError(url, "not UTF-8 text (VOC annotations are XML in UTF-8)") }
         let tree = ElementTree()
         let parser = XMLParser(data: data)
         parser.delegate = tree
@@ -56,6 +58,7 @@ public enum VOC {
             guard let text = node?.text, let v = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 throw DatasetError(url, "missing or non-numeric <\(what)>")
             }
+            guard v.isFinite, abs(v) < 1e9 else { throw DatasetError(url, "<\(what)> \(text) is not a pixel coordinate") }
             return Int(v.rounded())
         }
         guard let filename = root.child("filename")?.text.trimmingCharacters(in: .whitespacesAndNewlines), !filename.isEmpty else {

@@ -57,6 +57,16 @@ final class AblationEndToEndTests: XCTestCase {
         let run = try XCTUnwrap(reg.runs(task: "mrg").first { $0.folder.hasSuffix("mrg-none-seed0") })
         let test = try reg.metrics(run: run.id).filter { $0.split == "test" && $0.name == "BLEU_4" }
         XCTAssertEqual(test.map(\.epoch), [nil, 1], "the selected weights' row stays; the last epoch's is added")
+        // An unreadable test image: vqa-eval fails naming the question, or with --on-missing skip scores the rest.
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: vqa.appendingPathComponent("config.json"))) as? [String: Any])
+        let dataDir = URL(fileURLWithPath: try XCTUnwrap(config["dataDir"] as? String))
+        let questions = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dataDir.appendingPathComponent("test.json"))) as? [[String: Any]])
+        try Data().write(to: dataDir.appendingPathComponent("imgs").appendingPathComponent(try XCTUnwrap(questions.first?["img_name"] as? String)))
+        let evaluate = ["--dataset", "slake", "--checkpoint", vqa.path, "--registry", registry.path]
+        XCTAssertThrowsError(try VQAEval.parse(evaluate).run()) { error in
+            XCTAssertTrue("\(error)".contains("test questions cannot be answered (--on-missing skip scores the rest)"), "\(error)")
+        }
+        try VQAEval.parse(evaluate + ["--on-missing", "skip"]).run()
     }
 }
 

@@ -66,4 +66,28 @@ final class RunSafetyTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run.path), ["config.json"])
         XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("config.json")), config)
     }
+
+    /// A data error is the message alone with exit status 1, not a usage error (64) with the usage line.
+    func testDataErrorsAreNotUsageErrors() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dataerr-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let empty = dir.appendingPathComponent("empty.json")
+        try Data("{}".utf8).write(to: empty)
+        let missing = dir.appendingPathComponent("missing.json").path
+        let failures: [(ParsableCommand, String)] = [
+            (try LabelCommand.parse(["--reports", missing]), "missing.json: no such file"),
+            (try ScoreCE.parse(["--refs", empty.path, "--hyps", empty.path]), "empty.json: no reports"),
+            (try ScoreVQA.parse(["--pred", missing]), "missing.json: no such file"),
+            (try RunsShow.parse(["nope", "--registry", missing]), "no run registry at"),
+        ]
+        for (command, message) in failures {
+            var command = command
+            XCTAssertThrowsError(try command.run()) { error in
+                XCTAssertFalse(error is ValidationError, "\(type(of: command)): \(error)")
+                XCTAssertEqual(type(of: command).exitCode(for: error), .failure, "\(type(of: command))")
+                XCTAssertTrue(type(of: command).message(for: error).contains(message), type(of: command).message(for: error))
+            }
+        }
+    }
 }

@@ -68,6 +68,13 @@ final class DetectionFormatTests: DatasetTestCase {
         assertError(try VOC.read(root: dir, split: "test"), names: "test.txt", says: "no such file")
         let outside = try write(vocXML("o.jpg", objects: [("RBC", 600, 400, 700, 470)]), "Annotations/outside.xml")
         assertError(try VOC.parse(outside), names: "outside.xml", says: "object 1 (RBC): box [599.0, 399.0, 101.0, 71.0] lies outside the 640x480 image")
+        // Found by `medglip fuzz`: both trapped before (FoundationXML on a non-UTF-8 element name; Int(1e308)).
+        let latin1 = dir.appendingPathComponent("Annotations/latin1.xml")
+        try Data([0x3C, 0x61, 0xD2, 0x6F, 0x3E, 0x3C, 0x2F, 0x61, 0xD2, 0x6F, 0x3E]).write(to: latin1)
+        assertError(try VOC.parse(latin1), names: "latin1.xml", says: "not UTF-8 text")
+        let huge = try write(vocXML("h.jpg", objects: [("RBC", 1, 1, 5, 5)]).replacingOccurrences(of: "<xmax>5</xmax>", with: "<xmax>1e308</xmax>"),
+                             "Annotations/huge.xml")
+        assertError(try VOC.parse(huge), names: "huge.xml", says: "<bndbox/xmax> 1e308 is not a pixel coordinate")
     }
 
     func testMasksToGroundingComponentsAreaRuleSynonymsAndHierarchy() throws {
