@@ -30,7 +30,11 @@ struct GroundingDataOptions: ParsableArguments {
     /// These options with what was not given taken from the data `run` was trained on.
     func defaulting(to run: GroundingRunConfig) -> GroundingDataOptions {
         var o = self
-        guard let trained = run.data else { return o }
+        // Runs written before the data was recorded: at least only the modalities the model has prompts for.
+        guard let trained = run.data else {
+            if o.modality == nil { o.modality = run.model.modalities.joined(separator: ",") }
+            return o
+        }
         if o.dataDir == nil && o.count == nil { o.dataDir = trained.dataDir }
         if o.format == nil { o.format = GroundingFormat(rawValue: trained.format) }
         if o.count == nil { o.count = trained.corpusCount }
