@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "Registry", "Injection", "Synthetic", "VQA", "Imaging"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Registry", "Injection", "Synthetic", "VQA", "Imaging", "Grounding"]),
         .testTarget(name: "InjectionTests", dependencies: ["Injection", "Tensor"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .testTarget(name: "ReportGenTests", dependencies: ["ReportGen", "Datasets", "Tensor", "Text", "Metrics"]),

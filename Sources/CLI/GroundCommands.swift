@@ -241,6 +241,14 @@ struct GroundEval: ParsableCommand {
 }
 
 struct GroundPredict: ParsableCommand {
+    /// Corner coordinates, named as such; COCO's [x, y, w, h] stays in COCO files.
+    static func json(_ found: [Detection]) throws -> Data {
+        let rows = found.map { d -> [String: Any] in
+            ["phrase": d.label, "score": Double(d.score), "box_xyxy": [d.box.x1, d.box.y1, d.box.x2, d.box.y2].map(Double.init)]
+        }
+        return try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys])
+    }
+
     static let configuration = CommandConfiguration(commandName: "ground-predict", abstract: "Ground phrases in one image.")
 
     @Option(help: "Run folder of ground-train.") var checkpoint: String
@@ -268,11 +276,7 @@ struct GroundPredict: ParsableCommand {
             try ImageIO.writePNG(picture.drawing(found.map { Annotation(box: $0.box, label: $0.label, score: $0.score) }), to: URL(fileURLWithPath: draw))
         }
         if json {
-            // Corner coordinates, named as such; COCO's [x, y, w, h] stays in COCO files.
-            let rows = found.map { d -> [String: Any] in
-                ["phrase": d.label, "score": Double(d.score), "box_xyxy": [d.box.x1, d.box.y1, d.box.x2, d.box.y2].map(Double.init)]
-            }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self))
+            print(String(decoding: try Self.json(found), as: UTF8.self))
         } else {
             print("\(found.count) box(es) for \"\(prompt)\" (\(m) expert), score and [x1, y1, x2, y2] in image pixels:")
             for d in found {

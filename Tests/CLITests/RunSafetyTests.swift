@@ -3,6 +3,8 @@ import Foundation
 import Tensor
 import Text
 import ReportGen
+@testable import Grounding
+import Imaging
 import XCTest
 @testable import CLI
 
@@ -89,5 +91,13 @@ final class RunSafetyTests: XCTestCase {
                 XCTAssertTrue(type(of: command).message(for: error).contains(message), type(of: command).message(for: error))
             }
         }
+    }
+
+    /// ground-predict's JSON names its box format and keeps the corners (COCO's [x, y, w, h] is for COCO files).
+    func testGroundPredictLabelsItsBoxFormat() throws {
+        let found = [Detection(phrase: 0, label: "nodule", box: Box(x1: 10, y1: 20, x2: 40, y2: 60), score: 0.5)]
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: GroundPredict.json(found)) as? [[String: Any]])
+        XCTAssertEqual(rows.first?["box_xyxy"] as? [Double], [10, 20, 40, 60])
+        XCTAssertNil(rows.first?["box"])
     }
 }
