@@ -29,10 +29,16 @@ struct LabelCommand: ParsableCommand {
     @Option(help: "JSON object mapping id -> report text.") var reports: String
     @Flag(help: "Print CSV (id, then the 14 observations; blank for not mentioned).") var csv = false
     @Flag(help: "Print one JSON object (id -> observation -> 1, 0, -1 or null).") var json = false
+    @Flag(help: "Print, per report, each mention found, its label, the cue that negated or hedged it and the words that cue governed.")
+    var explain = false
 
     func run() throws {
         let labeler = try CheXpertLabeler()
         let texts = try readReports(reports)
+        if explain {
+            for id in texts.keys.sorted() { print(Self.explanation(id, labeler.explain(texts[id]!))) }
+            return
+        }
         let labels = texts.mapValues(labeler.label)
         if json {
             try printJSON(labels.mapValues { $0.mapValues { $0.map { $0 as Any } ?? NSNull() } })
@@ -44,6 +50,22 @@ struct LabelCommand: ParsableCommand {
             }
             if !csv && !json { FileHandle.standardError.write(Data("(CSV; --json for JSON)\n".utf8)) }
         }
+    }
+}
+
+extension LabelCommand {
+    /// `id`, then one line per mention: observation, words, label and, for 0 and -1, the cue and its scope.
+    static func explanation(_ id: String, _ mentions: [CheXpertLabeler.Mention]) -> String {
+        var lines = [id + (mentions.isEmpty ? ": no mention" : "")]
+        for m in mentions {
+            let label = ["1": "positive", "0": "negative", "-1": "uncertain"]["\(m.decision.label)"]!
+            var line = "  \(m.observation): \"\(m.text)\" \(label)"
+            if let cue = m.decision.cue, let scope = m.decision.scope {
+                line += " (cue \"\(cue)\", scope \"\(m.words[scope].joined(separator: " ").replacingOccurrences(of: " ,", with: ","))\")"
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -8,16 +8,22 @@ public let chexpertObservations = [
 ]
 
 /// A rule-based report labeler following the CheXpert labeler's rules (Irvin et al. 2019):
-/// mentions per observation (with exclusions), negation and uncertainty cues before and after a
-/// mention within its clause (NegEx-style scopes in place of NegBio's dependency parse), and
-/// CheXpert's aggregation: any positive mention -> 1, else any uncertain -> -1, else a negated
-/// mention -> 0, else blank (nil); No Finding is 1 only when no observation but Support Devices is
-/// 1 or -1. Phrase lists and cues live in `Corpora/chexpert/`.
+/// mentions per observation (with exclusions); negation and uncertainty cues whose scope follows the
+/// sentence's structure, in place of NegBio's dependency parse: a cue before a mention governs it
+/// when only its noun phrase or a coordinated list lies between them ("no A, B, or C is seen"), and
+/// a cue after it likewise ("A, B or C is not seen"); a scope stops at a clause boundary ("but",
+/// "however", "there is", a comma opening a new clause) and at a predicate ("is", "seen", "present"),
+/// and pseudo-negations ("no change in") are not cues. CheXpert's aggregation: any positive mention
+/// -> 1, else any uncertain -> -1, else a negated mention -> 0, else blank (nil); No Finding is 1 only
+/// when no observation but Support Devices is 1 or -1. Phrase lists and cues live in `Corpora/chexpert/`.
 public struct CheXpertLabeler: Sendable {
     struct Qualified: Decodable, Sendable { var anchors: [String]; var positive: [String]; var negative: [String] }
     struct Observation: Decodable, Sendable { var mentions: [String]; var qualified: [Qualified]; var exclude: [String] }
     struct Cues: Decodable, Sendable { var pre: [String]; var post: [String] }
-    struct Rules: Decodable, Sendable { var window: Int; var negation: Cues; var uncertainty: Cues; var terminators: [String] }
+    struct Rules: Decodable, Sendable {
+        var window: Int; var negation: Cues; var uncertainty: Cues; var terminators: [String]
+        var pseudoNegations: [String]; var predicates: [String]; var copulas: [String]; var coordinators: [String]; var clauseOpeners: [String]
+    }
 
     /// A phrase as a token sequence.
     typealias Phrase = [Substring]
@@ -31,7 +37,8 @@ public struct CheXpertLabeler: Sendable {
 
     let observations: [CompiledObservation]
     let window: Int
-    let negPre: [Phrase], negPost: [Phrase], uncPre: [Phrase], uncPost: [Phrase], terminators: [Phrase]
+    let negPre: [Phrase], negPost: [Phrase], uncPre: [Phrase], uncPost: [Phrase], terminators: [Phrase], pseudoNegations: [Phrase]
+    let predicates: Set<Substring>, copulas: Set<Substring>, coordinators: Set<Substring>, clauseOpeners: Set<Substring>
 
     /// Loads the phrase lists from `Corpora/chexpert/`.
     public init() throws {
@@ -56,12 +63,19 @@ public struct CheXpertLabeler: Sendable {
         negPre = compile(rules.negation.pre); negPost = compile(rules.negation.post)
         uncPre = compile(rules.uncertainty.pre); uncPost = compile(rules.uncertainty.post)
         terminators = compile(rules.terminators)
+        pseudoNegations = compile(rules.pseudoNegations)
+        func words(_ list: [String]) -> Set<Substring> { Set(list.map { Substring($0) }) }
+        predicates = words(rules.predicates); copulas = words(rules.copulas)
+        coordinators = words(rules.coordinators); clauseOpeners = words(rules.clauseOpeners)
     }
 
-    /// Lower-cased word tokens; hyphenated words stay whole, other punctuation separates.
+    /// Lower-cased word tokens and commas (a list's structure); hyphenated words stay whole, other
+    /// punctuation separates.
     static func tokens(_ text: String) -> [Substring] {
-        let cleaned = String(text.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "'" ? $0 : " " })
-        return cleaned.split(separator: " ")
+        let cleaned = text.lowercased().flatMap { c -> [Character] in
+            c.isLetter || c.isNumber || c == "-" || c == "'" ? [c] : (c == "," ? [" ", ",", " "] : [" "])
+        }
+        return String(cleaned).split(separator: " ")
     }
 
     /// Sentences: split at . ! ? ; and line breaks (a decimal point stays inside its number).
@@ -99,52 +113,149 @@ public struct CheXpertLabeler: Sendable {
         }
     }
 
-    /// 1, 0 or -1 for a mention at `span` from the cues in its clause.
-    func polarity(_ s: Sentence, _ span: Range<Int>, negatable: Bool = true) -> Int {
-        var clauseStart = 0, clauseEnd = s.words.count
-        for t in terminators {
-            for i in s.occurrences(t) {
-                if i + t.count <= span.lowerBound { clauseStart = max(clauseStart, i + t.count) }
-                if i >= span.upperBound { clauseEnd = min(clauseEnd, i) }
-            }
-        }
-        let before = max(clauseStart, span.lowerBound - window)..<span.lowerBound
-        let after = span.upperBound..<max(span.upperBound, min(clauseEnd, span.upperBound + window))
-        if s.contains(uncPre, in: before) || s.contains(uncPost, in: after) { return -1 }
-        if negatable && (s.contains(negPre, in: before) || s.contains(negPost, in: after)) { return 0 }
-        return 1
+    /// What decided a mention's label: the cue (nil for a plain positive mention) and the words it governed.
+    public struct Decision: Sendable, Equatable {
+        public var label: Int
+        public var cue: String?
+        public var scope: Range<Int>?
     }
 
-    /// Mention labels of one observation in one sentence (empty when it is not mentioned).
-    func mentions(_ o: CompiledObservation, _ s: Sentence) -> [Int] {
+    /// The clause around `span`: bounded by terminators ("but", "however", "there is", ...).
+    func clause(_ s: Sentence, _ span: Range<Int>) -> Range<Int> {
+        var start = 0, end = s.words.count
+        for t in terminators {
+            for i in s.occurrences(t) {
+                if i + t.count <= span.lowerBound { start = max(start, i + t.count) }
+                if i >= span.upperBound { end = min(end, i) }
+            }
+        }
+        return start..<end
+    }
+
+    /// Whether a cue reaches across `gap` (the words between it and the mention). Neither direction
+    /// crosses a predicate ("present", "seen"), a comma that opens a new clause ("..., the heart") or
+    /// the window; a cue before the mention also stops at a copula ("no effusion is seen, heart is
+    /// enlarged"), and a cue after it crosses a comma only within a coordinated list ("A, B or C is
+    /// not seen", not "cardiomegaly, lungs are normal").
+    func reaches(_ s: Sentence, across gap: Range<Int>, forward: Bool) -> Bool {
+        guard gap.count <= window else { return false }
+        var sinceComma: [Substring]? = nil
+        for i in gap {
+            let w = s.words[i]
+            if predicates.contains(w) || (forward && copulas.contains(w)) { return false }
+            if w == "," {
+                if i + 1 < s.words.count, clauseOpeners.contains(s.words[i + 1]) { return false }
+                sinceComma = []
+            } else {
+                sinceComma?.append(w)
+            }
+        }
+        if !forward, let after = sinceComma, !after.contains(where: coordinators.contains) { return false }
+        return true
+    }
+
+    /// The cue of `cues` that governs `span` from before it (`forward`) or after it, if any.
+    func governingCue(_ s: Sentence, _ span: Range<Int>, _ cues: [Phrase], forward: Bool, clause: Range<Int>,
+                      masked: Set<Int> = []) -> (cue: Phrase, scope: Range<Int>)? {
+        var best: (cue: Phrase, scope: Range<Int>)?
+        for cue in cues {
+            for i in s.occurrences(cue) where !(i..<(i + cue.count)).contains(where: masked.contains) {
+                let end = i + cue.count
+                if forward, i >= clause.lowerBound, end <= span.lowerBound, reaches(s, across: end..<span.lowerBound, forward: true) {
+                    if best.map({ $0.scope.lowerBound < i }) ?? true { best = (cue, i..<span.upperBound) }
+                }
+                if !forward, i >= span.upperBound, end <= clause.upperBound, reaches(s, across: span.upperBound..<i, forward: false) {
+                    if best.map({ $0.scope.upperBound > end }) ?? true { best = (cue, span.lowerBound..<end) }
+                }
+            }
+        }
+        return best
+    }
+
+    /// The label of a mention at `span` from the nearest cue before it and the nearest after it that
+    /// reach it (a nearer cue starts its own scope: "suggestive of X, without A or B" leaves A and B
+    /// to "without"): uncertain if either is an uncertainty cue ("no ... cannot be excluded"), else
+    /// negative if either negates, else positive.
+    func decide(_ s: Sentence, _ span: Range<Int>, negatable: Bool = true) -> Decision {
+        let clause = clause(s, span)
+        // Pseudo-negations ("no change in", "not changed") hide the negation words inside them.
+        var masked = Set<Int>()
+        for p in pseudoNegations { for i in s.occurrences(p) { masked.formUnion(i..<(i + p.count)) } }
+        var found: [(label: Int, cue: Phrase, scope: Range<Int>)] = []
+        for forward in [true, false] {
+            let uncertain = governingCue(s, span, forward ? uncPre : uncPost, forward: forward, clause: clause)
+            let negated = negatable ? governingCue(s, span, forward ? negPre : negPost, forward: forward, clause: clause, masked: masked) : nil
+            // The nearer of the two on this side.
+            switch (uncertain, negated) {
+            case let (u?, n?):
+                let uNearer = forward ? u.scope.lowerBound >= n.scope.lowerBound : u.scope.upperBound <= n.scope.upperBound
+                found.append(uNearer ? (-1, u.cue, u.scope) : (0, n.cue, n.scope))
+            case let (u?, nil): found.append((-1, u.cue, u.scope))
+            case let (nil, n?): found.append((0, n.cue, n.scope))
+            case (nil, nil): break
+            }
+        }
+        guard let pick = found.first(where: { $0.label == -1 }) ?? found.first else { return Decision(label: 1, cue: nil, scope: nil) }
+        return Decision(label: pick.label, cue: pick.cue.joined(separator: " "), scope: pick.scope)
+    }
+
+    /// One mention: its observation, words and what decided its label.
+    public struct Mention: Sendable, Equatable {
+        public var observation: String
+        public var text: String
+        public var decision: Decision
+        /// The sentence's words, so `decision.scope` can be shown.
+        public var words: [String]
+    }
+
+    /// Mentions of one observation in one sentence, each with its decision (empty when it is not mentioned).
+    func mentions(_ o: CompiledObservation, _ s: Sentence) -> [(span: Range<Int>, decision: Decision)] {
         var excluded = Set<Int>()
         for e in o.exclude { for i in s.occurrences(e) { excluded.formUnion(i..<(i + e.count)) } }
-        var covered = Set<Int>(), out: [Int] = []
+        var covered = Set<Int>(), out: [(span: Range<Int>, decision: Decision)] = []
         // Longer phrases first, so "pleural effusion" is one mention rather than two.
         for m in o.mentions {
             for i in s.occurrences(m) {
                 let span = i..<(i + m.count)
                 guard !span.contains(where: { excluded.contains($0) || covered.contains($0) }) else { continue }
                 covered.formUnion(span)
-                out.append(polarity(s, span))
+                out.append((span, decide(s, span)))
             }
         }
-        let all = 0..<s.words.count
         for q in o.qualified {
             for a in q.anchors {
                 for i in s.occurrences(a) where !(i..<(i + a.count)).contains(where: covered.contains) {
                     let span = i..<(i + a.count)
-                    // A negative qualifier ("not enlarged", "normal") is checked first: it often contains a positive one.
-                    let negative = s.contains(q.negative, in: all), positive = s.contains(q.positive, in: all)
+                    // The qualifier must be in the anchor's clause; a negative one ("not enlarged",
+                    // "normal") is checked first: it often contains a positive one.
+                    let clause = clause(s, span)
+                    let negative = s.contains(q.negative, in: clause), positive = s.contains(q.positive, in: clause)
                     guard negative || positive else { continue }
                     covered.formUnion(span)
                     // The qualifier decides the polarity; cues can still make it uncertain (or negate a positive one).
-                    let p = polarity(s, span, negatable: !negative)
-                    out.append(p == -1 ? -1 : (negative ? 0 : p))
+                    var d = decide(s, span, negatable: !negative)
+                    if negative && d.label != -1 {
+                        let word = q.negative.first { p in s.occurrences(p).contains { clause.contains($0) } }
+                        d = Decision(label: 0, cue: word?.joined(separator: " "), scope: clause)
+                    }
+                    out.append((span, d))
                 }
             }
         }
         return out
+    }
+
+    /// Every mention in a report with what decided its label (`medglip label --explain`).
+    public func explain(_ report: String) -> [Mention] {
+        Self.sentences(report).flatMap { text -> [Mention] in
+            let sentence = Sentence(text)
+            return observations.flatMap { o in
+                mentions(o, sentence).map { m in
+                    Mention(observation: o.name, text: sentence.words[m.span].joined(separator: " "), decision: m.decision,
+                            words: sentence.words.map(String.init))
+                }
+            }
+        }
     }
 
     /// The 14 labels of a report: 1, 0, -1, or nil when not mentioned.
@@ -152,7 +263,7 @@ public struct CheXpertLabeler: Sendable {
         var found: [String: [Int]] = [:]
         for text in Self.sentences(report) {
             let sentence = Sentence(text)
-            for o in observations { found[o.name, default: []] += mentions(o, sentence) }
+            for o in observations { found[o.name, default: []] += mentions(o, sentence).map(\.decision.label) }
         }
         var labels: [String: Int?] = [:]
         for o in observations {
