@@ -23,6 +23,7 @@ public struct CheXpertLabeler: Sendable {
     struct Rules: Decodable, Sendable {
         var window: Int; var negation: Cues; var uncertainty: Cues; var terminators: [String]
         var pseudoNegations: [String]; var predicates: [String]; var copulas: [String]; var coordinators: [String]; var clauseOpeners: [String]
+        var negationBreakers: [String]
     }
 
     /// A phrase as a token sequence.
@@ -39,6 +40,7 @@ public struct CheXpertLabeler: Sendable {
     let window: Int
     let negPre: [Phrase], negPost: [Phrase], uncPre: [Phrase], uncPost: [Phrase], terminators: [Phrase], pseudoNegations: [Phrase]
     let predicates: Set<Substring>, copulas: Set<Substring>, coordinators: Set<Substring>, clauseOpeners: Set<Substring>
+    let negationBreakers: Set<Substring>
 
     /// Loads the phrase lists from `Corpora/chexpert/`.
     public init() throws {
@@ -67,6 +69,7 @@ public struct CheXpertLabeler: Sendable {
         func words(_ list: [String]) -> Set<Substring> { Set(list.map { Substring($0) }) }
         predicates = words(rules.predicates); copulas = words(rules.copulas)
         coordinators = words(rules.coordinators); clauseOpeners = words(rules.clauseOpeners)
+        negationBreakers = words(rules.negationBreakers)
     }
 
     /// Lower-cased word tokens and commas (a list's structure); hyphenated words stay whole, other
@@ -78,27 +81,37 @@ public struct CheXpertLabeler: Sendable {
         return String(cleaned).split(separator: " ")
     }
 
-    /// Sentences: split at . ! ? ; and line breaks (a decimal point stays inside its number).
+    /// Sentences: split at . ! ? ; parentheses and line breaks (a decimal point stays inside its number).
     static func sentences(_ report: String) -> [String] {
         var out: [String] = [], current = ""
         let chars = Array(report)
         for (i, ch) in chars.enumerated() {
             let decimal = ch == "." && i > 0 && i + 1 < chars.count && chars[i - 1].isNumber && chars[i + 1].isNumber
-            if !decimal && ".!?;\n".contains(ch) { out.append(current); current = "" } else { current.append(ch) }
+            if !decimal && ".!?;\n()".contains(ch) { out.append(current); current = "" } else { current.append(ch) }
         }
         out.append(current)
         return out.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
     }
 
     /// A sentence's words with the positions of each word, so a phrase is looked up by its first word.
-    struct Sentence {
+    final class Sentence {
         let words: [Substring]
         let positions: [Substring: [Int]]
+        /// Where each cue list's phrases occur, found once per sentence (`CueList` raw value -> occurrences).
+        private var found: [Int: [(start: Int, phrase: Phrase)]] = [:]
+
         init(_ text: String) {
             words = CheXpertLabeler.tokens(text)
             var p: [Substring: [Int]] = [:]
             for (i, w) in words.enumerated() { p[w, default: []].append(i) }
             positions = p
+        }
+
+        func occurrences(of list: CueList, _ phrases: [Phrase]) -> [(start: Int, phrase: Phrase)] {
+            if let done = found[list.rawValue] { return done }
+            let all = phrases.flatMap { p in occurrences(p).map { (start: $0, phrase: p) } }
+            found[list.rawValue] = all
+            return all
         }
 
         /// Start indices where `phrase` occurs.
@@ -113,6 +126,8 @@ public struct CheXpertLabeler: Sendable {
         }
     }
 
+    enum CueList: Int { case negationBefore, negationAfter, uncertaintyBefore, uncertaintyAfter, terminators, pseudoNegations }
+
     /// What decided a mention's label: the cue (nil for a plain positive mention) and the words it governed.
     public struct Decision: Sendable, Equatable {
         public var label: Int
@@ -123,11 +138,9 @@ public struct CheXpertLabeler: Sendable {
     /// The clause around `span`: bounded by terminators ("but", "however", "there is", ...).
     func clause(_ s: Sentence, _ span: Range<Int>) -> Range<Int> {
         var start = 0, end = s.words.count
-        for t in terminators {
-            for i in s.occurrences(t) {
-                if i + t.count <= span.lowerBound { start = max(start, i + t.count) }
-                if i >= span.upperBound { end = min(end, i) }
-            }
+        for (i, t) in s.occurrences(of: .terminators, terminators) {
+            if i + t.count <= span.lowerBound { start = max(start, i + t.count) }
+            if i >= span.upperBound { end = min(end, i) }
         }
         return start..<end
     }
@@ -137,12 +150,14 @@ public struct CheXpertLabeler: Sendable {
     /// the window; a cue before the mention also stops at a copula ("no effusion is seen, heart is
     /// enlarged"), and a cue after it crosses a comma only within a coordinated list ("A, B or C is
     /// not seen", not "cardiomegaly, lungs are normal").
-    func reaches(_ s: Sentence, across gap: Range<Int>, forward: Bool) -> Bool {
+    func reaches(_ s: Sentence, across gap: Range<Int>, forward: Bool, negation: Bool, masked: Set<Int>) -> Bool {
         guard gap.count <= window else { return false }
         var sinceComma: [Substring]? = nil
         for i in gap {
             let w = s.words[i]
-            if predicates.contains(w) || (forward && copulas.contains(w)) { return false }
+            // A pseudo-negation between them ("suggesting no progression of the nodule") is what the cue is about.
+            if masked.contains(i) { return false }
+            if predicates.contains(w) || (forward && copulas.contains(w)) || (negation && negationBreakers.contains(w)) { return false }
             if w == "," {
                 if i + 1 < s.words.count, clauseOpeners.contains(s.words[i + 1]) { return false }
                 sinceComma = []
@@ -155,16 +170,21 @@ public struct CheXpertLabeler: Sendable {
     }
 
     /// The cue of `cues` that governs `span` from before it (`forward`) or after it, if any.
-    func governingCue(_ s: Sentence, _ span: Range<Int>, _ cues: [Phrase], forward: Bool, clause: Range<Int>,
+    func governingCue(_ s: Sentence, _ span: Range<Int>, _ list: CueList, forward: Bool, clause: Range<Int>,
                       masked: Set<Int> = []) -> (cue: Phrase, scope: Range<Int>)? {
         var best: (cue: Phrase, scope: Range<Int>)?
-        for cue in cues {
-            for i in s.occurrences(cue) where !(i..<(i + cue.count)).contains(where: masked.contains) {
+        let cues = [CueList.negationBefore: negPre, .negationAfter: negPost, .uncertaintyBefore: uncPre, .uncertaintyAfter: uncPost][list]!
+        let negation = list == .negationBefore || list == .negationAfter
+        for (i, cue) in s.occurrences(of: list, cues) where !(i..<(i + cue.count)).contains(where: masked.contains) {
+            do {
                 let end = i + cue.count
-                if forward, i >= clause.lowerBound, end <= span.lowerBound, reaches(s, across: end..<span.lowerBound, forward: true) {
+                // An alternative ("atelectasis or scarring", "and/or") hedges only the word next to it.
+                let alternative = coordinators.contains(forward ? cue.last! : cue.first!)
+                if alternative && (forward ? end != span.lowerBound : i != span.upperBound) { continue }
+                if forward, i >= clause.lowerBound, end <= span.lowerBound, reaches(s, across: end..<span.lowerBound, forward: true, negation: negation, masked: masked) {
                     if best.map({ $0.scope.lowerBound < i }) ?? true { best = (cue, i..<span.upperBound) }
                 }
-                if !forward, i >= span.upperBound, end <= clause.upperBound, reaches(s, across: span.upperBound..<i, forward: false) {
+                if !forward, i >= span.upperBound, end <= clause.upperBound, reaches(s, across: span.upperBound..<i, forward: false, negation: negation, masked: masked) {
                     if best.map({ $0.scope.upperBound > end }) ?? true { best = (cue, span.lowerBound..<end) }
                 }
             }
@@ -180,11 +200,12 @@ public struct CheXpertLabeler: Sendable {
         let clause = clause(s, span)
         // Pseudo-negations ("no change in", "not changed") hide the negation words inside them.
         var masked = Set<Int>()
-        for p in pseudoNegations { for i in s.occurrences(p) { masked.formUnion(i..<(i + p.count)) } }
+        for (i, p) in s.occurrences(of: .pseudoNegations, pseudoNegations) { masked.formUnion(i..<(i + p.count)) }
         var found: [(label: Int, cue: Phrase, scope: Range<Int>)] = []
         for forward in [true, false] {
-            let uncertain = governingCue(s, span, forward ? uncPre : uncPost, forward: forward, clause: clause)
-            let negated = negatable ? governingCue(s, span, forward ? negPre : negPost, forward: forward, clause: clause, masked: masked) : nil
+            let uncertain = governingCue(s, span, forward ? .uncertaintyBefore : .uncertaintyAfter, forward: forward, clause: clause, masked: masked)
+            let negated = negatable
+                ? governingCue(s, span, forward ? .negationBefore : .negationAfter, forward: forward, clause: clause, masked: masked) : nil
             // The nearer of the two on this side.
             switch (uncertain, negated) {
             case let (u?, n?):
@@ -196,6 +217,13 @@ public struct CheXpertLabeler: Sendable {
             }
         }
         guard let pick = found.first(where: { $0.label == -1 }) ?? found.first else { return Decision(label: 1, cue: nil, scope: nil) }
+        // A hedge under a negation is negated: "no opacity to suggest pneumonia".
+        if pick.label == -1, negatable, pick.scope.lowerBound < span.lowerBound {
+            let hedge = pick.scope.lowerBound..<(pick.scope.lowerBound + pick.cue.count)
+            if let negation = governingCue(s, hedge, .negationBefore, forward: true, clause: clause, masked: masked) {
+                return Decision(label: 0, cue: negation.cue.joined(separator: " "), scope: negation.scope.lowerBound..<span.upperBound)
+            }
+        }
         return Decision(label: pick.label, cue: pick.cue.joined(separator: " "), scope: pick.scope)
     }
 
@@ -226,17 +254,25 @@ public struct CheXpertLabeler: Sendable {
             for a in q.anchors {
                 for i in s.occurrences(a) where !(i..<(i + a.count)).contains(where: covered.contains) {
                     let span = i..<(i + a.count)
-                    // The qualifier must be in the anchor's clause; a negative one ("not enlarged",
-                    // "normal") is checked first: it often contains a positive one.
+                    // The qualifier nearest the anchor in its clause decides ("heart size is mildly
+                    // enlarged, vascularity within normal limits"); a negative one wins a tie, since it
+                    // often contains a positive one ("not enlarged").
                     let clause = clause(s, span)
-                    let negative = s.contains(q.negative, in: clause), positive = s.contains(q.positive, in: clause)
-                    guard negative || positive else { continue }
+                    func nearest(_ phrases: [Phrase]) -> (distance: Int, phrase: Phrase)? {
+                        phrases.flatMap { p in
+                            s.occurrences(p).filter { clause.contains($0) && clause.contains($0 + p.count - 1) }.map { i in
+                                (distance: i >= span.upperBound ? i - span.upperBound : max(0, span.lowerBound - (i + p.count)), phrase: p)
+                            }
+                        }.min { $0.distance < $1.distance }
+                    }
+                    let negativeQualifier = nearest(q.negative), positiveQualifier = nearest(q.positive)
+                    guard negativeQualifier != nil || positiveQualifier != nil else { continue }
+                    let negative = negativeQualifier.map { n in positiveQualifier.map { n.distance <= $0.distance } ?? true } ?? false
                     covered.formUnion(span)
                     // The qualifier decides the polarity; cues can still make it uncertain (or negate a positive one).
                     var d = decide(s, span, negatable: !negative)
                     if negative && d.label != -1 {
-                        let word = q.negative.first { p in s.occurrences(p).contains { clause.contains($0) } }
-                        d = Decision(label: 0, cue: word?.joined(separator: " "), scope: clause)
+                        d = Decision(label: 0, cue: negativeQualifier!.phrase.joined(separator: " "), scope: clause)
                     }
                     out.append((span, d))
                 }
