@@ -37,6 +37,9 @@ public struct CheXpertLabeler: Sendable {
     }
 
     let observations: [CompiledObservation]
+    /// First word of every mention and anchor -> the observations it may start, so a sentence is
+    /// matched only against the observations its words can start.
+    let firstWords: [Substring: [Int]]
     let window: Int
     let negPre: [Phrase], negPost: [Phrase], uncPre: [Phrase], uncPost: [Phrase], terminators: [Phrase], pseudoNegations: [Phrase]
     let predicates: Set<Substring>, copulas: Set<Substring>, coordinators: Set<Substring>, clauseOpeners: Set<Substring>
@@ -61,6 +64,11 @@ public struct CheXpertLabeler: Sendable {
             return CompiledObservation(name: name, mentions: compile(o.mentions), exclude: compile(o.exclude),
                                        qualified: o.qualified.map { (compile($0.anchors), compile($0.positive), compile($0.negative)) })
         }
+        var index: [Substring: Set<Int>] = [:]
+        for (k, o) in observations.enumerated() {
+            for phrase in o.mentions + o.qualified.flatMap(\.anchors) { if let first = phrase.first { index[first, default: []].insert(k) } }
+        }
+        firstWords = index.mapValues { $0.sorted() }
         window = rules.window
         negPre = compile(rules.negation.pre); negPost = compile(rules.negation.post)
         uncPre = compile(rules.uncertainty.pre); uncPost = compile(rules.uncertainty.post)
@@ -281,11 +289,18 @@ public struct CheXpertLabeler: Sendable {
         return out
     }
 
+    /// The observations whose mentions or anchors could start at one of the sentence's words, in order.
+    func candidates(_ s: Sentence) -> [CompiledObservation] {
+        var hit = Set<Int>()
+        for w in s.positions.keys { if let ks = firstWords[w] { hit.formUnion(ks) } }
+        return hit.sorted().map { observations[$0] }
+    }
+
     /// Every mention in a report with what decided its label (`medglip label --explain`).
     public func explain(_ report: String) -> [Mention] {
         Self.sentences(report).flatMap { text -> [Mention] in
             let sentence = Sentence(text)
-            return observations.flatMap { o in
+            return candidates(sentence).flatMap { o in
                 mentions(o, sentence).map { m in
                     Mention(observation: o.name, text: sentence.words[m.span].joined(separator: " "), decision: m.decision,
                             words: sentence.words.map(String.init))
@@ -299,7 +314,7 @@ public struct CheXpertLabeler: Sendable {
         var found: [String: [Int]] = [:]
         for text in Self.sentences(report) {
             let sentence = Sentence(text)
-            for o in observations { found[o.name, default: []] += mentions(o, sentence).map(\.decision.label) }
+            for o in candidates(sentence) { found[o.name, default: []] += mentions(o, sentence).map(\.decision.label) }
         }
         var labels: [String: Int?] = [:]
         for o in observations {
