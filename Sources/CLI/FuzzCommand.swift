@@ -15,7 +15,8 @@ struct FuzzCommand: ParsableCommand {
     func validate() throws { try Check.atLeast(inputs, 1, "--inputs") }
 
     func run() throws {
-        let dir = URL(fileURLWithPath: workDir ?? NSTemporaryDirectory()).appendingPathComponent("medglip-fuzz-\(ProcessInfo.processInfo.processIdentifier)")
+        let name = "medglip-fuzz-\(ProcessInfo.processInfo.processIdentifier)"
+        let dir = URL(fileURLWithPath: workDir ?? NSTemporaryDirectory()).appendingPathComponent(name)
         defer { try? FileManager.default.removeItem(at: dir) }
         let start = Date()
         let report = try LoaderFuzzer(seed: seed, workDir: dir).run(inputs: inputs) { r in
@@ -24,7 +25,8 @@ struct FuzzCommand: ParsableCommand {
         print(String(format: "%d inputs, no trap; %.0f s; peak resident memory %.0f MB", report.inputs, Date().timeIntervalSince(start),
                      report.peakResidentMB))
         for loader in report.tried.keys.sorted() {
-            print("  " + loader.padding(toLength: 12, withPad: " ", startingAt: 0) + "\(report.tried[loader]!) tried, \(report.rejected[loader] ?? 0) rejected with an error")
+            let counts = "\(report.tried[loader]!) tried, \(report.rejected[loader] ?? 0) rejected with an error"
+            print("  " + loader.padding(toLength: 12, withPad: " ", startingAt: 0) + counts)
         }
     }
 }

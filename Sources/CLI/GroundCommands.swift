@@ -64,7 +64,9 @@ struct GroundingDataOptions: ParsableArguments {
                                 + "valid: \(data.modalities.joined(separator: ", ")) (or all)")
             }
             data.samples = data.samples.filter { wanted.contains($0.modality ?? "unknown") }
-            guard !data.samples.isEmpty else { throw DataError("no \(split) images of modality '\(modality)' (have: \(data.modalities.joined(separator: ", ")))") }
+            guard !data.samples.isEmpty else {
+                throw DataError("no \(split) images of modality '\(modality)' (have: \(data.modalities.joined(separator: ", ")))")
+            }
         }
         return data
     }
@@ -120,7 +122,9 @@ struct GroundTrain: ParsableCommand {
 
     /// The grounder's input side: the pyramid's coarsest level has stride 32.
     static func validateImageSize(_ size: Int, option: String = "--image-size") throws {
-        guard (64...2048).contains(size), size % 32 == 0 else { throw ValidationError("\(option) must be a multiple of 32 in 64...2048, got \(size)") }
+        guard (64...2048).contains(size), size % 32 == 0 else {
+            throw ValidationError("\(option) must be a multiple of 32 in 64...2048, got \(size)")
+        }
     }
 
     /// `--resume` continues the model its run recorded: an option that shapes it must not ask for another.
@@ -135,7 +139,8 @@ struct GroundTrain: ParsableCommand {
         }
         if noFusion, run.model.fusion { changed.append(("--no-fusion", "fusion on", "off")) }
         if let (option, was, now) = changed.first {
-            throw RunFolderError("--resume: the run was trained with \(option) \(was), this command asks for \(now); resume without it, or start a new run")
+            throw RunFolderError("--resume: the run was trained with \(option) \(was), this command asks for \(now); "
+                                 + "resume without it, or start a new run")
         }
     }
 

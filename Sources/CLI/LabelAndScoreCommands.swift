@@ -86,7 +86,9 @@ struct ScoreCE: ParsableCommand {
         let labeler = try CheXpertLabeler()
         let (r, h) = (try readReports(refs), try readReports(hyps))
         let missing = Set(r.keys).subtracting(h.keys)
-        guard missing.isEmpty else { throw DataError("\(hyps): no generated report for \(missing.count) reference id(s), e.g. \(missing.sorted()[0])") }
+        guard missing.isEmpty else {
+            throw DataError("\(hyps): no generated report for \(missing.count) reference id(s), e.g. \(missing.sorted()[0])")
+        }
         let result = ClinicalEfficacy.score(references: r.mapValues(labeler.label), hypotheses: h.mapValues(labeler.label), policy: uncertain)
         func obj(_ p: ClinicalEfficacy.PRF) -> [String: Double] { ["P": p.precision, "R": p.recall, "F1": p.f1] }
         if json {
@@ -134,7 +136,8 @@ struct ScoreVQA: ParsableCommand {
         }
         print("LLaVA-Med run_eval.py (with PR #35), x100: \(llava.openCount) open, \(llava.closedCount) closed questions")
         for (name, value) in llava.scores {
-            let text = value.map { String(format: "%.4f", $0) } ?? (name == "open accuracy" && candidates == nil ? "(needs --candidate)" : "(no open questions)")
+            let missing = name == "open accuracy" && candidates == nil ? "(needs --candidate)" : "(no open questions)"
+            let text = value.map { String(format: "%.4f", $0) } ?? missing
             print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + text)
         }
         print("ours (LLaVA-Med normalisation; closed rule: \(r.rule.rawValue)), fractions:")

@@ -173,13 +173,14 @@ public struct VQATrain: ParsableCommand {
     /// its default, must not ask for another model (an option left at its default is not compared).
     private func checkResumable(_ run: VQARunConfig) throws {
         let defaults = VQAConfig(), model = run.model
+        let channels = (try? parsedVisionChannels())?.map(String.init).joined(separator: ",") ?? visionChannels
         let checks: [(option: String, was: String, now: String, given: Bool)] = [
             ("--dataset", run.dataset.rawValue, data.dataset.rawValue, true),
             ("--head", run.head.rawValue, head.rawValue, head != .generate),
             ("--layers", "\(model.layers)", "\(layers)", layers != defaults.layers),
             ("--d-model", "\(model.dModel)", "\(dModel)", dModel != defaults.dModel),
             ("--image-size", "\(model.imageSize)", "\(imageSize)", imageSize != defaults.imageSize),
-            ("--vision-channels", model.channels.map(String.init).joined(separator: ","), (try? parsedVisionChannels().map(String.init).joined(separator: ",")) ?? "",
+            ("--vision-channels", model.channels.map(String.init).joined(separator: ","), channels,
              (try? parsedVisionChannels()) != defaults.channels),
             ("--dropout", "\(model.dropout)", "\(dropout)", dropout != defaults.dropout),
             ("--grounding", model.injection.mode.rawValue, injection.mode.rawValue, injection.withGrounding || injection.grounding != nil),

@@ -16,6 +16,8 @@ enum Check {
 
     /// A probability or score threshold.
     static func within<T: BinaryFloatingPoint>(_ value: T, _ range: ClosedRange<T>, _ option: String) throws {
-        guard value.isFinite, range.contains(value) else { throw ValidationError("\(option) must be in [\(range.lowerBound), \(range.upperBound)], got \(value)") }
+        guard value.isFinite, range.contains(value) else {
+            throw ValidationError("\(option) must be in [\(range.lowerBound), \(range.upperBound)], got \(value)")
+        }
     }
 }

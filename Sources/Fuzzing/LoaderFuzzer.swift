@@ -131,7 +131,8 @@ public struct LoaderFuzzer {
         case .slake:
             return Data(#"""
             [{"img_id": 1, "img_name": "xmlab1/source.jpg", "question": "Is the lung healthy?", "answer": "No", "q_lang": "en",
-              "location": "Lung", "modality": "X-Ray", "answer_type": "CLOSED", "base_type": "vqa", "content_type": "Abnormality", "triple": ["vhead", "_", "_"], "qid": 7},
+              "location": "Lung", "modality": "X-Ray", "answer_type": "CLOSED", "base_type": "vqa", "content_type": "Abnormality",
+              "triple": ["vhead", "_", "_"], "qid": 7},
              {"img_id": 2, "img_name": "xmlab2/source.jpg", "question": "Where is the liver?", "answer": "Left", "q_lang": "en",
               "location": "Abdomen", "modality": "CT", "answer_type": "OPEN", "content_type": "Position", "qid": 8}]
             """#.utf8)
@@ -144,7 +145,8 @@ public struct LoaderFuzzer {
             """#.utf8)
         case .r2gen:
             return Data(#"""
-            {"train": [{"id": "CXR1_1_IM-0001", "report": "The heart is normal in size. No effusion.", "image_path": ["CXR1/0.png", "CXR1/1.png"], "split": "train"}],
+            {"train": [{"id": "CXR1_1_IM-0001", "report": "The heart is normal in size. No effusion.",
+                        "image_path": ["CXR1/0.png", "CXR1/1.png"], "split": "train"}],
              "val": [{"id": "CXR2", "report": "No acute disease.", "image_path": ["CXR2/0.png", "CXR2/1.png"], "split": "val"}],
              "test": [{"id": 3, "report": "Mild cardiomegaly.", "image_path": ["CXR3/0.png"], "split": "test"}]}
             """#.utf8)
@@ -157,8 +159,8 @@ public struct LoaderFuzzer {
             """.utf8)
         case .safetensors:
             let url = dir.appendingPathComponent("seed.safetensors")
-            try SafeTensors.write([("layer.weight", Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])), ("layer.bias", Tensor(shape: [2], data: [0, 1]))],
-                                  metadata: ["epoch": "3"], to: url)
+            let tensors = [("layer.weight", Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])), ("layer.bias", Tensor(shape: [2], data: [0, 1]))]
+            try SafeTensors.write(tensors, metadata: ["epoch": "3"], to: url)
             return try Data(contentsOf: url)
         }
     }

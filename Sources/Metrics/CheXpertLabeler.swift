@@ -189,10 +189,12 @@ public struct CheXpertLabeler: Sendable {
                 // An alternative ("atelectasis or scarring", "and/or") hedges only the word next to it.
                 let alternative = coordinators.contains(forward ? cue.last! : cue.first!)
                 if alternative && (forward ? end != span.lowerBound : i != span.upperBound) { continue }
-                if forward, i >= clause.lowerBound, end <= span.lowerBound, reaches(s, across: end..<span.lowerBound, forward: true, negation: negation, masked: masked) {
+                if forward, i >= clause.lowerBound, end <= span.lowerBound,
+                   reaches(s, across: end..<span.lowerBound, forward: true, negation: negation, masked: masked) {
                     if best.map({ $0.scope.lowerBound < i }) ?? true { best = (cue, i..<span.upperBound) }
                 }
-                if !forward, i >= span.upperBound, end <= clause.upperBound, reaches(s, across: span.upperBound..<i, forward: false, negation: negation, masked: masked) {
+                if !forward, i >= span.upperBound, end <= clause.upperBound,
+                   reaches(s, across: span.upperBound..<i, forward: false, negation: negation, masked: masked) {
                     if best.map({ $0.scope.upperBound > end }) ?? true { best = (cue, span.lowerBound..<end) }
                 }
             }

@@ -29,11 +29,14 @@ public enum LLaVAMedFiles {
         for r in references where !seen.insert(r.id).inserted { throw ScoreInputError(path: gt.path, problem: "id \(r.id) appears twice") }
         let missing = references.map(\.id).filter { predictions[$0] == nil }
         guard missing.isEmpty else {
-            throw ScoreInputError(path: pred.path, problem: "no answer for \(missing.count) question id(s) of \(gt.lastPathComponent), e.g. \(missing.prefix(3).joined(separator: ", "))")
+            let examples = missing.prefix(3).joined(separator: ", ")
+            let problem = "no answer for \(missing.count) question id(s) of \(gt.lastPathComponent), e.g. \(examples)"
+            throw ScoreInputError(path: pred.path, problem: problem)
         }
         let extra = Set(predictions.keys).subtracting(seen).sorted()
         guard extra.isEmpty else {
-            throw ScoreInputError(path: pred.path, problem: "\(extra.count) answer id(s) not in \(gt.lastPathComponent), e.g. \(extra.prefix(3).joined(separator: ", "))")
+            let examples = extra.prefix(3).joined(separator: ", ")
+            throw ScoreInputError(path: pred.path, problem: "\(extra.count) answer id(s) not in \(gt.lastPathComponent), e.g. \(examples)")
         }
         guard !references.isEmpty else { throw ScoreInputError(path: gt.path, problem: "no questions") }
         return references.map { LLaVAMedEval.Question(id: $0.id, answerType: $0.type, reference: $0.answer, prediction: predictions[$0.id]!) }
@@ -63,7 +66,9 @@ public enum LLaVAMedFiles {
             guard let id = idText(o["question_id"]), let text = o["text"] as? String else {
                 throw ScoreInputError(path: url.path, problem: "line \(n + 1): needs 'question_id' and 'text' (LLaVA-Med's answer file)")
             }
-            guard answers.updateValue(text, forKey: id) == nil else { throw ScoreInputError(path: url.path, problem: "line \(n + 1): question_id \(id) answered twice") }
+            guard answers.updateValue(text, forKey: id) == nil else {
+                throw ScoreInputError(path: url.path, problem: "line \(n + 1): question_id \(id) answered twice")
+            }
         }
         return answers
     }

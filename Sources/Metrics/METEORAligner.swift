@@ -177,7 +177,9 @@ struct METEORAligner {
         // Definite one-to-one matches.
         var definite = [Match?](repeating: nil, count: n2), line2Used = [Bool](repeating: false, count: n2)
         var start = Path(taken: nil, line1Used: [UInt64](repeating: 0, count: (n1 + 63) / 64))
-        func markUsed(_ bits: inout [UInt64], _ m: Match) { for k in 0..<m.matchLength { bits[(m.matchStart + k) >> 6] |= 1 << ((m.matchStart + k) & 63) } }
+        func markUsed(_ bits: inout [UInt64], _ m: Match) {
+            for k in m.matchStart..<(m.matchStart + m.matchLength) { bits[k >> 6] |= 1 << (k & 63) }
+        }
         for j in 0..<n2 where candidates[j].count == 1 {
             let m = candidates[j][0]
             let overlap = (0..<m.length).contains { coverage2[j + $0] != 1 } || (0..<m.matchLength).contains { coverage1[m.matchStart + $0] != 1 }

@@ -31,7 +31,8 @@ public struct TextPairs: Sendable, Equatable {
         let hyps = try readMap(hypotheses).reduce(into: [String: String]()) { out, entry in
             if let list = entry.value as? [String] {
                 guard list.count == 1 else {
-                    throw ScoreInputError(path: hypotheses.path, problem: "id \(entry.key): a hypothesis list must hold one text, found \(list.count)")
+                    let problem = "id \(entry.key): a hypothesis list must hold one text, found \(list.count)"
+                    throw ScoreInputError(path: hypotheses.path, problem: problem)
                 }
                 out[entry.key] = list[0]
             } else {

@@ -36,7 +36,8 @@ final class AblationEndToEndTests: XCTestCase {
         // vqa-eval's predictions carry question_id, and its LLaVA-Med files score with `score vqa` as run_eval.py takes them.
         let vqa = dir.appendingPathComponent("runs/vqa-none-seed0")
         let merged = try String(contentsOf: vqa.appendingPathComponent("predictions-test.jsonl"), encoding: .utf8)
-        XCTAssertTrue(merged.hasPrefix("{\"answer\"") && merged.contains("\"question_id\":") && !merged.contains("\"qid\""), String(merged.prefix(200)))
+        XCTAssertTrue(merged.hasPrefix("{\"answer\"") && merged.contains("\"question_id\":") && !merged.contains("\"qid\""),
+                      String(merged.prefix(200)))
         try ScoreVQA.parse(["--pred", vqa.appendingPathComponent("predictions-test.jsonl").path]).run()
         try ScoreVQA.parse(["--gt", vqa.appendingPathComponent("llava-gt-test.json").path,
                             "--pred", vqa.appendingPathComponent("llava-answers-test.jsonl").path]).run()
@@ -60,7 +61,8 @@ final class AblationEndToEndTests: XCTestCase {
         // An unreadable test image: vqa-eval fails naming the question, or with --on-missing skip scores the rest.
         let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: vqa.appendingPathComponent("config.json"))) as? [String: Any])
         let dataDir = URL(fileURLWithPath: try XCTUnwrap(config["dataDir"] as? String))
-        let questions = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dataDir.appendingPathComponent("test.json"))) as? [[String: Any]])
+        let testFile = try Data(contentsOf: dataDir.appendingPathComponent("test.json"))
+        let questions = try XCTUnwrap(JSONSerialization.jsonObject(with: testFile) as? [[String: Any]])
         try Data().write(to: dataDir.appendingPathComponent("imgs").appendingPathComponent(try XCTUnwrap(questions.first?["img_name"] as? String)))
         let evaluate = ["--dataset", "slake", "--checkpoint", vqa.path, "--registry", registry.path]
         XCTAssertThrowsError(try VQAEval.parse(evaluate).run()) { error in

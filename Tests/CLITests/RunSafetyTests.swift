@@ -10,7 +10,8 @@ import XCTest
 
 /// Counts, sizes and rates are refused when parsed; a folder holding a run is never overwritten.
 final class RunSafetyTests: XCTestCase {
-    func assertRefused<C: ParsableCommand>(_ command: C.Type, _ arguments: [String], _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+    func assertRefused<C: ParsableCommand>(_ command: C.Type, _ arguments: [String], _ message: String,
+                                           file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try command.parse(arguments), "\(arguments)", file: file, line: line) { error in
             XCTAssertTrue(command.message(for: error).contains(message), "\(arguments): \(command.message(for: error))", file: file, line: line)
         }

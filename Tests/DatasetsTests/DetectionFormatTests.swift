@@ -165,7 +165,8 @@ final class DetectionFormatTests: DatasetTestCase {
         """#.utf8).write(to: slake.appendingPathComponent("train.json"))
         let report = try Inspection.run(format: .slake, dataDir: slake)
         XCTAssertEqual(report.problems.count, 3, report.problems.joined(separator: "\n"))
-        XCTAssertTrue(report.problems.contains { $0.hasPrefix("train.json qid 1 zero.jpg: unreadable image") }, report.problems.joined(separator: "\n"))
+        XCTAssertTrue(report.problems.contains { $0.hasPrefix("train.json qid 1 zero.jpg: unreadable image") },
+                      report.problems.joined(separator: "\n"))
         XCTAssertTrue(report.problems.contains("train.json: [1]: missing key 'question'"), report.problems.joined(separator: "\n"))
         XCTAssertTrue(report.problems.contains("train.json: [2]: missing key 'answer'"), report.problems.joined(separator: "\n"))
     }

@@ -16,7 +16,8 @@ final class CheXpertSentenceTests: XCTestCase {
         for c in cases {
             let got = labeler.label(c.sentence)
             for o in chexpertObservations where got[o]! != c.labels[o] {
-                wrong.append("\(c.source) \"\(c.sentence)\": \(o) expected \(c.labels[o].map(String.init) ?? "blank"), got \(got[o]!.map(String.init) ?? "blank")")
+                let (expected, found) = (c.labels[o].map(String.init) ?? "blank", got[o]!.map(String.init) ?? "blank")
+                wrong.append("\(c.source) \"\(c.sentence)\": \(o) expected \(expected), got \(found)")
             }
         }
         XCTAssertEqual(wrong, [], "\(wrong.count) labels differ:\n" + wrong.prefix(30).joined(separator: "\n"))

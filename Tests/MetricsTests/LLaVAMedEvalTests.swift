@@ -12,7 +12,8 @@ final class LLaVAMedEvalTests: XCTestCase {
     }
 
     func testEveryScoreEqualsRunEvalPy() throws {
-        let questions = try LLaVAMedFiles.read(gt: Self.fixtures.appendingPathComponent("gt.json"), pred: Self.fixtures.appendingPathComponent("answers.jsonl"))
+        let questions = try LLaVAMedFiles.read(gt: Self.fixtures.appendingPathComponent("gt.json"),
+                                               pred: Self.fixtures.appendingPathComponent("answers.jsonl"))
         let candidates = try LLaVAMedFiles.readCandidates(Self.fixtures.appendingPathComponent("candidate.json"))
         let result = LLaVAMedEval.evaluate(questions, candidates: candidates)
         let e = try expected("expected.json")
