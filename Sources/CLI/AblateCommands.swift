@@ -7,12 +7,6 @@ import Metrics
 import Synthetic
 import Tensor
 
-struct AblateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ablate", abstract: "One-command ablations.",
-                                                    subcommands: [AblateDownstream.self, AblateGrounding.self],
-                                                    defaultSubcommand: AblateDownstream.self)
-}
-
 /// Med-GLIP's Table II on the embedded seven-modality corpus: untrained, 10% and 100% of the
 /// training images with per-modality experts, and 100% with one shared encoder; AP and AP50 on the
 /// test split per modality.
@@ -63,7 +57,7 @@ struct AblateGrounding: ParsableCommand {
         if json {
             var obj: [String: Any] = [:]
             for (name, results) in table { obj[name] = results.mapValues { ["AP": $0[stat: "AP"]!, "AP50": $0[stat: "AP50"]!] } }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+            try printJSON(obj)
         } else {
             print("test AP / AP50 per modality (\(test.samples.count) images)")
             print("row".padding(toLength: 13, withPad: " ", startingAt: 0) + modalities.map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())

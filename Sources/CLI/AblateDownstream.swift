@@ -10,9 +10,13 @@ import VQA
 /// everything in the registry, prints mean +- std and the delta against no grounding, and writes
 /// `report.html`. Finished runs are found in the registry and not trained again.
 struct AblateDownstream: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tasks", abstract: "With vs without grounding, per downstream task (the default).")
+    static let configuration = CommandConfiguration(
+        commandName: "ablate", abstract: "With vs without grounding, per downstream task (`ablate grounding`: Med-GLIP's Table II).",
+        subcommands: [AblateGrounding.self])
 
-    @Option(help: "Task: mrg (report generation), vqa or all.") var task = "all"
+    enum Task: String, ExpressibleByArgument, CaseIterable { case mrg, vqa, all }
+
+    @Option(help: "Task: mrg (report generation), vqa or both.") var task: Task = .all
     @Option(help: "Seeds per mode.") var seeds = 3
     @Option(help: "Comma-separated modes: none, tokens, hints, both, oracle (both with ground-truth boxes).") var modes = "none,tokens,hints,both,oracle"
     @Option(help: "Report generation: epochs per run.") var epochs = 12
@@ -38,8 +42,7 @@ struct AblateDownstream: ParsableCommand {
                           "vqa": ["closed_accuracy", "open_recall", "overall_exact"]]
 
     func validate() throws {
-        guard ["mrg", "vqa", "all"].contains(task) else { throw ValidationError("--task must be mrg, vqa or all") }
-        if task == "all" && (dataset != nil || dataDir != nil) {
+        if task == .all && (dataset != nil || dataDir != nil) {
             throw ValidationError("--dataset and --data-dir name one task's data: give --task mrg or --task vqa with them")
         }
         for m in modeList where !["none", "tokens", "hints", "both", "oracle"].contains(m) {
@@ -69,7 +72,7 @@ struct AblateDownstream: ParsableCommand {
     func run() throws {
         let registryPath = registry.registry ?? RunRegistry.defaultPath.path
         let reg = try registry.open()
-        let tasks = task == "all" ? ["mrg", "vqa"] : [task]
+        let tasks = task == .all ? ["mrg", "vqa"] : [task.rawValue]
         var sections: [ReportSection] = []
         var gallery = AblationGallery(out: URL(fileURLWithPath: out), modes: modeList, registry: reg)
         gallery.vqaSplit = evaluationSplit("vqa")

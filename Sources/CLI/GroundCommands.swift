@@ -205,7 +205,8 @@ struct GroundEval: ParsableCommand {
 
     @Option(help: "Run folder of ground-train.") var checkpoint: String
     @OptionGroup var data: GroundingDataOptions
-    @Option(help: "Split to evaluate: val or test; any split of a held-out corpus, e.g. train of `corpus generate --kind grounding --seed 1`.") var split = "val"
+    @Option(help: "Split to evaluate (train: of a held-out corpus, e.g. `corpus generate --kind grounding --seed 1`).")
+    var split: DataSplit = .val
     @Flag(help: "Evaluate the untrained (initialised) model: the 'zero' row.") var zeroShot = false
     @Option(help: "Write the detections as COCO results JSON here.") var detections: String?
     @Flag(help: "Print one JSON object.") var json = false
@@ -221,6 +222,7 @@ struct GroundEval: ParsableCommand {
             print("evaluating on the run's training data: \(source.dataDir ?? "embedded corpus, \(source.corpusCount ?? 0) images per modality")"
                   + (source.modalities.map { ", modalities \($0)" } ?? ""))
         }
+        let split = self.split.rawValue
         let eval = try data.load(split)
         let (overall, perModality, found) = try grounder.evaluate(eval.samples, categories: eval.categories)
         if let detections {
@@ -233,8 +235,7 @@ struct GroundEval: ParsableCommand {
             var obj: [String: Any] = ["AP": overall[stat: "AP"]!, "AP50": overall[stat: "AP50"]!]
             obj["per_modality"] = perModality.mapValues { ["AP": $0[stat: "AP"]!, "AP50": $0[stat: "AP50"]!] }
             obj["per_category"] = Dictionary(overall.perCategory.map { ($0.name, ["AP": $0.ap, "AP50": $0.ap50]) }, uniquingKeysWith: { a, _ in a })
-            let d = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
-            print(String(decoding: d, as: UTF8.self))
+            try printJSON(obj)
         } else {
             print(String(format: "%@ split, %d images: AP %.3f  AP50 %.3f", split, eval.samples.count, overall[stat: "AP"]!, overall[stat: "AP50"]!))
             for (m, r) in perModality.sorted(by: { $0.key < $1.key }) {

@@ -22,7 +22,7 @@ struct HintsCommand: ParsableCommand {
     @Option(help: "vqa (a SLAKE-format dataset) or mrg (the embedded report corpus).") var task: Task = .vqa
     @Option(help: "Grounding run folder, or several separated by commas (each modality from the first that knows it).") var grounder: String
     @Option(help: "Folder of the dataset (default: the embedded corpus of --task).") var dataDir: String?
-    @Option(help: "Split whose images are scored: val or test.") var split = "val"
+    @Option(help: "Split whose images are scored.") var split: EvaluationSplit = .val
     @Option(help: "Thresholds, comma-separated.") var thresholds = "0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.7"
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var registry: RegistryOptions
@@ -37,7 +37,6 @@ struct HintsCommand: ParsableCommand {
 
     func validate() throws {
         _ = try levels()
-        guard ["val", "test"].contains(split) else { throw ValidationError("--split must be val or test, got \(split)") }
     }
 
     func run() throws {
@@ -53,7 +52,7 @@ struct HintsCommand: ParsableCommand {
             let object: [String: Any] = ["images": images.count, "AP": ap, "AP50": ap50, "best_f1_threshold": Double(best.threshold),
                                          "rows": rows.map { ["threshold": Double($0.threshold), "precision": $0.precision, "recall": $0.recall, "f1": $0.f1,
                                                              "true_positives": $0.truePositives, "false_positives": $0.falsePositives, "false_negatives": $0.falseNegatives] }]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+            try printJSON(object, pretty: true)
             return
         }
         print("\(GrounderSet.name(source)) on \(images.count) \(split) images: COCO AP \(String(format: "%.3f", ap)), AP50 \(String(format: "%.3f", ap50)) (every box, anatomy included)")
@@ -82,7 +81,7 @@ struct HintsCommand: ParsableCommand {
         let all = splits.train + splits.val + splits.test
         let truth = try VQAGrounding.regions(source: "oracle", items: all, dataDir: dir, registry: registry).regions
         let detected = try VQAGrounding.regions(source: source, items: all, dataDir: dir, registry: registry).regions
-        let images = Set((splits.split(split) ?? []).map { $0.imageURL.standardizedFileURL.path }).sorted()
+        let images = Set((splits.split(split.rawValue) ?? []).map { $0.imageURL.standardizedFileURL.path }).sorted()
         return (detected, truth, images, try ModalityHints.load().anatomy)
     }
 
@@ -91,7 +90,7 @@ struct HintsCommand: ParsableCommand {
         let dataset = try ReportDataOptions.read(dir, kind: .iuXray)
         let truth = try GroundingInjectionOptions.regions(source: "oracle", dataset, dataDir: dir, registry: registry).regions
         let detected = try GroundingInjectionOptions.regions(source: source, dataset, dataDir: dir, registry: registry).regions
-        let images = (split == "val" ? dataset.val : dataset.test).map(\.id)
+        let images = (split == .val ? dataset.val : dataset.test).map(\.id)
         return (detected, truth, images, Set(try SpatialHints(named: "chest").templates.anatomy))
     }
 }

@@ -16,10 +16,6 @@ func readReports(_ path: String) throws -> [String: String] {
     }
 }
 
-func printJSON(_ object: Any) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
-}
 
 struct LabelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

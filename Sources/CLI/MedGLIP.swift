@@ -8,7 +8,7 @@ public struct MedGLIPCommand: ParsableCommand {
         commandName: "medglip",
         abstract: "Medical phrase grounding and grounded report generation / VQA.",
         subcommands: [Bench.self, DataCommand.self, CorpusCommand.self, ScoreCommand.self, LabelCommand.self, GroundTrain.self, GroundEval.self,
-                      GroundPredict.self, MRGTrain.self, MRGEval.self, VQATrain.self, VQAEval.self, RunsCommand.self, AblateCommand.self,
+                      GroundPredict.self, MRGTrain.self, MRGEval.self, VQATrain.self, VQAEval.self, RunsCommand.self, AblateDownstream.self,
                       HintsCommand.self, FuzzCommand.self])
 }
 

@@ -4,6 +4,17 @@
 @preconcurrency import Darwin
 #endif
 
+import Foundation
+
+/// One JSON value as text with sorted keys (one line unless `pretty`): what `--json` prints and
+/// what a JSON-lines file holds per line.
+func jsonText(_ object: Any, pretty: Bool = false) throws -> String {
+    String(decoding: try JSONSerialization.data(withJSONObject: object, options: pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]),
+           as: UTF8.self)
+}
+
+func printJSON(_ object: Any, pretty: Bool = false) throws { print(try jsonText(object, pretty: pretty)) }
+
 /// Flushes stdout at every line, so progress written to a file or a pipe shows up as it happens.
 public func lineBufferStandardOutput() {
     setvbuf(stdout, nil, _IOLBF, 0)

@@ -42,7 +42,7 @@ struct ProfileBench: ParsableCommand {
         let stepMs = Double(wallNs) / 1e6 / Double(steps)
         let rows = profiler.rows(steps: steps), phases = profiler.phaseMs(steps: steps)
         if json {
-            try printJSON(target, stepMs: stepMs, rows: rows, phases: phases, cpu: cpu)
+            try printProfileJSON(target, stepMs: stepMs, rows: rows, phases: phases, cpu: cpu)
         } else {
             printTable(target, stepMs: stepMs, rows: rows, phases: phases)
             cpu.print()
@@ -75,7 +75,7 @@ struct ProfileBench: ParsableCommand {
         print(String(format: "\nbackward outside op kernels (graph walk, freeing): %.1f ms", max(0, (phases[.backward] ?? 0) - opBackward)))
     }
 
-    private func printJSON(_ target: ProfileTarget, stepMs: Double, rows: [Profiler.Row], phases: [Profiler.Phase: Double],
+    private func printProfileJSON(_ target: ProfileTarget, stepMs: Double, rows: [Profiler.Row], phases: [Profiler.Phase: Double],
                            cpu: CPUUse) throws {
         let object: [String: Any] = [
             "cpu_cores_busy": cpu.coresBusy, "threads_ran": cpu.threadsRan, "idle_cpu_ms": cpu.idleCPUMs,
@@ -85,8 +85,7 @@ struct ProfileBench: ParsableCommand {
             "ops": rows.map { ["op": $0.op, "part": $0.part, "forward_ms": $0.forwardMs, "backward_ms": $0.backwardMs, "calls": $0.callsPerStep] },
             "config": try JSONSerialization.jsonObject(with: target.config),
         ]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        try printJSON(object)
     }
 }
 

@@ -184,7 +184,7 @@ public struct MRGEval: ParsableCommand {
     @Option(help: "Run folder written by mrg-train.") var checkpoint: String
     @Option(help: "Weights: best (picked by the run's --select-on) or last (the final epoch's; predictions-last.jsonl, metrics recorded under that epoch).")
     var weights: RunWeights = .best
-    @Option(help: "Split: val or test.") var split = "test"
+    @Option(help: "Split to evaluate.") var split: DataSplit = .test
     @Option(help: "Beam size (default: the run's, 3).") var beam: Int?
     @Option(help: "Studies with missing or unreadable images: skip or fail.") var onMissing: MissingImagePolicy = .fail
     @Flag(help: "Also score two baselines: the most frequent training report and nearest-neighbour retrieval by image features.") var baselines = false
@@ -207,7 +207,8 @@ public struct MRGEval: ParsableCommand {
         }
         let kind = generator.run.model.dataset
         let dataset = try ReportDataOptions.read(URL(fileURLWithPath: generator.run.dataDir), kind: kind)
-        guard let studies = dataset.split(split) else { throw ValidationError("--split must be train, val or test") }
+        let split = self.split.rawValue
+        let studies = dataset.split(split)!
         var loader = generator.loader
         loader.onMissing = onMissing
         if generator.run.model.injection.mode != .none {
@@ -219,7 +220,7 @@ public struct MRGEval: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let references = examples.map(generator.reference)
         let lines = try zip(examples, zip(references, generated)).map { e, pair in
-            String(decoding: try JSONSerialization.data(withJSONObject: ["id": e.id, "reference": pair.0, "generated": pair.1], options: [.sortedKeys]), as: UTF8.self)
+            try jsonText(["id": e.id, "reference": pair.0, "generated": pair.1])
         }
         let predictions = folder.appendingPathComponent(weights == .best ? "predictions.jsonl" : "predictions-last.jsonl")
         try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: predictions)
@@ -239,7 +240,7 @@ public struct MRGEval: ParsableCommand {
         if json {
             var obj: [String: Any] = ["split": split, "studies": examples.count, "predictions": predictions.path, "reports_per_second": Double(examples.count) / seconds]
             for (name, s) in rows { obj[name] = s.flat }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+            try printJSON(obj)
             return
         }
         print(String(format: "%@ split, %@ weights%@: %d studies, %.1f reports/s (beam %d); predictions in %@", split, weights.rawValue,

@@ -301,7 +301,7 @@ public struct VQAEval: ParsableCommand {
 
     @Option(help: "Dataset format: slake or vqa-rad.") var dataset: VQADatasetKind
     @Option(help: "Data folder (default: the one the run trained on).") var dataDir: String?
-    @Option(help: "Split: val or test.") var split = "test"
+    @Option(help: "Split to evaluate.") var split: EvaluationSplit = .test
     @Option(help: "Run folder written by vqa-train (default: the newest finished run for --dataset).") var checkpoint: String?
     @Option(help: "Beam size for the generate head (1: greedy).") var beam = 1
     @Option(help: "Questions whose image is missing or unreadable: fail (listing them) or skip (scores say how many).")
@@ -316,7 +316,7 @@ public struct VQAEval: ParsableCommand {
 
     public func run() throws {
         try threadOptions.apply()
-        guard ["val", "test"].contains(split) else { throw ValidationError("--split must be val or test") }
+        let split = self.split.rawValue
         guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
         let registry = try self.registry.open()
         let folder: URL
@@ -369,7 +369,7 @@ public struct VQAEval: ParsableCommand {
         let lines = try zip(set.examples, predictions).map { e, p in
             let obj: [String: Any] = ["question_id": e.item.qid, "question": e.item.question, "answer": e.item.answer, "prediction": p,
                                       "answer_type": e.item.answerType.rawValue, categoryKey: e.item.category]
-            return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
+            return try jsonText(obj)
         }
         // Choice-constrained answers are kept apart from the plain ones, so both can be compared.
         let label = choices ? "\(split)-choices" : split
@@ -395,7 +395,7 @@ public struct VQAEval: ParsableCommand {
                     ($0.label, ["precision": $0.precision, "recall": $0.recall, "images": Double($0.truePositives + $0.falseNegatives)])
                 })
             }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+            try printJSON(obj)
             return
         }
         print(String(format: "%@ (%@ head) on %@ %@: %d questions (%d skipped), %.1f questions/s; predictions in %@",

@@ -21,3 +21,13 @@ enum Check {
         }
     }
 }
+
+/// A dataset split an evaluation reads.
+enum DataSplit: String, ExpressibleByArgument, CaseIterable {
+    case train, val, test
+}
+
+/// The splits a held-out evaluation reads (the training split is not scored).
+enum EvaluationSplit: String, ExpressibleByArgument, CaseIterable {
+    case val, test
+}

@@ -31,7 +31,8 @@ final class RelationalMemory: Module {
         var next = memory + attention.forward(query: memory, key: keys, value: keys)
         next = next + mlp(next)
         let gates = (inputGates(token) + memoryGates(memory.tanh())).split([dModel, dModel], axis: 2)
-        return gates[0].sigmoid() * next.tanh() + gates[1].sigmoid() * memory
+        let (inputGate, forgetGate) = (gates[0].sigmoid(), gates[1].sigmoid())
+        return inputGate * next.tanh() + forgetGate * memory
     }
 
     /// Memory states after each of `tokens [B, T, d]`, flattened to `[B, T, slots * d]`.

@@ -98,7 +98,7 @@ final class CommandValidationTests: XCTestCase {
         XCTAssertEqual(try HintsCommand.parse(["--grounder", "g", "--thresholds", "0.3, 0.45"]).levels(), [0.3, 0.45])
         for (arguments, message) in [(["--thresholds", "0.3,abc"], "--thresholds: 'abc' is not a number in [0, 1]"),
                                      (["--thresholds", "1.5"], "--thresholds: '1.5' is not a number in [0, 1]"),
-                                     (["--split", "train"], "--split must be val or test, got train")] {
+                                     (["--split", "train"], "The value 'train' is invalid for '--split <split>'")] {
             XCTAssertThrowsError(try HintsCommand.parse(["--grounder", "g"] + arguments)) { error in
                 XCTAssertTrue(HintsCommand.message(for: error).contains(message), HintsCommand.message(for: error))
             }

@@ -101,4 +101,13 @@ final class RunSafetyTests: XCTestCase {
         XCTAssertEqual(rows.first?["box_xyxy"] as? [Double], [10, 20, 40, 60])
         XCTAssertNil(rows.first?["box"])
     }
+
+    /// Splits are typed: help lists them, and a wrong one is a usage error naming the values.
+    func testSplitsAreTypedAndListTheirValues() throws {
+        XCTAssertEqual(try MRGEval.parse(["--checkpoint", "r", "--split", "train"]).split, .train)
+        XCTAssertTrue(MRGEval.helpMessage().contains("values: train, val, test"), MRGEval.helpMessage())
+        XCTAssertTrue(VQAEval.helpMessage().contains("values: val, test"), VQAEval.helpMessage())
+        assertRefused(VQAEval.self, ["--dataset", "slake", "--split", "train"], "The value 'train' is invalid for '--split <split>'")
+        assertRefused(GroundEval.self, ["--checkpoint", "r", "--split", "validate"], "The value 'validate' is invalid for '--split <split>'")
+    }
 }

@@ -10,11 +10,14 @@ import Foundation
 /// with `OPENBLAS_CORETYPE` set. A user's own `OPENBLAS_CORETYPE` is always respected.
 public enum BLASKernels {
     /// The core whose kernels OpenBLAS uses (after any correction).
-    public static var coreName: String { _ = selection; return String(cString: openblas_get_corename()) }
+    public static var coreName: String { ensureSelected(); return String(cString: openblas_get_corename()) }
 
-    /// Runs once (thread-safe lazy static) before the first GEMM. Also makes OpenBLAS
-    /// single-threaded: the engine splits GEMMs over the cores itself (see `Threads`).
-    static let selection: Void = {
+    /// Selects the kernels once, before the first GEMM (later calls return at once).
+    static func ensureSelected() { _ = selection }
+
+    /// Runs once (thread-safe lazy static). Also makes OpenBLAS single-threaded: the engine splits
+    /// GEMMs over the cores itself (see `Threads`).
+    private static let selection: Void = {
         openblas_set_num_threads(1)
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return }
         let detected = String(cString: openblas_get_corename()).lowercased()

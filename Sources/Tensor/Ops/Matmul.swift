@@ -11,7 +11,7 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         smallGemm(transA: transA, transB: transB, m: m, n: n, k: k, a, b, c, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
         return
     }
-    BLASKernels.selection
+    BLASKernels.ensureSelected()
     // Large products are cut into panels along the larger of M and N, one per core, each a
     // single-threaded GEMM; every output element is still computed by one call.
     let parts = m * n * k >= parallelGemmLimit ? min(Threads.available, max(m, n) / 16) : 1
