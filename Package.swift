@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Registry", "Injection", "Synthetic", "VQA", "Imaging", "Grounding"]),
-        .testTarget(name: "InjectionTests", dependencies: ["Injection", "Tensor"]),
+        .testTarget(name: "InjectionTests", dependencies: ["Injection", "Tensor", "Imaging"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .testTarget(name: "ReportGenTests", dependencies: ["ReportGen", "Datasets", "Tensor", "Text", "Metrics"]),
         .testTarget(name: "VQATests", dependencies: ["VQA", "Datasets", "Imaging", "Tensor", "Metrics", "Injection"]),

@@ -37,7 +37,7 @@ struct AblationGallery {
     /// Draws `regions` on `image` into `gallery/<name>.png` and returns the path relative to the report.
     func drawing(_ image: URL, regions: [GroundedRegion], name: String) throws -> String {
         let picture = try ImageIO.read(image)
-        let annotations = regions.map { Annotation(box: Box(x1: $0.box[0], y1: $0.box[1], x2: $0.box[2], y2: $0.box[3]), label: $0.phrase, score: $0.score) }
+        let annotations = regions.map { Annotation(box: $0.box, label: $0.phrase, score: $0.score) }
         let relative = "gallery/\(name).png"
         try FileManager.default.createDirectory(at: out.appendingPathComponent("gallery"), withIntermediateDirectories: true)
         try ImageIO.writePNG(picture.drawing(annotations), to: out.appendingPathComponent(relative))
@@ -65,11 +65,11 @@ struct AblationGallery {
         var annotations: [COCOEvalGroundTruth.Annotation] = [], found: [COCOEvalDetection] = []
         for (i, image) in images.enumerated() {
             for r in truth[image] ?? [] {
-                let box = [r.box[0], r.box[1], r.box[2] - r.box[0], r.box[3] - r.box[1]].map(Double.init)
+                let box = r.box.xywh.map(Double.init)
                 annotations.append(.init(id: annotations.count + 1, imageID: i, categoryID: category[r.phrase]!, bbox: box, area: box[2] * box[3]))
             }
             for r in detections[image] ?? [] {
-                found.append(.init(imageID: i, categoryID: category[r.phrase]!, bbox: [r.box[0], r.box[1], r.box[2] - r.box[0], r.box[3] - r.box[1]].map(Double.init), score: Double(r.score)))
+                found.append(.init(imageID: i, categoryID: category[r.phrase]!, bbox: r.box.xywh.map(Double.init), score: Double(r.score)))
             }
         }
         let gt = COCOEvalGroundTruth(images: images.indices.map { .init(id: $0) }, annotations: annotations,

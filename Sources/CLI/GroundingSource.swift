@@ -90,8 +90,11 @@ struct GroundingInjectionOptions: ParsableArguments {
                 throw ValidationError("--grounding-source oracle needs the corpus's ground-truth boxes (labels.json), and \(dataDir.path) has none; use --grounding-source grounder")
             }
             let records = try decodeJSON([String: CXRStudyRecord].self, from: side)
-            let regions = records.mapValues { r in
-                (r.boxes["frontal"] ?? []).map { GroundedRegion(phrase: $0.label, score: 1, box: [$0.bbox[0], $0.bbox[1], $0.bbox[0] + $0.bbox[2], $0.bbox[1] + $0.bbox[3]]) }
+            let regions = try records.mapValues { r in
+                try (r.boxes["frontal"] ?? []).map { v in
+                    guard v.bbox.count == 4 else { throw DataError("\(side.path): a bbox of '\(v.label)' has \(v.bbox.count) numbers, not [x, y, w, h]") }
+                    return GroundedRegion(phrase: v.label, score: 1, box: Box(xywh: v.bbox))
+                }
             }
             return (regions, Set(regions.values.flatMap { $0.map(\.phrase) }).sorted())
         default:
@@ -153,7 +156,7 @@ struct GroundingInjectionOptions: ParsableArguments {
             keys.append(image.key)
         }
         let found = try grounder.detect(samples)
-        let regions = Dictionary(uniqueKeysWithValues: zip(keys, found.map { $0.map { GroundedRegion(phrase: $0.label, score: $0.score, box: [$0.box.x1, $0.box.y1, $0.box.x2, $0.box.y2]) } }))
+        let regions = Dictionary(uniqueKeysWithValues: zip(keys, found.map { $0.map { GroundedRegion(phrase: $0.label, score: $0.score, box: $0.box) } }))
         try registry.storeGrounding(try regions.mapValues { try JSONEncoder().encode($0) }, dataset: datasetKey, grounder: key)
         return regions
     }

@@ -57,7 +57,7 @@ enum VQAGrounding {
                 throw ValidationError("\(option) needs SLAKE's detection.json beside every image, and \(side.path) is missing (VQA-RAD has no boxes: \(alternative))")
             }
             regions[item.imageURL.standardizedFileURL.path] = try SLAKE.detections(imageURL: item.imageURL).map {
-                GroundedRegion(phrase: $0.label, score: 1, box: [$0.box.x1, $0.box.y1, $0.box.x2, $0.box.y2])
+                GroundedRegion(phrase: $0.label, score: 1, box: $0.box)
             }
         }
         return regions

@@ -14,6 +14,8 @@ public struct Box: Equatable, Hashable, Sendable, Codable {
     }
 
     public var xywh: [Float] { [x1, y1, x2 - x1, y2 - y1] }
+    /// `[x1, y1, x2, y2]`.
+    public var corners: [Float] { [x1, y1, x2, y2] }
     public var width: Float { x2 - x1 }
     public var height: Float { y2 - y1 }
     public var area: Float { max(0, width) * max(0, height) }
@@ -61,5 +63,13 @@ public struct ImageTransform: Equatable, Sendable {
     public func then(_ next: ImageTransform) -> ImageTransform {
         ImageTransform(scaleX: scaleX * next.scaleX, scaleY: scaleY * next.scaleY,
                        offsetX: offsetX * next.scaleX + next.offsetX, offsetY: offsetY * next.scaleY + next.offsetY)
+    }
+}
+
+/// `[x1, y1, x2, y2]` written in code (tests, constants); boxes read from files go through `init(x1:y1:x2:y2:)`.
+extension Box: ExpressibleByArrayLiteral {
+    public init(arrayLiteral corners: Float...) {
+        precondition(corners.count == 4, "a box literal is [x1, y1, x2, y2]")
+        self.init(x1: corners[0], y1: corners[1], x2: corners[2], y2: corners[3])
     }
 }

@@ -59,5 +59,5 @@ public struct HintQuality: Sendable, Equatable {
         })
     }
 
-    static func box(_ r: GroundedRegion) -> Box { Box(x1: r.box[0], y1: r.box[1], x2: r.box[2], y2: r.box[3]) }
+    static func box(_ r: GroundedRegion) -> Box { r.box }
 }

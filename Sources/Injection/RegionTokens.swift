@@ -1,4 +1,5 @@
 import Tensor
+import Imaging
 
 /// Turns grounded regions into visual tokens for a downstream model (Med-GLIP's injection):
 /// RoIAlign-pooled features from that model's own feature map, plus embeddings of the box
@@ -21,9 +22,8 @@ public final class RegionTokenEncoder: Module {
     }
 
     /// Normalised x1, y1, x2, y2, w, h, area of a box given in [0, 1] image coordinates.
-    static func geometryFeatures(_ b: [Float]) -> [Float] {
-        let (w, h) = (b[2] - b[0], b[3] - b[1])
-        return [b[0], b[1], b[2], b[3], w, h, w * h]
+    static func geometryFeatures(_ b: Box) -> [Float] {
+        [b.x1, b.y1, b.x2, b.y2, b.width, b.height, b.width * b.height]
     }
 
     /// `featureMap [B, C, g, g]` of the images the regions lie on; `regions[b]` has boxes in [0, 1]
@@ -33,7 +33,7 @@ public final class RegionTokenEncoder: Module {
         var rois: [RoI] = [], geometryRows: [Float] = [], phraseIDs: [Int] = [], slotSource: [Int] = []
         for (i, image) in regions.enumerated() {
             for r in image.prefix(slots) {
-                rois.append(RoI(batchIndex: i, x1: r.box[0], y1: r.box[1], x2: r.box[2], y2: r.box[3]))
+                rois.append(RoI(batchIndex: i, x1: r.box.x1, y1: r.box.y1, x2: r.box.x2, y2: r.box.y2))
                 geometryRows += Self.geometryFeatures(r.box)
                 phraseIDs.append((phrases.firstIndex(of: r.phrase) ?? -1) + 1)
             }

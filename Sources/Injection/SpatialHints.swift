@@ -1,13 +1,6 @@
 import Foundation
 
 /// A grounded phrase: what the grounding stage (or the ground truth) says is where.
-public struct GroundedRegion: Codable, Sendable, Equatable {
-    public var phrase: String
-    public var score: Float
-    /// Pixels of the original image, x1 y1 x2 y2.
-    public var box: [Float]
-    public init(phrase: String, score: Float, box: [Float]) { self.phrase = phrase; self.score = score; self.box = box }
-}
 
 /// The hint templates of `Prompts/hints/<name>.json`.
 public struct HintTemplates: Codable, Sendable {
@@ -56,7 +49,7 @@ public struct SpatialHints: Sendable {
         let names = templates.field ?? []
         let parts = names.compactMap { name in regions.first { $0.phrase == name }?.box }
         let field: [Float] = !names.isEmpty && parts.count == names.count
-            ? [parts.map { $0[0] }.min()!, parts.map { $0[1] }.min()!, parts.map { $0[2] }.max()!, parts.map { $0[3] }.max()!]
+            ? [parts.map(\.x1).min()!, parts.map(\.y1).min()!, parts.map(\.x2).max()!, parts.map(\.y2).max()!]
             : [0, 0, Float(imageWidth), Float(imageHeight)]
         return regions.filter { !templates.anatomy.contains($0.phrase) }.map { r in
             let text = sentence(r, field: field)
@@ -67,15 +60,15 @@ public struct SpatialHints: Sendable {
 
     func sentence(_ r: GroundedRegion, field: [Float]) -> String {
         let (fw, fh) = (max(field[2] - field[0], 1), max(field[3] - field[1], 1))
-        let (cx, cy) = ((r.box[0] + r.box[2]) / 2, (r.box[1] + r.box[3]) / 2)
+        let (cx, cy) = ((r.box.x1 + r.box.x2) / 2, (r.box.y1 + r.box.y2) / 2)
         let midline = field[0] + fw / 2
-        let reach = templates.bilateral_overlap * Double(r.box[2] - r.box[0])
-        let spansBoth = Double(midline - r.box[0]) >= reach && Double(r.box[2] - midline) >= reach
+        let reach = templates.bilateral_overlap * Double(r.box.width)
+        let spansBoth = Double(midline - r.box.x1) >= reach && Double(r.box.x2 - midline) >= reach
         // Radiographic convention: the image's left half is the patient's right.
         let side = spansBoth ? "bilateral" : (cx < midline ? "right" : "left")
         let band = Int(((cy - field[1]) / fh * Float(templates.zones.count)).rounded(.down))
         let zone = templates.zones[min(max(band, 0), templates.zones.count - 1)]
-        let area = Double((r.box[2] - r.box[0]) * (r.box[3] - r.box[1]) / (fw * fh))
+        let area = Double(r.box.width * r.box.height / (fw * fh))
         let size = templates.sizes.first { area < $0.below }?.word ?? templates.sizes.last!.word
         return (templates.phrases[r.phrase] ?? templates.default)
             .replacingOccurrences(of: "{size}", with: size).replacingOccurrences(of: "{side}", with: side)

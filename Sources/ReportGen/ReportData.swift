@@ -110,8 +110,7 @@ public struct ReportLoader {
         let confident = options.confident(regions[id] ?? [])
         let kept = Array(confident.prefix(options.topK))
         let hintIDs = options.mode.usesHints ? options.hintIDs(hints?.sentences(for: confident, imageWidth: width, imageHeight: height, hedgeBelow: options.hedgeBelow) ?? []) : []
-        let (w, h) = (Float(width), Float(height))
-        let normalized = kept.map { r in GroundedRegion(phrase: r.phrase, score: r.score, box: [r.box[0] / w, r.box[1] / h, r.box[2] / w, r.box[3] / h]) }
+        let normalized = kept.map { $0.normalized(width: width, height: height) }
         return (options.mode.usesTokens ? normalized : [], hintIDs)
     }
 

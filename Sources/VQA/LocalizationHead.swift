@@ -57,8 +57,8 @@ final class LocalizationHead: Module {
             for region in regions {
                 guard let label = index[region.phrase] else { continue }
                 // The box in crop pixels, then the cells it overlaps with positive area.
-                let x1 = region.box[0] * l - Float(crops[b].x), x2 = region.box[2] * l - Float(crops[b].x)
-                let y1 = region.box[1] * l - Float(crops[b].y), y2 = region.box[3] * l - Float(crops[b].y)
+                let x1 = region.box.x1 * l - Float(crops[b].x), x2 = region.box.x2 * l - Float(crops[b].x)
+                let y1 = region.box.y1 * l - Float(crops[b].y), y2 = region.box.y2 * l - Float(crops[b].y)
                 guard x2 > 0, y2 > 0, x1 < Float(cropSide), y1 < Float(cropSide), x2 > x1, y2 > y1 else { continue }
                 let (cx1, cx2) = (max(0, Int(x1 / cell)), min(g - 1, Int((x2 / cell).nextDown)))
                 let (cy1, cy2) = (max(0, Int(y1 / cell)), min(g - 1, Int((y2 / cell).nextDown)))

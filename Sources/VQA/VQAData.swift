@@ -178,11 +178,3 @@ public struct VQALoader {
         return (options.mode.usesTokens ? kept.map { $0.normalized(width: width, height: height) } : [], hint)
     }
 }
-
-extension GroundedRegion {
-    /// The box in [0, 1] coordinates of an image `width x height` pixels.
-    func normalized(width: Int, height: Int) -> GroundedRegion {
-        let (w, h) = (Float(width), Float(height))
-        return GroundedRegion(phrase: phrase, score: score, box: [box[0] / w, box[1] / h, box[2] / w, box[3] / h])
-    }
-}

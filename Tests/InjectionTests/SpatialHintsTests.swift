@@ -1,6 +1,21 @@
 import Foundation
 import XCTest
+import Imaging
 @testable import Injection
+
+/// A region's box is a `Box` in code and `[x1, y1, x2, y2]` on disk, as detection caches have always stored it.
+final class GroundedRegionCodingTests: XCTestCase {
+    func testTheBoxIsStoredAsCornerCoordinates() throws {
+        let region = GroundedRegion(phrase: "nodule", score: 0.5, box: Box(x1: 1, y1: 2, x2: 30, y2: 40))
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(region)) as? [String: Any])
+        XCTAssertEqual(json["box"] as? [Double], [1, 2, 30, 40])
+        XCTAssertEqual(try JSONDecoder().decode(GroundedRegion.self, from: Data(#"{"phrase":"nodule","score":0.5,"box":[1,2,30,40]}"#.utf8)), region)
+        XCTAssertThrowsError(try JSONDecoder().decode(GroundedRegion.self, from: Data(#"{"phrase":"x","score":1,"box":[1,2,3]}"#.utf8))) { error in
+            XCTAssertTrue("\(error)".contains("a box is [x1, y1, x2, y2], got 3 numbers"), "\(error)")
+        }
+        XCTAssertEqual(region.normalized(width: 100, height: 200).box, Box(x1: 0.01, y1: 0.01, x2: 0.3, y2: 0.2))
+    }
+}
 
 final class SpatialHintsTests: XCTestCase {
     var hints: SpatialHints!
@@ -11,7 +26,7 @@ final class SpatialHintsTests: XCTestCase {
         hints = SpatialHints(try JSONDecoder().decode(HintTemplates.self, from: Data(contentsOf: url)))
     }
 
-    func region(_ phrase: String, _ box: [Float]) -> GroundedRegion { GroundedRegion(phrase: phrase, score: 0.9, box: box) }
+    func region(_ phrase: String, _ box: Box) -> GroundedRegion { GroundedRegion(phrase: phrase, score: 0.9, box: box) }
 
     func testHandPlacedBoxesOnTheWholeImage() {
         // 200x200 image, no lung boxes: the field is the image. Image left = patient's right.
@@ -63,7 +78,7 @@ final class ModalityHintsTests: XCTestCase {
         hints = try ModalityHints.load()
     }
 
-    func region(_ phrase: String, _ box: [Float]) -> GroundedRegion { GroundedRegion(phrase: phrase, score: 0.9, box: box) }
+    func region(_ phrase: String, _ box: Box) -> GroundedRegion { GroundedRegion(phrase: phrase, score: 0.9, box: box) }
 
     func testAbdominalCTMeasuresInTheAbdomenBox() throws {
         let ct = try XCTUnwrap(hints["CT"])
