@@ -24,7 +24,8 @@ struct GroundingInjectionOptions: ParsableArguments {
     @Option(help: "Grounding run folder, or several separated by commas (each modality from the first that knows it; default: the newest finished grounding run in the registry).") var grounder: String?
     @Option(help: "Regions kept per image (best first).") var groundingTopK = 8
     @Option(help: "Lowest detection score kept.") var groundingThreshold: Float = 0.3
-    @Option(help: "Training: chance that an image's grounding is withheld for a step, so the model keeps reading the pixels (default 0: 0.25 did not change SLAKE test accuracy).") var groundingDropout: Float = 0
+    @Option(help: "Training: chance that an image's grounding is withheld for a step, so the model keeps reading the pixels.")
+    var groundingDropout: Float = 0
     @Option(help: "Hints of detections scoring below this start with \"possible\", so the model can learn how far to trust each one (0: none).") var groundingHedge: Float = 0
     @Flag(help: "A threshold per finding phrase in place of --grounding-threshold: the one with the best hint F1 on the validation split's true boxes (the corpus's labels.json, SLAKE's detection.json).") var groundingThresholdPerPhrase = false
 

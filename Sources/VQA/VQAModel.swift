@@ -47,7 +47,7 @@ public final class VQAModel: Module {
         let injection = config.injection
         regionTokens = injection.mode.usesTokens
             ? RegionTokenEncoder(width: config.channels.last!, phrases: injection.phrases, slots: injection.topK, rng: rng) : nil
-        coordinates = config.patchCoordinates == true ? Linear(2, d, rng: rng) : nil
+        coordinates = config.patchCoordinates ? Linear(2, d, rng: rng) : nil
         localizationHead = config.localization.map { LocalizationHead(width: config.channels.last!, labels: $0.labels.count, rng: rng) }
     }
 
