@@ -2,42 +2,6 @@ import Foundation
 import Datasets
 import Tensor
 
-/// What a VQA run folder's `config.json` holds: everything needed to rebuild the model and read
-/// its data again (the conversation template is kept, so later edits of `Prompts/` do not change
-/// a trained run).
-public struct VQARunConfig: Codable, Sendable {
-    public var model: VQAConfig
-    public var head: VQAHead
-    public var dataset: VQADatasetKind
-    /// The embedded corpus's folder or `--data-dir`.
-    public var dataDir: String
-    public var seed: UInt64
-    /// Epochs planned; the run is finished when `finished.json` records them all.
-    public var epochs: Int
-    public var template: ConversationTemplate
-    public var maxPositions: Int
-    /// How VQA-RAD's validation split was carved from its train file; nil: by image (and in runs
-    /// from before the option existed).
-    public var validationGrouping: VQARAD.ValidationGrouping?
-
-    public init(model: VQAConfig, head: VQAHead, dataset: VQADatasetKind, dataDir: String, seed: UInt64, epochs: Int,
-                template: ConversationTemplate, maxPositions: Int, validationGrouping: VQARAD.ValidationGrouping? = nil) {
-        self.model = model; self.head = head; self.dataset = dataset; self.dataDir = dataDir; self.seed = seed
-        self.epochs = epochs; self.template = template; self.maxPositions = maxPositions; self.validationGrouping = validationGrouping
-    }
-
-    /// The run's splits of `root` (its own data folder unless given), carved as it was trained.
-    public func splits(root: URL? = nil) throws -> VQASplits {
-        try VQASplits.read(dataset, root: root ?? URL(fileURLWithPath: dataDir), grouping: validationGrouping ?? .image)
-    }
-}
-
-/// Written into a run folder when training has completed every planned epoch.
-public struct VQAFinished: Codable, Sendable {
-    public var epochs: Int
-    public var date: Date
-}
-
 /// A trained (or initialised) VQA model with its vocabulary and template: answers questions.
 /// A run folder holds `config.json`, `vocabulary.json` and weights (`model.safetensors` = best).
 public final class VQASystem {
@@ -140,26 +104,5 @@ extension VQASystem {
             let logits = model.classLogits(imageTokens: imageTokens, imageOf: [image], prompts: [example.prompt])
             return vocabulary.answers[classes.max { logits.data[$0] < logits.data[$1] }!]
         }
-    }
-}
-
-extension JSONDecoder {
-    static var withDates: JSONDecoder {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return d
-    }
-}
-
-extension Array where Element == [Int] {
-    /// Consecutive groups joined into chunks of about `total` members (a group is never split).
-    func chunked(byTotal total: Int) -> [[Int]] {
-        var chunks: [[Int]] = [], current: [Int] = []
-        for g in self {
-            if !current.isEmpty && current.count + g.count > total { chunks.append(current); current = [] }
-            current += g
-        }
-        if !current.isEmpty { chunks.append(current) }
-        return chunks
     }
 }
