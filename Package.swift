@@ -65,6 +65,8 @@ let package = Package(
         .executableTarget(name: "mrg-eval", dependencies: ["CLI"]),
         .executableTarget(name: "vqa-train", dependencies: ["CLI"]),
         .executableTarget(name: "vqa-eval", dependencies: ["CLI"]),
+        // The library alone: ground one image and inject its regions (built by `make test`).
+        .executableTarget(name: "ground-and-inject", dependencies: ["Grounding", "Imaging", "Injection"], path: "Examples/GroundAndInject"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
