@@ -18,7 +18,8 @@ struct AblateDownstream: ParsableCommand {
 
     @Option(help: "Task: mrg (report generation), vqa or both.") var task: Task = .all
     @Option(help: "Seeds per mode.") var seeds = 3
-    @Option(help: "Comma-separated modes: none, tokens, hints, both, oracle (both with ground-truth boxes).") var modes = "none,tokens,hints,both,oracle"
+    @Option(help: "Comma-separated modes: none, tokens, hints, both, oracle (both with ground-truth boxes).")
+    var modes = Modes(list: Mode.allCases)
     @Option(help: "Report generation: epochs per run.") var epochs = 12
     @Option(help: "Report generation: studies in the embedded corpus.") var count = 2000
     @Option(help: "Report generation: validation metric that picks each run's weights (R2Gen: BLEU_4), a sum of them, or last (the final epoch).") var selectOn = "BLEU_4"
@@ -45,9 +46,6 @@ struct AblateDownstream: ParsableCommand {
         if task == .all && (dataset != nil || dataDir != nil) {
             throw ValidationError("--dataset and --data-dir name one task's data: give --task mrg or --task vqa with them")
         }
-        for m in modeList where !["none", "tokens", "hints", "both", "oracle"].contains(m) {
-            throw ValidationError("unknown mode '\(m)' (none, tokens, hints, both, oracle)")
-        }
         try Check.atLeast(seeds, 1, "--seeds")
         for (value, option) in [(epochs, "--epochs"), (count, "--count"), (vqaEpochs, "--vqa-epochs"), (vqaCount, "--vqa-count")] {
             try Check.atLeast(value, 1, option)
@@ -59,7 +57,23 @@ struct AblateDownstream: ParsableCommand {
         try VQATrain.validateLocalization(loss: vqaLocalizationLoss, pretrain: vqaLocalizationPretrain, prefix: "--vqa-")
     }
 
-    var modeList: [String] { modes.split(separator: ",").map(String.init) }
+    var modeList: [String] { modes.list.map(\.rawValue) }
+
+    /// What a run injects: nothing, the grounder's region tokens, its hints, both, or both from the true boxes.
+    enum Mode: String, CaseIterable { case none, tokens, hints, both, oracle }
+
+    /// `--modes none,both,oracle`: a comma-separated list of modes, each named once.
+    struct Modes: ExpressibleByArgument {
+        let list: [Mode]
+        init(list: [Mode]) { self.list = list }
+        init?(argument: String) {
+            let modes = argument.split(separator: ",").map { Mode(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+            guard !modes.isEmpty, !modes.contains(nil), Set(modes.map { $0!.rawValue }).count == modes.count else { return nil }
+            list = modes.map { $0! }
+        }
+        var defaultValueDescription: String { list.map(\.rawValue).joined(separator: ",") }
+        static var allValueStrings: [String] { Mode.allCases.map(\.rawValue) }
+    }
 
     /// The split scored: test, except VQA-RAD without its test file (the copy most people have),
     /// where the validation split carved from train is all there is (it also picks the checkpoint,

@@ -110,4 +110,13 @@ final class RunSafetyTests: XCTestCase {
         assertRefused(VQAEval.self, ["--dataset", "slake", "--split", "train"], "The value 'train' is invalid for '--split <split>'")
         assertRefused(GroundEval.self, ["--checkpoint", "r", "--split", "validate"], "The value 'validate' is invalid for '--split <split>'")
     }
+
+    /// The ablation's modes are typed: a comma list of known names, each once.
+    func testAblationModesAreTyped() throws {
+        XCTAssertEqual(try AblateDownstream.parse(["--modes", "none, both,oracle"]).modes.list, [.none, .both, .oracle])
+        XCTAssertEqual(try AblateDownstream.parse([]).modeList, ["none", "tokens", "hints", "both", "oracle"])
+        for bad in ["none,foo", "both,both", ""] {
+            assertRefused(AblateDownstream.self, ["--modes", bad], "is invalid for '--modes <modes>'")
+        }
+    }
 }
