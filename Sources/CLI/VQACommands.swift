@@ -19,6 +19,14 @@ struct VQADataOptions: ParsableArguments {
     @Option(help: "Dataset format: slake or vqa-rad.") var dataset: VQADatasetKind = .slake
     @Option(help: "Folder in the dataset's layout (default for slake: the embedded SLAKE-format corpus).") var dataDir: String?
     @Option(help: "Images in the embedded SLAKE-format corpus.") var count = defaultParameters(.slake).count
+    @Option(help: ArgumentHelp("How VQA-RAD's validation split is carved from trainset.json: image (validation images unseen in training) or question (every validation image also has training questions, as in VQA-RAD's official test split).",
+                               valueName: "grouping")) var valGrouping: VQARAD.ValidationGrouping = .image
+
+    func validate() throws {
+        guard valGrouping == .image || dataset == .vqaRad else {
+            throw ValidationError("--val-grouping applies to --dataset vqa-rad (SLAKE ships its own validation split)")
+        }
+    }
 
     func folder() throws -> URL {
         if let dataDir { return URL(fileURLWithPath: dataDir) }
@@ -46,20 +54,10 @@ func newestFinishedVQARun(dataset: VQADatasetKind, registry: RunRegistry) throws
     try registry.runs(task: "vqa", dataset: dataset.rawValue, status: .finished).first.map { URL(fileURLWithPath: $0.folder) }
 }
 
-public struct VQATrain: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "vqa-train", abstract: "Train the LLaVA-style medical VQA model (CNN -> projector -> causal LM).",
-        discussion: """
-        Without --data-dir it trains on the embedded SLAKE-format corpus (generated on first use). With \
-        --dataset vqa-rad a validation split is carved from trainset.json by image. The run folder gets \
-        config.json, vocabulary.json, model.safetensors (best on validation), last/optimizer checkpoints, \
-        history.json and, when every epoch is done, finished.json.
-        """)
-    public init() {}
-
-    @OptionGroup var data: VQADataOptions
-    @Option(help: "Answer head: generate (LLaVA) or classify (answer classes, as MEVF/M3AE are scored).") var head: VQAHead = .generate
-    @Option(help: "Epochs.") var epochs = 25
+/// The VQA model's shape, recorded in the run's config.json.
+struct VQAModelOptions: ParsableArguments {
+    @Option(help: "Answer head: generate (LLaVA) or classify (answer classes, as MEVF/M3AE are scored).")
+    var head: VQAHead = .generate
     @Option(help: "Transformer layers of the language model.") var layers = VQAConfig().layers
     @Option(help: "Width of the language model (its feed-forward layer is twice as wide); a multiple of its 4 heads.")
     var dModel = VQAConfig().dModel
@@ -67,45 +65,14 @@ public struct VQATrain: ParsableCommand {
     @Option(help: ArgumentHelp("Vision CNN widths, comma-separated: the stem's, then one stride-2 stage per further entry (fewer entries, finer patch grid).",
                                valueName: "widths"))
     var visionChannels = VQAConfig().channels.map(String.init).joined(separator: ",")
-    @Option(help: ArgumentHelp("Weight of an auxiliary loss teaching the vision encoder where the training images' annotated boxes are (SLAKE's detection.json); 0: off.",
-                               valueName: "W")) var localizationLoss: Float = 0
-    @Option(help: ArgumentHelp("Epochs of the vision encoder on the localization loss alone before the VQA epochs (needs --localization-loss).",
-                               valueName: "E")) var localizationPretrain = 0
-    @Option(help: ArgumentHelp("A SLAKE-format folder (e.g. from `medglip corpus generate --kind slake --seed 1`) whose images and detection.json boxes the pre-training epochs use instead of the training split's; refused if it holds a validation or test image.",
-                               valueName: "DIR")) var localizationPretrainData: String?
-    @Option(help: ArgumentHelp("Epochs of denoising auto-encoder pre-training of the vision encoder on the training images (MEVF's CDAE; needs no labels), before everything else.",
-                               valueName: "E")) var autoencoderPretrain = 0
-    @Option(help: ArgumentHelp("How VQA-RAD's validation split is carved from trainset.json: image (validation images unseen in training) or question (every validation image also has training questions, as in VQA-RAD's official test split).",
-                               valueName: "grouping")) var valGrouping: VQARAD.ValidationGrouping = .image
-    @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
-    @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
-    @Option(help: "AdamW weight decay.") var weightDecay: Float = VQATrainingOptions().weightDecay
     @Option(help: "Dropout of the language model's embeddings, attention and feed-forward layers.") var dropout: Float = VQAConfig().dropout
-    @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Run folder (default runs/vqa-<dataset>-<head>-seed<seed>, e.g. runs/vqa-rad-generate-seed0).") var out: String?
-    @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
-    @OptionGroup var injection: GroundingInjectionOptions
-    @OptionGroup var registry: RegistryOptions
-    @OptionGroup var threadOptions: ThreadOptions
 
-    public func validate() throws {
-        try Self.validateLayers(layers)
-        try Check.atLeast(epochs, 1, "--epochs")
-        try Check.atLeast(imagesPerBatch, 1, "--images-per-batch")
-        try Check.positive(lr, "--lr")
+    func validate() throws {
+        try VQATrain.validateLayers(layers)
         guard (16...1024).contains(dModel), dModel % VQAConfig().heads == 0 else {
             throw ValidationError("--d-model must be a multiple of \(VQAConfig().heads) in 16...1024, got \(dModel)")
         }
-        try Self.validateLocalization(loss: localizationLoss, pretrain: localizationPretrain)
-        guard valGrouping == .image || data.dataset == .vqaRad else {
-            throw ValidationError("--val-grouping applies to --dataset vqa-rad (SLAKE ships its own validation split)")
-        }
         guard dropout.isFinite, (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
-        guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be >= 0, got \(weightDecay)") }
-        guard autoencoderPretrain >= 0 else { throw ValidationError("--autoencoder-pretrain must be >= 0, got \(autoencoderPretrain)") }
-        guard localizationPretrainData == nil || localizationPretrain > 0 else {
-            throw ValidationError("--localization-pretrain-data needs --localization-pretrain > 0 (the epochs it is used for)")
-        }
         let channels = try parsedVisionChannels()
         // The stem and every stage of the vision encoder halve the image.
         let stride = 1 << channels.count
@@ -126,6 +93,64 @@ public struct VQATrain: ParsableCommand {
         }
         return widths
     }
+}
+
+/// Pre-training of the vision encoder before the VQA epochs.
+struct VQAPretrainingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Weight of an auxiliary loss teaching the vision encoder where the training images' annotated boxes are (SLAKE's detection.json); 0: off.",
+                               valueName: "W")) var localizationLoss: Float = 0
+    @Option(help: ArgumentHelp("Epochs of the vision encoder on the localization loss alone before the VQA epochs (needs --localization-loss).",
+                               valueName: "E")) var localizationPretrain = 0
+    @Option(help: ArgumentHelp("A SLAKE-format folder (e.g. from `medglip corpus generate --kind slake --seed 1`) whose images and detection.json boxes the pre-training epochs use instead of the training split's; refused if it holds a validation or test image.",
+                               valueName: "DIR")) var localizationPretrainData: String?
+    @Option(help: ArgumentHelp("Epochs of denoising auto-encoder pre-training of the vision encoder on the training images (MEVF's CDAE; needs no labels), before everything else.",
+                               valueName: "E")) var autoencoderPretrain = 0
+
+    func validate() throws {
+        try VQATrain.validateLocalization(loss: localizationLoss, pretrain: localizationPretrain)
+        guard autoencoderPretrain >= 0 else { throw ValidationError("--autoencoder-pretrain must be >= 0, got \(autoencoderPretrain)") }
+        guard localizationPretrainData == nil || localizationPretrain > 0 else {
+            throw ValidationError("--localization-pretrain-data needs --localization-pretrain > 0 (the epochs it is used for)")
+        }
+    }
+}
+
+/// The optimisation schedule and where the run is written.
+struct VQARunOptions: ParsableArguments {
+    @Option(help: "Epochs.") var epochs = 25
+    @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
+    @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
+    @Option(help: "AdamW weight decay.") var weightDecay: Float = VQATrainingOptions().weightDecay
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Run folder (default runs/vqa-<dataset>-<head>-seed<seed>, e.g. runs/vqa-rad-generate-seed0).") var out: String?
+    @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+
+    func validate() throws {
+        try Check.atLeast(epochs, 1, "--epochs")
+        try Check.atLeast(imagesPerBatch, 1, "--images-per-batch")
+        try Check.positive(lr, "--lr")
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be >= 0, got \(weightDecay)") }
+    }
+}
+
+public struct VQATrain: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "vqa-train", abstract: "Train the LLaVA-style medical VQA model (CNN -> projector -> causal LM).",
+        discussion: """
+        Without --data-dir it trains on the embedded SLAKE-format corpus (generated on first use). With \
+        --dataset vqa-rad a validation split is carved from trainset.json by image. The run folder gets \
+        config.json, vocabulary.json, model.safetensors (best on validation), last/optimizer checkpoints, \
+        history.json and, when every epoch is done, finished.json.
+        """)
+    public init() {}
+
+    @OptionGroup(title: "Data") var data: VQADataOptions
+    @OptionGroup(title: "Model") var model: VQAModelOptions
+    @OptionGroup(title: "Pre-training") var pretraining: VQAPretrainingOptions
+    @OptionGroup(title: "Training") var training: VQARunOptions
+    @OptionGroup(title: "Grounding") var injection: GroundingInjectionOptions
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var threadOptions: ThreadOptions
 
     /// The training and validation images' boxes: the loss learns from the first, the
     /// pre-training report scores the second.
@@ -172,18 +197,18 @@ public struct VQATrain: ParsableCommand {
     /// `--resume` continues the model its run recorded: an option that shapes it, set to other than
     /// its default, must not ask for another model (an option left at its default is not compared).
     private func checkResumable(_ run: VQARunConfig) throws {
-        let defaults = VQAConfig(), model = run.model
-        let channels = (try? parsedVisionChannels())?.map(String.init).joined(separator: ",") ?? visionChannels
+        let defaults = VQAConfig(), recorded = run.model
+        let channels = (try? model.parsedVisionChannels())?.map(String.init).joined(separator: ",") ?? model.visionChannels
         let checks: [(option: String, was: String, now: String, given: Bool)] = [
             ("--dataset", run.dataset.rawValue, data.dataset.rawValue, true),
-            ("--head", run.head.rawValue, head.rawValue, head != .generate),
-            ("--layers", "\(model.layers)", "\(layers)", layers != defaults.layers),
-            ("--d-model", "\(model.dModel)", "\(dModel)", dModel != defaults.dModel),
-            ("--image-size", "\(model.imageSize)", "\(imageSize)", imageSize != defaults.imageSize),
-            ("--vision-channels", model.channels.map(String.init).joined(separator: ","), channels,
-             (try? parsedVisionChannels()) != defaults.channels),
-            ("--dropout", "\(model.dropout)", "\(dropout)", dropout != defaults.dropout),
-            ("--grounding", model.injection.mode.rawValue, injection.mode.rawValue, injection.withGrounding || injection.grounding != nil),
+            ("--head", run.head.rawValue, model.head.rawValue, model.head != .generate),
+            ("--layers", "\(recorded.layers)", "\(model.layers)", model.layers != defaults.layers),
+            ("--d-model", "\(recorded.dModel)", "\(model.dModel)", model.dModel != defaults.dModel),
+            ("--image-size", "\(recorded.imageSize)", "\(model.imageSize)", model.imageSize != defaults.imageSize),
+            ("--vision-channels", recorded.channels.map(String.init).joined(separator: ","), channels,
+             (try? model.parsedVisionChannels()) != defaults.channels),
+            ("--dropout", "\(recorded.dropout)", "\(model.dropout)", model.dropout != defaults.dropout),
+            ("--grounding", recorded.injection.mode.rawValue, injection.mode.rawValue, injection.withGrounding || injection.grounding != nil),
         ]
         if let changed = checks.first(where: { $0.given && $0.was != $0.now }) {
             throw RunFolderError("--resume: the run was trained with \(changed.option) \(changed.was), this command asks for \(changed.now); "
@@ -195,31 +220,31 @@ public struct VQATrain: ParsableCommand {
         try threadOptions.apply()
         let registry = try self.registry.open()
         // runs/vqa-slake-generate-seed0, runs/vqa-rad-classify-seed0, ...
-        let name = "vqa-\(data.dataset.rawValue)".replacingOccurrences(of: "vqa-vqa-", with: "vqa-") + "-\(head.rawValue)-seed\(seed)"
+        let name = "vqa-\(data.dataset.rawValue)".replacingOccurrences(of: "vqa-vqa-", with: "vqa-") + "-\(model.head.rawValue)-seed\(training.seed)"
         let base = vqaRunsRoot.appendingPathComponent(name)
-        let folder = try resume ? RunFolder.forResume(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
-                                : RunFolder.forNewRun(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
+        let folder = try training.resume ? RunFolder.forResume(explicit: training.out.map(URL.init(fileURLWithPath:)), default: base)
+                                : RunFolder.forNewRun(explicit: training.out.map(URL.init(fileURLWithPath:)), default: base)
         RunFolder.removeStaleTemporaries(in: folder)
         let system: VQASystem
         let splits: VQASplits
         var groundingRegions: [String: [GroundedRegion]]?
         var localizationBoxes: [String: [GroundedRegion]]?
-        if resume {
+        if training.resume {
             system = try VQASystem(runFolder: folder, weights: "last.safetensors")
             try checkResumable(system.run)
             splits = try system.run.splits()
         } else {
             let dir = try data.folder()
-            splits = try VQASplits.read(data.dataset, root: dir, grouping: valGrouping)
+            splits = try VQASplits.read(data.dataset, root: dir, grouping: data.valGrouping)
             let template = try ConversationTemplate.load()
             var config = VQAConfig()
-            config.layers = layers
-            config.dModel = dModel
-            config.dFF = 2 * dModel
-            config.imageSize = imageSize
-            config.dropout = dropout
-            config.channels = try parsedVisionChannels()
-            config.autoencoderPretrainEpochs = autoencoderPretrain > 0 ? autoencoderPretrain : nil
+            config.layers = model.layers
+            config.dModel = model.dModel
+            config.dFF = 2 * model.dModel
+            config.imageSize = model.imageSize
+            config.dropout = model.dropout
+            config.channels = try model.parsedVisionChannels()
+            config.autoencoderPretrainEpochs = pretraining.autoencoderPretrain > 0 ? pretraining.autoencoderPretrain : nil
             if injection.mode != .none {
                 let source = try injection.sourceName(registry)
                 let all = splits.train + splits.val + splits.test
@@ -234,19 +259,19 @@ public struct VQATrain: ParsableCommand {
                 config.injection.maxHintTokens = 32
                 groundingRegions = found.regions
             }
-            if localizationLoss > 0 {
+            if pretraining.localizationLoss > 0 {
                 let boxes = try Self.localizationBoxes(splits)
                 let trainImages = Set(splits.train.map { $0.imageURL.standardizedFileURL.path })
                 config.localization = LocalizationOptions(labels: Set(boxes.filter { trainImages.contains($0.key) }.values.flatMap { $0.map(\.phrase) }).sorted(),
-                                                          weight: localizationLoss, pretrainEpochs: localizationPretrain > 0 ? localizationPretrain : nil,
-                                                          pretrainDataDir: localizationPretrainData.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+                                                          weight: pretraining.localizationLoss, pretrainEpochs: pretraining.localizationPretrain > 0 ? pretraining.localizationPretrain : nil,
+                                                          pretrainDataDir: pretraining.localizationPretrainData.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
                 localizationBoxes = boxes
             }
             let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
                                            extraText: template.words + config.injection.hintVocabulary)
-            system = VQASystem(VQARunConfig(model: config, head: head, dataset: data.dataset, dataDir: dir.path, seed: seed, epochs: epochs,
+            system = VQASystem(VQARunConfig(model: config, head: model.head, dataset: data.dataset, dataDir: dir.path, seed: training.seed, epochs: training.epochs,
                                             template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary),
-                                            validationGrouping: data.dataset == .vqaRad ? valGrouping : nil),
+                                            validationGrouping: data.dataset == .vqaRad ? data.valGrouping : nil),
                                vocabulary: vocabulary)
         }
         print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")
@@ -267,7 +292,7 @@ public struct VQATrain: ParsableCommand {
         var options = VQATrainingOptions()
         options.localizationPretrainEpochs = system.run.model.localization?.pretrainEpochs ?? 0
         options.autoencoderPretrainEpochs = system.run.model.autoencoderPretrainEpochs ?? 0
-        options.epochs = system.run.epochs; options.imagesPerBatch = imagesPerBatch; options.learningRate = lr; options.weightDecay = weightDecay; options.seed = system.run.seed
+        options.epochs = system.run.epochs; options.imagesPerBatch = training.imagesPerBatch; options.learningRate = training.lr; options.weightDecay = training.weightDecay; options.seed = system.run.seed
         print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
               + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
         if let first = train.examples.first {
@@ -276,10 +301,10 @@ public struct VQATrain: ParsableCommand {
         }
         // Flushed, so epoch summaries reach a log file as they happen, not when training ends.
         let trainer = VQATrainer(system, options: options, folder: folder, log: { print($0); fflush(nil) })
-        if resume { try trainer.resume() }
+        if training.resume { try trainer.resume() }
         let start = Date()
         try trackRun(registry, task: "vqa", dataset: system.run.dataset.rawValue, config: system.run, seed: system.run.seed, folder: folder,
-                     resumed: resume) { record in
+                     resumed: training.resume) { record in
             trainer.onEpoch = { try registry.record($0.validation, run: record.id, split: "val", epoch: $0.epoch) }
             try trainer.train(train, validation: val, localizationImages: localizationImages)
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))

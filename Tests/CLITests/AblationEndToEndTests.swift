@@ -99,10 +99,10 @@ final class AblationCommandLineTests: XCTestCase {
         let ablate = try AblateDownstream.parse(["--task", "vqa", "--vqa-localization-loss", "1", "--vqa-localization-pretrain", "100"])
         let folder = URL(fileURLWithPath: "/runs/vqa-oracle-seed1")
         let train = try VQATrain.parse(ablate.commandLines("vqa", mode: "oracle", seed: 1, folder: folder, registryPath: "/r.sqlite").train)
-        XCTAssertEqual(train.localizationLoss, 1)
-        XCTAssertEqual(train.localizationPretrain, 100)
+        XCTAssertEqual(train.pretraining.localizationLoss, 1)
+        XCTAssertEqual(train.pretraining.localizationPretrain, 100)
         let plain = try VQATrain.parse(AblateDownstream.parse(["--task", "vqa"]).commandLines("vqa", mode: "none", seed: 0, folder: folder, registryPath: "/r.sqlite").train)
-        XCTAssertEqual(plain.localizationLoss, 0)
+        XCTAssertEqual(plain.pretraining.localizationLoss, 0)
         XCTAssertThrowsError(try AblateDownstream.parse(["--task", "vqa", "--vqa-localization-pretrain", "100"]))
     }
 }

@@ -5,7 +5,7 @@ import XCTest
 /// Options checked when the command line is parsed, before any corpus is generated or read.
 final class CommandValidationTests: XCTestCase {
     func testLanguageModelDepthIsCheckedAtParse() throws {
-        XCTAssertEqual(try VQATrain.parse(["--layers", "3"]).layers, 3)
+        XCTAssertEqual(try VQATrain.parse(["--layers", "3"]).model.layers, 3)
         for (command, option) in [(VQATrain.self as ParsableCommand.Type, "--layers"), (AblateDownstream.self, "--vqa-layers")] {
             for bad in ["0", "13"] {
                 XCTAssertThrowsError(try command.parse([option, bad]), "\(option) \(bad)") { error in
@@ -16,7 +16,7 @@ final class CommandValidationTests: XCTestCase {
     }
 
     func testVQAImageSizeIsCheckedAtParse() throws {
-        XCTAssertEqual(try VQATrain.parse(["--image-size", "192"]).imageSize, 192)
+        XCTAssertEqual(try VQATrain.parse(["--image-size", "192"]).model.imageSize, 192)
         for bad in ["100", "16", "528"] {
             XCTAssertThrowsError(try VQATrain.parse(["--image-size", bad]), bad) { error in
                 XCTAssertTrue(VQATrain.message(for: error).contains("--image-size must be a multiple of 16 in 32...512, got \(bad)"), VQATrain.message(for: error))
@@ -25,14 +25,14 @@ final class CommandValidationTests: XCTestCase {
     }
 
     func testAutoencoderPretrainingEpochsAreCheckedAtParse() throws {
-        XCTAssertEqual(try VQATrain.parse(["--autoencoder-pretrain", "50"]).autoencoderPretrain, 50)
+        XCTAssertEqual(try VQATrain.parse(["--autoencoder-pretrain", "50"]).pretraining.autoencoderPretrain, 50)
         XCTAssertThrowsError(try VQATrain.parse(["--autoencoder-pretrain=-1"])) { error in
             XCTAssertTrue(VQATrain.message(for: error).contains("--autoencoder-pretrain must be >= 0, got -1"), VQATrain.message(for: error))
         }
     }
 
     func testValidationGroupingIsForVQARADOnly() throws {
-        XCTAssertEqual(try VQATrain.parse(["--dataset", "vqa-rad", "--data-dir", "x", "--val-grouping", "question"]).valGrouping, .question)
+        XCTAssertEqual(try VQATrain.parse(["--dataset", "vqa-rad", "--data-dir", "x", "--val-grouping", "question"]).data.valGrouping, .question)
         XCTAssertThrowsError(try VQATrain.parse(["--val-grouping", "question"])) { error in
             XCTAssertTrue(VQATrain.message(for: error).contains("--val-grouping applies to --dataset vqa-rad"), VQATrain.message(for: error))
         }
@@ -41,8 +41,8 @@ final class CommandValidationTests: XCTestCase {
 
     func testRegularisationIsCheckedAtParse() throws {
         let parsed = try VQATrain.parse(["--dropout", "0.3", "--weight-decay", "0.05"])
-        XCTAssertEqual(parsed.dropout, 0.3)
-        XCTAssertEqual(parsed.weightDecay, 0.05)
+        XCTAssertEqual(parsed.model.dropout, 0.3)
+        XCTAssertEqual(parsed.training.weightDecay, 0.05)
         for (args, message) in [(["--dropout", "1"], "--dropout must be in [0, 1), got 1.0"), (["--weight-decay=-0.1"], "--weight-decay must be >= 0, got -0.1")] {
             XCTAssertThrowsError(try VQATrain.parse(args)) { error in
                 XCTAssertTrue(VQATrain.message(for: error).contains(message), VQATrain.message(for: error))
@@ -51,7 +51,7 @@ final class CommandValidationTests: XCTestCase {
     }
 
     func testLanguageModelWidthIsCheckedAtParse() throws {
-        XCTAssertEqual(try VQATrain.parse(["--d-model", "256"]).dModel, 256)
+        XCTAssertEqual(try VQATrain.parse(["--d-model", "256"]).model.dModel, 256)
         for bad in ["130", "8", "2048"] {
             XCTAssertThrowsError(try VQATrain.parse(["--d-model", bad]), bad) { error in
                 XCTAssertTrue(VQATrain.message(for: error).contains("--d-model must be a multiple of 4 in 16...1024, got \(bad)"), VQATrain.message(for: error))
@@ -61,8 +61,8 @@ final class CommandValidationTests: XCTestCase {
 
     /// Fewer vision widths mean fewer stride-2 stages, so a finer grid and a smaller image-size step.
     func testVisionChannelsAreCheckedAtParse() throws {
-        XCTAssertEqual(try VQATrain.parse(["--vision-channels", "32, 64,128"]).parsedVisionChannels(), [32, 64, 128])
-        XCTAssertEqual(try VQATrain.parse(["--vision-channels", "32,64,128", "--image-size", "120"]).imageSize, 120)
+        XCTAssertEqual(try VQATrain.parse(["--vision-channels", "32, 64,128"]).model.parsedVisionChannels(), [32, 64, 128])
+        XCTAssertEqual(try VQATrain.parse(["--vision-channels", "32,64,128", "--image-size", "120"]).model.imageSize, 120)
         for (arguments, message) in [(["--vision-channels", "32,abc"], "--vision-channels must be 2 to 6 comma-separated widths"),
                                      (["--vision-channels", "32"], "--vision-channels must be 2 to 6 comma-separated widths"),
                                      (["--vision-channels", "32,60"], "each a multiple of 8 up to 1024, got '32,60'"),
@@ -75,20 +75,20 @@ final class CommandValidationTests: XCTestCase {
     }
 
     func testLocalizationLossWeightIsCheckedAtParse() throws {
-        XCTAssertEqual(try VQATrain.parse(["--localization-loss", "0.5"]).localizationLoss, 0.5)
-        XCTAssertEqual(try VQATrain.parse([]).localizationLoss, 0, "off unless asked for")
+        XCTAssertEqual(try VQATrain.parse(["--localization-loss", "0.5"]).pretraining.localizationLoss, 0.5)
+        XCTAssertEqual(try VQATrain.parse([]).pretraining.localizationLoss, 0, "off unless asked for")
         for bad in ["-1", "nan"] {
             XCTAssertThrowsError(try VQATrain.parse(["--localization-loss=\(bad)"]), bad) { error in
                 XCTAssertTrue(VQATrain.message(for: error).contains("--localization-loss must be a weight >= 0"), VQATrain.message(for: error))
             }
         }
-        XCTAssertEqual(try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain", "30"]).localizationPretrain, 30)
+        XCTAssertEqual(try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain", "30"]).pretraining.localizationPretrain, 30)
         for arguments in [["--localization-pretrain", "30"], ["--localization-loss", "1", "--localization-pretrain=-2"]] {
             XCTAssertThrowsError(try VQATrain.parse(arguments), "\(arguments)") { error in
                 XCTAssertTrue(VQATrain.message(for: error).contains("--localization-pretrain must be >= 0 and needs --localization-loss > 0"), VQATrain.message(for: error))
             }
         }
-        XCTAssertEqual(try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain", "10", "--localization-pretrain-data", "pre"]).localizationPretrainData, "pre")
+        XCTAssertEqual(try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain", "10", "--localization-pretrain-data", "pre"]).pretraining.localizationPretrainData, "pre")
         XCTAssertThrowsError(try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain-data", "pre"])) { error in
             XCTAssertTrue(VQATrain.message(for: error).contains("--localization-pretrain-data needs --localization-pretrain > 0"), VQATrain.message(for: error))
         }
