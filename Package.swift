@@ -56,7 +56,8 @@ let package = Package(
         .target(
             name: "CLI",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding", "ReportGen", "VQA", "Registry", "Injection", "Experiments", "Fuzzing",
+                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding",
+                "ReportGen", "VQA", "Registry", "Injection", "Experiments", "Fuzzing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // One binary with every subcommand, and the papers' entry points as their own executables.

@@ -139,17 +139,14 @@ struct GroundTrain: ParsableCommand {
         }
         if noFusion, run.model.fusion { changed.append(("--no-fusion", "fusion on", "off")) }
         if let (option, was, now) = changed.first {
-            throw RunFolderError("--resume: the run was trained with \(option) \(was), this command asks for \(now); "
-                                 + "resume without it, or start a new run")
+            throw RunFolder.changedOnResume(option, was: was, now: now)
         }
     }
 
     func run() throws {
         try threadOptions.apply()
         let base = URL(fileURLWithPath: "runs/grounding-\(Int(Date().timeIntervalSince1970))")
-        let folder = try resume ? RunFolder.forResume(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
-                                : RunFolder.forNewRun(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
-        RunFolder.removeStaleTemporaries(in: folder)
+        let folder = try RunFolder.choose(resume: resume, out: out, default: base)
         let train = try data.load(subset == 0.1 && data.format ?? .coco == .coco ? "train_10pct" : "train")
         var trainSamples = train.samples
         if subset == 0.1 && data.dataDir != nil && data.format ?? .coco == .voc {

@@ -93,7 +93,9 @@ struct GroundingInjectionOptions: ParsableArguments {
             let records = try decodeJSON([String: CXRStudyRecord].self, from: side)
             let regions = try records.mapValues { r in
                 try (r.boxes["frontal"] ?? []).map { v in
-                    guard v.bbox.count == 4 else { throw DataError("\(side.path): a bbox of '\(v.label)' has \(v.bbox.count) numbers, not [x, y, w, h]") }
+                    guard v.bbox.count == 4 else {
+                        throw DataError("\(side.path): a bbox of '\(v.label)' has \(v.bbox.count) numbers, not [x, y, w, h]")
+                    }
                     return GroundedRegion(phrase: v.label, score: 1, box: Box(xywh: v.bbox))
                 }
             }
@@ -157,7 +159,8 @@ struct GroundingInjectionOptions: ParsableArguments {
             keys.append(image.key)
         }
         let found = try grounder.detect(samples)
-        let regions = Dictionary(uniqueKeysWithValues: zip(keys, found.map { $0.map { GroundedRegion(phrase: $0.label, score: $0.score, box: $0.box) } }))
+        let grounded = found.map { $0.map { GroundedRegion(phrase: $0.label, score: $0.score, box: $0.box) } }
+        let regions = Dictionary(uniqueKeysWithValues: zip(keys, grounded))
         try registry.storeGrounding(try regions.mapValues { try JSONEncoder().encode($0) }, dataset: datasetKey, grounder: key)
         return regions
     }

@@ -95,19 +95,16 @@ public struct MRGTrain: ParsableCommand {
 
     /// `--resume` continues the model its run recorded: an option that shapes it must not ask for another.
     private func checkResumable(_ model: ReportGenConfig) throws {
-        func refuse(_ option: String, _ was: String, _ now: String) -> RunFolderError {
-            RunFolderError("--resume: the run was trained with \(option) \(was), this command asks for \(now); resume without it, or start a new run")
-        }
         if let preset {
             let asked = ReportGenConfig.preset(preset, dataset: model.dataset)
             if (asked.dModel, asked.layers, asked.imageSize) != (model.dModel, model.layers, model.imageSize) {
                 let other = ReportGenConfig.Preset.allCases.first { $0 != preset }!
-                throw refuse("--preset", other.rawValue, preset.rawValue)
+                throw RunFolder.changedOnResume("--preset", was: other.rawValue, now: preset.rawValue)
             }
         }
-        if data.dataset != model.dataset { throw refuse("--dataset", model.dataset.rawValue, data.dataset.rawValue) }
+        if data.dataset != model.dataset { throw RunFolder.changedOnResume("--dataset", was: model.dataset.rawValue, now: data.dataset.rawValue) }
         if injection.withGrounding || injection.grounding != nil, injection.mode != model.injection.mode {
-            throw refuse("--grounding", model.injection.mode.rawValue, injection.mode.rawValue)
+            throw RunFolder.changedOnResume("--grounding", was: model.injection.mode.rawValue, now: injection.mode.rawValue)
         }
     }
 
@@ -115,9 +112,7 @@ public struct MRGTrain: ParsableCommand {
         try threadOptions.apply()
         let registry = try self.registry.open()
         let base = URL(fileURLWithPath: "runs/mrg-\(data.dataset.rawValue)-seed\(seed)")
-        let folder = try resume ? RunFolder.forResume(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
-                                : RunFolder.forNewRun(explicit: out.map(URL.init(fileURLWithPath:)), default: base)
-        RunFolder.removeStaleTemporaries(in: folder)
+        let folder = try RunFolder.choose(resume: resume, out: out, default: base)
         let generator: ReportGenerator
         let dataset: ReportDataset
         var groundingRegions: [String: [GroundedRegion]]?

@@ -19,7 +19,8 @@ struct VQADataOptions: ParsableArguments {
     @Option(help: "Dataset format: slake or vqa-rad.") var dataset: VQADatasetKind = .slake
     @Option(help: "Folder in the dataset's layout (default for slake: the embedded SLAKE-format corpus).") var dataDir: String?
     @Option(help: "Images in the embedded SLAKE-format corpus.") var count = defaultParameters(.slake).count
-    @Option(help: ArgumentHelp("How VQA-RAD's validation split is carved from trainset.json: image (validation images unseen in training) or question (every validation image also has training questions, as in VQA-RAD's official test split).",
+    @Option(help: ArgumentHelp("How VQA-RAD's validation split is carved from trainset.json: image (validation images unseen in training) "
+                               + "or question (every validation image also has training questions, as in VQA-RAD's official test split).",
                                valueName: "grouping")) var valGrouping: VQARAD.ValidationGrouping = .image
 
     func validate() throws {
@@ -97,13 +98,16 @@ struct VQAModelOptions: ParsableArguments {
 
 /// Pre-training of the vision encoder before the VQA epochs.
 struct VQAPretrainingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Weight of an auxiliary loss teaching the vision encoder where the training images' annotated boxes are (SLAKE's detection.json); 0: off.",
+    @Option(help: ArgumentHelp("Weight of an auxiliary loss teaching the vision encoder where the training images' annotated boxes are "
+                               + "(SLAKE's detection.json); 0: off.",
                                valueName: "W")) var localizationLoss: Float = 0
     @Option(help: ArgumentHelp("Epochs of the vision encoder on the localization loss alone before the VQA epochs (needs --localization-loss).",
                                valueName: "E")) var localizationPretrain = 0
-    @Option(help: ArgumentHelp("A SLAKE-format folder (e.g. from `medglip corpus generate --kind slake --seed 1`) whose images and detection.json boxes the pre-training epochs use instead of the training split's; refused if it holds a validation or test image.",
+    @Option(help: ArgumentHelp("A SLAKE-format folder (e.g. from `medglip corpus generate --kind slake --seed 1`) whose images and detection.json "
+                               + "boxes the pre-training epochs use instead of the training split's; refused if it holds a validation or test image.",
                                valueName: "DIR")) var localizationPretrainData: String?
-    @Option(help: ArgumentHelp("Epochs of denoising auto-encoder pre-training of the vision encoder on the training images (MEVF's CDAE; needs no labels), before everything else.",
+    @Option(help: ArgumentHelp("Epochs of denoising auto-encoder pre-training of the vision encoder on the training images "
+                               + "(MEVF's CDAE; needs no labels), before everything else.",
                                valueName: "E")) var autoencoderPretrain = 0
 
     func validate() throws {
@@ -211,8 +215,7 @@ public struct VQATrain: ParsableCommand {
             ("--grounding", recorded.injection.mode.rawValue, injection.mode.rawValue, injection.withGrounding || injection.grounding != nil),
         ]
         if let changed = checks.first(where: { $0.given && $0.was != $0.now }) {
-            throw RunFolderError("--resume: the run was trained with \(changed.option) \(changed.was), this command asks for \(changed.now); "
-                                 + "resume without it, or start a new run")
+            throw RunFolder.changedOnResume(changed.option, was: changed.was, now: changed.now)
         }
     }
 
@@ -222,9 +225,7 @@ public struct VQATrain: ParsableCommand {
         // runs/vqa-slake-generate-seed0, runs/vqa-rad-classify-seed0, ...
         let name = "vqa-\(data.dataset.rawValue)".replacingOccurrences(of: "vqa-vqa-", with: "vqa-") + "-\(model.head.rawValue)-seed\(training.seed)"
         let base = vqaRunsRoot.appendingPathComponent(name)
-        let folder = try training.resume ? RunFolder.forResume(explicit: training.out.map(URL.init(fileURLWithPath:)), default: base)
-                                : RunFolder.forNewRun(explicit: training.out.map(URL.init(fileURLWithPath:)), default: base)
-        RunFolder.removeStaleTemporaries(in: folder)
+        let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: base)
         let system: VQASystem
         let splits: VQASplits
         var groundingRegions: [String: [GroundedRegion]]?
@@ -262,14 +263,17 @@ public struct VQATrain: ParsableCommand {
             if pretraining.localizationLoss > 0 {
                 let boxes = try Self.localizationBoxes(splits)
                 let trainImages = Set(splits.train.map { $0.imageURL.standardizedFileURL.path })
-                config.localization = LocalizationOptions(labels: Set(boxes.filter { trainImages.contains($0.key) }.values.flatMap { $0.map(\.phrase) }).sorted(),
-                                                          weight: pretraining.localizationLoss, pretrainEpochs: pretraining.localizationPretrain > 0 ? pretraining.localizationPretrain : nil,
-                                                          pretrainDataDir: pretraining.localizationPretrainData.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+                let labels = Set(boxes.filter { trainImages.contains($0.key) }.values.flatMap { $0.map(\.phrase) }).sorted()
+                let p = pretraining, dataDir = p.localizationPretrainData.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+                let pretrainEpochs = p.localizationPretrain > 0 ? p.localizationPretrain : nil
+                config.localization = LocalizationOptions(labels: labels, weight: p.localizationLoss,
+                                                          pretrainEpochs: pretrainEpochs, pretrainDataDir: dataDir)
                 localizationBoxes = boxes
             }
             let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
                                            extraText: template.words + config.injection.hintVocabulary)
-            system = VQASystem(VQARunConfig(model: config, head: model.head, dataset: data.dataset, dataDir: dir.path, seed: training.seed, epochs: training.epochs,
+            system = VQASystem(VQARunConfig(model: config, head: model.head, dataset: data.dataset, dataDir: dir.path, seed: training.seed,
+                                            epochs: training.epochs,
                                             template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary),
                                             validationGrouping: data.dataset == .vqaRad ? data.valGrouping : nil),
                                vocabulary: vocabulary)
@@ -292,7 +296,8 @@ public struct VQATrain: ParsableCommand {
         var options = VQATrainingOptions()
         options.localizationPretrainEpochs = system.run.model.localization?.pretrainEpochs ?? 0
         options.autoencoderPretrainEpochs = system.run.model.autoencoderPretrainEpochs ?? 0
-        options.epochs = system.run.epochs; options.imagesPerBatch = training.imagesPerBatch; options.learningRate = training.lr; options.weightDecay = training.weightDecay; options.seed = system.run.seed
+        options.epochs = system.run.epochs; options.imagesPerBatch = training.imagesPerBatch; options.learningRate = training.lr
+        options.weightDecay = training.weightDecay; options.seed = system.run.seed
         print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
               + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
         if let first = train.examples.first {

@@ -72,7 +72,10 @@ extension Inspection {
                 for a in annotations {
                     guard let name = names[a.category_id] else { report.problems.append("\(f): annotation \(a.id): unknown category_id \(a.category_id)"); continue }
                     labels.append(name)
-                    guard let img = byID[a.image_id] else { report.problems.append("\(f): annotation \(a.id): unknown image_id \(a.image_id)"); continue }
+                    guard let img = byID[a.image_id] else {
+                        report.problems.append("\(f): annotation \(a.id): unknown image_id \(a.image_id)")
+                        continue
+                    }
                     guard a.bbox.count == 4 else { report.problems.append("\(f): annotation \(a.id): bbox is not [x, y, w, h]"); continue }
                     let box = Box(xywh: a.bbox.map(Float.init))
                     if !box.isValid { report.problems.append("\(f): annotation \(a.id): empty or inverted box") }

@@ -31,6 +31,9 @@ public struct LoaderFuzzer {
         rng = RandomGenerator(seed: seed)
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
         seeds = try Loader.allCases.map { ($0, try Self.seedFile($0, in: workDir)) }
+        for loader in Loader.allCases {
+            try FileManager.default.createDirectory(at: workDir.appendingPathComponent(loader.rawValue), withIntermediateDirectories: true)
+        }
     }
 
     /// Runs `inputs` mutated files through the loaders, round robin; `progress` every 10,000.
@@ -51,7 +54,6 @@ public struct LoaderFuzzer {
 
     func load(_ loader: Loader, _ bytes: Data) throws {
         let dir = workDir.appendingPathComponent(loader.rawValue)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         func file(_ name: String) throws -> URL {
             let url = dir.appendingPathComponent(name)
             try bytes.write(to: url)

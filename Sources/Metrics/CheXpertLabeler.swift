@@ -127,11 +127,6 @@ public struct CheXpertLabeler: Sendable {
             guard let first = phrase.first, let starts = positions[first] else { return [] }
             return starts.filter { i in i + phrase.count <= words.count && phrase.indices.allSatisfy { words[i + $0] == phrase[$0] } }
         }
-
-        /// Whether any of `phrases` lies entirely within `range`.
-        func contains(_ phrases: [Phrase], in range: Range<Int>) -> Bool {
-            phrases.contains { p in occurrences(p).contains { $0 >= range.lowerBound && $0 + p.count <= range.upperBound } }
-        }
     }
 
     enum CueList: Int { case negationBefore, negationAfter, uncertaintyBefore, uncertaintyAfter, terminators, pseudoNegations }
@@ -181,8 +176,15 @@ public struct CheXpertLabeler: Sendable {
     func governingCue(_ s: Sentence, _ span: Range<Int>, _ list: CueList, forward: Bool, clause: Range<Int>,
                       masked: Set<Int> = []) -> (cue: Phrase, scope: Range<Int>)? {
         var best: (cue: Phrase, scope: Range<Int>)?
-        let cues = [CueList.negationBefore: negPre, .negationAfter: negPost, .uncertaintyBefore: uncPre, .uncertaintyAfter: uncPost][list]!
         let negation = list == .negationBefore || list == .negationAfter
+        let cues = switch list {
+        case .negationBefore: negPre
+        case .negationAfter: negPost
+        case .uncertaintyBefore: uncPre
+        case .uncertaintyAfter: uncPost
+        case .terminators: terminators
+        case .pseudoNegations: pseudoNegations
+        }
         for (i, cue) in s.occurrences(of: list, cues) where !(i..<(i + cue.count)).contains(where: masked.contains) {
             do {
                 let end = i + cue.count

@@ -56,18 +56,13 @@ public enum LLaVAMedFiles {
     }
 
     static func readAnswers(_ url: URL) throws -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw ScoreInputError(path: url.path, problem: "no such file") }
         var answers: [String: String] = [:]
-        for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                throw ScoreInputError(path: url.path, problem: "line \(n + 1): not a JSON object")
-            }
+        for (n, o) in try JSONLines.objects(url) {
             guard let id = idText(o["question_id"]), let text = o["text"] as? String else {
-                throw ScoreInputError(path: url.path, problem: "line \(n + 1): needs 'question_id' and 'text' (LLaVA-Med's answer file)")
+                throw ScoreInputError(path: url.path, problem: "line \(n): needs 'question_id' and 'text' (LLaVA-Med's answer file)")
             }
             guard answers.updateValue(text, forKey: id) == nil else {
-                throw ScoreInputError(path: url.path, problem: "line \(n + 1): question_id \(id) answered twice")
+                throw ScoreInputError(path: url.path, problem: "line \(n): question_id \(id) answered twice")
             }
         }
         return answers

@@ -4,21 +4,16 @@ import Foundation
 /// `question_id` (`qid` in files of older versions), `answer`, `prediction` and `answer_type`.
 public enum VQAPredictionFile {
     public static func read(_ url: URL) throws -> [LLaVAMedEval.Question] {
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw ScoreInputError(path: url.path, problem: "no such file") }
         var questions: [LLaVAMedEval.Question] = []
-        for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                throw ScoreInputError(path: url.path, problem: "line \(n + 1): not a JSON object")
-            }
+        for (n, o) in try JSONLines.objects(url) {
             func text(_ keys: String...) throws -> String {
                 for k in keys { if let s = o[k] as? String { return s } else if let v = o[k] as? Int { return String(v) } }
                 let hint = keys[0] == "prediction" && o["text"] != nil ? " (an answer file of LLaVA-Med's: pass its ground truth with --gt)" : ""
-                throw ScoreInputError(path: url.path, problem: "line \(n + 1): missing '\(keys[0])'" + hint)
+                throw ScoreInputError(path: url.path, problem: "line \(n): missing '\(keys[0])'" + hint)
             }
             let type = try text("answer_type").trimmingCharacters(in: .whitespaces).uppercased()
             guard type == "OPEN" || type == "CLOSED" else {
-                throw ScoreInputError(path: url.path, problem: "line \(n + 1): answer_type must be OPEN or CLOSED, got '\(type)'")
+                throw ScoreInputError(path: url.path, problem: "line \(n): answer_type must be OPEN or CLOSED, got '\(type)'")
             }
             questions.append(.init(id: try text("question_id", "qid"), answerType: type, reference: try text("answer"),
                                    prediction: try text("prediction")))

@@ -88,7 +88,8 @@ final class CommandValidationTests: XCTestCase {
                 XCTAssertTrue(VQATrain.message(for: error).contains("--localization-pretrain must be >= 0 and needs --localization-loss > 0"), VQATrain.message(for: error))
             }
         }
-        XCTAssertEqual(try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain", "10", "--localization-pretrain-data", "pre"]).pretraining.localizationPretrainData, "pre")
+        let withData = try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain", "10", "--localization-pretrain-data", "pre"])
+        XCTAssertEqual(withData.pretraining.localizationPretrainData, "pre")
         XCTAssertThrowsError(try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain-data", "pre"])) { error in
             XCTAssertTrue(VQATrain.message(for: error).contains("--localization-pretrain-data needs --localization-pretrain > 0"), VQATrain.message(for: error))
         }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import CLI
+import Injection
 import Synthetic
 @testable import VQA
 
@@ -29,7 +30,8 @@ final class LocalizationPretrainDataTests: XCTestCase {
         let set = try VQATrain.pretrainingImages(Self.corpus("other", seed: 4), loader: loader(for: data), heldOut: data.val + data.test)
         XCTAssertEqual(set.imageCount, 6, "every image of every split")
         XCTAssertEqual(set.boxes.count, 6)
-        XCTAssertTrue(set.boxes.allSatisfy { regions in !regions.isEmpty && regions.allSatisfy { $0.box.corners.allSatisfy { (0...1).contains($0) } } },
+        let inUnitSquare = { (r: GroundedRegion) in r.box.corners.allSatisfy { (0...1).contains($0) } }
+        XCTAssertTrue(set.boxes.allSatisfy { regions in !regions.isEmpty && regions.allSatisfy(inUnitSquare) },
                       "each image's detection.json boxes, in [0, 1]")
     }
 

@@ -18,7 +18,8 @@ final class ConvGradientTests: XCTestCase {
             ("1x1", Conv2dGeometry(kernel: 1), true),
             ("3x3 stride 2 padding 1 dilation 2", Conv2dGeometry(kernel: 3, stride: 2, padding: 1, dilation: 2), true),
             ("2x2 padding 2", Conv2dGeometry(kernel: 2, padding: 2), false),
-            ("3x2 stride (2,1) padding (0,1) dilation (1,2)", Conv2dGeometry(kernel: (3, 2), stride: (2, 1), padding: (0, 1), dilation: (1, 2)), true),
+            ("3x2 stride (2,1) padding (0,1) dilation (1,2)",
+             Conv2dGeometry(kernel: (3, 2), stride: (2, 1), padding: (0, 1), dilation: (1, 2)), true),
             // Stride 1 with unequal kernel, padding and dilation per axis (the transposed-convolution
             // input gradient), and one whose padding exceeds d(k-1) on one axis (the col2im fallback).
             ("2x3 stride 1 padding (1,0) dilation (2,1)", Conv2dGeometry(kernel: (2, 3), stride: (1, 1), padding: (1, 0), dilation: (2, 1)), true),

@@ -125,7 +125,8 @@ final class MatmulGradientTests: XCTestCase {
         checkGradients("BLAS shared b, tA", inputs: [tensor([2, 32, 24], seed: 109), tensor([32, 24], seed: 110)]) {
             Tensor.matmul($0[0], $0[1], transposeA: true)
         }
-        checkGradients("BLAS-sized linear with bias", inputs: [tensor([2, 12, 32], seed: 113), tensor([48, 32], seed: 114), tensor([48], seed: 115)]) {
+        let linearInputs = [tensor([2, 12, 32], seed: 113), tensor([48, 32], seed: 114), tensor([48], seed: 115)]
+        checkGradients("BLAS-sized linear with bias", inputs: linearInputs) {
             linear($0[0], weight: $0[1], bias: $0[2])
         }
         // A product that is small per batch entry but large once folded.

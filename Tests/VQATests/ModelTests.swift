@@ -99,7 +99,8 @@ final class ModelTests: VQATestCase {
         json.removeValue(forKey: "patchCoordinates")
         let old = try JSONDecoder().decode(VQAConfig.self, from: JSONSerialization.data(withJSONObject: json))
         XCTAssertFalse(old.patchCoordinates)
-        XCTAssertEqual(try JSONDecoder().decode(VQAConfig.self, from: JSONEncoder().encode(Self.tinyConfig)), Self.tinyConfig, "a round trip keeps every field")
+        let roundTrip = try JSONDecoder().decode(VQAConfig.self, from: JSONEncoder().encode(Self.tinyConfig))
+        XCTAssertEqual(roundTrip, Self.tinyConfig, "a round trip keeps every field")
         let model = { (config: VQAConfig) in VQAModel(config, head: .generate, vocabularySize: 20, outputs: 20, maxPositions: 200, seed: 1) }
         XCTAssertNil(model(old).coordinates)
         let withCoordinates = model(Self.tinyConfig)

@@ -72,7 +72,8 @@ public enum SafeTensors {
                 throw CheckpointError.malformed(path: path, reason: "tensor \(name) has shape \(shape): its size overflows 64-bit arithmetic")
             }
             guard offsets[1] - offsets[0] == bytes else {
-                throw CheckpointError.malformed(path: path, reason: "tensor \(name) of shape \(shape) and dtype \(dtype) needs \(bytes) bytes, header gives \(offsets[1] - offsets[0])")
+                let reason = "tensor \(name) of shape \(shape) and dtype \(dtype) needs \(bytes) bytes, header gives \(offsets[1] - offsets[0])"
+                throw CheckpointError.malformed(path: path, reason: reason)
             }
             entries.append((name, dtype, shape, offsets[0], offsets[1]))
         }

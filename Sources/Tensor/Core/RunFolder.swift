@@ -43,6 +43,20 @@ public enum RunFolder {
         return folder
     }
 
+    /// The folder a training command writes: `forResume` or `forNewRun`, with the temporaries a
+    /// killed earlier process left there removed.
+    public static func choose(resume: Bool, out: String?, default base: URL) throws -> URL {
+        let explicit = out.map { URL(fileURLWithPath: $0) }
+        let folder = try resume ? forResume(explicit: explicit, default: base) : forNewRun(explicit: explicit, default: base)
+        removeStaleTemporaries(in: folder)
+        return folder
+    }
+
+    /// An option of a `--resume` asks for another model than the run's.
+    public static func changedOnResume(_ option: String, was: String, now: String) -> RunFolderError {
+        RunFolderError("--resume: the run was trained with \(option) \(was), this command asks for \(now); resume without it, or start a new run")
+    }
+
     /// Deletes the temporaries (`.NAME.tmp-PID`, see `writeAtomically`) of processes that no longer
     /// run, left behind by a kill; returns their names.
     @discardableResult

@@ -19,8 +19,6 @@ public struct ThreadCPUTimes: Sendable {
 
     /// CPU nanoseconds each thread used since `earlier` (threads started since count from zero).
     public func since(_ earlier: ThreadCPUTimes) -> [Int: UInt64] {
-        byThread.mapValues { $0 }.reduce(into: [:]) { out, entry in
-            out[entry.key] = entry.value &- min(entry.value, earlier.byThread[entry.key] ?? 0)
-        }
+        Dictionary(uniqueKeysWithValues: byThread.map { tid, ns in (tid, ns - min(ns, earlier.byThread[tid] ?? 0)) })
     }
 }
