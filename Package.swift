@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "VQA", targets: ["VQA"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "Injection", targets: ["Injection"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Experiments", targets: ["Experiments"]),
         .executable(name: "medglip", targets: ["medglip"]),
         .executable(name: "mrg-train", targets: ["mrg-train"]),
@@ -51,13 +52,17 @@ let package = Package(
         .target(name: "Injection", dependencies: ["Tensor", "Imaging", "Datasets", "Grounding"]),
         .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics", "Injection"]),
         .target(name: "VQA", dependencies: ["Tensor", "Imaging", "Datasets", "Metrics", "Injection"]),
-        .target(name: "Experiments", dependencies: ["Tensor"]),
+        // Ground -> inject for a whole dataset: which grounder serves which image, the detections cache.
+        .target(name: "Pipeline", dependencies: ["Datasets", "Grounding", "Imaging", "Injection", "Metrics", "Registry", "Synthetic", "VQA"]),
+        .target(
+            name: "Experiments",
+            dependencies: ["Tensor", "Datasets", "Imaging", "Injection", "Metrics", "Pipeline", "Registry", "ReportGen", "VQA"]),
         .target(name: "Fuzzing", dependencies: ["Datasets", "Imaging", "Tensor"]),
         .target(
             name: "CLI",
             dependencies: [
                 "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding",
-                "ReportGen", "VQA", "Registry", "Injection", "Experiments", "Fuzzing",
+                "ReportGen", "VQA", "Registry", "Injection", "Pipeline", "Experiments", "Fuzzing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // One binary with every subcommand, and the papers' entry points as their own executables.
@@ -75,7 +80,8 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text"], exclude: ["Fixtures"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Text"], exclude: ["Fixtures"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Registry"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Datasets", "Grounding", "Imaging", "Injection", "Registry"]),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Registry", "Injection", "Synthetic", "VQA", "Imaging", "Grounding"]),
         .testTarget(name: "InjectionTests", dependencies: ["Injection", "Tensor", "Imaging"]),

@@ -84,90 +84,87 @@ struct AblateDownstream: ParsableCommand {
     }
 
     func run() throws {
-        let registryPath = registry.registry ?? RunRegistry.defaultPath.path
         let reg = try registry.open()
-        let tasks = task == .all ? ["mrg", "vqa"] : [task.rawValue]
-        var sections: [ReportSection] = []
-        var gallery = AblationGallery(out: URL(fileURLWithPath: out), modes: modeList, registry: reg)
+        let grid = AblationGrid(out: URL(fileURLWithPath: out), modes: modeList, seeds: seeds, registry: reg)
+        var gallery = AblationGallery(out: grid.out, modes: modeList, registry: reg)
         gallery.vqaSplit = evaluationSplit("vqa")
-        for task in tasks {
-            var results: [AblationResult] = []
-            for mode in modeList {
-                for seed in 0..<seeds {
-                    let folder = URL(fileURLWithPath: out).appendingPathComponent("\(task)-\(mode)-seed\(seed)")
-                    let (train, evaluate) = commandLines(task, mode: mode, seed: seed, folder: folder, registryPath: registryPath)
-                    let earlier = try AblationRunRecord.check(folder, trainArguments: train)
-                    if earlier, let metrics = try finishedTestMetrics(reg, task: task, folder: folder) {
-                        print("[\(task), \(mode), seed \(seed)] finished earlier with the same settings: \(folder.path)")
-                        results.append(AblationResult(mode: mode, seed: seed, metrics: metrics))
-                        continue
-                    }
-                    if earlier, try reg.newestRun(task: task, folder: folder, status: .finished) != nil {
-                        print("[\(task), \(mode), seed \(seed)] trained earlier with the same settings, evaluating \(folder.path)")
-                        try evaluateRun(task, evaluate)
-                    } else {
-                        print("[\(task), \(mode), seed \(seed)] \(earlier ? "resuming" : "training") \(folder.path)")
-                        if !earlier { try AblationRunRecord.write(folder, trainArguments: train) }
-                        try trainRun(task, earlier ? train + ["--resume"] : train)
-                        try evaluateRun(task, evaluate)
-                    }
-                    guard let metrics = try finishedTestMetrics(reg, task: task, folder: folder) else {
-                        throw ValidationError("\(folder.path): no test metrics in the registry after evaluation")
-                    }
-                    results.append(AblationResult(mode: mode, seed: seed, metrics: metrics))
-                }
-            }
-            let summary = AblationSummary(results, modes: modeList, metrics: Self.metrics[task]!)
+        var sections: [ReportSection] = []
+        for task in task == .all ? ["mrg", "vqa"] : [task.rawValue] {
+            let commands = CommandLineTask(ablation: self, name: task, registryPath: registry.registry ?? RunRegistry.defaultPath.path)
+            let summary = AblationSummary(try grid.results(commands), modes: modeList, metrics: commands.metrics)
             let title = task == "mrg" ? "Report generation (R2Gen)" : "Medical VQA (LLaVA-style)"
             print(summary.table(title: "\(title), \(evaluationSplit(task)) split, mean +- std over \(seeds) seed(s) (delta vs none)"))
             let (grounding, hints, cases) = task == "mrg" ? try gallery.reportGeneration() : try gallery.questionAnswering()
             if let hints { print("grounder hints on the validation images (\(hints.rule)):\n" + hints.text) }
             sections.append(ReportSection(task: title, summary: summary, grounding: grounding, hints: hints, gallery: cases))
         }
-        let html = URL(fileURLWithPath: out).appendingPathComponent("report.html")
-        let notes = ["\(seeds) seed(s); report generation \(epochs) epochs per run (weights picked on validation \(selectOn)), VQA \(vqaEpochs) (\(vqaLayers) layers\(vqaLocalizationLoss > 0 ? ", localization loss \(vqaLocalizationLoss), \(vqaLocalizationPretrain) pre-training epochs" : "")); grounder detections kept from score \(groundingThresholdPerPhrase ? "thresholds per phrase (best validation hint F1)" : String(groundingThreshold))\(groundingHedge > 0 ? ", hedged below \(groundingHedge)" : "")\(groundingDropout > 0 ? ", grounding withheld from \(groundingDropout) of training images" : ""). CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."]
-        try writeAtomically(Data(AblationReport.html(sections, notes: notes).utf8), to: html)
+        let html = grid.out.appendingPathComponent("report.html")
+        try writeAtomically(Data(AblationReport.html(sections, notes: [reportNote]).utf8), to: html)
         print("report: \(html.path)")
     }
 
-    /// One run's training through `mrg-train` / `vqa-train`, and its evaluation through `mrg-eval` / `vqa-eval`.
-    func trainRun(_ task: String, _ arguments: [String]) throws {
-        if task == "mrg" { try MRGTrain.parse(arguments).run() } else { try VQATrain.parse(arguments).run() }
+    /// What the report says about the settings every run shared.
+    var reportNote: String {
+        let localization = vqaLocalizationLoss > 0
+            ? ", localization loss \(vqaLocalizationLoss), \(vqaLocalizationPretrain) pre-training epochs" : ""
+        let thresholds = groundingThresholdPerPhrase ? "thresholds per phrase (best validation hint F1)" : String(groundingThreshold)
+        let hedge = groundingHedge > 0 ? ", hedged below \(groundingHedge)" : ""
+        let withheld = groundingDropout > 0 ? ", grounding withheld from \(groundingDropout) of training images" : ""
+        return "\(seeds) seed(s); report generation \(epochs) epochs per run (weights picked on validation \(selectOn)), "
+            + "VQA \(vqaEpochs) (\(vqaLayers) layers\(localization)); grounder detections kept from score \(thresholds)\(hedge)\(withheld). "
+            + "CE_micro_F1_negative is CheXpert CE F1 with uncertain as negative; VQA closed accuracy and open recall are LLaVA-Med's."
     }
 
-    func evaluateRun(_ task: String, _ arguments: [String]) throws {
-        if task == "mrg" { try MRGEval.parse(arguments).run() } else { try VQAEval.parse(arguments).run() }
+    /// A task trained through `mrg-train` / `vqa-train` and scored through `mrg-eval` / `vqa-eval`,
+    /// exactly as a user would run them.
+    struct CommandLineTask: AblationTask {
+        let ablation: AblateDownstream
+        let name: String
+        let registryPath: String
+
+        var metrics: [String] { AblateDownstream.metrics[name]! }
+        var evaluationSplit: String { ablation.evaluationSplit(name) }
+
+        func trainingArguments(mode: String, seed: Int, folder: URL) -> [String] {
+            ablation.trainingArguments(name, mode: mode, seed: seed, folder: folder, registryPath: registryPath)
+        }
+
+        func train(_ arguments: [String], resume: Bool) throws {
+            let all = resume ? arguments + ["--resume"] : arguments
+            if name == "mrg" { try MRGTrain.parse(all).run() } else { try VQATrain.parse(all).run() }
+        }
+
+        func evaluate(folder: URL) throws {
+            let arguments = ablation.evaluationArguments(name, folder: folder, registryPath: registryPath)
+            if name == "mrg" { try MRGEval.parse(arguments).run() } else { try VQAEval.parse(arguments).run() }
+        }
     }
 
-    /// The arguments of the training and evaluation commands of one run.
-    func commandLines(_ task: String, mode: String, seed: Int, folder: URL, registryPath: String) -> (train: [String], evaluate: [String]) {
-        var common = ["--registry", registryPath, "--seed", String(seed), "--out", folder.path]
-        if let dataset { common += ["--dataset", dataset] }
-        if let dataDir { common += ["--data-dir", dataDir] }
-        let threads = threadOptions.threads.map { ["--threads", String($0)] } ?? []
+    /// The `mrg-train` / `vqa-train` arguments of one run.
+    func trainingArguments(_ task: String, mode: String, seed: Int, folder: URL, registryPath: String) -> [String] {
+        var arguments = ["--registry", registryPath, "--seed", String(seed), "--out", folder.path]
+        if let dataset { arguments += ["--dataset", dataset] }
+        if let dataDir { arguments += ["--data-dir", dataDir] }
         switch mode {
         case "none": break
-        case "oracle": common += ["--grounding", "both", "--grounding-source", "oracle"]
+        case "oracle": arguments += ["--grounding", "both", "--grounding-source", "oracle"]
         default:
-            common += ["--grounding", mode, "--grounding-threshold", String(groundingThreshold), "--grounding-hedge", String(groundingHedge),
-                       "--grounding-dropout", String(groundingDropout)]
+            arguments += ["--grounding", mode, "--grounding-threshold", String(groundingThreshold), "--grounding-hedge", String(groundingHedge),
+                          "--grounding-dropout", String(groundingDropout)]
                 + (grounder.map { ["--grounder", $0] } ?? []) + (groundingThresholdPerPhrase ? ["--grounding-threshold-per-phrase"] : [])
         }
-        if task == "mrg" {
-            return (common + threads + ["--epochs", String(epochs), "--count", String(count), "--select-on", selectOn],
-                    ["--checkpoint", folder.path, "--registry", registryPath] + threads)
-        }
+        arguments += threadArguments
+        if task == "mrg" { return arguments + ["--epochs", String(epochs), "--count", String(count), "--select-on", selectOn] }
         let localization = vqaLocalizationLoss > 0
             ? ["--localization-loss", String(vqaLocalizationLoss), "--localization-pretrain", String(vqaLocalizationPretrain)] : []
-        return (common + threads + ["--epochs", String(vqaEpochs), "--layers", String(vqaLayers), "--count", String(vqaCount)] + localization,
-                ["--dataset", dataset ?? "slake", "--checkpoint", folder.path, "--split", evaluationSplit(task), "--registry", registryPath] + threads)
+        return arguments + ["--epochs", String(vqaEpochs), "--layers", String(vqaLayers), "--count", String(vqaCount)] + localization
     }
 
-    /// The evaluation metrics of the finished training run that wrote `folder`, if any.
-    func finishedTestMetrics(_ registry: RunRegistry, task: String, folder: URL) throws -> [String: Double]? {
-        guard let run = try registry.newestRun(task: task, folder: folder, status: .finished) else { return nil }
-        let split = evaluationSplit(task)
-        let test = try registry.metrics(run: run.id).filter { $0.split == split && $0.epoch == nil }
-        return test.isEmpty ? nil : Dictionary(test.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+    /// The `mrg-eval` / `vqa-eval` arguments that score the run in `folder`.
+    func evaluationArguments(_ task: String, folder: URL, registryPath: String) -> [String] {
+        let common = ["--checkpoint", folder.path, "--registry", registryPath] + threadArguments
+        return task == "mrg" ? common : common + ["--dataset", dataset ?? "slake", "--split", evaluationSplit(task)]
     }
+
+    var threadArguments: [String] { threadOptions.threads.map { ["--threads", String($0)] } ?? [] }
 }

@@ -2,10 +2,9 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Grounding
-import Imaging
 import Injection
 import Registry
-import Synthetic
+import Pipeline
 
 extension InjectionMode: ExpressibleByArgument {}
 
@@ -78,36 +77,8 @@ struct GroundingInjectionOptions: ParsableArguments {
     /// the source to record ("oracle" or the grounder's folder).
     func regions(_ dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> (regions: [String: [GroundedRegion]], phrases: [String], source: String) {
         let source = try sourceName(registry)
-        let (regions, phrases) = try Self.regions(source: source, dataset, dataDir: dataDir, registry: registry)
+        let (regions, phrases) = try ReportRegions.regions(source: source, dataset, dataDir: dataDir, registry: registry)
         return (regions, phrases, source)
-    }
-
-    /// The regions of `source` ("oracle" or a grounding run folder) for every study.
-    static func regions(source: String, _ dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> (regions: [String: [GroundedRegion]], phrases: [String]) {
-        switch source {
-        case "oracle":
-            let side = dataDir.appendingPathComponent("labels.json")
-            guard FileManager.default.fileExists(atPath: side.path) else {
-                throw ValidationError("--grounding-source oracle needs the corpus's ground-truth boxes (labels.json), and \(dataDir.path) has none; use --grounding-source grounder")
-            }
-            let records = try decodeJSON([String: CXRStudyRecord].self, from: side)
-            let regions = try records.mapValues { r in
-                try (r.boxes["frontal"] ?? []).map { v in
-                    guard v.bbox.count == 4 else {
-                        throw DataError("\(side.path): a bbox of '\(v.label)' has \(v.bbox.count) numbers, not [x, y, w, h]")
-                    }
-                    return GroundedRegion(phrase: v.label, score: 1, box: Box(xywh: v.bbox))
-                }
-            }
-            return (regions, Set(regions.values.flatMap { $0.map(\.phrase) }).sorted())
-        default:
-            let experts = try GrounderSet(source: source)
-            guard let expert = experts.expert(for: "X-ray"), let phrases = experts.runs[expert.run].grounder.run.prompts[expert.modality] else {
-                throw ValidationError("\(source): no X-ray expert in this grounder (it knows \(experts.modalities.joined(separator: ", ")))")
-            }
-            let run = experts.runs[expert.run]
-            return (try detections(run.grounder, folder: run.folder, dataset: dataset, dataDir: dataDir, registry: registry, modality: expert.modality), phrases)
-        }
     }
 
     /// The newest finished grounding run in the registry, else one trained now
@@ -128,40 +99,5 @@ struct GroundingInjectionOptions: ParsableArguments {
         let resume = FileManager.default.fileExists(atPath: folder.appendingPathComponent("last.safetensors").path) ? ["--resume"] : []
         try GroundTrain.parse(arguments + resume).run()
         return folder
-    }
-
-    /// Detections on every study's frontal view, computed once per (dataset, grounder weights) and
-    /// kept in the registry's grounding cache.
-    static func detections(_ grounder: Grounder, folder: URL, dataset: ReportDataset, dataDir: URL, registry: RunRegistry, modality: String) throws -> [String: [GroundedRegion]] {
-        let studies = dataset.train + dataset.val + dataset.test
-        let images = studies.compactMap { s in dataset.imageURLs(s).first.map { (key: s.id, url: $0, modality: modality) } }
-        return try cachedDetections(grounder, folder: folder, images: images, what: "frontal views", dataDir: dataDir, registry: registry)
-    }
-
-    /// The grounder's regions on `images` (keyed by `key`), from the registry's grounding cache for
-    /// (data folder, grounder weights) when there, else detected now and stored. Images that
-    /// cannot be read get no regions (the downstream loader reports them).
-    static func cachedDetections(_ grounder: Grounder, folder: URL, images: [(key: String, url: URL, modality: String)], what: String,
-                                 dataDir: URL, registry: RunRegistry) throws -> [String: [GroundedRegion]] {
-        let weights = folder.appendingPathComponent("model.safetensors")
-        let attributes = try FileManager.default.attributesOfItem(atPath: weights.path)
-        let key = "\(weights.standardizedFileURL.path)#\(attributes[.size] ?? 0)#\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
-        let datasetKey = dataDir.standardizedFileURL.path
-        if let cached = try registry.groundingCache(dataset: datasetKey, grounder: key) {
-            print("grounding: \(cached.count) images from the registry cache")
-            return try cached.mapValues { try JSONDecoder().decode([GroundedRegion].self, from: $0) }
-        }
-        print("grounding: detecting on \(images.count) \(what) with \(folder.path) (cached for later runs)")
-        var samples: [GroundingSample] = [], keys: [String] = []
-        for (i, image) in images.enumerated() {
-            guard let decoded = try? ImageIO.read(image.url) else { continue }
-            samples.append(GroundingSample(imageID: i, imageURL: image.url, width: decoded.width, height: decoded.height, modality: image.modality, regions: []))
-            keys.append(image.key)
-        }
-        let found = try grounder.detect(samples)
-        let grounded = found.map { $0.map { GroundedRegion(phrase: $0.label, score: $0.score, box: $0.box) } }
-        let regions = Dictionary(uniqueKeysWithValues: zip(keys, grounded))
-        try registry.storeGrounding(try regions.mapValues { try JSONEncoder().encode($0) }, dataset: datasetKey, grounder: key)
-        return regions
     }
 }

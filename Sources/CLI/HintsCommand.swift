@@ -2,6 +2,8 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Injection
+import Pipeline
+import ReportGen
 import Registry
 import VQA
 
@@ -46,7 +48,7 @@ struct HintsCommand: ParsableCommand {
         let source = GrounderSet.absolute(grounder)
         let (detected, truth, images, anatomy) = try task == .vqa ? vqa(source, registry: registry) : mrg(source, registry: registry)
         let rows = HintQuality.measure(detected, truth: truth, images: images, anatomy: anatomy, thresholds: levels)
-        let (ap, ap50) = AblationGallery.agreement(detected, truth: truth, images: images)
+        let (ap, ap50) = RegionAgreement.coco(detected, truth: truth, images: images)
         let best = rows.max { $0.f1 < $1.f1 }!
         if json {
             let object: [String: Any] = ["images": images.count, "AP": ap, "AP50": ap50, "best_f1_threshold": Double(best.threshold),
@@ -79,17 +81,17 @@ struct HintsCommand: ParsableCommand {
         let dir = try dataDir.map { URL(fileURLWithPath: $0) } ?? VQADataOptions.embeddedSlake()
         let splits = try VQASplits.read(.slake, root: dir)
         let all = splits.train + splits.val + splits.test
-        let truth = try VQAGrounding.regions(source: "oracle", items: all, dataDir: dir, registry: registry).regions
-        let detected = try VQAGrounding.regions(source: source, items: all, dataDir: dir, registry: registry).regions
+        let truth = try VQARegions.regions(source: "oracle", items: all, dataDir: dir, registry: registry).regions
+        let detected = try VQARegions.regions(source: source, items: all, dataDir: dir, registry: registry).regions
         let images = Set((splits.split(split.rawValue) ?? []).map { $0.imageURL.standardizedFileURL.path }).sorted()
         return (detected, truth, images, try ModalityHints.load().anatomy)
     }
 
     func mrg(_ source: String, registry: RunRegistry) throws -> Boxes {
         let dir = try dataDir.map { URL(fileURLWithPath: $0) } ?? ReportDataOptions.embeddedCorpus()
-        let dataset = try ReportDataOptions.read(dir, kind: .iuXray)
-        let truth = try GroundingInjectionOptions.regions(source: "oracle", dataset, dataDir: dir, registry: registry).regions
-        let detected = try GroundingInjectionOptions.regions(source: source, dataset, dataDir: dir, registry: registry).regions
+        let dataset = try ReportDatasetKind.iuXray.read(dir)
+        let truth = try ReportRegions.regions(source: "oracle", dataset, dataDir: dir, registry: registry).regions
+        let detected = try ReportRegions.regions(source: source, dataset, dataDir: dir, registry: registry).regions
         let images = (split == .val ? dataset.val : dataset.test).map(\.id)
         return (detected, truth, images, Set(try SpatialHints(named: "chest").templates.anatomy))
     }

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Injection
 import Metrics
+import Pipeline
 import Registry
 import ReportGen
-import Injection
 import Synthetic
 import Tensor
 
@@ -41,12 +42,7 @@ struct ReportDataOptions: ParsableArguments {
         try CorpusCache.ensure(.cxrReports, CorpusParameters(count: count, size: 256, seed: 0))
     }
 
-    func read(_ folder: URL) throws -> ReportDataset { try Self.read(folder, kind: dataset) }
-
-    static func read(_ folder: URL, kind: ReportDatasetKind) throws -> ReportDataset {
-        // MIMIC-CXR studies may list several images; R2Gen uses the first.
-        try R2Gen.read(folder.appendingPathComponent("annotation.json"), viewsPerStudy: kind == .iuXray ? 2 : nil)
-    }
+    func read(_ folder: URL) throws -> ReportDataset { try dataset.read(folder) }
 }
 
 public struct MRGTrain: ParsableCommand {
@@ -130,7 +126,7 @@ public struct MRGTrain: ParsableCommand {
                 let (regions, phrases, source) = try injection.regions(dataset, dataDir: dir, registry: registry)
                 let hints = try SpatialHints(named: "chest")
                 let thresholds = try injection.phraseThresholds(
-                    detected: regions, truth: { try GroundingInjectionOptions.regions(source: "oracle", dataset, dataDir: dir, registry: registry).regions },
+                    detected: regions, truth: { try ReportRegions.regions(source: "oracle", dataset, dataDir: dir, registry: registry).regions },
                     images: dataset.val.map(\.id), anatomy: Set(hints.templates.anatomy))
                 model.injection = injection.injectionOptions(phrases: phrases, hintVocabulary: hints.vocabulary(phrases: phrases, hedged: injection.groundingHedge > 0),
                                                              source: source, phraseThresholds: thresholds)
@@ -201,7 +197,7 @@ public struct MRGEval: ParsableCommand {
             epoch = n
         }
         let kind = generator.run.model.dataset
-        let dataset = try ReportDataOptions.read(URL(fileURLWithPath: generator.run.dataDir), kind: kind)
+        let dataset = try kind.read(URL(fileURLWithPath: generator.run.dataDir))
         let split = self.split.rawValue
         let studies = dataset.split(split)!
         var loader = generator.loader
@@ -277,7 +273,7 @@ public struct MRGEval: ParsableCommand {
 func injectGrounding(_ loader: inout ReportLoader, run: ReportRunConfig, dataset: ReportDataset, registry: RunRegistry,
                      regions: [String: [GroundedRegion]]?) throws {
     let source = run.model.injection.source
-    loader.regions = try regions ?? GroundingInjectionOptions.regions(source: source, dataset, dataDir: URL(fileURLWithPath: run.dataDir), registry: registry).regions
+    loader.regions = try regions ?? ReportRegions.regions(source: source, dataset, dataDir: URL(fileURLWithPath: run.dataDir), registry: registry).regions
     loader.hints = try SpatialHints(named: "chest")
     print("grounding: injecting \(run.model.injection.mode.rawValue) from \(source)")
 }

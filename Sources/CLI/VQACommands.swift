@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Injection
 import Metrics
+import Pipeline
 import Registry
 import ReportGen
 import Synthetic
@@ -159,7 +160,7 @@ public struct VQATrain: ParsableCommand {
     /// The training and validation images' boxes: the loss learns from the first, the
     /// pre-training report scores the second.
     static func localizationBoxes(_ splits: VQASplits) throws -> [String: [GroundedRegion]] {
-        try VQAGrounding.annotatedBoxes(splits.train + splits.val, option: "--localization-loss", alternative: "leave --localization-loss at 0")
+        try VQARegions.annotatedBoxes(splits.train + splits.val, option: "--localization-loss", alternative: "leave --localization-loss at 0")
     }
 
     /// Every image of the SLAKE-format folder `dir` (all its splits) with its boxes, for
@@ -177,7 +178,7 @@ public struct VQATrain: ParsableCommand {
             }
         }
         var loader = loader
-        loader.boxes = try VQAGrounding.annotatedBoxes(items, option: "--localization-pretrain-data", alternative: "choose a folder with boxes")
+        loader.boxes = try VQARegions.annotatedBoxes(items, option: "--localization-pretrain-data", alternative: "choose a folder with boxes")
         let set = loader.load(items, split: "localization pre-training")
         guard set.count > 0 else { throw VQACommandError(description: "--localization-pretrain-data \(dir.path): no usable image") }
         print("localization pre-training images: \(set.imageCount) from \(dir.path)")
@@ -249,10 +250,10 @@ public struct VQATrain: ParsableCommand {
             if injection.mode != .none {
                 let source = try injection.sourceName(registry)
                 let all = splits.train + splits.val + splits.test
-                let found = try VQAGrounding.regions(source: source, items: all, dataDir: dir, registry: registry)
+                let found = try VQARegions.regions(source: source, items: all, dataDir: dir, registry: registry)
                 let hints = try ModalityHints.load()
                 let thresholds = try injection.phraseThresholds(
-                    detected: found.regions, truth: { try VQAGrounding.regions(source: "oracle", items: all, dataDir: dir, registry: registry).regions },
+                    detected: found.regions, truth: { try VQARegions.regions(source: "oracle", items: all, dataDir: dir, registry: registry).regions },
                     images: Array(Set(splits.val.map { $0.imageURL.standardizedFileURL.path })).sorted(), anatomy: hints.anatomy)
                 config.injection = injection.injectionOptions(phrases: found.phrases, hintVocabulary: hints.vocabulary(phrases: found.phrases, hedged: injection.groundingHedge > 0),
                                                               source: source, phraseThresholds: thresholds)
@@ -281,7 +282,7 @@ public struct VQATrain: ParsableCommand {
         print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")
         var loader = system.loader
         if system.run.model.injection.mode != .none {
-            try VQAGrounding.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: URL(fileURLWithPath: system.run.dataDir),
+            try VQARegions.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: URL(fileURLWithPath: system.run.dataDir),
                                     registry: registry, regions: groundingRegions)
             print("grounding: \(system.run.model.injection.mode.rawValue) from \(system.run.model.injection.source)")
         }
@@ -371,13 +372,13 @@ public struct VQAEval: ParsableCommand {
         var loader = system.loader
         if system.run.model.injection.mode != .none {
             // Every split, so a grounder's detections are cached for the whole folder at once.
-            try VQAGrounding.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: root, registry: registry)
+            try VQARegions.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: root, registry: registry)
         }
         var scoresLocalization = false
         if system.run.model.localization != nil && dataset == .slake {
             // A report on the side, so a folder without boxes is still answered (and says so).
             do {
-                loader.boxes = try VQAGrounding.annotatedBoxes(items, option: "scoring the localization head", alternative: "not scored")
+                loader.boxes = try VQARegions.annotatedBoxes(items, option: "scoring the localization head", alternative: "not scored")
                 scoresLocalization = true
             } catch { print("localization head not scored: \(error)") }
         }

@@ -1,3 +1,5 @@
+import Datasets
+import Foundation
 import Injection
 import Text
 
@@ -10,6 +12,12 @@ public enum ReportDatasetKind: String, Codable, Sendable, CaseIterable {
     public var cleaning: R2GenCleaning.Dataset { self == .iuXray ? .iuXray : .mimicCXR }
     public var vocabularyThreshold: Int { self == .iuXray ? 3 : 10 }
     public var maxSequenceLength: Int { self == .iuXray ? 60 : 100 }
+
+    /// The dataset in R2Gen's layout in `folder` (annotation.json + images/). MIMIC-CXR studies may
+    /// list several images; R2Gen uses the first.
+    public func read(_ folder: URL) throws -> ReportDataset {
+        try R2Gen.read(folder.appendingPathComponent("annotation.json"), viewsPerStudy: self == .iuXray ? 2 : nil)
+    }
 }
 
 /// Sizes of the memory-driven transformer. `paper` is R2Gen's setting; `cpu` is small enough to

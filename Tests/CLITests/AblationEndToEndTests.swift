@@ -78,8 +78,7 @@ final class AblationCommandLineTests: XCTestCase {
         let ablate = try AblateDownstream.parse(["--task", "mrg", "--grounder", "/g", "--grounding-threshold", "0.35", "--grounding-hedge", "0.55",
                                                  "--grounding-dropout", "0.5", "--grounding-threshold-per-phrase", "--epochs", "7"])
         let folder = URL(fileURLWithPath: "/runs/mrg-both-seed2")
-        let both = ablate.commandLines("mrg", mode: "both", seed: 2, folder: folder, registryPath: "/r.sqlite")
-        let train = try MRGTrain.parse(both.train)
+        let train = try MRGTrain.parse(ablate.trainingArguments("mrg", mode: "both", seed: 2, folder: folder, registryPath: "/r.sqlite"))
         XCTAssertEqual(train.injection.mode, .both)
         XCTAssertEqual(train.injection.grounder, "/g")
         XCTAssertEqual(train.injection.groundingThreshold, 0.35)
@@ -87,39 +86,22 @@ final class AblationCommandLineTests: XCTestCase {
         XCTAssertEqual(train.injection.groundingDropout, 0.5)
         XCTAssertTrue(train.injection.groundingThresholdPerPhrase)
         XCTAssertEqual(train.seed, 2)
-        XCTAssertEqual(both.evaluate, ["--checkpoint", folder.path, "--registry", "/r.sqlite"])
-        let oracle = try MRGTrain.parse(ablate.commandLines("mrg", mode: "oracle", seed: 0, folder: folder, registryPath: "/r.sqlite").train)
+        XCTAssertEqual(ablate.evaluationArguments("mrg", folder: folder, registryPath: "/r.sqlite"), ["--checkpoint", folder.path, "--registry", "/r.sqlite"])
+        let oracle = try MRGTrain.parse(ablate.trainingArguments("mrg", mode: "oracle", seed: 0, folder: folder, registryPath: "/r.sqlite"))
         XCTAssertEqual(oracle.injection.groundingSource, .oracle)
         XCTAssertEqual(oracle.injection.groundingDropout, 0)
         XCTAssertEqual(oracle.injection.groundingHedge, 0)
-        XCTAssertEqual(try MRGTrain.parse(ablate.commandLines("mrg", mode: "none", seed: 0, folder: folder, registryPath: "/r.sqlite").train).injection.mode, .none)
+        XCTAssertEqual(try MRGTrain.parse(ablate.trainingArguments("mrg", mode: "none", seed: 0, folder: folder, registryPath: "/r.sqlite")).injection.mode, .none)
     }
 
     func testVQARunsGetTheLocalizationRecipe() throws {
         let ablate = try AblateDownstream.parse(["--task", "vqa", "--vqa-localization-loss", "1", "--vqa-localization-pretrain", "100"])
         let folder = URL(fileURLWithPath: "/runs/vqa-oracle-seed1")
-        let train = try VQATrain.parse(ablate.commandLines("vqa", mode: "oracle", seed: 1, folder: folder, registryPath: "/r.sqlite").train)
+        let train = try VQATrain.parse(ablate.trainingArguments("vqa", mode: "oracle", seed: 1, folder: folder, registryPath: "/r.sqlite"))
         XCTAssertEqual(train.pretraining.localizationLoss, 1)
         XCTAssertEqual(train.pretraining.localizationPretrain, 100)
-        let plain = try VQATrain.parse(AblateDownstream.parse(["--task", "vqa"]).commandLines("vqa", mode: "none", seed: 0, folder: folder, registryPath: "/r.sqlite").train)
+        let plain = try VQATrain.parse(AblateDownstream.parse(["--task", "vqa"]).trainingArguments("vqa", mode: "none", seed: 0, folder: folder, registryPath: "/r.sqlite"))
         XCTAssertEqual(plain.pretraining.localizationLoss, 0)
         XCTAssertThrowsError(try AblateDownstream.parse(["--task", "vqa", "--vqa-localization-pretrain", "100"]))
-    }
-}
-
-/// The report's grounding table: COCO AP of the injected boxes against the corpus's own boxes.
-final class GroundingAgreementTests: XCTestCase {
-    func testAgreementIsCOCOAPOverTheGivenImages() {
-        let nodule = GroundedRegion(phrase: "nodule", score: 1, box: [10, 10, 30, 30])
-        let truth = ["a": [nodule], "b": [GroundedRegion(phrase: "mass", score: 1, box: [0, 0, 50, 50])]]
-        let perfect = AblationGallery.agreement(truth, truth: truth, images: ["a", "b"])
-        XCTAssertEqual(perfect.0, 1, accuracy: 1e-9)
-        // The nodule found, the mass missed: the mean over the two categories.
-        XCTAssertEqual(AblationGallery.agreement(["a": [nodule]], truth: truth, images: ["a", "b"]).0, 0.5, accuracy: 1e-9)
-        // Shifted by 4 px: IoU 320 / 480 = 0.67 passes the thresholds 0.50 ... 0.65 (4 of 10) but not 0.70.
-        let shifted = ["a": [GroundedRegion(phrase: "nodule", score: 0.9, box: [14, 10, 34, 30])]]
-        let (ap, ap50) = AblationGallery.agreement(shifted, truth: ["a": [nodule]], images: ["a"])
-        XCTAssertEqual(ap, 0.4, accuracy: 1e-9)
-        XCTAssertEqual(ap50, 1, accuracy: 1e-9)
     }
 }

@@ -1,9 +1,9 @@
 import Datasets
-import Experiments
 import Foundation
 import Imaging
 import Injection
 import Metrics
+import Pipeline
 import Registry
 import ReportGen
 import VQA
@@ -12,14 +12,18 @@ import VQA
 /// how good the injected boxes were on the test images (COCO AP against the corpus's own boxes,
 /// where it has them) and a gallery of test cases with the boxes drawn, the hint, the reference
 /// and every mode's output.
-struct AblationGallery {
+public struct AblationGallery {
     let out: URL
     let modes: [String]
     let registry: RunRegistry
     /// The VQA split scored (test, or val for VQA-RAD without its test file).
-    var vqaSplit = "test"
+    public var vqaSplit = "test"
     /// Cases per task.
-    var cases = 4
+    public var cases = 4
+
+    public init(out: URL, modes: [String], registry: RunRegistry) {
+        self.out = out; self.modes = modes; self.registry = registry
+    }
 
     func folder(_ task: String, _ mode: String) -> URL { out.appendingPathComponent("\(task)-\(mode)-seed0") }
 
@@ -58,26 +62,6 @@ struct AblationGallery {
         return byMode
     }
 
-    /// COCO AP / AP50 of `detections` against `truth` over `images` (keys of both maps).
-    static func agreement(_ detections: [String: [GroundedRegion]], truth: [String: [GroundedRegion]], images: [String]) -> (Double, Double) {
-        let names = Set(truth.values.flatMap { $0.map(\.phrase) }).union(detections.values.flatMap { $0.map(\.phrase) }).sorted()
-        let category = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0 + 1) })
-        var annotations: [COCOEvalGroundTruth.Annotation] = [], found: [COCOEvalDetection] = []
-        for (i, image) in images.enumerated() {
-            for r in truth[image] ?? [] {
-                let box = r.box.xywh.map(Double.init)
-                annotations.append(.init(id: annotations.count + 1, imageID: i, categoryID: category[r.phrase]!, bbox: box, area: box[2] * box[3]))
-            }
-            for r in detections[image] ?? [] {
-                found.append(.init(imageID: i, categoryID: category[r.phrase]!, bbox: r.box.xywh.map(Double.init), score: Double(r.score)))
-            }
-        }
-        let gt = COCOEvalGroundTruth(images: images.indices.map { .init(id: $0) }, annotations: annotations,
-                                     categories: names.map { .init(id: category[$0]!, name: $0) })
-        let result = COCOEval.evaluate(gt, found)
-        return (result[stat: "AP"] ?? 0, result[stat: "AP50"] ?? 0)
-    }
-
     /// Score thresholds the hint table shows (besides the one the runs used).
     static let thresholds: [Float] = [0.3, 0.35, 0.4, 0.45, 0.5, 0.6]
 
@@ -90,20 +74,20 @@ struct AblationGallery {
     }
 
     /// Report generation: the first test studies with a finding in the corpus's boxes.
-    func reportGeneration() throws -> (grounding: [(String, Double, Double)], hints: HintTable?, gallery: [GalleryCase]) {
+    public func reportGeneration() throws -> (grounding: [(String, Double, Double)], hints: HintTable?, gallery: [GalleryCase]) {
         guard let anyRun = ran("mrg", modes: modes).first else { return ([], nil, []) }
         let run = try decodeJSON(ReportRunConfig.self, from: anyRun.appendingPathComponent("config.json"))
         let dataDir = URL(fileURLWithPath: run.dataDir)
-        let dataset = try ReportDataOptions.read(dataDir, kind: run.model.dataset)
+        let dataset = try run.model.dataset.read(dataDir)
         let oracle = FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("labels.json").path)
-            ? try GroundingInjectionOptions.regions(source: "oracle", dataset, dataDir: dataDir, registry: registry).regions : nil
+            ? try ReportRegions.regions(source: "oracle", dataset, dataDir: dataDir, registry: registry).regions : nil
         let grounded = try grounderOptions("mrg") { try decodeJSON(ReportRunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
         let source = grounded?.source, options = grounded ?? InjectionOptions()
-        let detected = try source.map { try GroundingInjectionOptions.regions(source: $0, dataset, dataDir: dataDir, registry: registry).regions }
+        let detected = try source.map { try ReportRegions.regions(source: $0, dataset, dataDir: dataDir, registry: registry).regions }
         let hints = try SpatialHints(named: "chest")
         var table: [(String, Double, Double)] = [], hintTable: HintTable?
         if let detected, let oracle {
-            let (ap, ap50) = Self.agreement(detected, truth: oracle, images: dataset.test.map(\.id))
+            let (ap, ap50) = RegionAgreement.coco(detected, truth: oracle, images: dataset.test.map(\.id))
             table.append(("grounder (\(GrounderSet.name(source!))) on the test studies' frontal views", ap, ap50))
             hintTable = Self.hintTable(detected, truth: oracle, images: dataset.val.map(\.id), anatomy: Set(hints.templates.anatomy), used: options.scoreThreshold)
         }
@@ -123,22 +107,22 @@ struct AblationGallery {
     }
 
     /// VQA: test images with a finding first, two questions each.
-    func questionAnswering() throws -> (grounding: [(String, Double, Double)], hints: HintTable?, gallery: [GalleryCase]) {
+    public func questionAnswering() throws -> (grounding: [(String, Double, Double)], hints: HintTable?, gallery: [GalleryCase]) {
         guard let anyRun = ran("vqa", modes: modes).first else { return ([], nil, []) }
         let run = try decodeJSON(VQARunConfig.self, from: anyRun.appendingPathComponent("config.json"))
         let dataDir = URL(fileURLWithPath: run.dataDir)
         let splits = try run.splits()
         let all = splits.train + splits.val + splits.test, scored = splits.split(vqaSplit) ?? []
         let hasBoxes = scored.first.map { FileManager.default.fileExists(atPath: $0.imageURL.deletingLastPathComponent().appendingPathComponent("detection.json").path) } ?? false
-        let oracle = hasBoxes ? try VQAGrounding.regions(source: "oracle", items: all, dataDir: dataDir, registry: registry).regions : nil
+        let oracle = hasBoxes ? try VQARegions.regions(source: "oracle", items: all, dataDir: dataDir, registry: registry).regions : nil
         let grounded = try grounderOptions("vqa") { try decodeJSON(VQARunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
         let source = grounded?.source, options = grounded ?? InjectionOptions()
-        let detected = try source.map { try VQAGrounding.regions(source: $0, items: all, dataDir: dataDir, registry: registry).regions }
+        let detected = try source.map { try VQARegions.regions(source: $0, items: all, dataDir: dataDir, registry: registry).regions }
         let testImages = Array(Set(scored.map { $0.imageURL.standardizedFileURL.path })).sorted()
         let hints = try ModalityHints.load()
         var table: [(String, Double, Double)] = [], hintTable: HintTable?
         if let detected, let oracle {
-            let (ap, ap50) = Self.agreement(detected, truth: oracle, images: testImages)
+            let (ap, ap50) = RegionAgreement.coco(detected, truth: oracle, images: testImages)
             table.append(("grounder (\(GrounderSet.name(source!))) on the \(vqaSplit) images", ap, ap50))
             let valImages = Array(Set(splits.val.map { $0.imageURL.standardizedFileURL.path })).sorted()
             hintTable = Self.hintTable(detected, truth: oracle, images: valImages, anatomy: hints.anatomy, used: options.scoreThreshold)

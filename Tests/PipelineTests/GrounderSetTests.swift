@@ -4,7 +4,7 @@ import Grounding
 import Imaging
 import Registry
 import XCTest
-@testable import CLI
+@testable import Pipeline
 
 /// `--grounder A,B`: experts from separate runs serve one dataset, each modality from the first
 /// run that knows it.
@@ -56,7 +56,7 @@ final class GrounderSetTests: XCTestCase {
                                  category: "Abnormality", modality: modality))
         }
         let registry = try RunRegistry(path: dir.appendingPathComponent("registry.sqlite"))
-        let found = try VQAGrounding.regions(source: "\(xray.path),\(both.path)", items: items, dataDir: dir, registry: registry)
+        let found = try VQARegions.regions(source: "\(xray.path),\(both.path)", items: items, dataDir: dir, registry: registry)
         XCTAssertEqual(found.phrases, ["liver lesion", "nodule"])
         let key = { (i: Int) in items[i].imageURL.standardizedFileURL.path }
         XCTAssertFalse(found.regions[key(0)]!.isEmpty, "an untrained grounder still scores every point above nothing")
@@ -64,7 +64,7 @@ final class GrounderSetTests: XCTestCase {
         XCTAssertEqual(Set(found.regions[key(1)]!.map(\.phrase)), ["liver lesion"])
         XCTAssertNil(found.regions[key(2)])
         // The second run's cache entry covers both images it knows, so it serves the X-ray alone later.
-        let alone = try VQAGrounding.regions(source: both.path, items: items, dataDir: dir, registry: registry)
+        let alone = try VQARegions.regions(source: both.path, items: items, dataDir: dir, registry: registry)
         XCTAssertEqual(Set(alone.regions[key(0)]!.map(\.phrase)), ["mass"])
         XCTAssertEqual(alone.regions[key(1)], found.regions[key(1)])
     }
