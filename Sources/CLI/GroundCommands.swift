@@ -72,51 +72,87 @@ struct GroundingDataOptions: ParsableArguments {
     }
 }
 
-struct GroundTrain: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ground-train", abstract: "Train the Med-GLIP grounding model.")
+extension GroundingConfig.Experts: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [Self] { [.perModality, .shared] }
+}
 
-    @OptionGroup var data: GroundingDataOptions
+/// The Med-GLIP architecture `ground-train` builds (or takes from `--init-from`).
+struct GroundingModelOptions: ParsableArguments {
+    @Option(help: "Model input size in pixels (images are letterboxed; default 256).") var imageSize: Int?
+    @Option(help: "Image encoders: per-modality (the paper's experts, the default) or shared.") var experts: GroundingConfig.Experts?
+    @Option(help: "Pyramid levels' strides: 8,16,32 (the default) or 4,8,16,32 (a level for findings a few pixels wide; slower).") var strides: String?
+    @Flag(help: "Disable the image-text deep fusion.") var noFusion = false
+    @Option(help: ArgumentHelp("Start from another run's best weights (fine-tuning): its architecture, tokenizer and prompts are kept, "
+                               + "and its input size unless --image-size is given (the network is fully convolutional).", valueName: "rundir"))
+    var initFrom: String?
+
+    var levels: [Int] { (strides ?? "8,16,32").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    var config: GroundingConfig {
+        var config = GroundingConfig()
+        config.experts = experts ?? .perModality
+        config.strides = levels
+        config.fusion = !noFusion
+        return config
+    }
+
+    func validate() throws {
+        if let imageSize { try GroundTrain.validateImageSize(imageSize) }
+        if initFrom != nil, experts != nil || strides != nil || noFusion {
+            throw ValidationError("--init-from keeps its run's architecture: leave out --experts, --strides and --no-fusion")
+        }
+        let stages = GroundingConfig().stageStrides
+        guard !levels.isEmpty, levels == Array(stages.suffix(levels.count)) else {
+            throw ValidationError("--strides must be the last strides of the encoder's stages \(stages), e.g. 8,16,32 or 4,8,16,32; got \(strides ?? "")")
+        }
+    }
+}
+
+/// How `ground-train` trains, and where the run goes.
+struct GroundingTrainingArguments: ParsableArguments {
     @Option(help: "Fraction of the training set: 1.0 or 0.1 (Med-GLIP Table II).") var subset: Double = 1.0
     @Option(help: "Epochs.") var epochs = 12
     @Option(help: "Images per batch (one modality per batch).") var batchSize = 8
-    @Option(help: "Model input size in pixels (images are letterboxed; default 256).") var imageSize: Int?
-    @Option(help: "Image encoders: per-modality (the paper's experts, the default) or shared.") var experts: String?
-    @Option(help: "Pyramid levels' strides: 8,16,32 (the default) or 4,8,16,32 (a level for findings a few pixels wide; slower).") var strides: String?
     @Option(help: "Learning rate (AdamW, cosine schedule with warm-up).") var lr: Float = 2e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Flag(help: "Disable the image-text deep fusion.") var noFusion = false
+    @Option(help: ArgumentHelp("Repeat-factor sampling (LVIS): images holding a finding seen in fewer than this fraction of their modality's "
+                               + "images are repeated, sqrt(threshold / fraction) times per epoch; 0 turns it off."))
+    var repeatThreshold: Double = 0
+    @Option(help: ArgumentHelp("A grid point claimed by several boxes goes to the box its anchor overlaps most (iou: ATSS and GLIP) or to the "
+                               + "smallest box (area: FCOS), which keeps a finding's points from the organ around it."))
+    var ambiguity: ATSSAssigner.Ambiguity = .largestIoU
     @Option(help: "Run folder (default runs/grounding-<time>).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
-    @Option(help: ArgumentHelp("Start from another run's best weights (fine-tuning): its architecture, tokenizer and prompts are kept, and its input size unless --image-size is given (the network is fully convolutional).", valueName: "rundir"))
-    var initFrom: String?
-    @Option(help: "Repeat-factor sampling (LVIS): images holding a finding seen in fewer than this fraction of their modality's images are repeated, sqrt(threshold / fraction) times per epoch; 0 turns it off.")
-    var repeatThreshold: Double = 0
-    @Option(help: "A grid point claimed by several boxes goes to the box its anchor overlaps most (iou: ATSS and GLIP) or to the smallest box (area: FCOS), which keeps a finding's points from the organ around it.")
-    var ambiguity: ATSSAssigner.Ambiguity = .largestIoU
-    @OptionGroup var registry: RegistryOptions
-    @OptionGroup var threadOptions: ThreadOptions
 
-    var expertMode: GroundingConfig.Experts? { GroundingConfig.Experts(rawValue: experts ?? "per-modality") }
-    var levels: [Int] { (strides ?? "8,16,32").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var options: GroundingTrainingOptions {
+        var options = GroundingTrainingOptions()
+        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed
+        options.repeatThreshold = repeatThreshold; options.ambiguity = ambiguity
+        return options
+    }
 
     func validate() throws {
         guard subset == 1.0 || subset == 0.1 else { throw ValidationError("--subset must be 1.0 or 0.1") }
         try Check.atLeast(epochs, 1, "--epochs")
         try Check.atLeast(batchSize, 1, "--batch-size")
-        if let imageSize { try Self.validateImageSize(imageSize) }
         try Check.positive(lr, "--lr")
         guard !resume || out != nil else { throw ValidationError("--resume needs --out RUNDIR") }
         guard (0...1).contains(repeatThreshold) else { throw ValidationError("--repeat-threshold must be in [0, 1], got \(repeatThreshold)") }
-        if initFrom != nil {
-            guard !resume else { throw ValidationError("--init-from starts a new run and --resume continues one: pass one of them") }
-            guard experts == nil, strides == nil, !noFusion else {
-                throw ValidationError("--init-from keeps its run's architecture: leave out --experts, --strides and --no-fusion")
-            }
-        }
-        guard expertMode != nil else { throw ValidationError("--experts must be per-modality or shared") }
-        let stages = GroundingConfig().stageStrides
-        guard !levels.isEmpty, levels == Array(stages.suffix(levels.count)) else {
-            throw ValidationError("--strides must be the last strides of the encoder's stages \(stages), e.g. 8,16,32 or 4,8,16,32; got \(strides ?? "")")
+    }
+}
+
+struct GroundTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ground-train", abstract: "Train the Med-GLIP grounding model.")
+
+    @OptionGroup(title: "Data") var data: GroundingDataOptions
+    @OptionGroup(title: "Model") var model: GroundingModelOptions
+    @OptionGroup(title: "Training") var training: GroundingTrainingArguments
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func validate() throws {
+        if model.initFrom != nil, training.resume {
+            throw ValidationError("--init-from starts a new run and --resume continues one: pass one of them")
         }
     }
 
@@ -128,16 +164,17 @@ struct GroundTrain: ParsableCommand {
     }
 
     /// `--resume` continues the model its run recorded: an option that shapes it must not ask for another.
-    private func checkResumable(_ run: GroundingRunConfig, asked config: GroundingConfig) throws {
+    private func checkResumable(_ run: GroundingRunConfig) throws {
         var changed: [(String, String, String)] = []
-        if let imageSize, imageSize != run.imageSize { changed.append(("--image-size", "\(run.imageSize)", "\(imageSize)")) }
-        if experts != nil, config.experts != run.model.experts {
-            changed.append(("--experts", run.model.experts.rawValue, config.experts.rawValue))
+        let asked = model.config
+        if let imageSize = model.imageSize, imageSize != run.imageSize { changed.append(("--image-size", "\(run.imageSize)", "\(imageSize)")) }
+        if model.experts != nil, asked.experts != run.model.experts {
+            changed.append(("--experts", run.model.experts.rawValue, asked.experts.rawValue))
         }
-        if strides != nil, config.strides != run.model.strides {
-            changed.append(("--strides", run.model.strides.map(String.init).joined(separator: ","), strides ?? ""))
+        if model.strides != nil, asked.strides != run.model.strides {
+            changed.append(("--strides", run.model.strides.map(String.init).joined(separator: ","), model.strides ?? ""))
         }
-        if noFusion, run.model.fusion { changed.append(("--no-fusion", "fusion on", "off")) }
+        if model.noFusion, run.model.fusion { changed.append(("--no-fusion", "fusion on", "off")) }
         if let (option, was, now) = changed.first {
             throw RunFolder.changedOnResume(option, was: was, now: now)
         }
@@ -146,54 +183,62 @@ struct GroundTrain: ParsableCommand {
     func run() throws {
         try threadOptions.apply()
         let base = URL(fileURLWithPath: "runs/grounding-\(Int(Date().timeIntervalSince1970))")
-        let folder = try RunFolder.choose(resume: resume, out: out, default: base)
-        let train = try data.load(subset == 0.1 && data.format ?? .coco == .coco ? "train_10pct" : "train")
-        var trainSamples = train.samples
-        if subset == 0.1 && data.dataDir != nil && data.format ?? .coco == .voc {
-            let rng = RandomGenerator(seed: seed); rng.shuffle(&trainSamples)
-            trainSamples = Array(trainSamples.prefix(max(1, trainSamples.count / 10)))
-        }
+        let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: base)
+        let train = try data.load(training.subset == 0.1 && data.format ?? .coco == .coco ? "train_10pct" : "train")
+        let trainSamples = subset(train.samples)
         let val = try data.load("val")
-        var config = GroundingConfig()
-        config.experts = expertMode!
-        config.strides = levels
-        config.fusion = !noFusion
-        let grounder: Grounder
-        if resume {
-            grounder = try Grounder(runFolder: folder, weights: "last.safetensors")
-            try checkResumable(grounder.run, asked: config)
-        } else if let initFrom {
-            grounder = try Grounder(runFolder: URL(fileURLWithPath: initFrom), imageSize: imageSize)
-            try grounder.checkPromptsCover(trainSamples + val.samples)
-            print("starting from the weights of \(initFrom)")
-        } else {
-            grounder = try Grounder(for: train, config: config, imageSize: imageSize ?? 256, seed: seed)
-        }
-        var options = GroundingTrainingOptions()
-        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed
-        options.repeatThreshold = repeatThreshold; options.ambiguity = ambiguity
-        let trainer = GroundingTrainer(grounder, options: options, folder: folder)
-        if resume {
+        let grounder = try grounder(folder, train: train, checking: trainSamples + val.samples)
+        let trainer = GroundingTrainer(grounder, options: training.options, folder: folder)
+        if training.resume {
             try trainer.resume()
         } else {
             grounder.record(data: data.source)
             try grounder.save(to: folder, weights: "last.safetensors")
         }
-        print("training on \(trainSamples.count) images (\(Set(trainSamples.map { $0.modality ?? "unknown" }).sorted().joined(separator: ", "))), validating on \(val.samples.count); run folder \(folder.path)")
+        let modalities = Set(trainSamples.map { $0.modality ?? "unknown" }).sorted().joined(separator: ", ")
+        print("training on \(trainSamples.count) images (\(modalities)), validating on \(val.samples.count); run folder \(folder.path)")
         let registry = try self.registry.open()
-        struct Recorded: Encodable {
-            var model: GroundingConfig; var imageSize: Int; var subset: Double; var epochs: Int; var lr: Float; var dataDir: String?
-            var initFrom: String?; var repeatThreshold: Double; var ambiguity: String
-        }
-        try trackRun(registry, task: "grounding", dataset: data.dataDir ?? "embedded",
-                     config: Recorded(model: grounder.run.model, imageSize: grounder.run.imageSize, subset: subset, epochs: epochs, lr: lr,
-                                      dataDir: data.dataDir, initFrom: initFrom, repeatThreshold: repeatThreshold,
-                                      ambiguity: ambiguity.rawValue),
-                     seed: seed, folder: folder, resumed: resume) { record in
+        try trackRun(registry, task: "grounding", dataset: data.dataDir ?? "embedded", config: recorded(grounder.run),
+                     seed: training.seed, folder: folder, resumed: training.resume) { record in
             trainer.onEpoch = { try registry.record(["AP": $0.valAP, "AP50": $0.valAP50], run: record.id, split: "val", epoch: $0.epoch) }
             try trainer.train(trainSamples, validation: val.samples, categories: train.categories)
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
         }
+    }
+
+    /// `--subset 0.1` of a VOC folder (COCO folders ship their own train_10pct.json): a seeded tenth.
+    private func subset(_ samples: [GroundingSample]) -> [GroundingSample] {
+        guard training.subset == 0.1, data.dataDir != nil, data.format ?? .coco == .voc else { return samples }
+        var shuffled = samples
+        RandomGenerator(seed: training.seed).shuffle(&shuffled)
+        return Array(shuffled.prefix(max(1, shuffled.count / 10)))
+    }
+
+    /// The model to train: the run's own (`--resume`), another run's weights (`--init-from`), or a new one.
+    private func grounder(_ folder: URL, train: GroundingSplit, checking samples: [GroundingSample]) throws -> Grounder {
+        if training.resume {
+            let grounder = try Grounder(runFolder: folder, weights: "last.safetensors")
+            try checkResumable(grounder.run)
+            return grounder
+        }
+        if let initFrom = model.initFrom {
+            let grounder = try Grounder(runFolder: URL(fileURLWithPath: initFrom), imageSize: model.imageSize)
+            try grounder.checkPromptsCover(samples)
+            print("starting from the weights of \(initFrom)")
+            return grounder
+        }
+        return try Grounder(for: train, config: model.config, imageSize: model.imageSize ?? 256, seed: training.seed)
+    }
+
+    /// What the registry keeps of the run's settings.
+    private func recorded(_ run: GroundingRunConfig) -> some Encodable {
+        struct Recorded: Encodable {
+            var model: GroundingConfig; var imageSize: Int; var subset: Double; var epochs: Int; var lr: Float; var dataDir: String?
+            var initFrom: String?; var repeatThreshold: Double; var ambiguity: String
+        }
+        return Recorded(model: run.model, imageSize: run.imageSize, subset: training.subset, epochs: training.epochs, lr: training.lr,
+                        dataDir: data.dataDir, initFrom: model.initFrom, repeatThreshold: training.repeatThreshold,
+                        ambiguity: training.ambiguity.rawValue)
     }
 }
 

@@ -22,12 +22,18 @@ enum RunWeights: String, ExpressibleByArgument {
     var file: String { self == .best ? "model.safetensors" : "last.safetensors" }
 }
 
+/// The size of the memory-driven transformer.
+struct ReportModelOptions: ParsableArguments {
+    @Option(help: "Model size: cpu (default) or paper (R2Gen's).") var preset: ReportGenConfig.Preset?
+}
+
 /// Where a report dataset comes from: R2Gen's layout in `--data-dir` (annotation.json + images/),
 /// or the embedded phantom CXR corpus.
 struct ReportDataOptions: ParsableArguments {
     @Option(help: "Dataset conventions (views, cleaning, vocabulary threshold, length).") var dataset: ReportDatasetKind = .iuXray
     @Option(help: "Folder with R2Gen's annotation.json and images/ (default: the embedded phantom CXR corpus).") var dataDir: String?
     @Option(help: "Studies in the embedded corpus.") var count = Self.defaultCount
+    @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail
 
     func validate() throws { try Check.atLeast(count, 1, "--count") }
 
@@ -45,32 +51,35 @@ struct ReportDataOptions: ParsableArguments {
     func read(_ folder: URL) throws -> ReportDataset { try dataset.read(folder) }
 }
 
-public struct MRGTrain: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "mrg-train", abstract: "Train the R2Gen memory-driven transformer for report generation.",
-        discussion: "Without --data-dir it trains on the embedded phantom chest X-ray corpus (generated on first use).")
-    public init() {}
-
-    @OptionGroup var data: ReportDataOptions
-    @Option(help: "Model size: cpu (default) or paper (R2Gen's).") var preset: ReportGenConfig.Preset?
+/// How `mrg-train` trains (R2Gen's `main.py` training arguments), and where the run goes.
+struct ReportTrainingArguments: ParsableArguments {
     @Option(help: "Epochs.") var epochs = 15
     @Option(help: "Studies per batch.") var batchSize = 16
     @Option(help: "Learning rate of the encoder-decoder.") var lr: Float = 1e-3
     @Option(help: "Learning rate of the visual extractor.") var lrVisual: Float = 5e-4
     @Option(help: "StepLR: epochs per decay.") var stepSize = 10
     @Option(help: "Weight of the CheXpert-label loss on the visual extractor (0: R2Gen's loss alone).") var labelLoss: Float = 1
-    @Option(help: "Epochs training the visual extractor alone on the reports' CheXpert labels first (our stand-in for R2Gen's ImageNet weights).") var pretrainEpochs = ReportTrainingOptions().extractorPretrainEpochs
-    @Option(help: "Validation metric that picks the best weights (R2Gen: BLEU_4; e.g. CE_micro_F1_negative), a sum (BLEU_4+CE_micro_F1_negative), or last: the final epoch's weights.") var selectOn = "BLEU_4"
+    @Option(help: ArgumentHelp("Epochs training the visual extractor alone on the reports' CheXpert labels first "
+                               + "(our stand-in for R2Gen's ImageNet weights)."))
+    var pretrainEpochs = ReportTrainingOptions().extractorPretrainEpochs
+    @Option(help: ArgumentHelp("Validation metric that picks the best weights (R2Gen: BLEU_4; e.g. CE_micro_F1_negative), a sum "
+                               + "(BLEU_4+CE_micro_F1_negative), or last: the final epoch's weights."))
+    var selectOn = "BLEU_4"
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail
     @Option(help: "Run folder (default runs/mrg-<dataset>-seed<seed>).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
-    @OptionGroup var injection: GroundingInjectionOptions
-    @OptionGroup var registry: RegistryOptions
-    @OptionGroup var threadOptions: ThreadOptions
 
-    public func validate() throws {
-        try Self.validateSelection(selectOn)
+    var options: ReportTrainingOptions {
+        var options = ReportTrainingOptions()
+        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr
+        options.visualLearningRate = lrVisual; options.stepSize = stepSize; options.seed = seed
+        options.labelLossWeight = labelLoss
+        options.extractorPretrainEpochs = pretrainEpochs; options.selectionMetric = selectOn
+        return options
+    }
+
+    func validate() throws {
+        try MRGTrain.validateSelection(selectOn)
         try Check.atLeast(epochs, 1, "--epochs")
         try Check.atLeast(batchSize, 1, "--batch-size")
         try Check.atLeast(stepSize, 1, "--step-size")
@@ -79,6 +88,20 @@ public struct MRGTrain: ParsableCommand {
         try Check.positive(lrVisual, "--lr-visual")
         try Check.positive(labelLoss, "--label-loss", orZero: true)
     }
+}
+
+public struct MRGTrain: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "mrg-train", abstract: "Train the R2Gen memory-driven transformer for report generation.",
+        discussion: "Without --data-dir it trains on the embedded phantom chest X-ray corpus (generated on first use).")
+    public init() {}
+
+    @OptionGroup(title: "Data") var data: ReportDataOptions
+    @OptionGroup(title: "Model") var model: ReportModelOptions
+    @OptionGroup(title: "Training") var training: ReportTrainingArguments
+    @OptionGroup(title: "Grounding") var injection: GroundingInjectionOptions
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var threadOptions: ThreadOptions
 
     /// `--select-on` must name a metric the validation pass records (also checked by `ablate`).
     static func validateSelection(_ metric: String) throws {
@@ -90,75 +113,80 @@ public struct MRGTrain: ParsableCommand {
     }
 
     /// `--resume` continues the model its run recorded: an option that shapes it must not ask for another.
-    private func checkResumable(_ model: ReportGenConfig) throws {
-        if let preset {
-            let asked = ReportGenConfig.preset(preset, dataset: model.dataset)
-            if (asked.dModel, asked.layers, asked.imageSize) != (model.dModel, model.layers, model.imageSize) {
+    private func checkResumable(_ recorded: ReportGenConfig) throws {
+        if let preset = model.preset {
+            let asked = ReportGenConfig.preset(preset, dataset: recorded.dataset)
+            if (asked.dModel, asked.layers, asked.imageSize) != (recorded.dModel, recorded.layers, recorded.imageSize) {
                 let other = ReportGenConfig.Preset.allCases.first { $0 != preset }!
                 throw RunFolder.changedOnResume("--preset", was: other.rawValue, now: preset.rawValue)
             }
         }
-        if data.dataset != model.dataset { throw RunFolder.changedOnResume("--dataset", was: model.dataset.rawValue, now: data.dataset.rawValue) }
-        if injection.withGrounding || injection.grounding != nil, injection.mode != model.injection.mode {
-            throw RunFolder.changedOnResume("--grounding", was: model.injection.mode.rawValue, now: injection.mode.rawValue)
+        if data.dataset != recorded.dataset {
+            throw RunFolder.changedOnResume("--dataset", was: recorded.dataset.rawValue, now: data.dataset.rawValue)
+        }
+        if injection.withGrounding || injection.grounding != nil, injection.mode != recorded.injection.mode {
+            throw RunFolder.changedOnResume("--grounding", was: recorded.injection.mode.rawValue, now: injection.mode.rawValue)
         }
     }
 
     public func run() throws {
         try threadOptions.apply()
         let registry = try self.registry.open()
-        let base = URL(fileURLWithPath: "runs/mrg-\(data.dataset.rawValue)-seed\(seed)")
-        let folder = try RunFolder.choose(resume: resume, out: out, default: base)
-        let generator: ReportGenerator
-        let dataset: ReportDataset
-        var groundingRegions: [String: [GroundedRegion]]?
-        if resume {
-            generator = try ReportGenerator(runFolder: folder, weights: "last.safetensors")
-            try checkResumable(generator.run.model)
-            dataset = try data.read(URL(fileURLWithPath: generator.run.dataDir))
-        } else {
-            let dir = try data.folder()
-            dataset = try data.read(dir)
-            let tokenizer = ReportTokenizer(trainingReports: dataset.train.map(\.report), dataset: data.dataset.cleaning,
-                                            threshold: data.dataset.vocabularyThreshold)
-            var model = ReportGenConfig.preset(preset ?? .cpu, dataset: data.dataset)
-            if injection.mode != .none {
-                let (regions, phrases, source) = try injection.regions(dataset, dataDir: dir, registry: registry)
-                let hints = try SpatialHints(named: "chest")
-                let thresholds = try injection.phraseThresholds(
-                    detected: regions, truth: { try ReportRegions.regions(source: "oracle", dataset, dataDir: dir, registry: registry).regions },
-                    images: dataset.val.map(\.id), anatomy: Set(hints.templates.anatomy))
-                model.injection = injection.injectionOptions(phrases: phrases, hintVocabulary: hints.vocabulary(phrases: phrases, hedged: injection.groundingHedge > 0),
-                                                             source: source, phraseThresholds: thresholds)
-                groundingRegions = regions
-            }
-            generator = ReportGenerator(ReportRunConfig(model: model, dataDir: dir.path, seed: seed), tokenizer: tokenizer)
-        }
+        let base = URL(fileURLWithPath: "runs/mrg-\(data.dataset.rawValue)-seed\(training.seed)")
+        let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: base)
+        let (generator, dataset, regions) = try training.resume ? resumedGenerator(folder) : newGenerator(registry: registry)
         var loader = generator.loader
-        loader.onMissing = onMissing
+        loader.onMissing = data.onMissing
         if generator.run.model.injection.mode != .none {
-            try injectGrounding(&loader, run: generator.run, dataset: dataset, registry: registry, regions: groundingRegions)
+            try injectGrounding(&loader, run: generator.run, dataset: dataset, registry: registry, regions: regions)
         }
         print("loading \(dataset.train.count) train and \(dataset.val.count) val studies from \(generator.run.dataDir)")
         let train = try loader.load(dataset.train, from: dataset, split: "train")
         let val = try loader.load(dataset.val, from: dataset, split: "val")
-        var options = ReportTrainingOptions()
-        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr
-        options.visualLearningRate = lrVisual; options.stepSize = stepSize; options.seed = seed
-        options.labelLossWeight = labelLoss
-        options.extractorPretrainEpochs = pretrainEpochs; options.selectionMetric = selectOn
+        let options = training.options
         print("model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder \(folder.path)")
         let trainer = try ReportTrainer(generator, options: options, folder: folder)
-        if resume { try trainer.resume() }
+        if training.resume { try trainer.resume() }
         struct Recorded: Encodable { var run: ReportRunConfig; var training: ReportTrainingOptions; var resumed: Bool }
-        try trackRun(registry, task: "mrg", dataset: data.dataset.rawValue, config: Recorded(run: generator.run, training: options, resumed: resume),
-                     seed: seed, folder: folder, resumed: resume) { record in
+        try trackRun(registry, task: "mrg", dataset: data.dataset.rawValue, config: Recorded(run: generator.run, training: options, resumed: training.resume),
+                     seed: training.seed, folder: folder, resumed: training.resume) { record in
             trainer.onEpoch = { try registry.record($0.validation, run: record.id, split: "val", epoch: $0.epoch) }
             try trainer.train(train, validation: val)
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
             try registry.addArtefact(run: record.id, kind: "history", path: folder.appendingPathComponent("history.json"))
         }
         print("best weights: \(folder.appendingPathComponent("model.safetensors").path)")
+    }
+
+    typealias Prepared = (generator: ReportGenerator, dataset: ReportDataset, regions: [String: [GroundedRegion]]?)
+
+    /// The run in `folder` as it was recorded, with its last weights.
+    private func resumedGenerator(_ folder: URL) throws -> Prepared {
+        let generator = try ReportGenerator(runFolder: folder, weights: "last.safetensors")
+        try checkResumable(generator.run.model)
+        return (generator, try data.read(URL(fileURLWithPath: generator.run.dataDir)), nil)
+    }
+
+    /// A new run: the data, its tokenizer, the preset's model and what the Grounding options
+    /// inject (with the regions found, so they are not computed twice).
+    private func newGenerator(registry: RunRegistry) throws -> Prepared {
+        let dir = try data.folder()
+        let dataset = try data.read(dir)
+        let tokenizer = ReportTokenizer(trainingReports: dataset.train.map(\.report), dataset: data.dataset.cleaning,
+                                        threshold: data.dataset.vocabularyThreshold)
+        var config = ReportGenConfig.preset(model.preset ?? .cpu, dataset: data.dataset)
+        var groundingRegions: [String: [GroundedRegion]]?
+        if injection.mode != .none {
+            let (regions, phrases, source) = try injection.regions(dataset, dataDir: dir, registry: registry)
+            let hints = try SpatialHints(named: "chest")
+            let thresholds = try injection.phraseThresholds(
+                detected: regions, truth: { try ReportRegions.regions(source: "oracle", dataset, dataDir: dir, registry: registry).regions },
+                images: dataset.val.map(\.id), anatomy: Set(hints.templates.anatomy))
+            let vocabulary = hints.vocabulary(phrases: phrases, hedged: injection.groundingHedge > 0)
+            config.injection = injection.injectionOptions(phrases: phrases, hintVocabulary: vocabulary, source: source, phraseThresholds: thresholds)
+            groundingRegions = regions
+        }
+        return (ReportGenerator(ReportRunConfig(model: config, dataDir: dir.path, seed: training.seed), tokenizer: tokenizer), dataset, groundingRegions)
     }
 }
 
@@ -227,7 +255,8 @@ public struct MRGEval: ParsableCommand {
                                                              reports: train.map(generator.reference))
             rows.append(("nearest neighbour", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, retrieved)), labeler: labeler)))
         }
-        try recordEvaluation(rows, split: split, epoch: epoch, folder: folder, predictions: predictions, run: generator.run)
+        try registry.open().recordEvaluation(metrics(rows), task: "mrg", dataset: kind.rawValue, seed: generator.run.seed, folder: folder,
+                                             split: split, epoch: epoch, predictions: predictions)
         if json {
             var obj: [String: Any] = ["split": split, "studies": examples.count, "predictions": predictions.path, "reports_per_second": Double(examples.count) / seconds]
             for (name, s) in rows { obj[name] = s.flat }
@@ -247,25 +276,14 @@ public struct MRGEval: ParsableCommand {
         print("CE: micro-averaged over 14 CheXpert observations; uncertain as negative (R2Gen), F1(+) with uncertain as positive (MLRG)")
     }
 
-    /// Test metrics go to the training run that wrote this folder, or to a new `mrg-eval` run.
-    func recordEvaluation(_ rows: [(String, ReportScores)], split: String, epoch: Int?, folder: URL, predictions: URL, run: ReportRunConfig) throws {
-        let registry = try self.registry.open()
-        let folderPath = folder.standardizedFileURL.path
+    /// The run's metrics, each baseline's under its prefix.
+    func metrics(_ rows: [(String, ReportScores)]) -> [String: Double] {
         var metrics = rows[0].1.flat
         for (name, scores) in rows.dropFirst() {
             let prefix = name == "most frequent report" ? "baseline_frequent_" : "baseline_nn_"
             for (k, v) in scores.flat { metrics[prefix + k] = v }
         }
-        let id: String
-        if let trained = try registry.newestRun(task: "mrg", folder: folder) {
-            id = trained.id
-        } else {
-            id = try registry.begin(task: "mrg-eval", dataset: run.model.dataset.rawValue, config: "{\"checkpoint\": \"\(folderPath)\"}",
-                                    seed: run.seed, folder: folder).id
-            try registry.finish(id)
-        }
-        try registry.record(metrics, run: id, split: split, epoch: epoch)
-        try registry.addArtefact(run: id, kind: epoch == nil ? "predictions-\(split)" : "predictions-\(split)-epoch\(epoch!)", path: predictions)
+        return metrics
     }
 }
 

@@ -225,88 +225,26 @@ public struct VQATrain: ParsableCommand {
         let registry = try self.registry.open()
         // runs/vqa-slake-generate-seed0, runs/vqa-rad-classify-seed0, ...
         let name = "vqa-\(data.dataset.rawValue)".replacingOccurrences(of: "vqa-vqa-", with: "vqa-") + "-\(model.head.rawValue)-seed\(training.seed)"
-        let base = vqaRunsRoot.appendingPathComponent(name)
-        let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: base)
-        let system: VQASystem
-        let splits: VQASplits
-        var groundingRegions: [String: [GroundedRegion]]?
-        var localizationBoxes: [String: [GroundedRegion]]?
-        if training.resume {
-            system = try VQASystem(runFolder: folder, weights: "last.safetensors")
-            try checkResumable(system.run)
-            splits = try system.run.splits()
-        } else {
-            let dir = try data.folder()
-            splits = try VQASplits.read(data.dataset, root: dir, grouping: data.valGrouping)
-            let template = try ConversationTemplate.load()
-            var config = VQAConfig()
-            config.layers = model.layers
-            config.dModel = model.dModel
-            config.dFF = 2 * model.dModel
-            config.imageSize = model.imageSize
-            config.dropout = model.dropout
-            config.channels = try model.parsedVisionChannels()
-            config.autoencoderPretrainEpochs = pretraining.autoencoderPretrain > 0 ? pretraining.autoencoderPretrain : nil
-            if injection.mode != .none {
-                let source = try injection.sourceName(registry)
-                let all = splits.train + splits.val + splits.test
-                let found = try VQARegions.regions(source: source, items: all, dataDir: dir, registry: registry)
-                let hints = try ModalityHints.load()
-                let thresholds = try injection.phraseThresholds(
-                    detected: found.regions, truth: { try VQARegions.regions(source: "oracle", items: all, dataDir: dir, registry: registry).regions },
-                    images: Array(Set(splits.val.map { $0.imageURL.standardizedFileURL.path })).sorted(), anatomy: hints.anatomy)
-                config.injection = injection.injectionOptions(phrases: found.phrases, hintVocabulary: hints.vocabulary(phrases: found.phrases, hedged: injection.groundingHedge > 0),
-                                                              source: source, phraseThresholds: thresholds)
-                // Every prompt carries a hint slot this wide (padded), so keep it near the longest hints.
-                config.injection.maxHintTokens = 32
-                groundingRegions = found.regions
-            }
-            if pretraining.localizationLoss > 0 {
-                let boxes = try Self.localizationBoxes(splits)
-                let trainImages = Set(splits.train.map { $0.imageURL.standardizedFileURL.path })
-                let labels = Set(boxes.filter { trainImages.contains($0.key) }.values.flatMap { $0.map(\.phrase) }).sorted()
-                let p = pretraining, dataDir = p.localizationPretrainData.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-                let pretrainEpochs = p.localizationPretrain > 0 ? p.localizationPretrain : nil
-                config.localization = LocalizationOptions(labels: labels, weight: p.localizationLoss,
-                                                          pretrainEpochs: pretrainEpochs, pretrainDataDir: dataDir)
-                localizationBoxes = boxes
-            }
-            let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
-                                           extraText: template.words + config.injection.hintVocabulary)
-            system = VQASystem(VQARunConfig(model: config, head: model.head, dataset: data.dataset, dataDir: dir.path, seed: training.seed,
-                                            epochs: training.epochs,
-                                            template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary),
-                                            validationGrouping: data.dataset == .vqaRad ? data.valGrouping : nil),
-                               vocabulary: vocabulary)
-        }
+        let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: vqaRunsRoot.appendingPathComponent(name))
+        let (system, splits, regions, boxes) = try training.resume ? resumedSystem(folder) : newSystem(registry: registry)
         print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")
         var loader = system.loader
         if system.run.model.injection.mode != .none {
             try VQARegions.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: URL(fileURLWithPath: system.run.dataDir),
-                                    registry: registry, regions: groundingRegions)
+                                  registry: registry, regions: regions)
             print("grounding: \(system.run.model.injection.mode.rawValue) from \(system.run.model.injection.source)")
         }
         if let localization = system.run.model.localization {
-            loader.boxes = try localizationBoxes ?? Self.localizationBoxes(splits)
+            loader.boxes = try boxes ?? Self.localizationBoxes(splits)
             print("localization loss (weight \(localization.weight)) on the training images' boxes: \(localization.labels.joined(separator: ", "))")
         }
         let train = loader.load(splits.train, split: "train"), val = loader.load(splits.val, split: "val")
         let localizationImages = try system.run.model.localization?.pretrainDataDir.map {
             try Self.pretrainingImages(URL(fileURLWithPath: $0), loader: loader, heldOut: splits.val + splits.test)
         }
-        var options = VQATrainingOptions()
-        options.localizationPretrainEpochs = system.run.model.localization?.pretrainEpochs ?? 0
-        options.autoencoderPretrainEpochs = system.run.model.autoencoderPretrainEpochs ?? 0
-        options.epochs = system.run.epochs; options.imagesPerBatch = training.imagesPerBatch; options.learningRate = training.lr
-        options.weightDecay = training.weightDecay; options.seed = system.run.seed
-        print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
-              + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
-        if let first = train.examples.first {
-            print("conversation template, first training question:\n" + system.run.template.render(question: first.item.question, answer: first.item.answer))
-            if system.run.model.injection.mode.usesHints { print("as the model reads it (with the grounding hint): " + system.vocabulary.decode(first.prompt)) }
-        }
+        describe(system, train: train, val: val, folder: folder)
         // Flushed, so epoch summaries reach a log file as they happen, not when training ends.
-        let trainer = VQATrainer(system, options: options, folder: folder, log: { print($0); fflush(nil) })
+        let trainer = VQATrainer(system, options: trainingOptions(system.run), folder: folder, log: { print($0); fflush(nil) })
         if training.resume { try trainer.resume() }
         let start = Date()
         try trackRun(registry, task: "vqa", dataset: system.run.dataset.rawValue, config: system.run, seed: system.run.seed, folder: folder,
@@ -315,7 +253,96 @@ public struct VQATrain: ParsableCommand {
             try trainer.train(train, validation: val, localizationImages: localizationImages)
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
         }
-        print(String(format: "training took %.0f s; best weights: %@", Date().timeIntervalSince(start), folder.appendingPathComponent("model.safetensors").path))
+        let best = folder.appendingPathComponent("model.safetensors").path
+        print(String(format: "training took %.0f s; best weights: %@", Date().timeIntervalSince(start), best))
+    }
+
+    typealias Prepared = (system: VQASystem, splits: VQASplits, regions: [String: [GroundedRegion]]?, boxes: [String: [GroundedRegion]]?)
+
+    /// The run in `folder` as it was recorded, with its last weights.
+    private func resumedSystem(_ folder: URL) throws -> Prepared {
+        let system = try VQASystem(runFolder: folder, weights: "last.safetensors")
+        try checkResumable(system.run)
+        return (system, try system.run.splits(), nil, nil)
+    }
+
+    /// A new run: the data, the model the options describe, and the grounding and localization
+    /// boxes it was configured from (kept so they are not computed twice).
+    private func newSystem(registry: RunRegistry) throws -> Prepared {
+        let dir = try data.folder()
+        let splits = try VQASplits.read(data.dataset, root: dir, grouping: data.valGrouping)
+        let template = try ConversationTemplate.load()
+        var config = try modelConfig()
+        var regions: [String: [GroundedRegion]]?, boxes: [String: [GroundedRegion]]?
+        if injection.mode != .none {
+            let found = try injectionOptions(splits, dir: dir, registry: registry)
+            config.injection = found.options
+            regions = found.regions
+        }
+        if pretraining.localizationLoss > 0 {
+            let found = try Self.localizationBoxes(splits)
+            let trainImages = Set(splits.train.map { $0.imageURL.standardizedFileURL.path })
+            let labels = Set(found.filter { trainImages.contains($0.key) }.values.flatMap { $0.map(\.phrase) }).sorted()
+            let p = pretraining, dataDir = p.localizationPretrainData.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            config.localization = LocalizationOptions(labels: labels, weight: p.localizationLoss,
+                                                      pretrainEpochs: p.localizationPretrain > 0 ? p.localizationPretrain : nil, pretrainDataDir: dataDir)
+            boxes = found
+        }
+        let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
+                                       extraText: template.words + config.injection.hintVocabulary)
+        let run = VQARunConfig(model: config, head: model.head, dataset: data.dataset, dataDir: dir.path, seed: training.seed, epochs: training.epochs,
+                               template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary),
+                               validationGrouping: data.dataset == .vqaRad ? data.valGrouping : nil)
+        return (VQASystem(run, vocabulary: vocabulary), splits, regions, boxes)
+    }
+
+    /// The model the Model and Pre-training options describe.
+    private func modelConfig() throws -> VQAConfig {
+        var config = VQAConfig()
+        config.layers = model.layers
+        config.dModel = model.dModel
+        config.dFF = 2 * model.dModel
+        config.imageSize = model.imageSize
+        config.dropout = model.dropout
+        config.channels = try model.parsedVisionChannels()
+        config.autoencoderPretrainEpochs = pretraining.autoencoderPretrain > 0 ? pretraining.autoencoderPretrain : nil
+        return config
+    }
+
+    /// What the Grounding options inject, with the regions found for every split.
+    private func injectionOptions(_ splits: VQASplits, dir: URL, registry: RunRegistry) throws
+        -> (options: InjectionOptions, regions: [String: [GroundedRegion]]) {
+        let source = try injection.sourceName(registry)
+        let all = splits.train + splits.val + splits.test
+        let found = try VQARegions.regions(source: source, items: all, dataDir: dir, registry: registry)
+        let hints = try ModalityHints.load()
+        let thresholds = try injection.phraseThresholds(
+            detected: found.regions, truth: { try VQARegions.regions(source: "oracle", items: all, dataDir: dir, registry: registry).regions },
+            images: Array(Set(splits.val.map { $0.imageURL.standardizedFileURL.path })).sorted(), anatomy: hints.anatomy)
+        let vocabulary = hints.vocabulary(phrases: found.phrases, hedged: injection.groundingHedge > 0)
+        var options = injection.injectionOptions(phrases: found.phrases, hintVocabulary: vocabulary, source: source, phraseThresholds: thresholds)
+        // Every prompt carries a hint slot this wide (padded), so keep it near the longest hints.
+        options.maxHintTokens = 32
+        return (options, found.regions)
+    }
+
+    /// The Training options, with the epochs and seed the run recorded (a resumed run keeps its own).
+    private func trainingOptions(_ run: VQARunConfig) -> VQATrainingOptions {
+        var options = VQATrainingOptions()
+        options.localizationPretrainEpochs = run.model.localization?.pretrainEpochs ?? 0
+        options.autoencoderPretrainEpochs = run.model.autoencoderPretrainEpochs ?? 0
+        options.epochs = run.epochs; options.imagesPerBatch = training.imagesPerBatch; options.learningRate = training.lr
+        options.weightDecay = training.weightDecay; options.seed = run.seed
+        return options
+    }
+
+    /// The model's size, the data's and the first training question as the model reads it.
+    private func describe(_ system: VQASystem, train: VQASet, val: VQASet, folder: URL) {
+        print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
+              + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
+        guard let first = train.examples.first else { return }
+        print("conversation template, first training question:\n" + system.run.template.render(question: first.item.question, answer: first.item.answer))
+        if system.run.model.injection.mode.usesHints { print("as the model reads it (with the grounding hint): " + system.vocabulary.decode(first.prompt)) }
     }
 }
 
@@ -348,17 +375,8 @@ public struct VQAEval: ParsableCommand {
     public func run() throws {
         try threadOptions.apply()
         let split = self.split.rawValue
-        guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
         let registry = try self.registry.open()
-        let folder: URL
-        if let checkpoint { folder = URL(fileURLWithPath: checkpoint) } else {
-            guard let found = try newestFinishedVQARun(dataset: dataset, registry: registry) else {
-                let dataArgs = dataset == .slake ? "" : " --data-dir \(dataDir ?? "DIR")"
-                throw VQACommandError(description: "no finished VQA run for \(dataset.rawValue) in the run registry \(registry.path.path); train one with: swift run vqa-train --dataset \(dataset.rawValue)\(dataArgs)")
-            }
-            print("checkpoint: \(found.path) (newest finished \(dataset.rawValue) run in the registry)")
-            folder = found
-        }
+        let folder = try checkpointFolder(registry)
         let system = try VQASystem(runFolder: folder)
         guard system.run.dataset == dataset else {
             throw VQACommandError(description: "\(folder.path) was trained on \(system.run.dataset.rawValue), not \(dataset.rawValue)")
@@ -382,19 +400,54 @@ public struct VQAEval: ParsableCommand {
                 scoresLocalization = true
             } catch { print("localization head not scored: \(error)") }
         }
-        let set = loader.load(items, split: split)
-        if !set.skipped.isEmpty {
-            let list = set.skipped.prefix(20).joined(separator: "\n  ") + (set.skipped.count > 20 ? "\n  ... \(set.skipped.count - 20) more" : "")
-            guard onMissing == .skip else {
-                throw VQACommandError(description: "\(set.skipped.count) of \(items.count) \(split) questions cannot be answered "
-                                      + "(--on-missing skip scores the rest):\n  \(list)")
-            }
-            FileHandle.standardError.write(Data("skipped \(set.skipped.count) of \(items.count) \(split) questions:\n  \(list)\n".utf8))
-        }
+        let set = try answerable(loader.load(items, split: split), of: items.count)
         let localization = scoresLocalization ? system.localizationReport(set) : nil
         let start = Date()
         let predictions = system.predict(set, beamSize: beam, choices: choices)
         let seconds = Date().timeIntervalSince(start)
+        // Choice-constrained answers are kept apart from the plain ones, so both can be compared.
+        let label = choices ? "\(split)-choices" : split
+        let out = try writePredictions(set, predictions, folder: folder, label: label)
+        let scores = VQAScores(set.examples, predictions: predictions)
+        try registry.recordEvaluation(scores.flat, task: "vqa", dataset: dataset.rawValue, seed: system.run.seed, folder: folder, split: label,
+                                      predictions: out)
+        if json {
+            try printJSON(summary(scores, localization, folder: folder, set: set, predictions: out, seconds: seconds))
+            return
+        }
+        print(String(format: "%@ (%@ head) on %@ %@: %d questions (%d skipped), %.1f questions/s; predictions in %@",
+                     folder.path, system.run.head.rawValue, dataset.rawValue, split, set.count, set.skipped.count, Double(set.count) / seconds, out.path))
+        printTable(scores, localization)
+    }
+
+    /// `--checkpoint`, or the newest finished run for the dataset in the registry.
+    private func checkpointFolder(_ registry: RunRegistry) throws -> URL {
+        if let checkpoint { return URL(fileURLWithPath: checkpoint) }
+        guard let found = try newestFinishedVQARun(dataset: dataset, registry: registry) else {
+            let dataArgs = dataset == .slake ? "" : " --data-dir \(dataDir ?? "DIR")"
+            throw VQACommandError(description: "no finished VQA run for \(dataset.rawValue) in the run registry \(registry.path.path); "
+                                  + "train one with: swift run vqa-train --dataset \(dataset.rawValue)\(dataArgs)")
+        }
+        print("checkpoint: \(found.path) (newest finished \(dataset.rawValue) run in the registry)")
+        return found
+    }
+
+    /// `set` when every question could be loaded; otherwise an error listing the others, or with
+    /// `--on-missing skip` the list on standard error and `set` as it is.
+    private func answerable(_ set: VQASet, of total: Int) throws -> VQASet {
+        guard !set.skipped.isEmpty else { return set }
+        let list = set.skipped.prefix(20).joined(separator: "\n  ") + (set.skipped.count > 20 ? "\n  ... \(set.skipped.count - 20) more" : "")
+        guard onMissing == .skip else {
+            throw VQACommandError(description: "\(set.skipped.count) of \(total) \(split.rawValue) questions cannot be answered "
+                                  + "(--on-missing skip scores the rest):\n  \(list)")
+        }
+        FileHandle.standardError.write(Data("skipped \(set.skipped.count) of \(total) \(split.rawValue) questions:\n  \(list)\n".utf8))
+        return set
+    }
+
+    /// predictions-<label>.jsonl (returned), and the same answers in LLaVA-Med's own files for its
+    /// run_eval.py (`--gt`, `--pred`).
+    private func writePredictions(_ set: VQASet, _ predictions: [String], folder: URL, label: String) throws -> URL {
         // The category under the dataset's own field name.
         let categoryKey = dataset == .slake ? "content_type" : "question_type"
         let lines = try zip(set.examples, predictions).map { e, p in
@@ -402,35 +455,35 @@ public struct VQAEval: ParsableCommand {
                                       "answer_type": e.item.answerType.rawValue, categoryKey: e.item.category]
             return try jsonText(obj)
         }
-        // Choice-constrained answers are kept apart from the plain ones, so both can be compared.
-        let label = choices ? "\(split)-choices" : split
         let out = folder.appendingPathComponent("predictions-\(label).jsonl")
         try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: out)
-        // The same questions in LLaVA-Med's own files, for its run_eval.py (`--gt`, `--pred`).
         let examples = set.examples.map(\.item)
         try writeAtomically(try LLaVAMedFiles.groundTruth(examples.map { ($0.qid, $0.imageName, $0.question, $0.answer, $0.answerType.rawValue) }),
                             to: folder.appendingPathComponent("llava-gt-\(label).json"))
         try writeAtomically(try LLaVAMedFiles.answers(zip(examples, predictions).map { ($0.qid, $0.question, $1) }, model: folder.lastPathComponent),
                             to: folder.appendingPathComponent("llava-answers-\(label).jsonl"))
-        let scores = VQAScores(set.examples, predictions: predictions)
-        try record(scores.flat, split: label, folder: folder, predictions: out, run: system.run, registry: registry)
-        if json {
-            var obj: [String: Any] = ["run": folder.path, "split": split, "choices": choices, "questions": set.count, "skipped": set.skipped.count,
-                                      "predictions": out.path, "questions_per_second": Double(set.count) / seconds]
-            obj["overall"] = scores.flat
-            obj["by_category"] = Dictionary(uniqueKeysWithValues: scores.byCategory.map { c, r in
-                (c, ["closed_accuracy": r.closedAccuracy, "open_recall": r.openRecall, "overall_exact": r.overallExact, "n_open": Double(r.nOpen), "n_closed": Double(r.nClosed)])
+        return out
+    }
+
+    /// `--json`'s object.
+    private func summary(_ scores: VQAScores, _ localization: LocalizationReport?, folder: URL, set: VQASet, predictions: URL,
+                         seconds: Double) -> [String: Any] {
+        var obj: [String: Any] = ["run": folder.path, "split": split.rawValue, "choices": choices, "questions": set.count, "skipped": set.skipped.count,
+                                  "predictions": predictions.path, "questions_per_second": Double(set.count) / seconds]
+        obj["overall"] = scores.flat
+        obj["by_category"] = Dictionary(uniqueKeysWithValues: scores.byCategory.map { c, r in
+            (c, ["closed_accuracy": r.closedAccuracy, "open_recall": r.openRecall, "overall_exact": r.overallExact, "n_open": Double(r.nOpen),
+                 "n_closed": Double(r.nClosed)])
+        })
+        if let localization {
+            obj["localization"] = Dictionary(uniqueKeysWithValues: localization.rows.map {
+                ($0.label, ["precision": $0.precision, "recall": $0.recall, "images": Double($0.truePositives + $0.falseNegatives)])
             })
-            if let localization {
-                obj["localization"] = Dictionary(uniqueKeysWithValues: localization.rows.map {
-                    ($0.label, ["precision": $0.precision, "recall": $0.recall, "images": Double($0.truePositives + $0.falseNegatives)])
-                })
-            }
-            try printJSON(obj)
-            return
         }
-        print(String(format: "%@ (%@ head) on %@ %@: %d questions (%d skipped), %.1f questions/s; predictions in %@",
-                     folder.path, system.run.head.rawValue, dataset.rawValue, split, set.count, set.skipped.count, Double(set.count) / seconds, out.path))
+        return obj
+    }
+
+    private func printTable(_ scores: VQAScores, _ localization: LocalizationReport?) {
         print("category".padding(toLength: 14, withPad: " ", startingAt: 0) + "closed  n     open-rec open-ex n     exact")
         func row(_ name: String, _ r: VQAScoring.Result) {
             print(name.padding(toLength: 14, withPad: " ", startingAt: 0)
@@ -439,26 +492,11 @@ public struct VQAEval: ParsableCommand {
         for (c, r) in scores.byCategory { row(c, r) }
         row("overall", scores.overall)
         print("closed: LLaVA-Med's substring rule; open-rec: token recall of the reference; exact: normalised strings equal")
-        if let localization {
-            print("localization head (training aid), per image, a patch >= 0.5 calls the label present:")
-            for r in localization.rows {
-                print("  " + r.label.padding(toLength: 20, withPad: " ", startingAt: 0)
-                      + String(format: "precision %.3f  recall %.3f  (%d images)", r.precision, r.recall, r.truePositives + r.falseNegatives))
-            }
+        guard let localization else { return }
+        print("localization head (training aid), per image, a patch >= 0.5 calls the label present:")
+        for r in localization.rows {
+            print("  " + r.label.padding(toLength: 20, withPad: " ", startingAt: 0)
+                  + String(format: "precision %.3f  recall %.3f  (%d images)", r.precision, r.recall, r.truePositives + r.falseNegatives))
         }
-    }
-
-    /// Scores go to the training run that wrote this folder, or to a new `vqa-eval` run.
-    func record(_ metrics: [String: Double], split: String, folder: URL, predictions: URL, run: VQARunConfig, registry: RunRegistry) throws {
-        let id: String
-        if let trained = try registry.newestRun(task: "vqa", folder: folder) {
-            id = trained.id
-        } else {
-            id = try registry.begin(task: "vqa-eval", dataset: run.dataset.rawValue, config: "{\"checkpoint\": \"\(folder.standardizedFileURL.path)\"}",
-                                    seed: run.seed, folder: folder).id
-            try registry.finish(id)
-        }
-        try registry.record(metrics, run: id, split: split)
-        try registry.addArtefact(run: id, kind: "predictions-\(split)", path: predictions)
     }
 }

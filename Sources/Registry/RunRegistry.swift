@@ -234,3 +234,22 @@ public struct RegistryError: Error, CustomStringConvertible {
     public let problem: String
     public var description: String { "\(path): \(problem)" }
 }
+
+extension RunRegistry {
+    /// An evaluation's metrics and predictions file: on the training run of `task` that wrote
+    /// `folder`, or on a new finished `<task>-eval` run when no training run is recorded there
+    /// (weights copied in from elsewhere).
+    public func recordEvaluation(_ metrics: [String: Double], task: String, dataset: String, seed: UInt64, folder: URL, split: String,
+                                 epoch: Int? = nil, predictions: URL) throws {
+        let id: String
+        if let trained = try newestRun(task: task, folder: folder) {
+            id = trained.id
+        } else {
+            let config = String(decoding: try JSONEncoder().encode(["checkpoint": folder.standardizedFileURL.path]), as: UTF8.self)
+            id = try begin(task: "\(task)-eval", dataset: dataset, config: config, seed: seed, folder: folder).id
+            try finish(id)
+        }
+        try record(metrics, run: id, split: split, epoch: epoch)
+        try addArtefact(run: id, kind: epoch.map { "predictions-\(split)-epoch\($0)" } ?? "predictions-\(split)", path: predictions)
+    }
+}

@@ -85,7 +85,7 @@ final class AblationCommandLineTests: XCTestCase {
         XCTAssertEqual(train.injection.groundingHedge, 0.55)
         XCTAssertEqual(train.injection.groundingDropout, 0.5)
         XCTAssertTrue(train.injection.groundingThresholdPerPhrase)
-        XCTAssertEqual(train.seed, 2)
+        XCTAssertEqual(train.training.seed, 2)
         XCTAssertEqual(ablate.evaluationArguments("mrg", folder: folder, registryPath: "/r.sqlite"), ["--checkpoint", folder.path, "--registry", "/r.sqlite"])
         let oracle = try MRGTrain.parse(ablate.trainingArguments("mrg", mode: "oracle", seed: 0, folder: folder, registryPath: "/r.sqlite"))
         XCTAssertEqual(oracle.injection.groundingSource, .oracle)

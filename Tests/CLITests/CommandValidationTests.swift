@@ -108,15 +108,15 @@ final class CommandValidationTests: XCTestCase {
 
     func testGroundTrainOptionsAreCheckedAtParse() throws {
         let fine = try GroundTrain.parse(["--init-from", "runs/g", "--repeat-threshold", "0.3"])
-        XCTAssertEqual(fine.initFrom, "runs/g")
-        XCTAssertEqual(fine.repeatThreshold, 0.3)
-        XCTAssertEqual(try GroundTrain.parse(["--init-from", "runs/g", "--image-size", "320"]).imageSize, 320, "fine-tuning at another input size")
-        XCTAssertEqual(try GroundTrain.parse(["--strides", "4,8,16,32"]).levels, [4, 8, 16, 32])
+        XCTAssertEqual(fine.model.initFrom, "runs/g")
+        XCTAssertEqual(fine.training.repeatThreshold, 0.3)
+        XCTAssertEqual(try GroundTrain.parse(["--init-from", "runs/g", "--image-size", "320"]).model.imageSize, 320, "fine-tuning at another input size")
+        XCTAssertEqual(try GroundTrain.parse(["--strides", "4,8,16,32"]).model.levels, [4, 8, 16, 32])
         for (arguments, message) in [(["--repeat-threshold", "1.5"], "--repeat-threshold must be in [0, 1], got 1.5"),
                                      (["--init-from", "g", "--strides", "4,8,16,32"], "--init-from keeps its run's architecture"),
                                      (["--init-from", "g", "--resume", "--out", "r"], "--init-from starts a new run and --resume continues one"),
                                      (["--strides", "8,32"], "--strides must be the last strides of the encoder's stages"),
-                                     (["--experts", "both"], "--experts must be per-modality or shared")] {
+                                     (["--experts", "both"], "The value 'both' is invalid for '--experts <experts>'. Please provide one of 'per-modality' and 'shared'")] {
             XCTAssertThrowsError(try GroundTrain.parse(arguments), "\(arguments)") { error in
                 XCTAssertTrue(GroundTrain.message(for: error).contains(message), GroundTrain.message(for: error))
             }
