@@ -4,7 +4,7 @@ PKG_CONFIG_MODULES := openblas libpng16 libturbojpeg sqlite3
 # oneDNN ships no pkg-config file: its header stands for it.
 HEADERS := /usr/include/oneapi/dnnl/dnnl.h
 
-.PHONY: test demo deps bench bench-peer fuzz
+.PHONY: test demo deps bench bench-peer fuzz lint
 
 deps:
 	@missing=""; \
@@ -24,6 +24,10 @@ deps:
 			exit 1; \
 		fi; \
 	fi
+
+# make lint: the house style (.swift-format: 150 columns, 4 spaces); `swift format format -i -r Sources Tests Examples` fixes it.
+lint:
+	swift format lint --strict -r Sources Tests Examples Package.swift
 
 test: deps
 	swift build --build-tests -c release -Xswiftc -enable-testing

@@ -21,12 +21,12 @@ let package = Package(
         .executable(name: "mrg-train", targets: ["mrg-train"]),
         .executable(name: "mrg-eval", targets: ["mrg-eval"]),
         .executable(name: "vqa-train", targets: ["vqa-train"]),
-        .executable(name: "vqa-eval", targets: ["vqa-eval"]),
+        .executable(name: "vqa-eval", targets: ["vqa-eval"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // SQLite through GRDB, linked against the system libsqlite3 (apt: libsqlite3-dev); the run registry uses it.
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0")
     ],
     targets: [
         .systemLibrary(
@@ -63,7 +63,7 @@ let package = Package(
             dependencies: [
                 "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding",
                 "ReportGen", "VQA", "Registry", "Injection", "Pipeline", "Experiments", "Fuzzing",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         // One binary with every subcommand, and the papers' entry points as their own executables.
         .executableTarget(name: "medglip", dependencies: ["CLI"]),
@@ -85,8 +85,10 @@ let package = Package(
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Registry", "Injection", "Synthetic", "VQA", "Imaging", "Grounding"]),
         .testTarget(name: "InjectionTests", dependencies: ["Injection", "Tensor", "Imaging"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
+        .testTarget(
+            name: "RegistryTests",
+            dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .testTarget(name: "ReportGenTests", dependencies: ["ReportGen", "Datasets", "Tensor", "Text", "Metrics"]),
-        .testTarget(name: "VQATests", dependencies: ["VQA", "Datasets", "Imaging", "Tensor", "Metrics", "Injection"]),
+        .testTarget(name: "VQATests", dependencies: ["VQA", "Datasets", "Imaging", "Tensor", "Metrics", "Injection"])
     ]
 )

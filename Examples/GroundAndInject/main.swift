@@ -11,7 +11,8 @@ import Injection
 let arguments = CommandLine.arguments
 let minScore = arguments.count >= 5 ? Float(arguments[4]) : 0.3
 guard (4...6).contains(arguments.count), let minScore, (0...1).contains(minScore) else {
-    FileHandle.standardError.write(Data("usage: ground-and-inject RUNDIR IMAGE \"phrase. phrase.\" [MIN_SCORE (0...1, default 0.3) [MODALITY]]\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: ground-and-inject RUNDIR IMAGE \"phrase. phrase.\" [MIN_SCORE (0...1, default 0.3) [MODALITY]]\n".utf8))
     exit(2)
 }
 do {

@@ -11,7 +11,8 @@ import Tensor
 /// training images with per-modality experts, and 100% with one shared encoder; AP and AP50 on the
 /// test split per modality.
 struct AblateGrounding: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "grounding", abstract: "Table II: grounding AP per modality for untrained / 10% / 100% / shared.")
+    static let configuration = CommandConfiguration(
+        commandName: "grounding", abstract: "Table II: grounding AP per modality for untrained / 10% / 100% / shared.")
 
     @Option(help: "Images per modality in the embedded corpus.") var count = 400
     @Option(help: "Epochs per trained row.") var epochs = 12
@@ -34,7 +35,7 @@ struct AblateGrounding: ParsableCommand {
         let tenth = try COCO.read(dir.appendingPathComponent("train_10pct.json"))
         let val = try COCO.read(dir.appendingPathComponent("val.json")), test = try COCO.read(dir.appendingPathComponent("test.json"))
         let rows: [(name: String, train: GroundingSplit?, experts: GroundingConfig.Experts)] = [
-            ("untrained", nil, .perModality), ("10%", tenth, .perModality), ("100%", full, .perModality), ("100% shared", full, .shared),
+            ("untrained", nil, .perModality), ("10%", tenth, .perModality), ("100%", full, .perModality), ("100% shared", full, .shared)
         ]
         var table: [(String, [String: COCOEvalResult])] = []
         for row in rows {
@@ -46,9 +47,11 @@ struct AblateGrounding: ParsableCommand {
                 var options = GroundingTrainingOptions()
                 options.epochs = epochs; options.seed = seed
                 print("[\(row.name)] training on \(train.samples.count) images for \(epochs) epochs")
-                let folder = URL(fileURLWithPath: out).appendingPathComponent(row.name.replacingOccurrences(of: "%", with: "pct").replacingOccurrences(of: " ", with: "-"))
+                let folder = URL(fileURLWithPath: out).appendingPathComponent(
+                    row.name.replacingOccurrences(of: "%", with: "pct").replacingOccurrences(of: " ", with: "-"))
                 try grounder.save(to: folder, weights: "last.safetensors")
-                try GroundingTrainer(grounder, options: options, folder: folder).train(train.samples, validation: val.samples, categories: full.categories)
+                try GroundingTrainer(grounder, options: options, folder: folder).train(
+                    train.samples, validation: val.samples, categories: full.categories)
                 try grounder.model.load(from: folder.appendingPathComponent("model.safetensors"))
             }
             table.append((row.name, try grounder.evaluate(test.samples, categories: full.categories).perModality))
@@ -60,11 +63,15 @@ struct AblateGrounding: ParsableCommand {
             try printJSON(obj)
         } else {
             print("test AP / AP50 per modality (\(test.samples.count) images)")
-            print("row".padding(toLength: 13, withPad: " ", startingAt: 0) + modalities.map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+            print(
+                "row".padding(toLength: 13, withPad: " ", startingAt: 0)
+                    + modalities.map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
             for (name, results) in table {
-                print(name.padding(toLength: 13, withPad: " ", startingAt: 0) + modalities.map { m in
-                    String(format: "%.3f / %.3f  ", results[m]?[stat: "AP"] ?? -1, results[m]?[stat: "AP50"] ?? -1)
-                }.joined())
+                print(
+                    name.padding(toLength: 13, withPad: " ", startingAt: 0)
+                        + modalities.map { m in
+                            String(format: "%.3f / %.3f  ", results[m]?[stat: "AP"] ?? -1, results[m]?[stat: "AP50"] ?? -1)
+                        }.joined())
             }
         }
     }

@@ -22,25 +22,37 @@ struct AblateDownstream: ParsableCommand {
     var modes = Modes(list: Mode.allCases)
     @Option(help: "Report generation: epochs per run.") var epochs = 12
     @Option(help: "Report generation: studies in the embedded corpus.") var count = 2000
-    @Option(help: "Report generation: validation metric that picks each run's weights (R2Gen: BLEU_4), a sum of them, or last (the final epoch).") var selectOn = "BLEU_4"
+    @Option(help: "Report generation: validation metric that picks each run's weights (R2Gen: BLEU_4), a sum of them, or last (the final epoch).")
+    var selectOn = "BLEU_4"
     @Option(help: "VQA: epochs per run.") var vqaEpochs = 15
     @Option(help: "VQA: transformer layers of the language model.") var vqaLayers = VQAConfig().layers
     @Option(help: "VQA: images in the embedded SLAKE-format corpus.") var vqaCount = defaultParameters(.slake).count
-    @Option(help: "VQA: weight of the localization loss on the training images' boxes (vqa-train --localization-loss; 0: off).") var vqaLocalizationLoss: Float = 0
-    @Option(help: "VQA: localization pre-training epochs before the answers (vqa-train --localization-pretrain; needs --vqa-localization-loss).") var vqaLocalizationPretrain = 0
+    @Option(help: "VQA: weight of the localization loss on the training images' boxes (vqa-train --localization-loss; 0: off).")
+    var vqaLocalizationLoss: Float = 0
+    @Option(help: "VQA: localization pre-training epochs before the answers (vqa-train --localization-pretrain; needs --vqa-localization-loss).")
+    var vqaLocalizationPretrain = 0
     @Option(help: "Dataset of the one task given: iu-xray or mimic-cxr (mrg), slake or vqa-rad (vqa).") var dataset: String?
     @Option(help: "Data folder of the one task given, in that dataset's layout (default: the embedded corpus).") var dataDir: String?
-    @Option(help: "Grounding run folder for tokens / hints / both, or several separated by commas (each modality from the first that knows it; default: the newest finished one in the registry).") var grounder: String?
-    @Option(help: "Lowest detection score injected by tokens / hints / both (choose it on validation hint precision and recall).") var groundingThreshold: Float = 0.3
-    @Flag(help: "tokens / hints / both: a threshold per finding phrase, the one with the best validation hint F1 (see mrg-train --help).") var groundingThresholdPerPhrase = false
+    @Option(
+        help:
+            "Grounding run folder for tokens / hints / both, or several separated by commas (each modality from the first that knows it; default: the newest finished one in the registry)."
+    ) var grounder: String?
+    @Option(help: "Lowest detection score injected by tokens / hints / both (choose it on validation hint precision and recall).")
+    var groundingThreshold: Float = 0.3
+    @Flag(help: "tokens / hints / both: a threshold per finding phrase, the one with the best validation hint F1 (see mrg-train --help).")
+    var groundingThresholdPerPhrase = false
     @Option(help: "tokens / hints / both: hints of detections scoring below this start with \"possible\" (0: none).") var groundingHedge: Float = 0
-    @Option(help: "tokens / hints / both: chance that an image's grounding is withheld for a training step (the oracle's true boxes are never withheld).") var groundingDropout: Float = 0
+    @Option(
+        help: "tokens / hints / both: chance that an image's grounding is withheld for a training step (the oracle's true boxes are never withheld).")
+    var groundingDropout: Float = 0
     @Option(help: "Folder for the runs and report.html.") var out = "runs/ablate"
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
 
-    static let metrics = ["mrg": ["BLEU_1", "BLEU_4", "METEOR", "ROUGE_L", "CIDEr", "CE_micro_F1_negative"],
-                          "vqa": ["closed_accuracy", "open_recall", "overall_exact"]]
+    static let metrics = [
+        "mrg": ["BLEU_1", "BLEU_4", "METEOR", "ROUGE_L", "CIDEr", "CE_micro_F1_negative"],
+        "vqa": ["closed_accuracy", "open_recall", "overall_exact"]
+    ]
 
     func validate() throws {
         if task == .all && (dataset != nil || dataDir != nil) {
@@ -105,7 +117,8 @@ struct AblateDownstream: ParsableCommand {
 
     /// What the report says about the settings every run shared.
     var reportNote: String {
-        let localization = vqaLocalizationLoss > 0
+        let localization =
+            vqaLocalizationLoss > 0
             ? ", localization loss \(vqaLocalizationLoss), \(vqaLocalizationPretrain) pre-training epochs" : ""
         let thresholds = groundingThresholdPerPhrase ? "thresholds per phrase (best validation hint F1)" : String(groundingThreshold)
         let hedge = groundingHedge > 0 ? ", hedged below \(groundingHedge)" : ""
@@ -149,13 +162,17 @@ struct AblateDownstream: ParsableCommand {
         case "none": break
         case "oracle": arguments += ["--grounding", "both", "--grounding-source", "oracle"]
         default:
-            arguments += ["--grounding", mode, "--grounding-threshold", String(groundingThreshold), "--grounding-hedge", String(groundingHedge),
-                          "--grounding-dropout", String(groundingDropout)]
+            arguments +=
+                [
+                    "--grounding", mode, "--grounding-threshold", String(groundingThreshold), "--grounding-hedge", String(groundingHedge),
+                    "--grounding-dropout", String(groundingDropout)
+                ]
                 + (grounder.map { ["--grounder", $0] } ?? []) + (groundingThresholdPerPhrase ? ["--grounding-threshold-per-phrase"] : [])
         }
         arguments += threadArguments
         if task == "mrg" { return arguments + ["--epochs", String(epochs), "--count", String(count), "--select-on", selectOn] }
-        let localization = vqaLocalizationLoss > 0
+        let localization =
+            vqaLocalizationLoss > 0
             ? ["--localization-loss", String(vqaLocalizationLoss), "--localization-pretrain", String(vqaLocalizationPretrain)] : []
         return arguments + ["--epochs", String(vqaEpochs), "--layers", String(vqaLayers), "--count", String(vqaCount)] + localization
     }

@@ -18,32 +18,45 @@ func cocoBenchmarkData(images: Int = 5000, detectionsPerImage: Int = 100, catego
         var boxes: [(category: Int, box: [Double])] = []
         for _ in 0..<(1 + Int(rng.next() % 5)) {
             let size = [rng.uniform(4, 32), rng.uniform(32, 96), rng.uniform(96, 300)][Int(rng.next() % 3)]
-            let box = [rounded(rng.uniform(0, 500)), rounded(rng.uniform(0, 500)), rounded(size * rng.uniform(0.6, 1.4)), rounded(size * rng.uniform(0.6, 1.4))]
+            let box = [
+                rounded(rng.uniform(0, 500)), rounded(rng.uniform(0, 500)), rounded(size * rng.uniform(0.6, 1.4)),
+                rounded(size * rng.uniform(0.6, 1.4))
+            ]
             let category = 1 + Int(rng.next() % UInt64(categories))
-            annotations.append(.init(id: annotations.count + 1, imageID: image, categoryID: category, bbox: box,
-                                     area: rounded(box[2] * box[3] * rng.uniform(0.7, 1)), iscrowd: rng.uniform(0, 1) < 0.01 ? 1 : 0))
+            annotations.append(
+                .init(
+                    id: annotations.count + 1, imageID: image, categoryID: category, bbox: box,
+                    area: rounded(box[2] * box[3] * rng.uniform(0.7, 1)), iscrowd: rng.uniform(0, 1) < 0.01 ? 1 : 0))
             boxes.append((category, box))
         }
         var count = 0
         for (category, box) in boxes {
             for _ in 0..<(2 + Int(rng.next() % 2)) where count < detectionsPerImage {
                 let jitter = rng.uniform(0, 0.3)
-                let b = [rounded(box[0] + box[2] * jitter * rng.uniform(-1, 1)), rounded(box[1] + box[3] * jitter * rng.uniform(-1, 1)),
-                         rounded(box[2] * (1 + jitter * rng.uniform(-1, 1))), rounded(box[3] * (1 + jitter * rng.uniform(-1, 1)))]
+                let b = [
+                    rounded(box[0] + box[2] * jitter * rng.uniform(-1, 1)), rounded(box[1] + box[3] * jitter * rng.uniform(-1, 1)),
+                    rounded(box[2] * (1 + jitter * rng.uniform(-1, 1))), rounded(box[3] * (1 + jitter * rng.uniform(-1, 1)))
+                ]
                 detections.append(.init(imageID: image, categoryID: category, bbox: b, score: (rng.uniform(0.3, 1) * 1000).rounded() / 1000))
                 count += 1
             }
         }
         while count < detectionsPerImage {
             let size = rng.uniform(4, 250)
-            let b = [rounded(rng.uniform(0, 500)), rounded(rng.uniform(0, 500)), rounded(size * rng.uniform(0.6, 1.4)), rounded(size * rng.uniform(0.6, 1.4))]
-            detections.append(.init(imageID: image, categoryID: 1 + Int(rng.next() % UInt64(categories)), bbox: b,
-                                    score: (rng.uniform(0, 0.7) * 1000).rounded() / 1000))
+            let b = [
+                rounded(rng.uniform(0, 500)), rounded(rng.uniform(0, 500)), rounded(size * rng.uniform(0.6, 1.4)),
+                rounded(size * rng.uniform(0.6, 1.4))
+            ]
+            detections.append(
+                .init(
+                    imageID: image, categoryID: 1 + Int(rng.next() % UInt64(categories)), bbox: b,
+                    score: (rng.uniform(0, 0.7) * 1000).rounded() / 1000))
             count += 1
         }
     }
-    let gt = COCOEvalGroundTruth(images: (1...images).map { .init(id: $0) }, annotations: annotations,
-                                 categories: (1...categories).map { .init(id: $0, name: "class\($0)") })
+    let gt = COCOEvalGroundTruth(
+        images: (1...images).map { .init(id: $0) }, annotations: annotations,
+        categories: (1...categories).map { .init(id: $0, name: "class\($0)") })
     return (gt, detections)
 }
 
@@ -58,7 +71,7 @@ func cocoEvalBenchmarkRows(seconds: Double) -> [(String, Double, String)] {
     return [
         ("coco_eval_s", all, "s, \(what), \(cores) threads"),
         ("coco_eval_1thread_s", one, "s, the same on one thread"),
-        ("coco_eval_mdets_per_s", Double(dts.count) / all / 1e6, "million detections per second, \(cores) threads"),
+        ("coco_eval_mdets_per_s", Double(dts.count) / all / 1e6, "million detections per second, \(cores) threads")
     ]
 }
 

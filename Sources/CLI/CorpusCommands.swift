@@ -51,7 +51,8 @@ extension CorpusCommand {
 
         @OptionGroup var corpus: CorpusOptions
         @Option(help: "Output folder (created; must be empty or absent).") var out: String
-        @Option(help: "cxr-reports only: render phantoms for the reports of this real R2Gen annotation.json (findings read from each report's words).")
+        @Option(
+            help: "cxr-reports only: render phantoms for the reports of this real R2Gen annotation.json (findings read from each report's words).")
         var fromAnnotation: String?
 
         func run() throws {
@@ -63,7 +64,9 @@ extension CorpusCommand {
             if let fromAnnotation {
                 guard corpus.kind == .cxrReports else { throw ValidationError("--from-annotation applies to --kind cxr-reports") }
                 let p = try corpus.parameters()
-                try CXRCorpus.generate(fromAnnotation: URL(fileURLWithPath: fromAnnotation), to: dir, size: p.size, seed: p.seed) { print("  \($0) studies") }
+                try CXRCorpus.generate(fromAnnotation: URL(fileURLWithPath: fromAnnotation), to: dir, size: p.size, seed: p.seed) {
+                    print("  \($0) studies")
+                }
             } else {
                 try CorpusCache.generate(corpus.kind, try corpus.parameters(), to: dir)
             }

@@ -39,9 +39,9 @@ struct MasksToCOCO: ParsableCommand {
         commandName: "masks-to-coco",
         abstract: "Build COCO grounding boxes from segmentation masks (Med-GLIP-5M's rules).",
         discussion: """
-        For each image NAME.ext in --images, masks are read from --masks as either a label mask
-        NAME.png (pixel value = label id, named by --labels) or a folder NAME/ of binary masks LABEL.png.
-        """)
+            For each image NAME.ext in --images, masks are read from --masks as either a label mask
+            NAME.png (pixel value = label id, named by --labels) or a folder NAME/ of binary masks LABEL.png.
+            """)
 
     @Option(help: "Folder of images.") var images: String
     @Option(help: "Folder of masks.") var masks: String
@@ -62,19 +62,27 @@ struct MasksToCOCO: ParsableCommand {
         builder.modality = modality
         if let labels {
             let map = try readStringMap(labels)
-            builder.labelNames = try Dictionary(uniqueKeysWithValues: map.map { k, v in
-                guard let id = Int(k) else { throw ValidationError("\(labels): key '\(k)' is not an integer pixel value") }
-                return (id, v)
-            })
+            builder.labelNames = try Dictionary(
+                uniqueKeysWithValues: map.map { k, v in
+                    guard let id = Int(k) else { throw ValidationError("\(labels): key '\(k)' is not an integer pixel value") }
+                    return (id, v)
+                })
         }
-        if let synonyms { builder.synonyms = Dictionary(try readStringMap(synonyms).map { (builder.unify($0.key), $0.value.lowercased()) }, uniquingKeysWith: { a, _ in a }) }
-        if let hierarchy { builder.hierarchy = Dictionary(try readStringMap(hierarchy).map { (builder.unify($0.key), $0.value) }, uniquingKeysWith: { a, _ in a }) }
+        if let synonyms {
+            builder.synonyms = Dictionary(
+                try readStringMap(synonyms).map { (builder.unify($0.key), $0.value.lowercased()) }, uniquingKeysWith: { a, _ in a })
+        }
+        if let hierarchy {
+            builder.hierarchy = Dictionary(try readStringMap(hierarchy).map { (builder.unify($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
+        }
         let imagesURL = URL(fileURLWithPath: images)
         let (split, missing) = try builder.build(imagesDir: imagesURL, masksDir: URL(fileURLWithPath: masks))
         try COCO.write(split, to: URL(fileURLWithPath: out), imagesRoot: imagesURL)
         let boxes = split.samples.reduce(0) { $0 + $1.regions.count }
         print("wrote \(out): \(split.samples.count) images, \(boxes) boxes, \(split.categories.count) categories")
-        if !missing.isEmpty { print("\(missing.count) image(s) had no mask: \(missing.prefix(10).joined(separator: ", "))\(missing.count > 10 ? ", ..." : "")") }
+        if !missing.isEmpty {
+            print("\(missing.count) image(s) had no mask: \(missing.prefix(10).joined(separator: ", "))\(missing.count > 10 ? ", ..." : "")")
+        }
     }
 
     private func readStringMap(_ path: String) throws -> [String: String] {

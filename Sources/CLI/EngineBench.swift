@@ -35,9 +35,11 @@ struct EngineBench: ParsableCommand {
             return body()
         }
         func measurePeak() -> Double {
-            let t = rawBLAS { medianSeconds(seconds) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
-            } }
+            let t = rawBLAS {
+                medianSeconds(seconds) {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+                }
+            }
             return 2 * pow(Double(n), 3) / t / 1e9
         }
         // Clock speed drifts on shared machines: the peak is the better of a measurement at the start
@@ -49,11 +51,13 @@ struct EngineBench: ParsableCommand {
         let (m, k) = (64, 1024)
         let xs = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
         var ys = [Float](repeating: 1, count: m * n), dxs = xs, dws = a
-        let rawTime = rawBLAS { medianSeconds(seconds) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, xs, Int32(k), a, Int32(k), 0, &ys, Int32(n))
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(k), Int32(n), 1, ys, Int32(n), a, Int32(k), 0, &dxs, Int32(k))
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(k), Int32(m), 1, ys, Int32(n), xs, Int32(k), 0, &dws, Int32(k))
-        } }
+        let rawTime = rawBLAS {
+            medianSeconds(seconds) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, xs, Int32(k), a, Int32(k), 0, &ys, Int32(n))
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(k), Int32(n), 1, ys, Int32(n), a, Int32(k), 0, &dxs, Int32(k))
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(k), Int32(m), 1, ys, Int32(n), xs, Int32(k), 0, &dws, Int32(k))
+            }
+        }
         let rawGflops = 3 * 2 * 64.0 * 1024 * 1024 / rawTime / 1e9
         rows.append(("matmul_raw_gflops", rawGflops, "GFLOP/s, the same three GEMMs as raw cblas calls"))
 
@@ -67,8 +71,9 @@ struct EngineBench: ParsableCommand {
             func gemmStreams(_ count: Int) -> Double {
                 medianSeconds(seconds) {
                     DispatchQueue.concurrentPerform(iterations: count) { i in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, shared.x, Int32(k),
-                                    shared.w, Int32(k), 0, shared.y + i * m * n, Int32(n))
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, shared.x, Int32(k),
+                            shared.w, Int32(k), 0, shared.y + i * m * n, Int32(n))
                     }
                 }
             }
@@ -84,7 +89,11 @@ struct EngineBench: ParsableCommand {
             layer(x).backward(seed: ones(64 * 1024))
         }
         let linearGflops = 3 * 2 * 64.0 * 1024 * 1024 / linearTime / 1e9
-        rows.append(("matmul_fwd_bwd_gflops", linearGflops, String(format: "GFLOP/s, linear 64x1024 by 1024x1024 (%.0f%% of raw)", 100 * linearGflops / rawGflops)))
+        rows.append(
+            (
+                "matmul_fwd_bwd_gflops", linearGflops,
+                String(format: "GFLOP/s, linear 64x1024 by 1024x1024 (%.0f%% of raw)", 100 * linearGflops / rawGflops)
+            ))
 
         // Conv 3x3, 64 -> 64 channels on 16x64x56x56, padding 1, forward + backward.
         let conv = Conv2d(64, 64, kernel: 3, padding: 1, rng: rng)
@@ -98,7 +107,9 @@ struct EngineBench: ParsableCommand {
         rows.append(("conv_fwd_bwd_gflops", convGflops, "GFLOP/s, conv 16x64x56x56, 64 filters 3x3 (\(ConvolutionBackend.current.rawValue))"))
         if ConvolutionBackend.current != .im2col {
             let im2colTime = ConvolutionBackend.$scoped.withValue(.im2col) {
-                medianSeconds(seconds) { conv.zeroGrad(); image.grad = nil; conv(image).backward(seed: convSeed) }
+                medianSeconds(seconds) {
+                    conv.zeroGrad(); image.grad = nil; conv(image).backward(seed: convSeed)
+                }
             }
             let im2colGflops = 3 * 2 * 16.0 * 64 * 56 * 56 * 64 * 9 / im2colTime / 1e9
             rows.append(("conv_im2col_gflops", im2colGflops, "GFLOP/s, the same conv on the im2col fallback"))
@@ -132,8 +143,10 @@ struct EngineBench: ParsableCommand {
         rows.append(("matmul_raw_fraction_of_peak", ratio("matmul_raw_gflops"), "raw BLAS on the linear layer's GEMMs / sgemm peak"))
         rows.append(("matmul_fraction_of_peak", ratio("matmul_fwd_bwd_gflops"), "engine linear fwd+bwd / sgemm peak"))
         rows.append(("conv_fraction_of_peak", ratio("conv_fwd_bwd_gflops"), "engine conv fwd+bwd / sgemm peak"))
-        let kernels = [("blas_core", core, "OpenBLAS kernels in use"), ("dnnl_isa", DNNLInfo.isa, "oneDNN \(DNNLInfo.version) JIT kernels in use"),
-                       ("conv_backend", ConvolutionBackend.current.rawValue, "convolution kernels (--conv)")]
+        let kernels = [
+            ("blas_core", core, "OpenBLAS kernels in use"), ("dnnl_isa", DNNLInfo.isa, "oneDNN \(DNNLInfo.version) JIT kernels in use"),
+            ("conv_backend", ConvolutionBackend.current.rawValue, "convolution kernels (--conv)")
+        ]
         if json {
             let body = rows.map { "\"\($0.0)\": \($0.0 == "threads" ? String(Int($0.1)) : String(format: "%.3f", $0.1))" }
             print("{" + (body + kernels.map { "\"\($0.0)\": \"\($0.1)\"" }).joined(separator: ", ") + "}")

@@ -22,8 +22,10 @@ struct FuzzCommand: ParsableCommand {
         let report = try LoaderFuzzer(seed: seed, workDir: dir).run(inputs: inputs) { r in
             print(String(format: "%d inputs, %.0f s, peak memory %.0f MB", r.inputs, Date().timeIntervalSince(start), r.peakResidentMB))
         }
-        print(String(format: "%d inputs, no trap; %.0f s; peak resident memory %.0f MB", report.inputs, Date().timeIntervalSince(start),
-                     report.peakResidentMB))
+        print(
+            String(
+                format: "%d inputs, no trap; %.0f s; peak resident memory %.0f MB", report.inputs, Date().timeIntervalSince(start),
+                report.peakResidentMB))
         for loader in report.tried.keys.sorted() {
             let counts = "\(report.tried[loader]!) tried, \(report.rejected[loader] ?? 0) rejected with an error"
             print("  " + loader.padding(toLength: 12, withPad: " ", startingAt: 0) + counts)

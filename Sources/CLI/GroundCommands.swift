@@ -23,8 +23,9 @@ struct GroundingDataOptions: ParsableArguments {
 
     /// What a training run records of its data, so that evaluating the run reads the same data by default.
     var source: GroundingDataSource {
-        GroundingDataSource(dataDir: dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, format: (format ?? .coco).rawValue,
-                            modalities: modality, corpusCount: dataDir == nil ? count ?? defaultParameters(.grounding).count : nil)
+        GroundingDataSource(
+            dataDir: dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, format: (format ?? .coco).rawValue,
+            modalities: modality, corpusCount: dataDir == nil ? count ?? defaultParameters(.grounding).count : nil)
     }
 
     /// These options with what was not given taken from the data `run` was trained on.
@@ -60,8 +61,9 @@ struct GroundingDataOptions: ParsableArguments {
             let wanted = Set(modality.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
             let unknown = wanted.subtracting(data.modalities).sorted()
             guard unknown.isEmpty else {
-                throw DataError("--modality: no modality \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in the \(split) split; "
-                                + "valid: \(data.modalities.joined(separator: ", ")) (or all)")
+                throw DataError(
+                    "--modality: no modality \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in the \(split) split; "
+                        + "valid: \(data.modalities.joined(separator: ", ")) (or all)")
             }
             data.samples = data.samples.filter { wanted.contains($0.modality ?? "unknown") }
             guard !data.samples.isEmpty else {
@@ -80,10 +82,13 @@ extension GroundingConfig.Experts: ExpressibleByArgument, CaseIterable {
 struct GroundingModelOptions: ParsableArguments {
     @Option(help: "Model input size in pixels (images are letterboxed; default 256).") var imageSize: Int?
     @Option(help: "Image encoders: per-modality (the paper's experts, the default) or shared.") var experts: GroundingConfig.Experts?
-    @Option(help: "Pyramid levels' strides: 8,16,32 (the default) or 4,8,16,32 (a level for findings a few pixels wide; slower).") var strides: String?
+    @Option(help: "Pyramid levels' strides: 8,16,32 (the default) or 4,8,16,32 (a level for findings a few pixels wide; slower).") var strides:
+        String?
     @Flag(help: "Disable the image-text deep fusion.") var noFusion = false
-    @Option(help: ArgumentHelp("Start from another run's best weights (fine-tuning): its architecture, tokenizer and prompts are kept, "
-                               + "and its input size unless --image-size is given (the network is fully convolutional).", valueName: "rundir"))
+    @Option(
+        help: ArgumentHelp(
+            "Start from another run's best weights (fine-tuning): its architecture, tokenizer and prompts are kept, "
+                + "and its input size unless --image-size is given (the network is fully convolutional).", valueName: "rundir"))
     var initFrom: String?
 
     var levels: [Int] { (strides ?? "8,16,32").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
@@ -103,7 +108,8 @@ struct GroundingModelOptions: ParsableArguments {
         }
         let stages = GroundingConfig().stageStrides
         guard !levels.isEmpty, levels == Array(stages.suffix(levels.count)) else {
-            throw ValidationError("--strides must be the last strides of the encoder's stages \(stages), e.g. 8,16,32 or 4,8,16,32; got \(strides ?? "")")
+            throw ValidationError(
+                "--strides must be the last strides of the encoder's stages \(stages), e.g. 8,16,32 or 4,8,16,32; got \(strides ?? "")")
         }
     }
 }
@@ -115,11 +121,15 @@ struct GroundingTrainingArguments: ParsableArguments {
     @Option(help: "Images per batch (one modality per batch).") var batchSize = 8
     @Option(help: "Learning rate (AdamW, cosine schedule with warm-up).") var lr: Float = 2e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: ArgumentHelp("Repeat-factor sampling (LVIS): images holding a finding seen in fewer than this fraction of their modality's "
-                               + "images are repeated, sqrt(threshold / fraction) times per epoch; 0 turns it off."))
+    @Option(
+        help: ArgumentHelp(
+            "Repeat-factor sampling (LVIS): images holding a finding seen in fewer than this fraction of their modality's "
+                + "images are repeated, sqrt(threshold / fraction) times per epoch; 0 turns it off."))
     var repeatThreshold: Double = 0
-    @Option(help: ArgumentHelp("A grid point claimed by several boxes goes to the box its anchor overlaps most (iou: ATSS and GLIP) or to the "
-                               + "smallest box (area: FCOS), which keeps a finding's points from the organ around it."))
+    @Option(
+        help: ArgumentHelp(
+            "A grid point claimed by several boxes goes to the box its anchor overlaps most (iou: ATSS and GLIP) or to the "
+                + "smallest box (area: FCOS), which keeps a finding's points from the organ around it."))
     var ambiguity: ATSSAssigner.Ambiguity = .largestIoU
     @Option(help: "Run folder (default runs/grounding-<time>).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
@@ -198,8 +208,10 @@ struct GroundTrain: ParsableCommand {
         let modalities = Set(trainSamples.map { $0.modality ?? "unknown" }).sorted().joined(separator: ", ")
         print("training on \(trainSamples.count) images (\(modalities)), validating on \(val.samples.count); run folder \(folder.path)")
         let registry = try self.registry.open()
-        try trackRun(registry, task: "grounding", dataset: data.dataDir ?? "embedded", config: recorded(grounder.run),
-                     seed: training.seed, folder: folder, resumed: training.resume) { record in
+        try trackRun(
+            registry, task: "grounding", dataset: data.dataDir ?? "embedded", config: recorded(grounder.run),
+            seed: training.seed, folder: folder, resumed: training.resume
+        ) { record in
             trainer.onEpoch = { try registry.record(["AP": $0.valAP, "AP50": $0.valAP50], run: record.id, split: "val", epoch: $0.epoch) }
             try trainer.train(trainSamples, validation: val.samples, categories: train.categories)
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
@@ -236,14 +248,16 @@ struct GroundTrain: ParsableCommand {
             var model: GroundingConfig; var imageSize: Int; var subset: Double; var epochs: Int; var lr: Float; var dataDir: String?
             var initFrom: String?; var repeatThreshold: Double; var ambiguity: String
         }
-        return Recorded(model: run.model, imageSize: run.imageSize, subset: training.subset, epochs: training.epochs, lr: training.lr,
-                        dataDir: data.dataDir, initFrom: model.initFrom, repeatThreshold: training.repeatThreshold,
-                        ambiguity: training.ambiguity.rawValue)
+        return Recorded(
+            model: run.model, imageSize: run.imageSize, subset: training.subset, epochs: training.epochs, lr: training.lr,
+            dataDir: data.dataDir, initFrom: model.initFrom, repeatThreshold: training.repeatThreshold,
+            ambiguity: training.ambiguity.rawValue)
     }
 }
 
 struct GroundEval: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ground-eval", abstract: "COCO AP of a grounding checkpoint, per modality and category.")
+    static let configuration = CommandConfiguration(
+        commandName: "ground-eval", abstract: "COCO AP of a grounding checkpoint, per modality and category.")
 
     @Option(help: "Run folder of ground-train.") var checkpoint: String
     @OptionGroup var data: GroundingDataOptions
@@ -257,12 +271,15 @@ struct GroundEval: ParsableCommand {
     func run() throws {
         try threadOptions.apply()
         let folder = URL(fileURLWithPath: checkpoint)
-        let grounder = zeroShot ? try Grounder(decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")), seed: 0)
+        let grounder =
+            zeroShot
+            ? try Grounder(decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")), seed: 0)
             : try Grounder(runFolder: folder)
         let data = self.data.defaulting(to: grounder.run)
         if let source = grounder.run.data, self.data.dataDir == nil, self.data.count == nil {
-            print("evaluating on the run's training data: \(source.dataDir ?? "embedded corpus, \(source.corpusCount ?? 0) images per modality")"
-                  + (source.modalities.map { ", modalities \($0)" } ?? ""))
+            print(
+                "evaluating on the run's training data: \(source.dataDir ?? "embedded corpus, \(source.corpusCount ?? 0) images per modality")"
+                    + (source.modalities.map { ", modalities \($0)" } ?? ""))
         }
         let split = self.split.rawValue
         let eval = try data.load(split)
@@ -270,7 +287,9 @@ struct GroundEval: ParsableCommand {
         if let detections {
             let ids = Dictionary(uniqueKeysWithValues: eval.categories.map { ($0.name, $0.id) })
             var results: [COCODetection] = []
-            for (s, ds) in zip(eval.samples, found) { for d in ds { results.append(COCODetection(imageID: s.imageID, categoryID: ids[d.label]!, box: d.box, score: d.score)) } }
+            for (s, ds) in zip(eval.samples, found) {
+                for d in ds { results.append(COCODetection(imageID: s.imageID, categoryID: ids[d.label]!, box: d.box, score: d.score)) }
+            }
             try COCO.writeDetections(results, to: URL(fileURLWithPath: detections))
         }
         if json {
@@ -281,9 +300,13 @@ struct GroundEval: ParsableCommand {
         } else {
             print(String(format: "%@ split, %d images: AP %.3f  AP50 %.3f", split, eval.samples.count, overall[stat: "AP"]!, overall[stat: "AP50"]!))
             for (m, r) in perModality.sorted(by: { $0.key < $1.key }) {
-                print("  " + m.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "AP %.3f  AP50 %.3f", r[stat: "AP"]!, r[stat: "AP50"]!))
+                print(
+                    "  " + m.padding(toLength: 12, withPad: " ", startingAt: 0)
+                        + String(format: "AP %.3f  AP50 %.3f", r[stat: "AP"]!, r[stat: "AP50"]!))
             }
-            for c in overall.perCategory where c.ap >= 0 { print("  " + c.name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "AP %.3f  AP50 %.3f", c.ap, c.ap50)) }
+            for c in overall.perCategory where c.ap >= 0 {
+                print("  " + c.name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "AP %.3f  AP50 %.3f", c.ap, c.ap50))
+            }
         }
     }
 }
@@ -321,15 +344,17 @@ struct GroundPredict: ParsableCommand {
         let picture = try ImageIO.read(URL(fileURLWithPath: image))
         let found = try grounder.predict(image: picture, prompt: prompt, modality: m).filter { $0.score >= minScore }
         if let draw {
-            try ImageIO.writePNG(picture.drawing(found.map { Annotation(box: $0.box, label: $0.label, score: $0.score) }), to: URL(fileURLWithPath: draw))
+            try ImageIO.writePNG(
+                picture.drawing(found.map { Annotation(box: $0.box, label: $0.label, score: $0.score) }), to: URL(fileURLWithPath: draw))
         }
         if json {
             print(String(decoding: try Self.json(found), as: UTF8.self))
         } else {
             print("\(found.count) box(es) for \"\(prompt)\" (\(m) expert), score and [x1, y1, x2, y2] in image pixels:")
             for d in found {
-                print("  " + d.label.padding(toLength: 24, withPad: " ", startingAt: 0)
-                      + String(format: "%.3f  [%.0f, %.0f, %.0f, %.0f]", d.score, d.box.x1, d.box.y1, d.box.x2, d.box.y2))
+                print(
+                    "  " + d.label.padding(toLength: 24, withPad: " ", startingAt: 0)
+                        + String(format: "%.3f  [%.0f, %.0f, %.0f, %.0f]", d.score, d.box.x1, d.box.y1, d.box.x2, d.box.y2))
             }
         }
     }

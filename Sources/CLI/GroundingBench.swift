@@ -26,8 +26,9 @@ struct GroundingBench: ParsableCommand {
         let phrases = ["nodule", "mass", "pleural effusion", "pneumothorax", "consolidation", "heart", "right lung", "left lung"]
         var config = GroundingConfig()
         config.modalities = ["X-ray"]
-        let run = GroundingRunConfig(model: config, imageSize: imageSize, prompts: ["X-ray": phrases],
-                                     tokenizer: SubwordTokenizer(learningFrom: phrases + phrases))
+        let run = GroundingRunConfig(
+            model: config, imageSize: imageSize, prompts: ["X-ray": phrases],
+            tokenizer: SubwordTokenizer(learningFrom: phrases + phrases))
         let grounder = try Grounder(run, seed: 0)
         let rng = RandomGenerator(seed: 1)
         let image = Image(width: imageSize, height: imageSize, channels: 1, pixels: (0..<(imageSize * imageSize)).map { _ in rng.uniform() })
@@ -39,7 +40,7 @@ struct GroundingBench: ParsableCommand {
             ("inference_ms", inference * 1e3, "ms per \(imageSize)x\(imageSize) image, \(phrases.count)-phrase prompt"),
             ("train_images_per_s", Double(batchSize) / training, "images/s, forward + backward + AdamW step, batch \(batchSize)"),
             ("parameters", Double(grounder.model.parameterCount), "parameters (one expert)"),
-            ("threads", Double(Threads.count), "threads"),
+            ("threads", Double(Threads.count), "threads")
         ]
         if json {
             print("{" + rows.map { "\"\($0.0)\": \(String(format: "%.3f", $0.1))" }.joined(separator: ", ") + "}")

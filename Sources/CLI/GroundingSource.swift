@@ -3,8 +3,8 @@ import Datasets
 import Foundation
 import Grounding
 import Injection
-import Registry
 import Pipeline
+import Registry
 
 extension InjectionMode: ExpressibleByArgument {}
 
@@ -19,14 +19,22 @@ enum GroundingSource: String, ExpressibleByArgument, CaseIterable {
 struct GroundingInjectionOptions: ParsableArguments {
     @Flag(help: "Inject grounding into the model (region tokens and spatial hints unless --grounding says otherwise).") var withGrounding = false
     @Option(help: "What to inject: none, tokens, hints or both (default: both with --with-grounding, else none).") var grounding: InjectionMode?
-    @Option(help: "Where boxes come from: grounder (a trained grounding run) or oracle (the corpus's ground truth).") var groundingSource: GroundingSource = .grounder
-    @Option(help: "Grounding run folder, or several separated by commas (each modality from the first that knows it; default: the newest finished grounding run in the registry).") var grounder: String?
+    @Option(help: "Where boxes come from: grounder (a trained grounding run) or oracle (the corpus's ground truth).") var groundingSource:
+        GroundingSource = .grounder
+    @Option(
+        help:
+            "Grounding run folder, or several separated by commas (each modality from the first that knows it; default: the newest finished grounding run in the registry)."
+    ) var grounder: String?
     @Option(help: "Regions kept per image (best first).") var groundingTopK = 8
     @Option(help: "Lowest detection score kept.") var groundingThreshold: Float = 0.3
     @Option(help: "Training: chance that an image's grounding is withheld for a step, so the model keeps reading the pixels.")
     var groundingDropout: Float = 0
-    @Option(help: "Hints of detections scoring below this start with \"possible\", so the model can learn how far to trust each one (0: none).") var groundingHedge: Float = 0
-    @Flag(help: "A threshold per finding phrase in place of --grounding-threshold: the one with the best hint F1 on the validation split's true boxes (the corpus's labels.json, SLAKE's detection.json).") var groundingThresholdPerPhrase = false
+    @Option(help: "Hints of detections scoring below this start with \"possible\", so the model can learn how far to trust each one (0: none).")
+    var groundingHedge: Float = 0
+    @Flag(
+        help:
+            "A threshold per finding phrase in place of --grounding-threshold: the one with the best hint F1 on the validation split's true boxes (the corpus's labels.json, SLAKE's detection.json)."
+    ) var groundingThresholdPerPhrase = false
 
     var mode: InjectionMode { grounding ?? (withGrounding ? .both : .none) }
 
@@ -52,17 +60,22 @@ struct GroundingInjectionOptions: ParsableArguments {
 
     /// With `--grounding-threshold-per-phrase` and a grounder: each finding phrase's threshold,
     /// chosen on `images` (the validation split) against `truth`, and printed.
-    func phraseThresholds(detected: [String: [GroundedRegion]], truth: () throws -> [String: [GroundedRegion]], images: [String],
-                          anatomy: Set<String>) throws -> [String: Float] {
+    func phraseThresholds(
+        detected: [String: [GroundedRegion]], truth: () throws -> [String: [GroundedRegion]], images: [String],
+        anatomy: Set<String>
+    ) throws -> [String: Float] {
         guard groundingThresholdPerPhrase, groundingSource == .grounder else { return [:] }
         let boxes: [String: [GroundedRegion]]
         do { boxes = try truth() } catch {
             throw ValidationError("--grounding-threshold-per-phrase needs true boxes for the validation images: \(error)")
         }
         let chosen = HintQuality.bestThresholds(detected, truth: boxes, images: images, anatomy: anatomy, thresholds: HintQuality.phraseThresholdGrid)
-        print("grounding: thresholds with the best hint F1 on \(images.count) validation images: "
-              + chosen.sorted { $0.key < $1.key }.map { "\($0.key) " + ($0.value == HintQuality.never ? "left out" : String(format: "%.2f", $0.value)) }.joined(separator: ", ")
-              + "; phrases without true boxes there keep \(groundingThreshold)")
+        print(
+            "grounding: thresholds with the best hint F1 on \(images.count) validation images: "
+                + chosen.sorted { $0.key < $1.key }.map {
+                    "\($0.key) " + ($0.value == HintQuality.never ? "left out" : String(format: "%.2f", $0.value))
+                }.joined(separator: ", ")
+                + "; phrases without true boxes there keep \(groundingThreshold)")
         return chosen
     }
 
@@ -75,7 +88,9 @@ struct GroundingInjectionOptions: ParsableArguments {
 
     /// Every study's frontal-view regions (pixels of that image), the phrases they can name, and
     /// the source to record ("oracle" or the grounder's folder).
-    func regions(_ dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> (regions: [String: [GroundedRegion]], phrases: [String], source: String) {
+    func regions(_ dataset: ReportDataset, dataDir: URL, registry: RunRegistry) throws -> (
+        regions: [String: [GroundedRegion]], phrases: [String], source: String
+    ) {
         let source = try sourceName(registry)
         let (regions, phrases) = try ReportRegions.regions(source: source, dataset, dataDir: dataDir, registry: registry)
         return (regions, phrases, source)
@@ -90,7 +105,8 @@ struct GroundingInjectionOptions: ParsableArguments {
         }
         let folder = registry.path.deletingLastPathComponent().appendingPathComponent("grounding-auto")
         let arguments = ["--modality", "X-ray,CT,MRI", "--epochs", "6", "--out", folder.path, "--registry", registry.path.path]
-        print("""
+        print(
+            """
             no finished grounding run in \(registry.path.path) and no --grounder given: training one now on the embedded
             X-ray, CT and MRI phantoms (about 20 minutes on two cores), as
               medglip ground-train \(arguments.joined(separator: " "))

@@ -3,8 +3,8 @@ import Datasets
 import Foundation
 import Injection
 import Pipeline
-import ReportGen
 import Registry
+import ReportGen
 import VQA
 
 /// `medglip hints`: how far a grounder's hints can be trusted on a dataset's validation images,
@@ -14,10 +14,10 @@ struct HintsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hints", abstract: "Precision / recall of a grounder's finding boxes per score threshold, on a dataset with true boxes.",
         discussion: """
-        A detection is right when it names the phrase of a true box it overlaps by IoU >= \(HintQuality.minimumIoU); \
-        anatomy is left out, as the hints leave it out. Detections are cached in the run registry, so \
-        downstream training with the same grounder reuses them.
-        """)
+            A detection is right when it names the phrase of a true box it overlaps by IoU >= \(HintQuality.minimumIoU); \
+            anatomy is left out, as the hints leave it out. Detections are cached in the run registry, so \
+            downstream training with the same grounder reuses them.
+            """)
 
     enum Task: String, ExpressibleByArgument { case vqa, mrg }
 
@@ -32,7 +32,9 @@ struct HintsCommand: ParsableCommand {
 
     func levels() throws -> [Float] {
         try thresholds.split(separator: ",").map { part -> Float in
-            guard let t = Float(part.trimmingCharacters(in: .whitespaces)), (0...1).contains(t) else { throw ValidationError("--thresholds: '\(part)' is not a number in [0, 1]") }
+            guard let t = Float(part.trimmingCharacters(in: .whitespaces)), (0...1).contains(t) else {
+                throw ValidationError("--thresholds: '\(part)' is not a number in [0, 1]")
+            }
             return t
         }
     }
@@ -51,27 +53,49 @@ struct HintsCommand: ParsableCommand {
         let (ap, ap50) = RegionAgreement.coco(detected, truth: truth, images: images)
         let best = rows.max { $0.f1 < $1.f1 }!
         if json {
-            let object: [String: Any] = ["images": images.count, "AP": ap, "AP50": ap50, "best_f1_threshold": Double(best.threshold),
-                                         "rows": rows.map { ["threshold": Double($0.threshold), "precision": $0.precision, "recall": $0.recall, "f1": $0.f1,
-                                                             "true_positives": $0.truePositives, "false_positives": $0.falsePositives, "false_negatives": $0.falseNegatives] }]
+            let object: [String: Any] = [
+                "images": images.count, "AP": ap, "AP50": ap50, "best_f1_threshold": Double(best.threshold),
+                "rows": rows.map {
+                    [
+                        "threshold": Double($0.threshold), "precision": $0.precision, "recall": $0.recall, "f1": $0.f1,
+                        "true_positives": $0.truePositives, "false_positives": $0.falsePositives, "false_negatives": $0.falseNegatives
+                    ]
+                }
+            ]
             try printJSON(object, pretty: true)
             return
         }
-        print("\(GrounderSet.name(source)) on \(images.count) \(split) images: COCO AP \(String(format: "%.3f", ap)), AP50 \(String(format: "%.3f", ap50)) (every box, anatomy included)")
+        print(
+            "\(GrounderSet.name(source)) on \(images.count) \(split) images: COCO AP \(String(format: "%.3f", ap)), AP50 \(String(format: "%.3f", ap50)) (every box, anatomy included)"
+        )
         print("threshold  precision  recall  F1     (finding boxes: tp / fp / fn)")
         for r in rows {
-            print(String(format: "%-9.2f  %-9.3f  %-6.3f  %.3f  %d / %d / %d", r.threshold, r.precision, r.recall, r.f1, r.truePositives, r.falsePositives, r.falseNegatives)
-                  + (r == best ? "  <- best F1" : ""))
+            print(
+                String(
+                    format: "%-9.2f  %-9.3f  %-6.3f  %.3f  %d / %d / %d", r.threshold, r.precision, r.recall, r.f1, r.truePositives, r.falsePositives,
+                    r.falseNegatives)
+                    + (r == best ? "  <- best F1" : ""))
         }
         // The grid training chooses on, not --thresholds, so the table shows what a run will use.
-        print("per phrase, the threshold of 0.20, 0.25, ..., 0.80 with the best F1 at precision >= \(HintQuality.minimumPrecision) (--grounding-threshold-per-phrase):")
-        for (phrase, threshold) in HintQuality.bestThresholds(detected, truth: truth, images: images, anatomy: anatomy,
-                                                              thresholds: HintQuality.phraseThresholdGrid).sorted(by: { $0.key < $1.key }) {
-            guard threshold != HintQuality.never else { print("  " + phrase.padding(toLength: 22, withPad: " ", startingAt: 0) + " left out: precision below \(HintQuality.minimumPrecision) at every threshold"); continue }
+        print(
+            "per phrase, the threshold of 0.20, 0.25, ..., 0.80 with the best F1 at precision >= \(HintQuality.minimumPrecision) (--grounding-threshold-per-phrase):"
+        )
+        for (phrase, threshold) in HintQuality.bestThresholds(
+            detected, truth: truth, images: images, anatomy: anatomy,
+            thresholds: HintQuality.phraseThresholdGrid
+        ).sorted(by: { $0.key < $1.key }) {
+            guard threshold != HintQuality.never else {
+                print(
+                    "  " + phrase.padding(toLength: 22, withPad: " ", startingAt: 0)
+                        + " left out: precision below \(HintQuality.minimumPrecision) at every threshold");
+                continue
+            }
             let r = HintQuality.measure(detected, truth: truth, images: images, anatomy: anatomy, thresholds: [threshold], phrase: phrase)[0]
-            print("  " + phrase.padding(toLength: 22, withPad: " ", startingAt: 0)
-                  + String(format: " %.2f  precision %.3f  recall %.3f  F1 %.3f  (%d / %d / %d)", threshold, r.precision, r.recall, r.f1,
-                           r.truePositives, r.falsePositives, r.falseNegatives))
+            print(
+                "  " + phrase.padding(toLength: 22, withPad: " ", startingAt: 0)
+                    + String(
+                        format: " %.2f  precision %.3f  recall %.3f  F1 %.3f  (%d / %d / %d)", threshold, r.precision, r.recall, r.f1,
+                        r.truePositives, r.falsePositives, r.falseNegatives))
         }
     }
 

@@ -16,7 +16,6 @@ func readReports(_ path: String) throws -> [String: String] {
     }
 }
 
-
 struct LabelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "label",
@@ -88,12 +87,17 @@ struct ScoreCE: ParsableCommand {
         let result = ClinicalEfficacy.score(references: r.mapValues(labeler.label), hypotheses: h.mapValues(labeler.label), policy: uncertain)
         func obj(_ p: ClinicalEfficacy.PRF) -> [String: Double] { ["P": p.precision, "R": p.recall, "F1": p.f1] }
         if json {
-            try printJSON(["micro": obj(result.micro), "macro": obj(result.macro), "micro5": obj(result.micro5), "macro5": obj(result.macro5),
-                           "per_label": result.perLabel.mapValues(obj), "uncertain": uncertain.rawValue] as [String: Any])
+            try printJSON(
+                [
+                    "micro": obj(result.micro), "macro": obj(result.macro), "micro5": obj(result.micro5), "macro5": obj(result.macro5),
+                    "per_label": result.perLabel.mapValues(obj), "uncertain": uncertain.rawValue
+                ] as [String: Any])
         } else {
             print("CE over \(r.count) reports (uncertain -> \(uncertain.rawValue == "negative" ? "0, R2Gen" : "1, MLRG"))")
-            for (name, p) in [("micro (14)", result.micro), ("macro (14)", result.macro), ("micro (5)", result.micro5), ("macro (5)", result.macro5)] {
-                print(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "P %.4f  R %.4f  F1 %.4f", p.precision, p.recall, p.f1))
+            for (name, p) in [("micro (14)", result.micro), ("macro (14)", result.macro), ("micro (5)", result.micro5), ("macro (5)", result.macro5)]
+            {
+                print(
+                    name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "P %.4f  R %.4f  F1 %.4f", p.precision, p.recall, p.f1))
             }
         }
     }
@@ -104,10 +108,10 @@ struct ScoreVQA: ParsableCommand {
         commandName: "vqa",
         abstract: "Medical VQA scores: LLaVA-Med's run_eval.py (all ten, by its rules), closed accuracy, open recall and exact match.",
         discussion: """
-        Inputs: our merged file (--pred alone: JSON lines {question_id, question, answer, prediction, answer_type}, as vqa-eval \
-        writes predictions-<split>.jsonl), or LLaVA-Med's pair (--gt test.json --pred answers.jsonl, as run_eval.py takes them; \
-        vqa-eval writes llava-gt-<split>.json and llava-answers-<split>.jsonl). --candidate adds run_eval.py's open accuracy.
-        """)
+            Inputs: our merged file (--pred alone: JSON lines {question_id, question, answer, prediction, answer_type}, as vqa-eval \
+            writes predictions-<split>.jsonl), or LLaVA-Med's pair (--gt test.json --pred answers.jsonl, as run_eval.py takes them; \
+            vqa-eval writes llava-gt-<split>.json and llava-answers-<split>.jsonl). --candidate adds run_eval.py's open accuracy.
+            """)
 
     @Option(help: "Predictions: our merged JSON lines, or with --gt LLaVA-Med's answer file ({question_id, text} per line).") var pred: String
     @Option(help: "LLaVA-Med's ground-truth file (a JSON array of {id, answer_type, conversations}).") var gt: String?
@@ -117,7 +121,8 @@ struct ScoreVQA: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let questions = try gt.map { try LLaVAMedFiles.read(gt: URL(fileURLWithPath: $0), pred: URL(fileURLWithPath: pred)) }
+        let questions =
+            try gt.map { try LLaVAMedFiles.read(gt: URL(fileURLWithPath: $0), pred: URL(fileURLWithPath: pred)) }
             ?? VQAPredictionFile.read(URL(fileURLWithPath: pred))
         let candidates = try candidate.map { try LLaVAMedFiles.readCandidates(URL(fileURLWithPath: $0)) }
         let llava = LLaVAMedEval.evaluate(questions, candidates: candidates)
@@ -125,9 +130,12 @@ struct ScoreVQA: ParsableCommand {
         guard r.nOpen + r.nClosed > 0 else { throw ScoreInputError(path: gt ?? pred, problem: "no OPEN or CLOSED question to score") }
         if json {
             let runEval = Dictionary(uniqueKeysWithValues: llava.scores.compactMap { s in s.value.map { (s.name, $0) } })
-            try printJSON(["closed_accuracy": r.closedAccuracy, "open_recall": r.openRecall, "open_exact": r.openExact, "closed_exact": r.closedExact,
-                           "overall_exact": r.overallExact, "n_open": r.nOpen, "n_closed": r.nClosed, "closed_rule": r.rule.rawValue,
-                           "run_eval": runEval] as [String: Any])
+            try printJSON(
+                [
+                    "closed_accuracy": r.closedAccuracy, "open_recall": r.openRecall, "open_exact": r.openExact, "closed_exact": r.closedExact,
+                    "overall_exact": r.overallExact, "n_open": r.nOpen, "n_closed": r.nClosed, "closed_rule": r.rule.rawValue,
+                    "run_eval": runEval
+                ] as [String: Any])
             return
         }
         print("LLaVA-Med run_eval.py (with PR #35), x100: \(llava.openCount) open, \(llava.closedCount) closed questions")
@@ -137,8 +145,10 @@ struct ScoreVQA: ParsableCommand {
             print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + text)
         }
         print("ours (LLaVA-Med normalisation; closed rule: \(r.rule.rawValue)), fractions:")
-        for (k, v) in [("closed accuracy", r.closedAccuracy), ("open recall", r.openRecall), ("open exact", r.openExact),
-                       ("closed exact", r.closedExact), ("overall exact", r.overallExact)] {
+        for (k, v) in [
+            ("closed accuracy", r.closedAccuracy), ("open recall", r.openRecall), ("open exact", r.openExact),
+            ("closed exact", r.closedExact), ("overall exact", r.overallExact)
+        ] {
             print("  " + k.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: "%.4f", v))
         }
     }

@@ -35,22 +35,35 @@ struct MRGBench: ParsableCommand {
             let step = medianSeconds(seconds, model.trainingStepTimer(batchSize: batchSize, vocabulary: vocabulary, rng: rng))
             let visual = medianSeconds(seconds) { model.attentionFeatures(images, views: 2).sum().backward() }
             let tokens = Double(batchSize * (length - 1))
-            rows.append(("\(preset)_train_step_ms", step * 1e3, "ms per step: batch \(batchSize), two \(s) px views, \(length) tokens (\(model.parameterCount) parameters)"))
+            rows.append(
+                (
+                    "\(preset)_train_step_ms", step * 1e3,
+                    "ms per step: batch \(batchSize), two \(s) px views, \(length) tokens (\(model.parameterCount) parameters)"
+                ))
             rows.append(("\(preset)_visual_ms", visual * 1e3, "ms of it in the visual extractor (forward + backward)"))
             rows.append(("\(preset)_train_tokens_per_s", tokens / step, "training tokens/s"))
-            let generator = ReportGenerator(ReportRunConfig(model: config, dataDir: "", seed: 0),
-                                            tokenizer: ReportTokenizer(trainingReports: [], dataset: .iuXray, threshold: 1))
+            let generator = ReportGenerator(
+                ReportRunConfig(model: config, dataDir: "", seed: 0),
+                tokenizer: ReportTokenizer(trainingReports: [], dataset: .iuXray, threshold: 1))
             let loadSize = s * 8 / 7
             let studies = (0..<batchSize).map { i in
-                ReportExample(id: "\(i)", report: "x", sequence: [0, 0], pixels: (0..<(2 * loadSize * loadSize)).map { _ in rng.uniform() }, labels: [])
+                ReportExample(
+                    id: "\(i)", report: "x", sequence: [0, 0], pixels: (0..<(2 * loadSize * loadSize)).map { _ in rng.uniform() }, labels: [])
             }
             // The untrained one-word vocabulary never ends a report early: every report runs to the full length.
             let beam = medianSeconds(seconds) { _ = generator.generate(studies, beamSize: 3) }
-            rows.append(("\(preset)_beam3_reports_per_s", Double(batchSize) / beam, "reports/s, beam 3, \(length - 1) tokens each, cached keys/values"))
+            rows.append(
+                ("\(preset)_beam3_reports_per_s", Double(batchSize) / beam, "reports/s, beam 3, \(length - 1) tokens each, cached keys/values"))
             let cached = medianSeconds(seconds) { _ = generator.generate(studies, beamSize: 1) }
-            let recompute = medianSeconds(seconds) { _ = greedyRecomputingPrefix(model, images: generator.loader.batch(studies, rng: nil), length: length) }
+            let recompute = medianSeconds(seconds) {
+                _ = greedyRecomputingPrefix(model, images: generator.loader.batch(studies, rng: nil), length: length)
+            }
             rows.append(("\(preset)_greedy_cached_reports_per_s", Double(batchSize) / cached, "reports/s, greedy, cached keys/values"))
-            rows.append(("\(preset)_greedy_recompute_reports_per_s", Double(batchSize) / recompute, "reports/s, greedy, whole prefix recomputed per step (R2Gen)"))
+            rows.append(
+                (
+                    "\(preset)_greedy_recompute_reports_per_s", Double(batchSize) / recompute,
+                    "reports/s, greedy, whole prefix recomputed per step (R2Gen)"
+                ))
         }
         rows.append(("threads", Double(Threads.count), "threads"))
         if json {

@@ -7,9 +7,11 @@ public struct MedGLIPCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "medglip",
         abstract: "Medical phrase grounding and grounded report generation / VQA.",
-        subcommands: [Bench.self, DataCommand.self, CorpusCommand.self, ScoreCommand.self, LabelCommand.self, GroundTrain.self, GroundEval.self,
-                      GroundPredict.self, MRGTrain.self, MRGEval.self, VQATrain.self, VQAEval.self, RunsCommand.self, AblateDownstream.self,
-                      HintsCommand.self, FuzzCommand.self])
+        subcommands: [
+            Bench.self, DataCommand.self, CorpusCommand.self, ScoreCommand.self, LabelCommand.self, GroundTrain.self, GroundEval.self,
+            GroundPredict.self, MRGTrain.self, MRGEval.self, VQATrain.self, VQAEval.self, RunsCommand.self, AblateDownstream.self,
+            HintsCommand.self, FuzzCommand.self
+        ])
 }
 
 struct Bench: ParsableCommand {

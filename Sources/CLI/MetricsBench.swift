@@ -72,15 +72,17 @@ struct MetricsBench: ParsableCommand {
             ("meteor_s", median { _ = METEOR().score(pairs) }),
             ("rouge_l_s", median { _ = ROUGE.score(pairs) }),
             ("cider_s", median { _ = CIDEr.score(pairs) }),
-            ("all_s", median { scores = NLGScores.compute(pairs) }),
+            ("all_s", median { scores = NLGScores.compute(pairs) })
         ]
         if json {
-            let body = rows.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" } + NLGScores.keys.map { "\"\($0)\": \(scores[$0]!)" }
+            let body =
+                rows.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" } + NLGScores.keys.map { "\"\($0)\": \(scores[$0]!)" }
                 + coco.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" }
             print("{\"samples\": \(reports.count), \"labelled_reports\": \(allReports.count), " + body.joined(separator: ", ") + "}")
         } else {
-            print("IU-Xray test reports: \(reports.count) (hypothesis i = report i+1, R2Gen-cleaned), median of \(repeats); "
-                  + "chexpert_label_s labels all \(allReports.count) reports of the annotation")
+            print(
+                "IU-Xray test reports: \(reports.count) (hypothesis i = report i+1, R2Gen-cleaned), median of \(repeats); "
+                    + "chexpert_label_s labels all \(allReports.count) reports of the annotation")
             for (name, t) in rows { print(name.padding(toLength: 17, withPad: " ", startingAt: 0) + String(format: "%9.4f s", t)) }
             for key in NLGScores.keys { print(key.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "%9.6f", scores[key]!)) }
             printCOCO(coco)

@@ -1,24 +1,14 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#elseif canImport(Darwin)
-@preconcurrency import Darwin
-#endif
-
 import Foundation
 
 /// One JSON value as text with sorted keys (one line unless `pretty`): what `--json` prints and
 /// what a JSON-lines file holds per line.
 func jsonText(_ object: Any, pretty: Bool = false) throws -> String {
-    String(decoding: try JSONSerialization.data(withJSONObject: object, options: pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]),
-           as: UTF8.self)
+    String(
+        decoding: try JSONSerialization.data(withJSONObject: object, options: pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]),
+        as: UTF8.self)
 }
 
 func printJSON(_ object: Any, pretty: Bool = false) throws { print(try jsonText(object, pretty: pretty)) }
-
-/// Flushes stdout at every line, so progress written to a file or a pipe shows up as it happens.
-public func lineBufferStandardOutput() {
-    setvbuf(stdout, nil, _IOLBF, 0)
-}
 
 /// A data error (a file's content, a run that does not exist): printed as the message alone and
 /// exit status 1, where a usage error (`ValidationError`) prints the usage line and exits 64.

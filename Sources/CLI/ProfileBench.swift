@@ -15,10 +15,11 @@ struct ProfileBench: ParsableCommand {
         case ground, mrg, vqa, layer
     }
 
-    @Option(help: """
-        Model to profile: ground (Med-GLIP at 256 px, batch 8), mrg (R2Gen's CPU preset, batch 16), vqa (8 images x 8 questions), \
-        layer (bench engine's transformer encoder layer).
-        """)
+    @Option(
+        help: """
+            Model to profile: ground (Med-GLIP at 256 px, batch 8), mrg (R2Gen's CPU preset, batch 16), vqa (8 images x 8 questions), \
+            layer (bench engine's transformer encoder layer).
+            """)
     var task: Task
     @Option(help: "Steps to average, after one unprofiled warm-up step.") var steps = 5
     @Option(help: "Rows of the per-op table to print (the JSON has all).") var top = 25
@@ -64,26 +65,30 @@ struct ProfileBench: ParsableCommand {
             print("  " + part.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%9.1f ms %6.1f%%", ms, 100 * ms / stepMs))
         }
         print("\nby op (ms per step)")
-        print("  " + "op".padding(toLength: 22, withPad: " ", startingAt: 0) + "part".padding(toLength: 26, withPad: " ", startingAt: 0)
-              + "   forward  backward   share  calls")
+        print(
+            "  " + "op".padding(toLength: 22, withPad: " ", startingAt: 0) + "part".padding(toLength: 26, withPad: " ", startingAt: 0)
+                + "   forward  backward   share  calls")
         for r in rows.prefix(top) {
-            print("  " + r.op.padding(toLength: 22, withPad: " ", startingAt: 0) + r.part.padding(toLength: 26, withPad: " ", startingAt: 0)
-                  + String(format: "%10.2f%10.2f%7.1f%%%7.0f", r.forwardMs, r.backwardMs, 100 * r.totalMs / stepMs, r.callsPerStep))
+            print(
+                "  " + r.op.padding(toLength: 22, withPad: " ", startingAt: 0) + r.part.padding(toLength: 26, withPad: " ", startingAt: 0)
+                    + String(format: "%10.2f%10.2f%7.1f%%%7.0f", r.forwardMs, r.backwardMs, 100 * r.totalMs / stepMs, r.callsPerStep))
         }
         if rows.count > top { print("  ... \(rows.count - top) more (--top, --json)") }
         let opBackward = rows.reduce(0) { $0 + $1.backwardMs }
         print(String(format: "\nbackward outside op kernels (graph walk, freeing): %.1f ms", max(0, (phases[.backward] ?? 0) - opBackward)))
     }
 
-    private func printProfileJSON(_ target: ProfileTarget, stepMs: Double, rows: [Profiler.Row], phases: [Profiler.Phase: Double],
-                           cpu: CPUUse) throws {
+    private func printProfileJSON(
+        _ target: ProfileTarget, stepMs: Double, rows: [Profiler.Row], phases: [Profiler.Phase: Double],
+        cpu: CPUUse
+    ) throws {
         let object: [String: Any] = [
             "cpu_cores_busy": cpu.coresBusy, "threads_ran": cpu.threadsRan, "idle_cpu_ms": cpu.idleCPUMs,
             "task": task.rawValue, "step_ms": stepMs, "parameters": target.parameters, "batch": target.batch,
             "threads": Threads.count, "steps": steps,
             "phases_ms": Dictionary(uniqueKeysWithValues: Profiler.Phase.allCases.map { ($0.rawValue, phases[$0] ?? 0) }),
             "ops": rows.map { ["op": $0.op, "part": $0.part, "forward_ms": $0.forwardMs, "backward_ms": $0.backwardMs, "calls": $0.callsPerStep] },
-            "config": try JSONSerialization.jsonObject(with: target.config),
+            "config": try JSONSerialization.jsonObject(with: target.config)
         ]
         try printJSON(object)
     }
@@ -107,10 +112,14 @@ struct CPUUse {
     }
 
     func print() {
-        Swift.print(String(format: "CPU: %.2f cores busy on average over the steps (--threads %d), %d threads ran (over 1%% of the time);",
-                           coresBusy, Threads.count, threadsRan))
-        Swift.print(String(format: "     %.1f ms on a CPU in %.0f ms idle after them (a spinning pool would burn it here)",
-                           idleCPUMs, Double(Self.idleNs) / 1e6))
+        Swift.print(
+            String(
+                format: "CPU: %.2f cores busy on average over the steps (--threads %d), %d threads ran (over 1%% of the time);",
+                coresBusy, Threads.count, threadsRan))
+        Swift.print(
+            String(
+                format: "     %.1f ms on a CPU in %.0f ms idle after them (a spinning pool would burn it here)",
+                idleCPUMs, Double(Self.idleNs) / 1e6))
     }
 }
 
@@ -131,8 +140,9 @@ struct ProfileTarget {
             let phrases = ["nodule", "mass", "pleural effusion", "pneumothorax", "consolidation", "heart", "right lung", "left lung"]
             var model = GroundingConfig()
             model.modalities = ["X-ray"]
-            let run = GroundingRunConfig(model: model, imageSize: 256, prompts: ["X-ray": phrases],
-                                         tokenizer: SubwordTokenizer(learningFrom: phrases + phrases))
+            let run = GroundingRunConfig(
+                model: model, imageSize: 256, prompts: ["X-ray": phrases],
+                tokenizer: SubwordTokenizer(learningFrom: phrases + phrases))
             let grounder = try Grounder(run, seed: 0)
             (batch, parameters, config) = (8, grounder.model.parameterCount, try encoder.encode(run))
             step = try grounder.trainingStepTimer(batchSize: batch, rng: rng)

@@ -59,11 +59,15 @@ struct ReportTrainingArguments: ParsableArguments {
     @Option(help: "Learning rate of the visual extractor.") var lrVisual: Float = 5e-4
     @Option(help: "StepLR: epochs per decay.") var stepSize = 10
     @Option(help: "Weight of the CheXpert-label loss on the visual extractor (0: R2Gen's loss alone).") var labelLoss: Float = 1
-    @Option(help: ArgumentHelp("Epochs training the visual extractor alone on the reports' CheXpert labels first "
-                               + "(our stand-in for R2Gen's ImageNet weights)."))
+    @Option(
+        help: ArgumentHelp(
+            "Epochs training the visual extractor alone on the reports' CheXpert labels first "
+                + "(our stand-in for R2Gen's ImageNet weights)."))
     var pretrainEpochs = ReportTrainingOptions().extractorPretrainEpochs
-    @Option(help: ArgumentHelp("Validation metric that picks the best weights (R2Gen: BLEU_4; e.g. CE_micro_F1_negative), a sum "
-                               + "(BLEU_4+CE_micro_F1_negative), or last: the final epoch's weights."))
+    @Option(
+        help: ArgumentHelp(
+            "Validation metric that picks the best weights (R2Gen: BLEU_4; e.g. CE_micro_F1_negative), a sum "
+                + "(BLEU_4+CE_micro_F1_negative), or last: the final epoch's weights."))
     var selectOn = "BLEU_4"
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Run folder (default runs/mrg-<dataset>-seed<seed>).") var out: String?
@@ -108,7 +112,9 @@ public struct MRGTrain: ParsableCommand {
         guard metric != ReportTrainingOptions.finalEpoch else { return }
         let unknown = ReportScores.unknownNames(inSelection: metric)
         guard unknown.isEmpty else {
-            throw ValidationError("--select-on \(metric): \(unknown.map { "'\($0)'" }.joined(separator: ", ")) is not a validation metric; use one of \(ReportScores.names.joined(separator: ", ")), several joined by '+', or 'last' (the final epoch)")
+            throw ValidationError(
+                "--select-on \(metric): \(unknown.map { "'\($0)'" }.joined(separator: ", ")) is not a validation metric; use one of \(ReportScores.names.joined(separator: ", ")), several joined by '+', or 'last' (the final epoch)"
+            )
         }
     }
 
@@ -144,12 +150,16 @@ public struct MRGTrain: ParsableCommand {
         let train = try loader.load(dataset.train, from: dataset, split: "train")
         let val = try loader.load(dataset.val, from: dataset, split: "val")
         let options = training.options
-        print("model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder \(folder.path)")
+        print(
+            "model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder \(folder.path)"
+        )
         let trainer = try ReportTrainer(generator, options: options, folder: folder)
         if training.resume { try trainer.resume() }
         struct Recorded: Encodable { var run: ReportRunConfig; var training: ReportTrainingOptions; var resumed: Bool }
-        try trackRun(registry, task: "mrg", dataset: data.dataset.rawValue, config: Recorded(run: generator.run, training: options, resumed: training.resume),
-                     seed: training.seed, folder: folder, resumed: training.resume) { record in
+        try trackRun(
+            registry, task: "mrg", dataset: data.dataset.rawValue, config: Recorded(run: generator.run, training: options, resumed: training.resume),
+            seed: training.seed, folder: folder, resumed: training.resume
+        ) { record in
             trainer.onEpoch = { try registry.record($0.validation, run: record.id, split: "val", epoch: $0.epoch) }
             try trainer.train(train, validation: val)
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
@@ -172,8 +182,9 @@ public struct MRGTrain: ParsableCommand {
     private func newGenerator(registry: RunRegistry) throws -> Prepared {
         let dir = try data.folder()
         let dataset = try data.read(dir)
-        let tokenizer = ReportTokenizer(trainingReports: dataset.train.map(\.report), dataset: data.dataset.cleaning,
-                                        threshold: data.dataset.vocabularyThreshold)
+        let tokenizer = ReportTokenizer(
+            trainingReports: dataset.train.map(\.report), dataset: data.dataset.cleaning,
+            threshold: data.dataset.vocabularyThreshold)
         var config = ReportGenConfig.preset(model.preset ?? .cpu, dataset: data.dataset)
         var groundingRegions: [String: [GroundedRegion]]?
         if injection.mode != .none {
@@ -186,7 +197,9 @@ public struct MRGTrain: ParsableCommand {
             config.injection = injection.injectionOptions(phrases: phrases, hintVocabulary: vocabulary, source: source, phraseThresholds: thresholds)
             groundingRegions = regions
         }
-        return (ReportGenerator(ReportRunConfig(model: config, dataDir: dir.path, seed: training.seed), tokenizer: tokenizer), dataset, groundingRegions)
+        return (
+            ReportGenerator(ReportRunConfig(model: config, dataDir: dir.path, seed: training.seed), tokenizer: tokenizer), dataset, groundingRegions
+        )
     }
 }
 
@@ -194,19 +207,22 @@ public struct MRGEval: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "mrg-eval", abstract: "Generate reports with a trained run and score them (BLEU, METEOR, ROUGE-L, CIDEr, CE).",
         discussion: """
-        Writes predictions.jsonl (id, reference, generated) into the run folder. References are R2Gen's: the \
-        report as its tokenizer sees it. CE is CheXpert-labeler precision/recall/F1 under both uncertain \
-        policies (negative: R2Gen, positive: MLRG).
-        """)
+            Writes predictions.jsonl (id, reference, generated) into the run folder. References are R2Gen's: the \
+            report as its tokenizer sees it. CE is CheXpert-labeler precision/recall/F1 under both uncertain \
+            policies (negative: R2Gen, positive: MLRG).
+            """)
     public init() {}
 
     @Option(help: "Run folder written by mrg-train.") var checkpoint: String
-    @Option(help: "Weights: best (picked by the run's --select-on) or last (the final epoch's; predictions-last.jsonl, metrics recorded under that epoch).")
+    @Option(
+        help:
+            "Weights: best (picked by the run's --select-on) or last (the final epoch's; predictions-last.jsonl, metrics recorded under that epoch).")
     var weights: RunWeights = .best
     @Option(help: "Split to evaluate.") var split: DataSplit = .test
     @Option(help: "Beam size (default: the run's, 3).") var beam: Int?
     @Option(help: "Studies with missing or unreadable images: skip or fail.") var onMissing: MissingImagePolicy = .fail
-    @Flag(help: "Also score two baselines: the most frequent training report and nearest-neighbour retrieval by image features.") var baselines = false
+    @Flag(help: "Also score two baselines: the most frequent training report and nearest-neighbour retrieval by image features.") var baselines =
+        false
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var threadOptions: ThreadOptions
@@ -220,7 +236,8 @@ public struct MRGEval: ParsableCommand {
         var epoch: Int?
         if weights == .last {
             guard let n = Int(generator.weightsMetadata["epoch"] ?? "") else {
-                throw ValidationError("\(folder.appendingPathComponent(weights.file).path) does not say which epoch it holds; it was not written by mrg-train")
+                throw ValidationError(
+                    "\(folder.appendingPathComponent(weights.file).path) does not say which epoch it holds; it was not written by mrg-train")
             }
             epoch = n
         }
@@ -246,26 +263,40 @@ public struct MRGEval: ParsableCommand {
         let labeler = try CheXpertLabeler()
         let ids = examples.map(\.id)
         let refs = Dictionary(uniqueKeysWithValues: zip(ids, references))
-        var rows: [(String, ReportScores)] = [("R2Gen (this run)", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, generated)), labeler: labeler))]
+        var rows: [(String, ReportScores)] = [
+            ("R2Gen (this run)", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, generated)), labeler: labeler))
+        ]
         if baselines {
             let train = try loader.load(dataset.train, from: dataset, split: "train")
             let frequent = ReportBaselines.mostFrequent(train.map(generator.reference))
-            rows.append(("most frequent report", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: ids.map { ($0, frequent) }), labeler: labeler)))
-            let retrieved = ReportBaselines.nearestNeighbour(queries: generator.imageFeatures(examples), keys: generator.imageFeatures(train),
-                                                             reports: train.map(generator.reference))
-            rows.append(("nearest neighbour", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, retrieved)), labeler: labeler)))
+            rows.append(
+                (
+                    "most frequent report",
+                    .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: ids.map { ($0, frequent) }), labeler: labeler)
+                ))
+            let retrieved = ReportBaselines.nearestNeighbour(
+                queries: generator.imageFeatures(examples), keys: generator.imageFeatures(train),
+                reports: train.map(generator.reference))
+            rows.append(
+                ("nearest neighbour", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, retrieved)), labeler: labeler))
+            )
         }
-        try registry.open().recordEvaluation(metrics(rows), task: "mrg", dataset: kind.rawValue, seed: generator.run.seed, folder: folder,
-                                             split: split, epoch: epoch, predictions: predictions)
+        try registry.open().recordEvaluation(
+            metrics(rows), task: "mrg", dataset: kind.rawValue, seed: generator.run.seed, folder: folder,
+            split: split, epoch: epoch, predictions: predictions)
         if json {
-            var obj: [String: Any] = ["split": split, "studies": examples.count, "predictions": predictions.path, "reports_per_second": Double(examples.count) / seconds]
+            var obj: [String: Any] = [
+                "split": split, "studies": examples.count, "predictions": predictions.path, "reports_per_second": Double(examples.count) / seconds
+            ]
             for (name, s) in rows { obj[name] = s.flat }
             try printJSON(obj)
             return
         }
-        print(String(format: "%@ split, %@ weights%@: %d studies, %.1f reports/s (beam %d); predictions in %@", split, weights.rawValue,
-                     epoch.map { " (epoch \($0))" } ?? "", examples.count, Double(examples.count) / seconds, beam ?? generator.run.model.beamSize,
-                     predictions.path))
+        print(
+            String(
+                format: "%@ split, %@ weights%@: %d studies, %.1f reports/s (beam %d); predictions in %@", split, weights.rawValue,
+                epoch.map { " (epoch \($0))" } ?? "", examples.count, Double(examples.count) / seconds, beam ?? generator.run.model.beamSize,
+                predictions.path))
         let header = ["BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "CE-P", "CE-R", "CE-F1", "CE-F1(+)"]
         print("".padding(toLength: 22, withPad: " ", startingAt: 0) + header.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
         for (name, s) in rows {
@@ -288,10 +319,13 @@ public struct MRGEval: ParsableCommand {
 }
 
 /// Gives the loader the run's grounded regions (recomputed from its recorded source, or the cache) and hint templates.
-func injectGrounding(_ loader: inout ReportLoader, run: ReportRunConfig, dataset: ReportDataset, registry: RunRegistry,
-                     regions: [String: [GroundedRegion]]?) throws {
+func injectGrounding(
+    _ loader: inout ReportLoader, run: ReportRunConfig, dataset: ReportDataset, registry: RunRegistry,
+    regions: [String: [GroundedRegion]]?
+) throws {
     let source = run.model.injection.source
-    loader.regions = try regions ?? ReportRegions.regions(source: source, dataset, dataDir: URL(fileURLWithPath: run.dataDir), registry: registry).regions
+    loader.regions =
+        try regions ?? ReportRegions.regions(source: source, dataset, dataDir: URL(fileURLWithPath: run.dataDir), registry: registry).regions
     loader.hints = try SpatialHints(named: "chest")
     print("grounding: injecting \(run.model.injection.mode.rawValue) from \(source)")
 }

@@ -22,8 +22,10 @@ struct RegistryOptions: ParsableArguments {
 
 /// Records a training run in the registry: `running` now, then `finished` or `failed`.
 /// A resumed run continues its own registry row (listed with its resumptions).
-func trackRun<T>(_ registry: RunRegistry, task: String, dataset: String, config: some Encodable, seed: UInt64, folder: URL, resumed: Bool = false,
-                 _ body: (RunRecord) throws -> T) throws -> T {
+func trackRun<T>(
+    _ registry: RunRegistry, task: String, dataset: String, config: some Encodable, seed: UInt64, folder: URL, resumed: Bool = false,
+    _ body: (RunRecord) throws -> T
+) throws -> T {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let run: RunRecord
@@ -31,8 +33,9 @@ func trackRun<T>(_ registry: RunRegistry, task: String, dataset: String, config:
         run = earlier
         print("registry: run \(run.id) resumed in \(registry.path.path)")
     } else {
-        run = try registry.begin(task: task, dataset: dataset, config: String(decoding: try encoder.encode(config), as: UTF8.self),
-                                 seed: seed, folder: folder)
+        run = try registry.begin(
+            task: task, dataset: dataset, config: String(decoding: try encoder.encode(config), as: UTF8.self),
+            seed: seed, folder: folder)
         print("registry: run \(run.id) in \(registry.path.path)")
     }
     do {
@@ -46,8 +49,9 @@ func trackRun<T>(_ registry: RunRegistry, task: String, dataset: String, config:
 }
 
 struct RunsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "runs", abstract: "Read the run registry.",
-                                                    subcommands: [RunsList.self, RunsShow.self, RunsCompare.self])
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "Read the run registry.",
+        subcommands: [RunsList.self, RunsShow.self, RunsCompare.self])
 }
 
 struct RunsList: ParsableCommand {
@@ -63,9 +67,10 @@ struct RunsList: ParsableCommand {
         f.dateFormat = "yyyy-MM-dd HH:mm"
         print("id".padding(toLength: 44, withPad: " ", startingAt: 0) + "task       dataset      seed  status       started           folder")
         for r in runs {
-            print(r.id.padding(toLength: 44, withPad: " ", startingAt: 0) + r.task.padding(toLength: 11, withPad: " ", startingAt: 0)
-                  + r.dataset.padding(toLength: 13, withPad: " ", startingAt: 0) + String(r.seed).padding(toLength: 6, withPad: " ", startingAt: 0)
-                  + r.status.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0) + f.string(from: r.started) + "  " + r.folder)
+            print(
+                r.id.padding(toLength: 44, withPad: " ", startingAt: 0) + r.task.padding(toLength: 11, withPad: " ", startingAt: 0)
+                    + r.dataset.padding(toLength: 13, withPad: " ", startingAt: 0) + String(r.seed).padding(toLength: 6, withPad: " ", startingAt: 0)
+                    + r.status.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0) + f.string(from: r.started) + "  " + r.folder)
         }
     }
 }
@@ -109,8 +114,9 @@ struct RunsCompare: ParsableCommand {
         for key in Set(a.keys).union(b.keys).sorted() {
             let (x, y) = (a[key], b[key])
             let delta = x.flatMap { x in y.map { String(format: "%+.4f", $0 - x) } } ?? ""
-            print(key.padding(toLength: 36, withPad: " ", startingAt: 0) + (x.map { String(format: "%-10.4f", $0) } ?? "-         ")
-                  + (y.map { String(format: "%-10.4f", $0) } ?? "-         ") + delta)
+            print(
+                key.padding(toLength: 36, withPad: " ", startingAt: 0) + (x.map { String(format: "%-10.4f", $0) } ?? "-         ")
+                    + (y.map { String(format: "%-10.4f", $0) } ?? "-         ") + delta)
         }
     }
 }

@@ -35,10 +35,12 @@ struct ScoreCOCO: ParsableCommand {
         let counts = Dictionary(result.perCategory.map { ($0.name, 1) }, uniquingKeysWith: +)
         let stats = zip(COCOEvalResult.statNames, result.stats).map { "\"\($0)\": \($1)" }
         func perCategory(_ value: KeyPath<COCOEvalResult.CategoryAP, Double>) -> String {
-            "{" + result.perCategory.map { c in "\(jsonString(counts[c.name]! > 1 ? "\(c.name) (id \(c.id))" : c.name)): \(c[keyPath: value])" }
+            "{"
+                + result.perCategory.map { c in "\(jsonString(counts[c.name]! > 1 ? "\(c.name) (id \(c.id))" : c.name)): \(c[keyPath: value])" }
                 .joined(separator: ", ") + "}"
         }
-        return "{" + (stats + ["\"per_category\": " + perCategory(\.ap), "\"per_category_ap50\": " + perCategory(\.ap50)]).joined(separator: ", ") + "}"
+        return "{" + (stats + ["\"per_category\": " + perCategory(\.ap), "\"per_category_ap50\": " + perCategory(\.ap50)]).joined(separator: ", ")
+            + "}"
     }
 
     /// pycocotools' summary lines (same layout and rounding), then per-category AP and AP50.
@@ -47,11 +49,12 @@ struct ScoreCOCO: ParsableCommand {
             (true, "0.50:0.95", "all", 100), (true, "0.50", "all", 100), (true, "0.75", "all", 100),
             (true, "0.50:0.95", "small", 100), (true, "0.50:0.95", "medium", 100), (true, "0.50:0.95", "large", 100),
             (false, "0.50:0.95", "all", 1), (false, "0.50:0.95", "all", 10), (false, "0.50:0.95", "all", 100),
-            (false, "0.50:0.95", "small", 100), (false, "0.50:0.95", "medium", 100), (false, "0.50:0.95", "large", 100),
+            (false, "0.50:0.95", "small", 100), (false, "0.50:0.95", "medium", 100), (false, "0.50:0.95", "large", 100)
         ]
         var lines = zip(rows, result.stats).map { row, value in
             let title = row.ap ? "Average Precision  (AP)" : "Average Recall     (AR)"
-            return " \(title) @[ IoU=\(row.iou.padding(toLength: 9, withPad: " ", startingAt: 0)) | area=\(String(repeating: " ", count: max(0, 6 - row.area.count)) + row.area) | maxDets=\(String(format: "%3d", row.maxDets)) ] = \(String(format: "%0.3f", value))"
+            return
+                " \(title) @[ IoU=\(row.iou.padding(toLength: 9, withPad: " ", startingAt: 0)) | area=\(String(repeating: " ", count: max(0, 6 - row.area.count)) + row.area) | maxDets=\(String(format: "%3d", row.maxDets)) ] = \(String(format: "%0.3f", value))"
         }
         lines.append("")
         let width = max(8, result.perCategory.map(\.name.count).max() ?? 0)

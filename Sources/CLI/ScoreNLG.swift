@@ -15,12 +15,12 @@ struct ScoreNLG: ParsableCommand {
         commandName: "nlg",
         abstract: "Report-generation metrics: BLEU-1..4, METEOR, ROUGE-L, CIDEr.",
         discussion: """
-        References: BLEU, ROUGE-L and CIDEr(-D) reproduce pycocoevalcap 1.2 (bleu_scorer.py with option \
-        'closest', rouge.py, cider_scorer.py) to 1e-9/1e-6; METEOR reproduces meteor-1.5.jar \
-        (-l en -norm, aggregate score) as pycocoevalcap calls it, without its WordNet synonym and \
-        paraphrase stages (about 0.006 lower on IU-Xray reports). Strings are scored as given, as \
-        R2Gen does; --tokenize r2gen applies R2Gen's report cleaning to both sides first.
-        """)
+            References: BLEU, ROUGE-L and CIDEr(-D) reproduce pycocoevalcap 1.2 (bleu_scorer.py with option \
+            'closest', rouge.py, cider_scorer.py) to 1e-9/1e-6; METEOR reproduces meteor-1.5.jar \
+            (-l en -norm, aggregate score) as pycocoevalcap calls it, without its WordNet synonym and \
+            paraphrase stages (about 0.006 lower on IU-Xray reports). Strings are scored as given, as \
+            R2Gen does; --tokenize r2gen applies R2Gen's report cleaning to both sides first.
+            """)
 
     @Option(help: "JSON object: id -> reference text (or list of texts).")
     var refs: String

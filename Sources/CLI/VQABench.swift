@@ -31,8 +31,12 @@ struct VQABench: ParsableCommand {
             let b = bench[head]!
             let answer = medianSeconds(seconds) { b.answer() }
             let train = medianSeconds(seconds) { b.trainStep() }
-            rows.append(("\(head.rawValue)_questions_per_s", Double(questions) / answer,
-                         "questions/s answering \(questions) questions on \(images) images" + (head == .generate ? " (greedy, \(b.answerTokens) tokens each)" : "")))
+            rows.append(
+                (
+                    "\(head.rawValue)_questions_per_s", Double(questions) / answer,
+                    "questions/s answering \(questions) questions on \(images) images"
+                        + (head == .generate ? " (greedy, \(b.answerTokens) tokens each)" : "")
+                ))
             rows.append(("\(head.rawValue)_train_step_ms", train * 1e3, "ms per step: \(questions) questions, forward + backward + AdamW"))
         }
         rows.append(("parameters", Double(bench[.generate]!.parameters), "parameters (generate head)"))

@@ -20,9 +20,11 @@ struct VQADataOptions: ParsableArguments {
     @Option(help: "Dataset format: slake or vqa-rad.") var dataset: VQADatasetKind = .slake
     @Option(help: "Folder in the dataset's layout (default for slake: the embedded SLAKE-format corpus).") var dataDir: String?
     @Option(help: "Images in the embedded SLAKE-format corpus.") var count = defaultParameters(.slake).count
-    @Option(help: ArgumentHelp("How VQA-RAD's validation split is carved from trainset.json: image (validation images unseen in training) "
-                               + "or question (every validation image also has training questions, as in VQA-RAD's official test split).",
-                               valueName: "grouping")) var valGrouping: VQARAD.ValidationGrouping = .image
+    @Option(
+        help: ArgumentHelp(
+            "How VQA-RAD's validation split is carved from trainset.json: image (validation images unseen in training) "
+                + "or question (every validation image also has training questions, as in VQA-RAD's official test split).",
+            valueName: "grouping")) var valGrouping: VQARAD.ValidationGrouping = .image
 
     func validate() throws {
         guard valGrouping == .image || dataset == .vqaRad else {
@@ -64,8 +66,10 @@ struct VQAModelOptions: ParsableArguments {
     @Option(help: "Width of the language model (its feed-forward layer is twice as wide); a multiple of its 4 heads.")
     var dModel = VQAConfig().dModel
     @Option(help: "Input side in pixels; the patch grid is the side over 2^(number of --vision-channels).") var imageSize = VQAConfig().imageSize
-    @Option(help: ArgumentHelp("Vision CNN widths, comma-separated: the stem's, then one stride-2 stage per further entry (fewer entries, finer patch grid).",
-                               valueName: "widths"))
+    @Option(
+        help: ArgumentHelp(
+            "Vision CNN widths, comma-separated: the stem's, then one stride-2 stage per further entry (fewer entries, finer patch grid).",
+            valueName: "widths"))
     var visionChannels = VQAConfig().channels.map(String.init).joined(separator: ",")
     @Option(help: "Dropout of the language model's embeddings, attention and feed-forward layers.") var dropout: Float = VQAConfig().dropout
 
@@ -99,17 +103,25 @@ struct VQAModelOptions: ParsableArguments {
 
 /// Pre-training of the vision encoder before the VQA epochs.
 struct VQAPretrainingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Weight of an auxiliary loss teaching the vision encoder where the training images' annotated boxes are "
-                               + "(SLAKE's detection.json); 0: off.",
-                               valueName: "W")) var localizationLoss: Float = 0
-    @Option(help: ArgumentHelp("Epochs of the vision encoder on the localization loss alone before the VQA epochs (needs --localization-loss).",
-                               valueName: "E")) var localizationPretrain = 0
-    @Option(help: ArgumentHelp("A SLAKE-format folder (e.g. from `medglip corpus generate --kind slake --seed 1`) whose images and detection.json "
-                               + "boxes the pre-training epochs use instead of the training split's; refused if it holds a validation or test image.",
-                               valueName: "DIR")) var localizationPretrainData: String?
-    @Option(help: ArgumentHelp("Epochs of denoising auto-encoder pre-training of the vision encoder on the training images "
-                               + "(MEVF's CDAE; needs no labels), before everything else.",
-                               valueName: "E")) var autoencoderPretrain = 0
+    @Option(
+        help: ArgumentHelp(
+            "Weight of an auxiliary loss teaching the vision encoder where the training images' annotated boxes are "
+                + "(SLAKE's detection.json); 0: off.",
+            valueName: "W")) var localizationLoss: Float = 0
+    @Option(
+        help: ArgumentHelp(
+            "Epochs of the vision encoder on the localization loss alone before the VQA epochs (needs --localization-loss).",
+            valueName: "E")) var localizationPretrain = 0
+    @Option(
+        help: ArgumentHelp(
+            "A SLAKE-format folder (e.g. from `medglip corpus generate --kind slake --seed 1`) whose images and detection.json "
+                + "boxes the pre-training epochs use instead of the training split's; refused if it holds a validation or test image.",
+            valueName: "DIR")) var localizationPretrainData: String?
+    @Option(
+        help: ArgumentHelp(
+            "Epochs of denoising auto-encoder pre-training of the vision encoder on the training images "
+                + "(MEVF's CDAE; needs no labels), before everything else.",
+            valueName: "E")) var autoencoderPretrain = 0
 
     func validate() throws {
         try VQATrain.validateLocalization(loss: localizationLoss, pretrain: localizationPretrain)
@@ -142,11 +154,11 @@ public struct VQATrain: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vqa-train", abstract: "Train the LLaVA-style medical VQA model (CNN -> projector -> causal LM).",
         discussion: """
-        Without --data-dir it trains on the embedded SLAKE-format corpus (generated on first use). With \
-        --dataset vqa-rad a validation split is carved from trainset.json by image. The run folder gets \
-        config.json, vocabulary.json, model.safetensors (best on validation), last/optimizer checkpoints, \
-        history.json and, when every epoch is done, finished.json.
-        """)
+            Without --data-dir it trains on the embedded SLAKE-format corpus (generated on first use). With \
+            --dataset vqa-rad a validation split is carved from trainset.json by image. The run folder gets \
+            config.json, vocabulary.json, model.safetensors (best on validation), last/optimizer checkpoints, \
+            history.json and, when every epoch is done, finished.json.
+            """)
     public init() {}
 
     @OptionGroup(title: "Data") var data: VQADataOptions
@@ -169,12 +181,14 @@ public struct VQATrain: ParsableCommand {
     static func pretrainingImages(_ dir: URL, loader: VQALoader, heldOut: [VQAItem]) throws -> VQASet {
         let folder = try VQASplits.read(.slake, root: dir)
         let items = folder.train + folder.val + folder.test
-        let held = Dictionary(Set(heldOut.map(\.imageURL.standardizedFileURL)).compactMap { url in (try? Data(contentsOf: url)).map { ($0, url) } },
-                              uniquingKeysWith: { a, _ in a })
+        let held = Dictionary(
+            Set(heldOut.map(\.imageURL.standardizedFileURL)).compactMap { url in (try? Data(contentsOf: url)).map { ($0, url) } },
+            uniquingKeysWith: { a, _ in a })
         for url in Set(items.map(\.imageURL.standardizedFileURL)) {
             if let bytes = try? Data(contentsOf: url), let same = held[bytes] {
-                throw VQACommandError(description: "--localization-pretrain-data: \(url.path) is the same image as \(same.path) of the validation or test split; "
-                                      + "generate the pre-training folder with another --seed")
+                throw VQACommandError(
+                    description: "--localization-pretrain-data: \(url.path) is the same image as \(same.path) of the validation or test split; "
+                        + "generate the pre-training folder with another --seed")
             }
         }
         var loader = loader
@@ -195,7 +209,9 @@ public struct VQATrain: ParsableCommand {
             throw ValidationError("\(prefix)localization-loss must be a weight >= 0, got \(loss)")
         }
         guard pretrain >= 0, pretrain == 0 || loss > 0 else {
-            throw ValidationError("\(prefix)localization-pretrain must be >= 0 and needs \(prefix)localization-loss > 0, got \(pretrain) with \(prefix)localization-loss \(loss)")
+            throw ValidationError(
+                "\(prefix)localization-pretrain must be >= 0 and needs \(prefix)localization-loss > 0, got \(pretrain) with \(prefix)localization-loss \(loss)"
+            )
         }
     }
 
@@ -210,10 +226,12 @@ public struct VQATrain: ParsableCommand {
             ("--layers", "\(recorded.layers)", "\(model.layers)", model.layers != defaults.layers),
             ("--d-model", "\(recorded.dModel)", "\(model.dModel)", model.dModel != defaults.dModel),
             ("--image-size", "\(recorded.imageSize)", "\(model.imageSize)", model.imageSize != defaults.imageSize),
-            ("--vision-channels", recorded.channels.map(String.init).joined(separator: ","), channels,
-             (try? model.parsedVisionChannels()) != defaults.channels),
+            (
+                "--vision-channels", recorded.channels.map(String.init).joined(separator: ","), channels,
+                (try? model.parsedVisionChannels()) != defaults.channels
+            ),
             ("--dropout", "\(recorded.dropout)", "\(model.dropout)", model.dropout != defaults.dropout),
-            ("--grounding", recorded.injection.mode.rawValue, injection.mode.rawValue, injection.withGrounding || injection.grounding != nil),
+            ("--grounding", recorded.injection.mode.rawValue, injection.mode.rawValue, injection.withGrounding || injection.grounding != nil)
         ]
         if let changed = checks.first(where: { $0.given && $0.was != $0.now }) {
             throw RunFolder.changedOnResume(changed.option, was: changed.was, now: changed.now)
@@ -230,8 +248,9 @@ public struct VQATrain: ParsableCommand {
         print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")
         var loader = system.loader
         if system.run.model.injection.mode != .none {
-            try VQARegions.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: URL(fileURLWithPath: system.run.dataDir),
-                                  registry: registry, regions: regions)
+            try VQARegions.inject(
+                &loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: URL(fileURLWithPath: system.run.dataDir),
+                registry: registry, regions: regions)
             print("grounding: \(system.run.model.injection.mode.rawValue) from \(system.run.model.injection.source)")
         }
         if let localization = system.run.model.localization {
@@ -244,11 +263,17 @@ public struct VQATrain: ParsableCommand {
         }
         describe(system, train: train, val: val, folder: folder)
         // Flushed, so epoch summaries reach a log file as they happen, not when training ends.
-        let trainer = VQATrainer(system, options: trainingOptions(system.run), folder: folder, log: { print($0); fflush(nil) })
+        let trainer = VQATrainer(
+            system, options: trainingOptions(system.run), folder: folder,
+            log: {
+                print($0); fflush(nil)
+            })
         if training.resume { try trainer.resume() }
         let start = Date()
-        try trackRun(registry, task: "vqa", dataset: system.run.dataset.rawValue, config: system.run, seed: system.run.seed, folder: folder,
-                     resumed: training.resume) { record in
+        try trackRun(
+            registry, task: "vqa", dataset: system.run.dataset.rawValue, config: system.run, seed: system.run.seed, folder: folder,
+            resumed: training.resume
+        ) { record in
             trainer.onEpoch = { try registry.record($0.validation, run: record.id, split: "val", epoch: $0.epoch) }
             try trainer.train(train, validation: val, localizationImages: localizationImages)
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
@@ -284,15 +309,18 @@ public struct VQATrain: ParsableCommand {
             let trainImages = Set(splits.train.map { $0.imageURL.standardizedFileURL.path })
             let labels = Set(found.filter { trainImages.contains($0.key) }.values.flatMap { $0.map(\.phrase) }).sorted()
             let p = pretraining, dataDir = p.localizationPretrainData.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-            config.localization = LocalizationOptions(labels: labels, weight: p.localizationLoss,
-                                                      pretrainEpochs: p.localizationPretrain > 0 ? p.localizationPretrain : nil, pretrainDataDir: dataDir)
+            config.localization = LocalizationOptions(
+                labels: labels, weight: p.localizationLoss,
+                pretrainEpochs: p.localizationPretrain > 0 ? p.localizationPretrain : nil, pretrainDataDir: dataDir)
             boxes = found
         }
-        let vocabulary = VQAVocabulary(questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
-                                       extraText: template.words + config.injection.hintVocabulary)
-        let run = VQARunConfig(model: config, head: model.head, dataset: data.dataset, dataDir: dir.path, seed: training.seed, epochs: training.epochs,
-                               template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary),
-                               validationGrouping: data.dataset == .vqaRad ? data.valGrouping : nil)
+        let vocabulary = VQAVocabulary(
+            questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
+            extraText: template.words + config.injection.hintVocabulary)
+        let run = VQARunConfig(
+            model: config, head: model.head, dataset: data.dataset, dataDir: dir.path, seed: training.seed, epochs: training.epochs,
+            template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary),
+            validationGrouping: data.dataset == .vqaRad ? data.valGrouping : nil)
         return (VQASystem(run, vocabulary: vocabulary), splits, regions, boxes)
     }
 
@@ -311,7 +339,8 @@ public struct VQATrain: ParsableCommand {
 
     /// What the Grounding options inject, with the regions found for every split.
     private func injectionOptions(_ splits: VQASplits, dir: URL, registry: RunRegistry) throws
-        -> (options: InjectionOptions, regions: [String: [GroundedRegion]]) {
+        -> (options: InjectionOptions, regions: [String: [GroundedRegion]])
+    {
         let source = try injection.sourceName(registry)
         let all = splits.train + splits.val + splits.test
         let found = try VQARegions.regions(source: source, items: all, dataDir: dir, registry: registry)
@@ -338,11 +367,16 @@ public struct VQATrain: ParsableCommand {
 
     /// The model's size, the data's and the first training question as the model reads it.
     private func describe(_ system: VQASystem, train: VQASet, val: VQASet, folder: URL) {
-        print("model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
-              + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
+        print(
+            "model: \(system.model.parameterCount) parameters, \(system.run.head.rawValue) head, vocabulary \(system.vocabulary.count) words, "
+                + "\(system.vocabulary.answers.count) answer classes; \(train.count) train / \(val.count) val questions; run folder \(folder.path)")
         guard let first = train.examples.first else { return }
-        print("conversation template, first training question:\n" + system.run.template.render(question: first.item.question, answer: first.item.answer))
-        if system.run.model.injection.mode.usesHints { print("as the model reads it (with the grounding hint): " + system.vocabulary.decode(first.prompt)) }
+        print(
+            "conversation template, first training question:\n" + system.run.template.render(question: first.item.question, answer: first.item.answer)
+        )
+        if system.run.model.injection.mode.usesHints {
+            print("as the model reads it (with the grounding hint): " + system.vocabulary.decode(first.prompt))
+        }
     }
 }
 
@@ -350,11 +384,11 @@ public struct VQAEval: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vqa-eval", abstract: "Answer a split's questions with a trained VQA run and score them as LLaVA-Med does.",
         discussion: """
-        Writes predictions-<split>.jsonl (predictions-<split>-choices.jsonl with --choices; qid, question, answer, prediction, answer_type, content_type or question_type) into the \
-        run folder, then prints closed accuracy (reference contained in the prediction), open recall (token \
-        recall) and exact match, overall and per SLAKE content type / VQA-RAD question type. Without \
-        --checkpoint it uses the newest finished run for --dataset in the run registry.
-        """)
+            Writes predictions-<split>.jsonl (predictions-<split>-choices.jsonl with --choices; qid, question, answer, prediction, answer_type, content_type or question_type) into the \
+            run folder, then prints closed accuracy (reference contained in the prediction), open recall (token \
+            recall) and exact match, overall and per SLAKE content type / VQA-RAD question type. Without \
+            --checkpoint it uses the newest finished run for --dataset in the run registry.
+            """)
     public init() {}
 
     @Option(help: "Dataset format: slake or vqa-rad.") var dataset: VQADatasetKind
@@ -364,7 +398,10 @@ public struct VQAEval: ParsableCommand {
     @Option(help: "Beam size for the generate head (1: greedy).") var beam = 1
     @Option(help: "Questions whose image is missing or unreadable: fail (listing them) or skip (scores say how many).")
     var onMissing: MissingImagePolicy = .fail
-    @Flag(help: "Answer a question that names its options (\"solid or cystic?\") with the most likely of those options or of the training answers containing one.")
+    @Flag(
+        help:
+            "Answer a question that names its options (\"solid or cystic?\") with the most likely of those options or of the training answers containing one."
+    )
     var choices = false
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var registry: RegistryOptions
@@ -385,7 +422,9 @@ public struct VQAEval: ParsableCommand {
         let splits = try system.run.splits(root: root)
         let items = splits.split(split)!
         guard !items.isEmpty else {
-            throw VQACommandError(description: "\(root.path) has no \(split) questions" + (dataset == .vqaRad ? " (VQA-RAD's testset.json is absent; use --split val)" : ""))
+            throw VQACommandError(
+                description: "\(root.path) has no \(split) questions"
+                    + (dataset == .vqaRad ? " (VQA-RAD's testset.json is absent; use --split val)" : ""))
         }
         var loader = system.loader
         if system.run.model.injection.mode != .none {
@@ -409,14 +448,17 @@ public struct VQAEval: ParsableCommand {
         let label = choices ? "\(split)-choices" : split
         let out = try writePredictions(set, predictions, folder: folder, label: label)
         let scores = VQAScores(set.examples, predictions: predictions)
-        try registry.recordEvaluation(scores.flat, task: "vqa", dataset: dataset.rawValue, seed: system.run.seed, folder: folder, split: label,
-                                      predictions: out)
+        try registry.recordEvaluation(
+            scores.flat, task: "vqa", dataset: dataset.rawValue, seed: system.run.seed, folder: folder, split: label,
+            predictions: out)
         if json {
             try printJSON(summary(scores, localization, folder: folder, set: set, predictions: out, seconds: seconds))
             return
         }
-        print(String(format: "%@ (%@ head) on %@ %@: %d questions (%d skipped), %.1f questions/s; predictions in %@",
-                     folder.path, system.run.head.rawValue, dataset.rawValue, split, set.count, set.skipped.count, Double(set.count) / seconds, out.path))
+        print(
+            String(
+                format: "%@ (%@ head) on %@ %@: %d questions (%d skipped), %.1f questions/s; predictions in %@",
+                folder.path, system.run.head.rawValue, dataset.rawValue, split, set.count, set.skipped.count, Double(set.count) / seconds, out.path))
         printTable(scores, localization)
     }
 
@@ -425,8 +467,9 @@ public struct VQAEval: ParsableCommand {
         if let checkpoint { return URL(fileURLWithPath: checkpoint) }
         guard let found = try newestFinishedVQARun(dataset: dataset, registry: registry) else {
             let dataArgs = dataset == .slake ? "" : " --data-dir \(dataDir ?? "DIR")"
-            throw VQACommandError(description: "no finished VQA run for \(dataset.rawValue) in the run registry \(registry.path.path); "
-                                  + "train one with: swift run vqa-train --dataset \(dataset.rawValue)\(dataArgs)")
+            throw VQACommandError(
+                description: "no finished VQA run for \(dataset.rawValue) in the run registry \(registry.path.path); "
+                    + "train one with: swift run vqa-train --dataset \(dataset.rawValue)\(dataArgs)")
         }
         print("checkpoint: \(found.path) (newest finished \(dataset.rawValue) run in the registry)")
         return found
@@ -438,8 +481,9 @@ public struct VQAEval: ParsableCommand {
         guard !set.skipped.isEmpty else { return set }
         let list = set.skipped.prefix(20).joined(separator: "\n  ") + (set.skipped.count > 20 ? "\n  ... \(set.skipped.count - 20) more" : "")
         guard onMissing == .skip else {
-            throw VQACommandError(description: "\(set.skipped.count) of \(total) \(split.rawValue) questions cannot be answered "
-                                  + "(--on-missing skip scores the rest):\n  \(list)")
+            throw VQACommandError(
+                description: "\(set.skipped.count) of \(total) \(split.rawValue) questions cannot be answered "
+                    + "(--on-missing skip scores the rest):\n  \(list)")
         }
         FileHandle.standardError.write(Data("skipped \(set.skipped.count) of \(total) \(split.rawValue) questions:\n  \(list)\n".utf8))
         return set
@@ -451,34 +495,49 @@ public struct VQAEval: ParsableCommand {
         // The category under the dataset's own field name.
         let categoryKey = dataset == .slake ? "content_type" : "question_type"
         let lines = try zip(set.examples, predictions).map { e, p in
-            let obj: [String: Any] = ["question_id": e.item.qid, "question": e.item.question, "answer": e.item.answer, "prediction": p,
-                                      "answer_type": e.item.answerType.rawValue, categoryKey: e.item.category]
+            let obj: [String: Any] = [
+                "question_id": e.item.qid, "question": e.item.question, "answer": e.item.answer, "prediction": p,
+                "answer_type": e.item.answerType.rawValue, categoryKey: e.item.category
+            ]
             return try jsonText(obj)
         }
         let out = folder.appendingPathComponent("predictions-\(label).jsonl")
         try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: out)
         let examples = set.examples.map(\.item)
-        try writeAtomically(try LLaVAMedFiles.groundTruth(examples.map { ($0.qid, $0.imageName, $0.question, $0.answer, $0.answerType.rawValue) }),
-                            to: folder.appendingPathComponent("llava-gt-\(label).json"))
-        try writeAtomically(try LLaVAMedFiles.answers(zip(examples, predictions).map { ($0.qid, $0.question, $1) }, model: folder.lastPathComponent),
-                            to: folder.appendingPathComponent("llava-answers-\(label).jsonl"))
+        try writeAtomically(
+            try LLaVAMedFiles.groundTruth(examples.map { ($0.qid, $0.imageName, $0.question, $0.answer, $0.answerType.rawValue) }),
+            to: folder.appendingPathComponent("llava-gt-\(label).json"))
+        try writeAtomically(
+            try LLaVAMedFiles.answers(zip(examples, predictions).map { ($0.qid, $0.question, $1) }, model: folder.lastPathComponent),
+            to: folder.appendingPathComponent("llava-answers-\(label).jsonl"))
         return out
     }
 
     /// `--json`'s object.
-    private func summary(_ scores: VQAScores, _ localization: LocalizationReport?, folder: URL, set: VQASet, predictions: URL,
-                         seconds: Double) -> [String: Any] {
-        var obj: [String: Any] = ["run": folder.path, "split": split.rawValue, "choices": choices, "questions": set.count, "skipped": set.skipped.count,
-                                  "predictions": predictions.path, "questions_per_second": Double(set.count) / seconds]
+    private func summary(
+        _ scores: VQAScores, _ localization: LocalizationReport?, folder: URL, set: VQASet, predictions: URL,
+        seconds: Double
+    ) -> [String: Any] {
+        var obj: [String: Any] = [
+            "run": folder.path, "split": split.rawValue, "choices": choices, "questions": set.count, "skipped": set.skipped.count,
+            "predictions": predictions.path, "questions_per_second": Double(set.count) / seconds
+        ]
         obj["overall"] = scores.flat
-        obj["by_category"] = Dictionary(uniqueKeysWithValues: scores.byCategory.map { c, r in
-            (c, ["closed_accuracy": r.closedAccuracy, "open_recall": r.openRecall, "overall_exact": r.overallExact, "n_open": Double(r.nOpen),
-                 "n_closed": Double(r.nClosed)])
-        })
-        if let localization {
-            obj["localization"] = Dictionary(uniqueKeysWithValues: localization.rows.map {
-                ($0.label, ["precision": $0.precision, "recall": $0.recall, "images": Double($0.truePositives + $0.falseNegatives)])
+        obj["by_category"] = Dictionary(
+            uniqueKeysWithValues: scores.byCategory.map { c, r in
+                (
+                    c,
+                    [
+                        "closed_accuracy": r.closedAccuracy, "open_recall": r.openRecall, "overall_exact": r.overallExact, "n_open": Double(r.nOpen),
+                        "n_closed": Double(r.nClosed)
+                    ]
+                )
             })
+        if let localization {
+            obj["localization"] = Dictionary(
+                uniqueKeysWithValues: localization.rows.map {
+                    ($0.label, ["precision": $0.precision, "recall": $0.recall, "images": Double($0.truePositives + $0.falseNegatives)])
+                })
         }
         return obj
     }
@@ -486,8 +545,10 @@ public struct VQAEval: ParsableCommand {
     private func printTable(_ scores: VQAScores, _ localization: LocalizationReport?) {
         print("category".padding(toLength: 14, withPad: " ", startingAt: 0) + "closed  n     open-rec open-ex n     exact")
         func row(_ name: String, _ r: VQAScoring.Result) {
-            print(name.padding(toLength: 14, withPad: " ", startingAt: 0)
-                  + String(format: "%.4f  %-5d %.4f   %.4f  %-5d %.4f", r.closedAccuracy, r.nClosed, r.openRecall, r.openExact, r.nOpen, r.overallExact))
+            print(
+                name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                    + String(
+                        format: "%.4f  %-5d %.4f   %.4f  %-5d %.4f", r.closedAccuracy, r.nClosed, r.openRecall, r.openExact, r.nOpen, r.overallExact))
         }
         for (c, r) in scores.byCategory { row(c, r) }
         row("overall", scores.overall)
@@ -495,8 +556,9 @@ public struct VQAEval: ParsableCommand {
         guard let localization else { return }
         print("localization head (training aid), per image, a patch >= 0.5 calls the label present:")
         for r in localization.rows {
-            print("  " + r.label.padding(toLength: 20, withPad: " ", startingAt: 0)
-                  + String(format: "precision %.3f  recall %.3f  (%d images)", r.precision, r.recall, r.truePositives + r.falseNegatives))
+            print(
+                "  " + r.label.padding(toLength: 20, withPad: " ", startingAt: 0)
+                    + String(format: "precision %.3f  recall %.3f  (%d images)", r.precision, r.recall, r.truePositives + r.falseNegatives))
         }
     }
 }

@@ -68,8 +68,9 @@ public enum COCO {
             try checkBox(Box(xywh: a.bbox.map(Float.init)), width: w, height: h, in: url, what: "annotation \(a.id)")
         }
         let samples = file.images.map {
-            GroundingSample(imageID: $0.id, imageURL: root.appendingPathComponent($0.file_name), width: $0.width,
-                            height: $0.height, modality: $0.modality, regions: byImage[$0.id] ?? [])
+            GroundingSample(
+                imageID: $0.id, imageURL: root.appendingPathComponent($0.file_name), width: $0.width,
+                height: $0.height, modality: $0.modality, regions: byImage[$0.id] ?? [])
         }
         let categories = file.categories.map { Category(id: $0.id, name: $0.name, parent: $0.supercategory) }
         return GroundingSplit(samples: samples, categories: categories)
@@ -81,13 +82,16 @@ public enum COCO {
         var annotations: [COCOFile.Annotation] = []
         let images = split.samples.map { s -> COCOFile.Image in
             for r in s.regions {
-                annotations.append(.init(id: annotations.count + 1, image_id: s.imageID, category_id: ids[r.label]!,
-                                         bbox: r.box.xywh.map(Double.init), area: Double(r.box.area), iscrowd: 0))
+                annotations.append(
+                    .init(
+                        id: annotations.count + 1, image_id: s.imageID, category_id: ids[r.label]!,
+                        bbox: r.box.xywh.map(Double.init), area: Double(r.box.area), iscrowd: 0))
             }
             return .init(id: s.imageID, file_name: relativePath(s.imageURL, to: imagesRoot), width: s.width, height: s.height, modality: s.modality)
         }
-        return COCOFile(images: images, annotations: annotations,
-                        categories: split.categories.map { .init(id: $0.id, name: $0.name, supercategory: $0.parent) })
+        return COCOFile(
+            images: images, annotations: annotations,
+            categories: split.categories.map { .init(id: $0.id, name: $0.name, supercategory: $0.parent) })
     }
 
     public static func write(_ split: GroundingSplit, to url: URL, imagesRoot: URL? = nil) throws {

@@ -26,7 +26,9 @@ public struct Inspection: Sendable {
             for (k, v) in rows { lines.append("  \(k.padding(toLength: max(24, k.count), withPad: " ", startingAt: 0)) \(v)") }
         }
         lines.append("images decoded: \(imagesDecoded)")
-        if problems.isEmpty { lines.append("no problems found") } else {
+        if problems.isEmpty {
+            lines.append("no problems found")
+        } else {
             lines.append("\(problems.count) problem(s):")
             var shown: [String: Int] = [:]
             for p in problems {
@@ -70,7 +72,9 @@ extension Inspection {
                 modalities += imageList.map { $0.modality ?? "unknown" }
                 images += imageList.map { ("\(f): image \($0.id) \($0.file_name)", dataDir.appendingPathComponent($0.file_name)) }
                 for a in annotations {
-                    guard let name = names[a.category_id] else { report.problems.append("\(f): annotation \(a.id): unknown category_id \(a.category_id)"); continue }
+                    guard let name = names[a.category_id] else {
+                        report.problems.append("\(f): annotation \(a.id): unknown category_id \(a.category_id)"); continue
+                    }
                     labels.append(name)
                     guard let img = byID[a.image_id] else {
                         report.problems.append("\(f): annotation \(a.id): unknown image_id \(a.image_id)")
@@ -78,8 +82,9 @@ extension Inspection {
                     }
                     guard a.bbox.count == 4 else { report.problems.append("\(f): annotation \(a.id): bbox is not [x, y, w, h]"); continue }
                     let box = Box(xywh: a.bbox.map(Float.init))
-                    if !box.isValid { report.problems.append("\(f): annotation \(a.id): empty or inverted box") }
-                    else if !box.isInside(width: Float(img.width), height: Float(img.height)) {
+                    if !box.isValid {
+                        report.problems.append("\(f): annotation \(a.id): empty or inverted box")
+                    } else if !box.isInside(width: Float(img.width), height: Float(img.height)) {
                         report.problems.append("\(f): annotation \(a.id) on image \(img.id): box outside the image")
                     }
                 }
@@ -96,8 +101,9 @@ extension Inspection {
                         labels += ann.objects.map(\.name)
                         images.append((id, dataDir.appendingPathComponent("JPEGImages/\(ann.filename)")))
                         for (k, o) in ann.objects.enumerated() {
-                            if !o.box.isValid { report.problems.append("\(id) object \(k + 1) (\(o.name)): empty or inverted box") }
-                            else if !o.box.isInside(width: Float(ann.width), height: Float(ann.height)) {
+                            if !o.box.isValid {
+                                report.problems.append("\(id) object \(k + 1) (\(o.name)): empty or inverted box")
+                            } else if !o.box.isInside(width: Float(ann.width), height: Float(ann.height)) {
                                 report.problems.append("\(id) object \(k + 1) (\(o.name)): box outside the image")
                             }
                         }
@@ -133,16 +139,21 @@ extension Inspection {
                 guard exists(url) else { continue }
                 found = true
                 let json = try LenientJSON(url)
-                let raw: [(qid: String, image: URL, question: String, answer: String, type: String, category: String, modality: String?, lang: String)]
+                let raw:
+                    [(qid: String, image: URL, question: String, answer: String, type: String, category: String, modality: String?, lang: String)]
                 if format == .slake {
                     raw = json.elements(SLAKE.Record.self, problems: &report.problems).map {
-                        ($0.qid.value, dataDir.appendingPathComponent("imgs/\($0.img_name)"), $0.question, $0.answer.value, $0.answer_type,
-                         $0.content_type ?? "unknown", $0.modality, $0.q_lang)
+                        (
+                            $0.qid.value, dataDir.appendingPathComponent("imgs/\($0.img_name)"), $0.question, $0.answer.value, $0.answer_type,
+                            $0.content_type ?? "unknown", $0.modality, $0.q_lang
+                        )
                     }
                 } else {
                     raw = json.elements(VQARAD.Record.self, problems: &report.problems).map {
-                        ($0.qid.value, dataDir.appendingPathComponent("images/\($0.image_name)"), $0.question, $0.answer.value, $0.answer_type,
-                         $0.question_type ?? "unknown", $0.image_organ, "en")
+                        (
+                            $0.qid.value, dataDir.appendingPathComponent("images/\($0.image_name)"), $0.question, $0.answer.value, $0.answer_type,
+                            $0.question_type ?? "unknown", $0.image_organ, "en"
+                        )
                     }
                 }
                 for r in raw {
@@ -155,7 +166,9 @@ extension Inspection {
                     images.append(("\(file) qid \(r.qid)", r.image))
                 }
             }
-            guard found else { throw DatasetError(dataDir, "no \(format == .slake ? "train.json/validate.json/test.json" : "trainset.json/testset.json") here") }
+            guard found else {
+                throw DatasetError(dataDir, "no \(format == .slake ? "train.json/validate.json/test.json" : "trainset.json/testset.json") here")
+            }
             report.count("questions per split", perSplit); report.count("answer types", types)
             report.count(format == .slake ? "questions per content type" : "questions per question type", categories)
             report.count(format == .slake ? "questions per modality" : "questions per organ", modalities)

@@ -43,9 +43,13 @@ public struct MaskToGrounding {
                 (regions, size) = try regionsFromLabelMask(labelMask)
             } else if fm.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue {
                 (regions, size) = try regionsFromBinaryMasks(folder)
-            } else { missing.append(file); continue }
-            samples.append(GroundingSample(imageID: i + 1, imageURL: imagesDir.appendingPathComponent(file), width: size.0,
-                                           height: size.1, modality: modality, regions: regions))
+            } else {
+                missing.append(file); continue
+            }
+            samples.append(
+                GroundingSample(
+                    imageID: i + 1, imageURL: imagesDir.appendingPathComponent(file), width: size.0,
+                    height: size.1, modality: modality, regions: regions))
         }
         let names = Set(samples.flatMap { $0.regions.map(\.label) }).union(hierarchy.values.map(unify))
         let categories = names.sorted().enumerated().map { Category(id: $0.offset + 1, name: $0.element, parent: hierarchy[$0.element].map(unify)) }
@@ -96,12 +100,14 @@ public struct MaskToGrounding {
                 while let p = stack.popLast() {
                     let (x, y) = (p % w, p / w)
                     n += 1; box = extend(box, x, y)
-                    for dy in -1...1 { for dx in -1...1 where dx != 0 || dy != 0 {
-                        let (nx, ny) = (x + dx, y + dy)
-                        guard nx >= 0, ny >= 0, nx < w, ny < h else { continue }
-                        let q = ny * w + nx
-                        if inside[q] && !seen[q] { seen[q] = true; stack.append(q) }
-                    } }
+                    for dy in -1...1 {
+                        for dx in -1...1 where dx != 0 || dy != 0 {
+                            let (nx, ny) = (x + dx, y + dy)
+                            guard nx >= 0, ny >= 0, nx < w, ny < h else { continue }
+                            let q = ny * w + nx
+                            if inside[q] && !seen[q] { seen[q] = true; stack.append(q) }
+                        }
+                    }
                 }
                 regions.append((n, box))
             }

@@ -59,8 +59,9 @@ public enum R2Gen {
                 }
             }
         }
-        return ReportDataset(train: file["train"]!, val: file["val"]!, test: file["test"]!,
-                             imagesRoot: imagesRoot ?? url.deletingLastPathComponent().appendingPathComponent("images"))
+        return ReportDataset(
+            train: file["train"]!, val: file["val"]!, test: file["test"]!,
+            imagesRoot: imagesRoot ?? url.deletingLastPathComponent().appendingPathComponent("images"))
     }
 
     public static func write(_ dataset: ReportDataset, to url: URL) throws {

@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Imaging
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Pascal VOC as distributed: `Annotations/ID.xml`, `JPEGImages/ID.jpg`, `ImageSets/Main/{split}.txt`.
 /// VOC boxes are 1-based inclusive pixel indices; they are converted to continuous coordinates
@@ -20,7 +21,8 @@ public enum VOC {
     public static func splitIDs(root: URL, split: String) throws -> [String] {
         let url = root.appendingPathComponent("ImageSets/Main/\(split).txt")
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            throw DatasetError(url, FileManager.default.fileExists(atPath: url.path) ? "cannot be read as UTF-8 text" : "no such file (VOC split list)")
+            throw DatasetError(
+                url, FileManager.default.fileExists(atPath: url.path) ? "cannot be read as UTF-8 text" : "no such file (VOC split list)")
         }
         return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
@@ -33,9 +35,11 @@ public enum VOC {
             let ann = try parse(root.appendingPathComponent("Annotations/\(id).xml"))
             let objects = ann.objects.filter { includeDifficult || !$0.difficult }
             names.formUnion(objects.map(\.name))
-            samples.append(GroundingSample(imageID: i + 1, imageURL: root.appendingPathComponent("JPEGImages/\(ann.filename)"),
-                                           width: ann.width, height: ann.height, modality: nil,
-                                           regions: objects.map { LabeledBox(label: $0.name, box: $0.box) }))
+            samples.append(
+                GroundingSample(
+                    imageID: i + 1, imageURL: root.appendingPathComponent("JPEGImages/\(ann.filename)"),
+                    width: ann.width, height: ann.height, modality: nil,
+                    regions: objects.map { LabeledBox(label: $0.name, box: $0.box) }))
         }
         let categories = names.sorted().enumerated().map { Category(id: $0.offset + 1, name: $0.element) }
         return GroundingSplit(samples: samples, categories: categories)
@@ -50,7 +54,8 @@ public enum VOC {
         let parser = XMLParser(data: data)
         parser.delegate = tree
         guard parser.parse() else {
-            throw DatasetError(url, "malformed XML at line \(parser.lineNumber): \(parser.parserError.map { "\($0.localizedDescription)" } ?? "parse error")")
+            throw DatasetError(
+                url, "malformed XML at line \(parser.lineNumber): \(parser.parserError.map { "\($0.localizedDescription)" } ?? "parse error")")
         }
         if let open = tree.unclosed { throw DatasetError(url, "malformed XML: <\(open)> is never closed (truncated file?)") }
         let root = tree.document
@@ -74,11 +79,16 @@ public enum VOC {
             let b = o.child("bndbox")
             let (xmin, ymin) = (try int(b?.child("xmin"), "bndbox/xmin"), try int(b?.child("ymin"), "bndbox/ymin"))
             let (xmax, ymax) = (try int(b?.child("xmax"), "bndbox/xmax"), try int(b?.child("ymax"), "bndbox/ymax"))
-            if validate { try checkBox(Box(x1: Float(xmin - 1), y1: Float(ymin - 1), x2: Float(xmax), y2: Float(ymax)),
-                         width: width, height: height, in: url, what: "object \(k + 1) (\(name))") }
+            if validate {
+                try checkBox(
+                    Box(x1: Float(xmin - 1), y1: Float(ymin - 1), x2: Float(xmax), y2: Float(ymax)),
+                    width: width, height: height, in: url, what: "object \(k + 1) (\(name))")
+            }
             let difficult = (o.child("difficult")?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") == "1"
-            objects.append(Object(name: name, box: Box(x1: Float(xmin - 1), y1: Float(ymin - 1), x2: Float(xmax), y2: Float(ymax)),
-                                  difficult: difficult))
+            objects.append(
+                Object(
+                    name: name, box: Box(x1: Float(xmin - 1), y1: Float(ymin - 1), x2: Float(xmax), y2: Float(ymax)),
+                    difficult: difficult))
         }
         return Annotation(filename: filename, width: width, height: height, objects: objects)
     }
@@ -100,7 +110,8 @@ final class ElementTree: NSObject, XMLParserDelegate {
     /// The innermost element still open when the input ended, if any.
     var unclosed: String? { stack.count > 1 ? stack.last!.name : nil }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:])
+    {
         let node = Node(name)
         stack.last!.kids.append(node)
         stack.append(node)

@@ -18,8 +18,10 @@ public struct VQAItem: Equatable, Sendable {
     public var organ: String?
     public var language: String
 
-    public init(qid: String, imageName: String, imageURL: URL, question: String, answer: String, answerType: AnswerType,
-                category: String, modality: String? = nil, organ: String? = nil, language: String = "en") {
+    public init(
+        qid: String, imageName: String, imageURL: URL, question: String, answer: String, answerType: AnswerType,
+        category: String, modality: String? = nil, organ: String? = nil, language: String = "en"
+    ) {
         self.qid = qid; self.imageName = imageName; self.imageURL = imageURL; self.question = question
         self.answer = answer; self.answerType = answerType; self.category = category
         self.modality = modality; self.organ = organ; self.language = language
@@ -32,11 +34,17 @@ public struct LenientString: Codable, Equatable, Sendable {
     public init(_ value: String) { self.value = value }
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let s = try? c.decode(String.self) { value = s }
-        else if let i = try? c.decode(Int.self) { value = String(i) }
-        else if let d = try? c.decode(Double.self) { value = String(d) }
-        else if let b = try? c.decode(Bool.self) { value = b ? "yes" : "no" }
-        else { throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a string or number")) }
+        if let s = try? c.decode(String.self) {
+            value = s
+        } else if let i = try? c.decode(Int.self) {
+            value = String(i)
+        } else if let d = try? c.decode(Double.self) {
+            value = String(d)
+        } else if let b = try? c.decode(Bool.self) {
+            value = b ? "yes" : "no"
+        } else {
+            throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a string or number"))
+        }
     }
     public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(value) }
 }
@@ -76,10 +84,12 @@ public enum SLAKE {
         let records = try decodeJSON([Record].self, from: url)
         var items: [VQAItem] = []
         for (i, r) in records.enumerated() where language == nil || r.q_lang == language {
-            items.append(VQAItem(qid: r.qid.value, imageName: r.img_name, imageURL: root.appendingPathComponent("imgs/\(r.img_name)"),
-                                 question: r.question, answer: r.answer.value,
-                                 answerType: try parseAnswerType(r.answer_type, at: url, index: i),
-                                 category: r.content_type ?? "unknown", modality: r.modality, organ: r.location, language: r.q_lang))
+            items.append(
+                VQAItem(
+                    qid: r.qid.value, imageName: r.img_name, imageURL: root.appendingPathComponent("imgs/\(r.img_name)"),
+                    question: r.question, answer: r.answer.value,
+                    answerType: try parseAnswerType(r.answer_type, at: url, index: i),
+                    category: r.content_type ?? "unknown", modality: r.modality, organ: r.location, language: r.q_lang))
         }
         return items
     }
@@ -114,9 +124,10 @@ public enum VQARAD {
     public static func read(root: URL, split: String) throws -> [VQAItem] {
         let url = root.appendingPathComponent("\(split)set.json")
         return try decodeJSON([Record].self, from: url).enumerated().map { i, r in
-            VQAItem(qid: r.qid.value, imageName: r.image_name, imageURL: root.appendingPathComponent("images/\(r.image_name)"),
-                    question: r.question, answer: r.answer.value, answerType: try parseAnswerType(r.answer_type, at: url, index: i),
-                    category: r.question_type ?? "unknown", modality: nil, organ: r.image_organ)
+            VQAItem(
+                qid: r.qid.value, imageName: r.image_name, imageURL: root.appendingPathComponent("images/\(r.image_name)"),
+                question: r.question, answer: r.answer.value, answerType: try parseAnswerType(r.answer_type, at: url, index: i),
+                category: r.question_type ?? "unknown", modality: nil, organ: r.image_organ)
         }
     }
 
@@ -132,8 +143,10 @@ public enum VQARAD {
     /// Splits items into (train, validation), `fraction` of the images (grouped by image) or of the
     /// questions (grouped by question). Order comes from a seeded hash of the image name or
     /// question id, so the split does not depend on file order.
-    public static func carveValidation(_ items: [VQAItem], by grouping: ValidationGrouping = .image, fraction: Double = 0.15,
-                                       seed: UInt64 = 0) -> (train: [VQAItem], val: [VQAItem]) {
+    public static func carveValidation(
+        _ items: [VQAItem], by grouping: ValidationGrouping = .image, fraction: Double = 0.15,
+        seed: UInt64 = 0
+    ) -> (train: [VQAItem], val: [VQAItem]) {
         switch grouping {
         case .image:
             let images = Set(items.map(\.imageName)).sorted { stableHash($0, seed) < stableHash($1, seed) }

@@ -55,7 +55,8 @@ public struct AblationGallery {
             guard let text = try? String(contentsOf: folder(task, mode).appendingPathComponent(file), encoding: .utf8) else { continue }
             for line in text.split(separator: "\n") {
                 guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let k = obj[key].map({ "\($0)" }), let v = obj[value] as? String else { continue }
+                    let k = obj[key].map({ "\($0)" }), let v = obj[value] as? String
+                else { continue }
                 byMode[mode, default: [:]][k] = v
             }
         }
@@ -66,11 +67,14 @@ public struct AblationGallery {
     static let thresholds: [Float] = [0.3, 0.35, 0.4, 0.45, 0.5, 0.6]
 
     /// Precision / recall of the grounder's finding boxes on `images` per threshold, marking `used`.
-    static func hintTable(_ detected: [String: [GroundedRegion]], truth: [String: [GroundedRegion]], images: [String],
-                          anatomy: Set<String>, used: Float) -> HintTable {
+    static func hintTable(
+        _ detected: [String: [GroundedRegion]], truth: [String: [GroundedRegion]], images: [String],
+        anatomy: Set<String>, used: Float
+    ) -> HintTable {
         let rows = HintQuality.measure(detected, truth: truth, images: images, anatomy: anatomy, thresholds: Array(Set(thresholds + [used])).sorted())
-        return HintTable(rows: rows.map { .init(threshold: Double($0.threshold), precision: $0.precision, recall: $0.recall) }, used: Double(used),
-                         rule: "finding boxes; right when the phrase matches a true box it overlaps by IoU >= \(HintQuality.minimumIoU)")
+        return HintTable(
+            rows: rows.map { .init(threshold: Double($0.threshold), precision: $0.precision, recall: $0.recall) }, used: Double(used),
+            rule: "finding boxes; right when the phrase matches a true box it overlaps by IoU >= \(HintQuality.minimumIoU)")
     }
 
     /// Report generation: the first test studies with a finding in the corpus's boxes.
@@ -79,9 +83,12 @@ public struct AblationGallery {
         let run = try decodeJSON(ReportRunConfig.self, from: anyRun.appendingPathComponent("config.json"))
         let dataDir = URL(fileURLWithPath: run.dataDir)
         let dataset = try run.model.dataset.read(dataDir)
-        let oracle = FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("labels.json").path)
+        let oracle =
+            FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("labels.json").path)
             ? try ReportRegions.regions(source: "oracle", dataset, dataDir: dataDir, registry: registry).regions : nil
-        let grounded = try grounderOptions("mrg") { try decodeJSON(ReportRunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
+        let grounded = try grounderOptions("mrg") {
+            try decodeJSON(ReportRunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection
+        }
         let source = grounded?.source, options = grounded ?? InjectionOptions()
         let detected = try source.map { try ReportRegions.regions(source: $0, dataset, dataDir: dataDir, registry: registry).regions }
         let hints = try SpatialHints(named: "chest")
@@ -89,7 +96,8 @@ public struct AblationGallery {
         if let detected, let oracle {
             let (ap, ap50) = RegionAgreement.coco(detected, truth: oracle, images: dataset.test.map(\.id))
             table.append(("grounder (\(GrounderSet.name(source!))) on the test studies' frontal views", ap, ap50))
-            hintTable = Self.hintTable(detected, truth: oracle, images: dataset.val.map(\.id), anatomy: Set(hints.templates.anatomy), used: options.scoreThreshold)
+            hintTable = Self.hintTable(
+                detected, truth: oracle, images: dataset.val.map(\.id), anatomy: Set(hints.templates.anatomy), used: options.scoreThreshold)
         }
         let shown = detected ?? oracle ?? [:]
         let outputs = predictions("mrg", file: "predictions.jsonl", key: "id", value: "generated")
@@ -98,10 +106,17 @@ public struct AblationGallery {
         for study in dataset.test where !(oracle?[study.id] ?? []).isEmpty || oracle == nil {
             guard gallery.count < cases, let frontal = dataset.imageURLs(study).first, let size = try? ImageIO.read(frontal) else { continue }
             let regions = options.confident(shown[study.id] ?? [])
-            var lines = [("hint", hints.sentences(for: regions, imageWidth: size.width, imageHeight: size.height, hedgeBelow: options.hedgeBelow).joined(separator: "; ")),
-                         ("reference", references[study.id] ?? study.report)]
+            var lines = [
+                (
+                    "hint",
+                    hints.sentences(for: regions, imageWidth: size.width, imageHeight: size.height, hedgeBelow: options.hedgeBelow).joined(
+                        separator: "; ")
+                ),
+                ("reference", references[study.id] ?? study.report)
+            ]
             lines += modes.compactMap { m in outputs[m]?[study.id].map { (m, $0) } }
-            gallery.append(GalleryCase(title: "study \(study.id)", image: try drawing(frontal, regions: regions, name: "mrg-\(study.id)"), lines: lines))
+            gallery.append(
+                GalleryCase(title: "study \(study.id)", image: try drawing(frontal, regions: regions, name: "mrg-\(study.id)"), lines: lines))
         }
         return (table, hintTable, gallery)
     }
@@ -113,9 +128,14 @@ public struct AblationGallery {
         let dataDir = URL(fileURLWithPath: run.dataDir)
         let splits = try run.splits()
         let all = splits.train + splits.val + splits.test, scored = splits.split(vqaSplit) ?? []
-        let hasBoxes = scored.first.map { FileManager.default.fileExists(atPath: $0.imageURL.deletingLastPathComponent().appendingPathComponent("detection.json").path) } ?? false
+        let hasBoxes =
+            scored.first.map {
+                FileManager.default.fileExists(atPath: $0.imageURL.deletingLastPathComponent().appendingPathComponent("detection.json").path)
+            } ?? false
         let oracle = hasBoxes ? try VQARegions.regions(source: "oracle", items: all, dataDir: dataDir, registry: registry).regions : nil
-        let grounded = try grounderOptions("vqa") { try decodeJSON(VQARunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection }
+        let grounded = try grounderOptions("vqa") {
+            try decodeJSON(VQARunConfig.self, from: $0.appendingPathComponent("config.json")).model.injection
+        }
         let source = grounded?.source, options = grounded ?? InjectionOptions()
         let detected = try source.map { try VQARegions.regions(source: $0, items: all, dataDir: dataDir, registry: registry).regions }
         let testImages = Array(Set(scored.map { $0.imageURL.standardizedFileURL.path })).sorted()
@@ -139,13 +159,19 @@ public struct AblationGallery {
             let questions = byImage[path]!
             guard let size = try? ImageIO.read(questions[0].imageURL) else { continue }
             let regions = options.confident(shown[path] ?? [])
-            let hint = hints[questions[0].groundingModality]?.sentences(for: regions, imageWidth: size.width, imageHeight: size.height, hedgeBelow: options.hedgeBelow).joined(separator: "; ") ?? ""
+            let hint =
+                hints[questions[0].groundingModality]?.sentences(
+                    for: regions, imageWidth: size.width, imageHeight: size.height, hedgeBelow: options.hedgeBelow
+                ).joined(separator: "; ") ?? ""
             var lines = [("hint", hint)]
             for q in questions.prefix(2) {
                 lines.append(("Q", "\(q.question) (answer: \(q.answer))"))
                 lines += modes.compactMap { m in outputs[m]?[q.qid].map { (m, $0) } }
             }
-            gallery.append(GalleryCase(title: "\(questions[0].imageName) (\(questions[0].modality ?? questions[0].organ ?? ""))", image: try drawing(questions[0].imageURL, regions: regions, name: "vqa-\(gallery.count)"), lines: lines))
+            gallery.append(
+                GalleryCase(
+                    title: "\(questions[0].imageName) (\(questions[0].modality ?? questions[0].organ ?? ""))",
+                    image: try drawing(questions[0].imageURL, regions: regions, name: "vqa-\(gallery.count)"), lines: lines))
         }
         return (table, hintTable, gallery)
     }

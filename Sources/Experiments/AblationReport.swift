@@ -12,7 +12,9 @@ public struct ReportSection: Sendable {
     public var hints: HintTable?
     public var gallery: [GalleryCase]
 
-    public init(task: String, summary: AblationSummary, grounding: [(String, Double, Double)] = [], hints: HintTable? = nil, gallery: [GalleryCase] = []) {
+    public init(
+        task: String, summary: AblationSummary, grounding: [(String, Double, Double)] = [], hints: HintTable? = nil, gallery: [GalleryCase] = []
+    ) {
         self.task = task; self.summary = summary; self.grounding = grounding; self.hints = hints; self.gallery = gallery
     }
 }
@@ -21,7 +23,9 @@ public struct ReportSection: Sendable {
 public struct HintTable: Sendable, Equatable {
     public struct Row: Sendable, Equatable {
         public var threshold: Double, precision: Double, recall: Double
-        public init(threshold: Double, precision: Double, recall: Double) { self.threshold = threshold; self.precision = precision; self.recall = recall }
+        public init(threshold: Double, precision: Double, recall: Double) {
+            self.threshold = threshold; self.precision = precision; self.recall = recall
+        }
     }
     public var rows: [Row]
     public var used: Double
@@ -31,9 +35,10 @@ public struct HintTable: Sendable, Equatable {
     public init(rows: [Row], used: Double, rule: String) { self.rows = rows; self.used = used; self.rule = rule }
 
     public var text: String {
-        (["threshold  precision  recall"] + rows.map {
-            String(format: "%-9.2f  %-9.3f  %.3f", $0.threshold, $0.precision, $0.recall) + (abs($0.threshold - used) < 1e-6 ? "  <- used" : "")
-        }).joined(separator: "\n")
+        (["threshold  precision  recall"]
+            + rows.map {
+                String(format: "%-9.2f  %-9.3f  %.3f", $0.threshold, $0.precision, $0.recall) + (abs($0.threshold - used) < 1e-6 ? "  <- used" : "")
+            }).joined(separator: "\n")
     }
 }
 
@@ -63,7 +68,8 @@ public enum AblationReport {
             for metric in section.summary.metrics { body += chart(metric, section.summary) }
             body += "</div>\n<pre>\(escape(section.summary.table(title: section.task)))</pre>\n"
             if !section.grounding.isEmpty {
-                body += "<h3>Injected boxes against the corpus's own boxes (test images, COCO AP)</h3>\n<table><tr><th>source</th><th>AP</th><th>AP50</th></tr>\n"
+                body +=
+                    "<h3>Injected boxes against the corpus's own boxes (test images, COCO AP)</h3>\n<table><tr><th>source</th><th>AP</th><th>AP50</th></tr>\n"
                 for (name, ap, ap50) in section.grounding {
                     body += "<tr><td>\(escape(name))</td><td>\(String(format: "%.3f", ap))</td><td>\(String(format: "%.3f", ap50))</td></tr>\n"
                 }
@@ -83,14 +89,14 @@ public enum AblationReport {
             }
         }
         return """
-        <!doctype html>
-        <html><head><meta charset="utf-8"><title>MedGLIP ablation</title>
-        <style>body{font-family:sans-serif;margin:2em} .charts{display:flex;flex-wrap:wrap;gap:1em} svg{border:1px solid #ddd}
-        .gallery{display:flex;flex-wrap:wrap;gap:1em} figure{width:420px;margin:0} figcaption{font-size:12px} td,th{padding:2px 10px}</style>
-        </head><body>
-        \(body)</body></html>
+            <!doctype html>
+            <html><head><meta charset="utf-8"><title>MedGLIP ablation</title>
+            <style>body{font-family:sans-serif;margin:2em} .charts{display:flex;flex-wrap:wrap;gap:1em} svg{border:1px solid #ddd}
+            .gallery{display:flex;flex-wrap:wrap;gap:1em} figure{width:420px;margin:0} figcaption{font-size:12px} td,th{padding:2px 10px}</style>
+            </head><body>
+            \(body)</body></html>
 
-        """
+            """
     }
 
     /// One metric's bars, one per mode.

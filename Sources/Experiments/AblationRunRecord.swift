@@ -13,13 +13,16 @@ public enum AblationRunRecord {
         guard !runFiles.isEmpty else { return false }
         let url = folder.appendingPathComponent(file)
         guard let data = FileManager.default.contents(atPath: url.path),
-              let recorded = try? JSONDecoder().decode([String].self, from: data) else {
-            throw RunFolderError("\(folder.path) holds a run (\(runFiles.joined(separator: ", "))) that this ablation did not start "
-                                 + "(no readable \(file)); nothing was changed: choose another --out")
+            let recorded = try? JSONDecoder().decode([String].self, from: data)
+        else {
+            throw RunFolderError(
+                "\(folder.path) holds a run (\(runFiles.joined(separator: ", "))) that this ablation did not start "
+                    + "(no readable \(file)); nothing was changed: choose another --out")
         }
         guard recorded != trainArguments else { return true }
-        throw RunFolderError("\(folder.path) holds a run started with other settings: \(firstDifference(recorded, trainArguments)); "
-                             + "nothing was changed: choose another --out, or run the ablation with the settings it was started with")
+        throw RunFolderError(
+            "\(folder.path) holds a run started with other settings: \(firstDifference(recorded, trainArguments)); "
+                + "nothing was changed: choose another --out, or run the ablation with the settings it was started with")
     }
 
     public static func write(_ folder: URL, trainArguments: [String]) throws {

@@ -39,8 +39,11 @@ public struct AblationSummary: Sendable {
 
     /// The table as text: one row per metric, "mean +- std (delta vs none)" per mode.
     public func table(title: String) -> String {
-        var lines = [title, "metric".padding(toLength: 22, withPad: " ", startingAt: 0)
-                     + modes.map { $0.padding(toLength: 29, withPad: " ", startingAt: 0) }.joined()]
+        var lines = [
+            title,
+            "metric".padding(toLength: 22, withPad: " ", startingAt: 0)
+                + modes.map { $0.padding(toLength: 29, withPad: " ", startingAt: 0) }.joined()
+        ]
         for metric in metrics {
             var line = metric.padding(toLength: 22, withPad: " ", startingAt: 0)
             for mode in modes {

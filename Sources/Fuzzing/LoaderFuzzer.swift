@@ -74,8 +74,10 @@ public struct LoaderFuzzer {
     // MARK: mutation
 
     static let boundaryIntegers: [UInt32] = [0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 0x4000_0000]
-    static let extremeNumbers = ["-1", "0", "1e308", "-1e308", "9223372036854775807", "4611686018427387904", "-9223372036854775808",
-                                 "18446744073709551616", "1.5", "NaN", "\"\"", "null", "[]", "{}", "true"]
+    static let extremeNumbers = [
+        "-1", "0", "1e308", "-1e308", "9223372036854775807", "4611686018427387904", "-9223372036854775808",
+        "18446744073709551616", "1.5", "NaN", "\"\"", "null", "[]", "{}", "true"
+    ]
 
     func mutate(_ seed: Data, text: Bool) -> Data {
         var b = [UInt8](seed)
@@ -123,42 +125,47 @@ public struct LoaderFuzzer {
             if loader == .png { try ImageIO.writePNG(image, to: url) } else { try ImageIO.writeJPEG(image, to: url) }
             return try Data(contentsOf: url)
         case .coco:
-            return Data(#"""
-            {"images": [{"id": 1, "file_name": "a.png", "width": 64, "height": 48, "modality": "CT"},
-                        {"id": 2, "file_name": "b.png", "width": 32, "height": 32}],
-             "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 5, 20, 10], "area": 200, "iscrowd": 0},
-                             {"id": 2, "image_id": 2, "category_id": 2, "bbox": [1.5, 2, 3, 4], "area": 12, "iscrowd": 0}],
-             "categories": [{"id": 1, "name": "nodule"}, {"id": 2, "name": "liver", "supercategory": "organ"}]}
-            """#.utf8)
+            return Data(
+                #"""
+                {"images": [{"id": 1, "file_name": "a.png", "width": 64, "height": 48, "modality": "CT"},
+                            {"id": 2, "file_name": "b.png", "width": 32, "height": 32}],
+                 "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 5, 20, 10], "area": 200, "iscrowd": 0},
+                                 {"id": 2, "image_id": 2, "category_id": 2, "bbox": [1.5, 2, 3, 4], "area": 12, "iscrowd": 0}],
+                 "categories": [{"id": 1, "name": "nodule"}, {"id": 2, "name": "liver", "supercategory": "organ"}]}
+                """#.utf8)
         case .slake:
-            return Data(#"""
-            [{"img_id": 1, "img_name": "xmlab1/source.jpg", "question": "Is the lung healthy?", "answer": "No", "q_lang": "en",
-              "location": "Lung", "modality": "X-Ray", "answer_type": "CLOSED", "base_type": "vqa", "content_type": "Abnormality",
-              "triple": ["vhead", "_", "_"], "qid": 7},
-             {"img_id": 2, "img_name": "xmlab2/source.jpg", "question": "Where is the liver?", "answer": "Left", "q_lang": "en",
-              "location": "Abdomen", "modality": "CT", "answer_type": "OPEN", "content_type": "Position", "qid": 8}]
-            """#.utf8)
+            return Data(
+                #"""
+                [{"img_id": 1, "img_name": "xmlab1/source.jpg", "question": "Is the lung healthy?", "answer": "No", "q_lang": "en",
+                  "location": "Lung", "modality": "X-Ray", "answer_type": "CLOSED", "base_type": "vqa", "content_type": "Abnormality",
+                  "triple": ["vhead", "_", "_"], "qid": 7},
+                 {"img_id": 2, "img_name": "xmlab2/source.jpg", "question": "Where is the liver?", "answer": "Left", "q_lang": "en",
+                  "location": "Abdomen", "modality": "CT", "answer_type": "OPEN", "content_type": "Position", "qid": 8}]
+                """#.utf8)
         case .vqaRAD:
-            return Data(#"""
-            [{"qid": 1, "image_name": "synpic1.jpg", "image_organ": "CHEST", "answer": "Yes", "answer_type": "CLOSED", "question_type": "PRES",
-              "question": "Is there a pneumothorax?", "phrase_type": "freeform"},
-             {"qid": 2, "image_name": "synpic2.jpg", "image_organ": "HEAD", "answer": 3, "answer_type": "OPEN", "question_type": "COUNT",
-              "question": "How many lesions?", "phrase_type": "para"}]
-            """#.utf8)
+            return Data(
+                #"""
+                [{"qid": 1, "image_name": "synpic1.jpg", "image_organ": "CHEST", "answer": "Yes", "answer_type": "CLOSED", "question_type": "PRES",
+                  "question": "Is there a pneumothorax?", "phrase_type": "freeform"},
+                 {"qid": 2, "image_name": "synpic2.jpg", "image_organ": "HEAD", "answer": 3, "answer_type": "OPEN", "question_type": "COUNT",
+                  "question": "How many lesions?", "phrase_type": "para"}]
+                """#.utf8)
         case .r2gen:
-            return Data(#"""
-            {"train": [{"id": "CXR1_1_IM-0001", "report": "The heart is normal in size. No effusion.",
-                        "image_path": ["CXR1/0.png", "CXR1/1.png"], "split": "train"}],
-             "val": [{"id": "CXR2", "report": "No acute disease.", "image_path": ["CXR2/0.png", "CXR2/1.png"], "split": "val"}],
-             "test": [{"id": 3, "report": "Mild cardiomegaly.", "image_path": ["CXR3/0.png"], "split": "test"}]}
-            """#.utf8)
+            return Data(
+                #"""
+                {"train": [{"id": "CXR1_1_IM-0001", "report": "The heart is normal in size. No effusion.",
+                            "image_path": ["CXR1/0.png", "CXR1/1.png"], "split": "train"}],
+                 "val": [{"id": "CXR2", "report": "No acute disease.", "image_path": ["CXR2/0.png", "CXR2/1.png"], "split": "val"}],
+                 "test": [{"id": 3, "report": "Mild cardiomegaly.", "image_path": ["CXR3/0.png"], "split": "test"}]}
+                """#.utf8)
         case .voc:
-            return Data("""
-            <annotation><folder>BCCD</folder><filename>1.jpg</filename><size><width>640</width><height>480</height><depth>3</depth></size>
-            <object><name>RBC</name><difficult>0</difficult><bndbox><xmin>10</xmin><ymin>20</ymin><xmax>110</xmax><ymax>90</ymax></bndbox></object>
-            <object><name>WBC</name><difficult>1</difficult><bndbox><xmin>300</xmin><ymin>200</ymin><xmax>420</xmax><ymax>330</ymax></bndbox></object>
-            </annotation>
-            """.utf8)
+            return Data(
+                """
+                <annotation><folder>BCCD</folder><filename>1.jpg</filename><size><width>640</width><height>480</height><depth>3</depth></size>
+                <object><name>RBC</name><difficult>0</difficult><bndbox><xmin>10</xmin><ymin>20</ymin><xmax>110</xmax><ymax>90</ymax></bndbox></object>
+                <object><name>WBC</name><difficult>1</difficult><bndbox><xmin>300</xmin><ymin>200</ymin><xmax>420</xmax><ymax>330</ymax></bndbox></object>
+                </annotation>
+                """.utf8)
         case .safetensors:
             let url = dir.appendingPathComponent("seed.safetensors")
             let tensors = [("layer.weight", Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])), ("layer.bias", Tensor(shape: [2], data: [0, 1]))]

@@ -23,8 +23,10 @@ public struct ATSSAssigner: Sendable {
             var candidates: [Int] = []
             for level in grid.levels {
                 let range = level.offset..<(level.offset + level.width * level.height)
-                let nearest = range.map { i in (i, (grid.points[i].x - c.x) * (grid.points[i].x - c.x) + (grid.points[i].y - c.y) * (grid.points[i].y - c.y)) }
-                    .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+                let nearest = range.map { i in
+                    (i, (grid.points[i].x - c.x) * (grid.points[i].x - c.x) + (grid.points[i].y - c.y) * (grid.points[i].y - c.y))
+                }
+                .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
                 candidates += nearest.prefix(topK).map(\.0)
             }
             let ious = candidates.map { grid.anchor($0).iou(box) }

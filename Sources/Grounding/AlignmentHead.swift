@@ -19,8 +19,10 @@ final class AlignmentHead: Module {
     init(_ config: GroundingConfig, rng: RandomGenerator) {
         let d = config.dModel
         func tower() -> Sequential {
-            Sequential([Conv2d(d, d, kernel: 3, padding: 1, rng: rng), GroupNorm(groups: 8, channels: d), ReLU(),
-                        Conv2d(d, d, kernel: 3, padding: 1, rng: rng), GroupNorm(groups: 8, channels: d), ReLU()])
+            Sequential([
+                Conv2d(d, d, kernel: 3, padding: 1, rng: rng), GroupNorm(groups: 8, channels: d), ReLU(),
+                Conv2d(d, d, kernel: 3, padding: 1, rng: rng), GroupNorm(groups: 8, channels: d), ReLU()
+            ])
         }
         clsTower = tower(); regTower = tower()
         imageProjection = Linear(d, d, rng: rng); textProjection = Linear(d, d, rng: rng)
@@ -55,10 +57,10 @@ final class AlignmentHead: Module {
             reg.append((regression(r) * scale).relu().reshaped([b, 4, -1]).transposed(1, 2))
             ctr.append(centerness(r).reshaped([b, -1]))
         }
-        let features = l2Normalized(imageProjection(Tensor.concat(cls, axis: 1)))   // [B, P, d]
-        let prompt = l2Normalized(textProjection(text))                              // [B, T, d]
+        let features = l2Normalized(imageProjection(Tensor.concat(cls, axis: 1)))  // [B, P, d]
+        let prompt = l2Normalized(textProjection(text))  // [B, T, d]
         let dot = Tensor.matmul(features, prompt, transposeB: true) * (-logScale).exp()
-        let bias = (tokenBias(text) + biasPrior).transposed(1, 2)           // [B, 1, T]
+        let bias = (tokenBias(text) + biasPrior).transposed(1, 2)  // [B, 1, T]
         return Output(logits: dot + bias, ltrb: Tensor.concat(reg, axis: 1), centerness: Tensor.concat(ctr, axis: 1))
     }
 }

@@ -15,7 +15,9 @@ final class FusionLayer: Module {
     /// image `[B, N, d]`, text `[B, T, d]` -> both updated.
     func forward(image: Tensor, text: Tensor) -> (image: Tensor, text: Tensor) {
         let (vi, lt) = (imageNorm(image), textNorm(text))
-        return (image + imageToText.forward(query: vi, key: lt, value: lt),
-                text + textToImage.forward(query: lt, key: vi, value: vi))
+        return (
+            image + imageToText.forward(query: vi, key: lt, value: lt),
+            text + textToImage.forward(query: lt, key: vi, value: vi)
+        )
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 import Tensor
 
@@ -13,7 +13,7 @@ public func modalityPrompts(_ split: GroundingSplit) -> [String: [String]] {
 
 /// One model-ready image: letterboxed to the input size, with its targets and the transform back.
 struct PreparedImage {
-    var pixels: [Float]   // [3, S, S]
+    var pixels: [Float]  // [3, S, S]
     var target: GroundingTarget
     var transform: ImageTransform
 }
@@ -28,8 +28,9 @@ func prepare(_ sample: GroundingSample, size: Int, prompt: GroundingPrompt, rng:
         guard let k = prompt.phrases.firstIndex(of: r.label) else { continue }
         boxes.append(transform.apply(r.box)); phrases.append(k)
     }
-    return PreparedImage(pixels: boxed.normalized(mean: [0.5], std: [0.25]).pixels, target: GroundingTarget(boxes: boxes, phrases: phrases),
-                         transform: transform)
+    return PreparedImage(
+        pixels: boxed.normalized(mean: [0.5], std: [0.25]).pixels, target: GroundingTarget(boxes: boxes, phrases: phrases),
+        transform: transform)
 }
 
 /// Batches of one modality each (a batch shares its prompt and image encoder), in a seeded order.

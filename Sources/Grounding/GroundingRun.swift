@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 import Metrics
 import Tensor
@@ -55,8 +55,10 @@ public final class Grounder {
         let prompts = modalityPrompts(split)
         c.modalities = prompts.keys.sorted()
         let phrases = prompts.values.flatMap { $0 }
-        try self.init(GroundingRunConfig(model: c, imageSize: imageSize, prompts: prompts,
-                                         tokenizer: SubwordTokenizer(learningFrom: phrases + phrases)), seed: seed)
+        try self.init(
+            GroundingRunConfig(
+                model: c, imageSize: imageSize, prompts: prompts,
+                tokenizer: SubwordTokenizer(learningFrom: phrases + phrases)), seed: seed)
     }
 
     /// Loads `config.json` and `model.safetensors` (or another weights file) from a run folder.
@@ -113,8 +115,9 @@ public final class Grounder {
                 let images = Tensor(shape: [batch.count, 3, run.imageSize, run.imageSize], data: prepared.flatMap(\.pixels))
                 let result = try withNoGrad { try model.forward(images: images, modality: modality, promptIDs: prompt.tokenIDs) }
                 for (k, i) in batch.enumerated() {
-                    out[i] = Postprocess().detections(result, image: k, grid: grid, prompt: prompt, transform: prepared[k].transform,
-                                                      width: samples[i].width, height: samples[i].height)
+                    out[i] = Postprocess().detections(
+                        result, image: k, grid: grid, prompt: prompt, transform: prepared[k].transform,
+                        width: samples[i].width, height: samples[i].height)
                 }
             }
         }
@@ -123,16 +126,29 @@ public final class Grounder {
 
     /// COCO AP over all samples and per modality (pycocotools-exact), with the detections.
     public func evaluate(_ samples: [GroundingSample], categories: [Datasets.Category])
-        throws -> (overall: COCOEvalResult, perModality: [String: COCOEvalResult], detections: [[Detection]]) {
+        throws -> (overall: COCOEvalResult, perModality: [String: COCOEvalResult], detections: [[Detection]])
+    {
         let ordered = samples
         let detections = try detect(samples)
         let ids = Dictionary(uniqueKeysWithValues: categories.map { ($0.name, $0.id) })
         func result(_ subset: [(GroundingSample, [Detection])]) -> COCOEvalResult {
             var anns: [COCOEvalGroundTruth.Annotation] = []
-            for (s, _) in subset { for r in s.regions { anns.append(.init(id: anns.count + 1, imageID: s.imageID, categoryID: ids[r.label]!, bbox: r.box.xywh.map(Double.init), area: Double(r.box.area), iscrowd: 0)) } }
-            let gt = COCOEvalGroundTruth(images: subset.map { .init(id: $0.0.imageID) }, annotations: anns,
-                                         categories: categories.map { .init(id: $0.id, name: $0.name) })
-            let dts = subset.flatMap { s, ds in ds.map { COCOEvalDetection(imageID: s.imageID, categoryID: ids[$0.label]!, bbox: $0.box.xywh.map(Double.init), score: Double($0.score)) } }
+            for (s, _) in subset {
+                for r in s.regions {
+                    anns.append(
+                        .init(
+                            id: anns.count + 1, imageID: s.imageID, categoryID: ids[r.label]!, bbox: r.box.xywh.map(Double.init),
+                            area: Double(r.box.area), iscrowd: 0))
+                }
+            }
+            let gt = COCOEvalGroundTruth(
+                images: subset.map { .init(id: $0.0.imageID) }, annotations: anns,
+                categories: categories.map { .init(id: $0.id, name: $0.name) })
+            let dts = subset.flatMap { s, ds in
+                ds.map {
+                    COCOEvalDetection(imageID: s.imageID, categoryID: ids[$0.label]!, bbox: $0.box.xywh.map(Double.init), score: Double($0.score))
+                }
+            }
             return COCOEval.evaluate(gt, dts)
         }
         let pairs = Array(zip(ordered, detections))

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Metrics
 import Tensor
 
@@ -57,13 +57,18 @@ public final class GroundingTrainer {
         let rng = RandomGenerator(seed: options.seed &+ UInt64(history.count))
         let sampling = options.repeatThreshold > 0 ? RepeatFactorSampling(train, threshold: options.repeatThreshold) : nil
         if let sampling {
-            log(String(format: "repeat-factor sampling at %.3g: about %d images per epoch from %d", options.repeatThreshold, sampling.expectedCount, train.count))
+            log(
+                String(
+                    format: "repeat-factor sampling at %.3g: about %d images per epoch from %d", options.repeatThreshold, sampling.expectedCount,
+                    train.count))
         }
         // An epoch's length varies a little under sampling; the schedule runs on its expected length.
-        let stepsPerEpoch = sampling.map { ($0.expectedCount + options.batchSize - 1) / options.batchSize }
+        let stepsPerEpoch =
+            sampling.map { ($0.expectedCount + options.batchSize - 1) / options.batchSize }
             ?? modalityBatches(train, batchSize: options.batchSize, rng: nil).count
-        let schedule = CosineWithWarmup(warmupSteps: max(1, Int(Float(stepsPerEpoch * options.epochs) * options.warmupFraction)),
-                                        totalSteps: max(2, stepsPerEpoch * options.epochs), minFactor: 0.05)
+        let schedule = CosineWithWarmup(
+            warmupSteps: max(1, Int(Float(stepsPerEpoch * options.epochs) * options.warmupFraction)),
+            totalSteps: max(2, stepsPerEpoch * options.epochs), minFactor: 0.05)
         let loss = GroundingLoss(grid: grounder.grid, ambiguity: options.ambiguity)
         guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); return }
         for epoch in (history.count + 1)...options.epochs {
@@ -84,7 +89,9 @@ public final class GroundingTrainer {
                 let terms = loss(out, targets: prepared.map(\.target), prompt: prompt)
                 let total = terms.total
                 guard total.item.isFinite else {
-                    throw PromptError(problem: "loss became \(total.item) at epoch \(epoch), step \(k + 1): lower --lr; the last good weights are in \(folder.path)")
+                    throw PromptError(
+                        problem: "loss became \(total.item) at epoch \(epoch), step \(k + 1): lower --lr; the last good weights are in \(folder.path)"
+                    )
                 }
                 optimizer.applySchedule(schedule.factor(at: (epoch - 1) * stepsPerEpoch + k))
                 optimizer.zeroGrad()
@@ -99,10 +106,14 @@ public final class GroundingTrainer {
             let rate = Double(seen) / max(bar.elapsed, 1e-9)
             let val = try grounder.evaluate(validation, categories: categories).overall
             let n = Double(max(batches.count, 1))
-            history.append(EpochRecord(epoch: epoch, loss: sums.total / n, classification: sums.cls / n, regression: sums.reg / n,
-                                       centerness: sums.ctr / n, imagesPerSecond: rate, valAP: val[stat: "AP"]!, valAP50: val[stat: "AP50"]!))
-            log(String(format: "\nepoch %d: loss %.4f (cls %.4f, giou %.4f, ctr %.4f), %.1f images/s, val AP %.3f AP50 %.3f",
-                       epoch, sums.total / n, sums.cls / n, sums.reg / n, sums.ctr / n, rate, val[stat: "AP"]!, val[stat: "AP50"]!))
+            history.append(
+                EpochRecord(
+                    epoch: epoch, loss: sums.total / n, classification: sums.cls / n, regression: sums.reg / n,
+                    centerness: sums.ctr / n, imagesPerSecond: rate, valAP: val[stat: "AP"]!, valAP50: val[stat: "AP50"]!))
+            log(
+                String(
+                    format: "\nepoch %d: loss %.4f (cls %.4f, giou %.4f, ctr %.4f), %.1f images/s, val AP %.3f AP50 %.3f",
+                    epoch, sums.total / n, sums.cls / n, sums.reg / n, sums.ctr / n, rate, val[stat: "AP"]!, val[stat: "AP50"]!))
             try checkpoint(bestAP: history.dropLast().map(\.valAP).max() ?? -.infinity)
             try onEpoch?(history.last!)
         }

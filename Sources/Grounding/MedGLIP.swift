@@ -34,7 +34,7 @@ public final class MedGLIPModel: Module {
         let levels = Profiler.part("image encoder") { encoder.forward(images) }
         let b = images.shape[0], d = config.dModel
         var text = Profiler.part("language encoder") { language.forward(promptIDs) }
-        text = Tensor.concat(Array(repeating: text, count: b), axis: 0)    // the prompt is shared by the batch
+        text = Tensor.concat(Array(repeating: text, count: b), axis: 0)  // the prompt is shared by the batch
         guard !fusion.isEmpty else { return Profiler.part("alignment head") { head.forward(levels: levels, text: text) } }
         let sizes = levels.map { $0.shape[2] * $0.shape[3] }
         let fused = Profiler.part("deep fusion") {

@@ -21,8 +21,10 @@ public struct Postprocess: Sendable {
     public init() {}
 
     /// Detections of image `i` of the batch; `transform` maps original-image boxes to model input.
-    func detections(_ out: AlignmentHead.Output, image i: Int, grid: PointGrid, prompt: GroundingPrompt,
-                    transform: ImageTransform, width: Int, height: Int) -> [Detection] {
+    func detections(
+        _ out: AlignmentHead.Output, image i: Int, grid: PointGrid, prompt: GroundingPrompt,
+        transform: ImageTransform, width: Int, height: Int
+    ) -> [Detection] {
         let (p, t) = (out.logits.shape[1], out.logits.shape[2])
         var boxes: [Box] = [], scores: [Float] = [], classes: [Int] = []
         for point in 0..<p {
@@ -39,8 +41,9 @@ public struct Postprocess: Sendable {
         }
         let kept = classwiseNMS(boxes: boxes, scores: scores, classes: classes, iouThreshold: nmsThreshold, limit: maxDetections)
         return kept.map { j in
-            Detection(phrase: classes[j], label: prompt.phrases[classes[j]],
-                      box: transform.invert(boxes[j]).clipped(width: Float(width), height: Float(height)), score: scores[j])
+            Detection(
+                phrase: classes[j], label: prompt.phrases[classes[j]],
+                box: transform.invert(boxes[j]).clipped(width: Float(width), height: Float(height)), score: scores[j])
         }
     }
 }

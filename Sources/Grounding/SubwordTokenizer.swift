@@ -40,7 +40,8 @@ public struct SubwordTokenizer: Codable, Sendable, Equatable {
             for (w, n) in words { for (a, b) in zip(w, w.dropFirst()) { pairs[[a, b], default: 0] += n } }
             // Most frequent pair; ties broken alphabetically so learning is deterministic.
             guard let best = pairs.max(by: { ($0.value, $1.key.joined(separator: " ")) < ($1.value, $0.key.joined(separator: " ")) }),
-                  best.value >= 2 else { break }
+                best.value >= 2
+            else { break }
             learned.append(best.key)
             words = Dictionary(words.map { (Self.merge($0.key, best.key), $0.value) }, uniquingKeysWith: +)
         }
@@ -72,7 +73,9 @@ public struct SubwordTokenizer: Codable, Sendable, Equatable {
         while i < w.count {
             if i + 1 < w.count && w[i] == pair[0] && w[i + 1] == pair[1] {
                 out.append(w[i] + w[i + 1].replacingOccurrences(of: "##", with: "")); i += 2
-            } else { out.append(w[i]); i += 1 }
+            } else {
+                out.append(w[i]); i += 1
+            }
         }
         return out
     }

@@ -55,14 +55,16 @@ public struct ImageTransform: Equatable, Sendable {
     }
 
     public func invert(_ b: Box) -> Box {
-        Box(x1: (b.x1 - offsetX) / scaleX, y1: (b.y1 - offsetY) / scaleY,
+        Box(
+            x1: (b.x1 - offsetX) / scaleX, y1: (b.y1 - offsetY) / scaleY,
             x2: (b.x2 - offsetX) / scaleX, y2: (b.y2 - offsetY) / scaleY)
     }
 
     /// This transform followed by `next`.
     public func then(_ next: ImageTransform) -> ImageTransform {
-        ImageTransform(scaleX: scaleX * next.scaleX, scaleY: scaleY * next.scaleY,
-                       offsetX: offsetX * next.scaleX + next.offsetX, offsetY: offsetY * next.scaleY + next.offsetY)
+        ImageTransform(
+            scaleX: scaleX * next.scaleX, scaleY: scaleY * next.scaleY,
+            offsetX: offsetX * next.scaleX + next.offsetX, offsetY: offsetY * next.scaleY + next.offsetY)
     }
 }
 

@@ -14,8 +14,9 @@ public struct Image: Equatable, Sendable {
     }
 
     public init(width: Int, height: Int, channels: Int, fill: Float = 0) {
-        self.init(width: width, height: height, channels: channels,
-                  pixels: [Float](repeating: fill, count: width * height * channels))
+        self.init(
+            width: width, height: height, channels: channels,
+            pixels: [Float](repeating: fill, count: width * height * channels))
     }
 
     @inline(__always)
@@ -28,8 +29,9 @@ public struct Image: Equatable, Sendable {
     public func grayscale() -> Image {
         guard channels == 3 else { return self }
         let n = width * height
-        return Image(width: width, height: height, channels: 1,
-                     pixels: (0..<n).map { 0.299 * pixels[$0] + 0.587 * pixels[n + $0] + 0.114 * pixels[2 * n + $0] })
+        return Image(
+            width: width, height: height, channels: 1,
+            pixels: (0..<n).map { 0.299 * pixels[$0] + 0.587 * pixels[n + $0] + 0.114 * pixels[2 * n + $0] })
     }
 
     /// The gray image repeated into three channels; the image itself when already RGB.
@@ -61,8 +63,10 @@ public struct Image: Equatable, Sendable {
 public func batchTensor(_ images: [Image], mean: [Float]? = nil, std: [Float]? = nil) -> Tensor {
     precondition(!images.isEmpty, "cannot batch zero images")
     let first = images[0]
-    precondition(images.allSatisfy { $0.width == first.width && $0.height == first.height && $0.channels == first.channels },
-                 "images in a batch must share size and channels")
-    return Tensor(shape: [images.count, first.channels, first.height, first.width],
-                  data: images.flatMap { $0.normalized(mean: mean, std: std).pixels })
+    precondition(
+        images.allSatisfy { $0.width == first.width && $0.height == first.height && $0.channels == first.channels },
+        "images in a batch must share size and channels")
+    return Tensor(
+        shape: [images.count, first.channels, first.height, first.width],
+        data: images.flatMap { $0.normalized(mean: mean, std: std).pixels })
 }

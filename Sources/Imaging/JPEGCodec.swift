@@ -21,8 +21,9 @@ public enum JPEGCodec {
         var raw = [UInt8](repeating: 0, count: Int(w) * Int(h) * channels)
         let status = data.withUnsafeBytes { src in
             raw.withUnsafeMutableBufferPointer { dst in
-                tjDecompress2(handle, src.bindMemory(to: UInt8.self).baseAddress, UInt(src.count), dst.baseAddress,
-                              w, 0, h, gray ? Int32(TJPF_GRAY.rawValue) : Int32(TJPF_RGB.rawValue), 0)
+                tjDecompress2(
+                    handle, src.bindMemory(to: UInt8.self).baseAddress, UInt(src.count), dst.baseAddress,
+                    w, 0, h, gray ? Int32(TJPF_GRAY.rawValue) : Int32(TJPF_RGB.rawValue), 0)
             }
         }
         if status != 0 {
@@ -33,9 +34,13 @@ public enum JPEGCodec {
         }
         let (iw, ih) = (Int(w), Int(h))
         var pixels = [Float](repeating: 0, count: raw.count)
-        for y in 0..<ih { for x in 0..<iw { for c in 0..<channels {
-            pixels[(c * ih + y) * iw + x] = Float(raw[(y * iw + x) * channels + c]) / 255
-        } } }
+        for y in 0..<ih {
+            for x in 0..<iw {
+                for c in 0..<channels {
+                    pixels[(c * ih + y) * iw + x] = Float(raw[(y * iw + x) * channels + c]) / 255
+                }
+            }
+        }
         return Image(width: iw, height: ih, channels: channels, pixels: pixels)
     }
 
@@ -52,9 +57,10 @@ public enum JPEGCodec {
         var size: UInt = 0
         defer { if let buffer { tjFree(buffer) } }
         let status = raw.withUnsafeBufferPointer { src in
-            tjCompress2(handle, src.baseAddress, Int32(image.width), 0, Int32(image.height),
-                        gray ? Int32(TJPF_GRAY.rawValue) : Int32(TJPF_RGB.rawValue), &buffer, &size,
-                        gray ? Int32(TJSAMP_GRAY.rawValue) : Int32(TJSAMP_444.rawValue), Int32(quality), 0)
+            tjCompress2(
+                handle, src.baseAddress, Int32(image.width), 0, Int32(image.height),
+                gray ? Int32(TJPF_GRAY.rawValue) : Int32(TJPF_RGB.rawValue), &buffer, &size,
+                gray ? Int32(TJSAMP_GRAY.rawValue) : Int32(TJSAMP_444.rawValue), Int32(quality), 0)
         }
         guard status == 0, let buffer else { throw ImageError(path: path, reason: "JPEG encoding failed (\(errorText(handle)))") }
         return Data(bytes: buffer, count: Int(size))
@@ -64,9 +70,13 @@ public enum JPEGCodec {
     private static func interleavedBytes(_ image: Image) -> [UInt8] {
         let (w, h, c) = (image.width, image.height, image.channels)
         var out = [UInt8](repeating: 0, count: w * h * c)
-        for ch in 0..<c { for y in 0..<h { for x in 0..<w {
-            out[(y * w + x) * c + ch] = UInt8((min(max(image[ch, y, x], 0), 1) * 255).rounded())
-        } } }
+        for ch in 0..<c {
+            for y in 0..<h {
+                for x in 0..<w {
+                    out[(y * w + x) * c + ch] = UInt8((min(max(image[ch, y, x], 0), 1) * 255).rounded())
+                }
+            }
+        }
         return out
     }
 

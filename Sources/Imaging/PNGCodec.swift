@@ -10,11 +10,13 @@ public enum PNGCodec {
         let (w, h) = (raw.width, raw.height)
         let samples = raw.channels + (raw.alpha ? 1 : 0)
         var pixels = [Float](repeating: 0, count: w * h * raw.channels)
-        for y in 0..<h { for x in 0..<w {
-            let base = (y * w + x) * samples
-            let a: Float = raw.alpha ? Float(raw.samples[base + samples - 1]) / raw.maxValue : 1
-            for c in 0..<raw.channels { pixels[(c * h + y) * w + x] = Float(raw.samples[base + c]) / raw.maxValue * a }
-        } }
+        for y in 0..<h {
+            for x in 0..<w {
+                let base = (y * w + x) * samples
+                let a: Float = raw.alpha ? Float(raw.samples[base + samples - 1]) / raw.maxValue : 1
+                for c in 0..<raw.channels { pixels[(c * h + y) * w + x] = Float(raw.samples[base + c]) / raw.maxValue * a }
+            }
+        }
         return Image(width: w, height: h, channels: raw.channels, pixels: pixels)
     }
 
@@ -38,7 +40,8 @@ public enum PNGCodec {
         let alpha = source & png_uint_32(PNG_FORMAT_FLAG_ALPHA) != 0
         let wide = source & png_uint_32(PNG_FORMAT_FLAG_LINEAR) != 0  // 16-bit samples in the file
         // 16-bit data is read as "linear" and 8-bit as-is: libpng then applies no gamma conversion.
-        img.format = (color ? png_uint_32(PNG_FORMAT_FLAG_COLOR) : 0) | (alpha ? png_uint_32(PNG_FORMAT_FLAG_ALPHA) : 0)
+        img.format =
+            (color ? png_uint_32(PNG_FORMAT_FLAG_COLOR) : 0) | (alpha ? png_uint_32(PNG_FORMAT_FLAG_ALPHA) : 0)
             | (wide ? png_uint_32(PNG_FORMAT_FLAG_LINEAR) : 0)
         let (w, h) = (Int(img.width), Int(img.height))
         guard w > 0, h > 0, w * h <= 1 << 28 else { throw ImageError(path: path, reason: "unsupported PNG size \(w)x\(h)") }
@@ -69,9 +72,13 @@ public enum PNGCodec {
         let (w, h, c) = (image.width, image.height, image.channels)
         func interleaved<T: BinaryInteger>(_ maxValue: Float, _: T.Type) -> [T] {
             var out = [T](repeating: 0, count: w * h * c)
-            for y in 0..<h { for x in 0..<w { for ch in 0..<c {
-                out[(y * w + x) * c + ch] = T((min(max(image[ch, y, x], 0), 1) * maxValue).rounded())
-            } } }
+            for y in 0..<h {
+                for x in 0..<w {
+                    for ch in 0..<c {
+                        out[(y * w + x) * c + ch] = T((min(max(image[ch, y, x], 0), 1) * maxValue).rounded())
+                    }
+                }
+            }
             return out
         }
         var size = 0
@@ -86,8 +93,11 @@ public enum PNGCodec {
             guard ok != 0 else { throw ImageError(path: path, reason: "PNG encoding failed (\(message(&img)))") }
             out.count = size
         }
-        if sixteenBit { try interleaved(65535, UInt16.self).withUnsafeBytes { try write($0.baseAddress!) } }
-        else { try interleaved(255, UInt8.self).withUnsafeBytes { try write($0.baseAddress!) } }
+        if sixteenBit {
+            try interleaved(65535, UInt16.self).withUnsafeBytes { try write($0.baseAddress!) }
+        } else {
+            try interleaved(255, UInt8.self).withUnsafeBytes { try write($0.baseAddress!) }
+        }
         return out
     }
 

@@ -35,11 +35,15 @@ extension Image {
     private func blockAveraged(_ fx: Int, _ fy: Int) -> Image {
         let newW = (width + fx - 1) / fx, newH = (height + fy - 1) / fy
         var out = Image(width: newW, height: newH, channels: channels)
-        for c in 0..<channels { for y in 0..<newH { for x in 0..<newW {
-            var s: Float = 0, n: Float = 0
-            for yy in (y * fy)..<min(height, (y + 1) * fy) { for xx in (x * fx)..<min(width, (x + 1) * fx) { s += self[c, yy, xx]; n += 1 } }
-            out[c, y, x] = s / n
-        } } }
+        for c in 0..<channels {
+            for y in 0..<newH {
+                for x in 0..<newW {
+                    var s: Float = 0, n: Float = 0
+                    for yy in (y * fy)..<min(height, (y + 1) * fy) { for xx in (x * fx)..<min(width, (x + 1) * fx) { s += self[c, yy, xx]; n += 1 } }
+                    out[c, y, x] = s / n
+                }
+            }
+        }
         return out
     }
 
@@ -57,21 +61,25 @@ extension Image {
         let ox = (targetW - newW) / 2, oy = (targetH - newH) / 2
         var out = Image(width: targetW, height: targetH, channels: channels, fill: fill)
         for c in 0..<channels { for y in 0..<newH { for x in 0..<newW { out[c, y + oy, x + ox] = inner[c, y, x] } } }
-        let transform = ImageTransform(scaleX: Float(newW) / Float(width), scaleY: Float(newH) / Float(height),
-                                       offsetX: Float(ox), offsetY: Float(oy))
+        let transform = ImageTransform(
+            scaleX: Float(newW) / Float(width), scaleY: Float(newH) / Float(height),
+            offsetX: Float(ox), offsetY: Float(oy))
         return (out, transform)
     }
 
     /// Resize to exactly `newW` x `newH` and the transform boxes follow.
     public func resizedWithTransform(width newW: Int, height newH: Int) -> (Image, ImageTransform) {
-        (resized(width: newW, height: newH),
-         ImageTransform(scaleX: Float(newW) / Float(width), scaleY: Float(newH) / Float(height), offsetX: 0, offsetY: 0))
+        (
+            resized(width: newW, height: newH),
+            ImageTransform(scaleX: Float(newW) / Float(width), scaleY: Float(newH) / Float(height), offsetX: 0, offsetY: 0)
+        )
     }
 
     /// The region `x..<x+w`, `y..<y+h` (must lie inside the image) and the transform boxes follow.
     public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> (Image, ImageTransform) {
-        precondition(x >= 0 && y >= 0 && w > 0 && h > 0 && x + w <= width && y + h <= height,
-                     "crop (\(x), \(y), \(w)x\(h)) outside a \(width)x\(height) image")
+        precondition(
+            x >= 0 && y >= 0 && w > 0 && h > 0 && x + w <= width && y + h <= height,
+            "crop (\(x), \(y), \(w)x\(h)) outside a \(width)x\(height) image")
         var out = Image(width: w, height: h, channels: channels)
         for c in 0..<channels { for yy in 0..<h { for xx in 0..<w { out[c, yy, xx] = self[c, y + yy, x + xx] } } }
         return (out, ImageTransform(scaleX: 1, scaleY: 1, offsetX: Float(-x), offsetY: Float(-y)))

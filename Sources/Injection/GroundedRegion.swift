@@ -27,8 +27,9 @@ extension GroundedRegion: Codable {
         guard corners.count == 4 else {
             throw DecodingError.dataCorruptedError(forKey: .box, in: c, debugDescription: "a box is [x1, y1, x2, y2], got \(corners.count) numbers")
         }
-        self.init(phrase: try c.decode(String.self, forKey: .phrase), score: try c.decode(Float.self, forKey: .score),
-                  box: Box(x1: corners[0], y1: corners[1], x2: corners[2], y2: corners[3]))
+        self.init(
+            phrase: try c.decode(String.self, forKey: .phrase), score: try c.decode(Float.self, forKey: .score),
+            box: Box(x1: corners[0], y1: corners[1], x2: corners[2], y2: corners[3]))
     }
 
     public func encode(to encoder: Encoder) throws {

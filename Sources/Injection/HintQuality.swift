@@ -17,8 +17,10 @@ public struct HintQuality: Sendable, Equatable {
 
     /// One row per threshold over `images` (keys of both maps; boxes in one coordinate frame per
     /// image), counting the boxes of `phrase` only when given.
-    public static func measure(_ detections: [String: [GroundedRegion]], truth: [String: [GroundedRegion]], images: [String],
-                               anatomy: Set<String>, thresholds: [Float], phrase: String? = nil) -> [HintQuality] {
+    public static func measure(
+        _ detections: [String: [GroundedRegion]], truth: [String: [GroundedRegion]], images: [String],
+        anatomy: Set<String>, thresholds: [Float], phrase: String? = nil
+    ) -> [HintQuality] {
         let counted = { (r: GroundedRegion) in !anatomy.contains(r.phrase) && (phrase == nil || r.phrase == phrase) }
         return thresholds.map { threshold in
             var row = HintQuality(threshold: threshold, truePositives: 0, falsePositives: 0, falseNegatives: 0)
@@ -49,14 +51,17 @@ public struct HintQuality: Sendable, Equatable {
     /// (small nodules score lower than effusions), so one threshold drops some phrases' true boxes
     /// while keeping others' false ones. Phrases without true boxes there cannot be judged and get
     /// no entry (the caller's default threshold).
-    public static func bestThresholds(_ detections: [String: [GroundedRegion]], truth: [String: [GroundedRegion]], images: [String],
-                                      anatomy: Set<String>, thresholds: [Float]) -> [String: Float] {
+    public static func bestThresholds(
+        _ detections: [String: [GroundedRegion]], truth: [String: [GroundedRegion]], images: [String],
+        anatomy: Set<String>, thresholds: [Float]
+    ) -> [String: Float] {
         let phrases = Set(images.flatMap { truth[$0] ?? [] }.map(\.phrase)).subtracting(anatomy)
-        return Dictionary(uniqueKeysWithValues: phrases.map { phrase in
-            let rows = measure(detections, truth: truth, images: images, anatomy: anatomy, thresholds: thresholds.sorted(), phrase: phrase)
-            let usable = rows.reversed().filter { $0.truePositives > 0 && $0.precision >= minimumPrecision }
-            return (phrase, usable.max { $0.f1 < $1.f1 }?.threshold ?? never)
-        })
+        return Dictionary(
+            uniqueKeysWithValues: phrases.map { phrase in
+                let rows = measure(detections, truth: truth, images: images, anatomy: anatomy, thresholds: thresholds.sorted(), phrase: phrase)
+                let usable = rows.reversed().filter { $0.truePositives > 0 && $0.precision >= minimumPrecision }
+                return (phrase, usable.max { $0.f1 < $1.f1 }?.threshold ?? never)
+            })
     }
 
     static func box(_ r: GroundedRegion) -> Box { r.box }

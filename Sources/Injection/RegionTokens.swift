@@ -1,5 +1,5 @@
-import Tensor
 import Imaging
+import Tensor
 
 /// Turns grounded regions into visual tokens for a downstream model (Med-GLIP's injection):
 /// RoIAlign-pooled features from that model's own feature map, plus embeddings of the box

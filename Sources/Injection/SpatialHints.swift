@@ -37,8 +37,9 @@ public struct SpatialHints: Sendable {
     /// Every word a hint about `phrases` can contain (with the hedge word when `hedged`), sorted:
     /// the hint vocabulary of a model.
     public func vocabulary(phrases: [String], hedged: Bool = false) -> [String] {
-        let fixed = ([templates.default] + Array(templates.phrases.values) + templates.sizes.map(\.word) + templates.zones
-                     + ["right", "left", "bilateral", "."] + (hedged ? [templates.hedge].compactMap { $0 } : []) + phrases).joined(separator: " ")
+        let fixed =
+            ([templates.default] + Array(templates.phrases.values) + templates.sizes.map(\.word) + templates.zones
+            + ["right", "left", "bilateral", "."] + (hedged ? [templates.hedge].compactMap { $0 } : []) + phrases).joined(separator: " ")
         let words = fixed.split(separator: " ").map(String.init).filter { !$0.hasPrefix("{") }
         return Array(Set(words)).sorted()
     }
@@ -48,7 +49,8 @@ public struct SpatialHints: Sendable {
     public func sentences(for regions: [GroundedRegion], imageWidth: Int, imageHeight: Int, hedgeBelow: Float = 0) -> [String] {
         let names = templates.field ?? []
         let parts = names.compactMap { name in regions.first { $0.phrase == name }?.box }
-        let field: [Float] = !names.isEmpty && parts.count == names.count
+        let field: [Float] =
+            !names.isEmpty && parts.count == names.count
             ? [parts.map(\.x1).min()!, parts.map(\.y1).min()!, parts.map(\.x2).max()!, parts.map(\.y2).max()!]
             : [0, 0, Float(imageWidth), Float(imageHeight)]
         return regions.filter { !templates.anatomy.contains($0.phrase) }.map { r in

@@ -51,8 +51,9 @@ public enum BLEU {
         var correct = [Int](repeating: 0, count: n)
         let counts = NGramCounts(ids, maxOrder: n)
         for (g, c) in zip(counts.keys, counts.counts) { correct[g.order - 1] += min(maxCounts[g] ?? 0, c) }
-        return Sample(testLength: testLength, referenceLength: closest,
-                      guess: (1...n).map { max(0, testLength - $0 + 1) }, correct: correct)
+        return Sample(
+            testLength: testLength, referenceLength: closest,
+            guess: (1...n).map { max(0, testLength - $0 + 1) }, correct: correct)
     }
 
     static func combine(testLength: Int, referenceLength: Int, guess: [Int], correct: [Int]) -> [Double] {

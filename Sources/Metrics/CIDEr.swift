@@ -35,8 +35,9 @@ public enum CIDEr {
         let refLength = log(Double(refs.count))
 
         func vector(_ counts: NGramCounts) -> Vector {
-            var v = Vector(weights: Array(repeating: [:], count: n), ordered: Array(repeating: [], count: n),
-                           norms: Array(repeating: 0, count: n), length: 0)
+            var v = Vector(
+                weights: Array(repeating: [:], count: n), ordered: Array(repeating: [], count: n),
+                norms: Array(repeating: 0, count: n), length: 0)
             for (g, tf) in zip(counts.keys, counts.counts) {
                 let df = log(max(1.0, documentFrequency[g] ?? 0))
                 let k = g.order - 1

@@ -54,11 +54,12 @@ public struct COCOEvalResult: Sendable, Equatable {
             summarize(ap: false),
             summarize(ap: false, area: 1),
             summarize(ap: false, area: 2),
-            summarize(ap: false, area: 3),
+            summarize(ap: false, area: 3)
         ]
         perCategory = categoryIDs.indices.map { k in
-            CategoryAP(id: categoryIDs[k], name: categoryNames[k], ap: summarize(ap: true, categories: k..<k + 1),
-                       ap50: summarize(ap: true, iou: 0.5, categories: k..<k + 1))
+            CategoryAP(
+                id: categoryIDs[k], name: categoryNames[k], ap: summarize(ap: true, categories: k..<k + 1),
+                ap50: summarize(ap: true, iou: 0.5, categories: k..<k + 1))
         }
     }
 }

@@ -4,7 +4,7 @@ import Text
 /// The 14 CheXpert observations, in CheXpert's column order.
 public let chexpertObservations = [
     "No Finding", "Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Lesion", "Lung Opacity", "Edema", "Consolidation",
-    "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other", "Fracture", "Support Devices",
+    "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other", "Fracture", "Support Devices"
 ]
 
 /// A rule-based report labeler following the CheXpert labeler's rules (Irvin et al. 2019):
@@ -61,8 +61,9 @@ public struct CheXpertLabeler: Sendable {
         let compile = { (list: [String]) in list.map { CheXpertLabeler.tokens($0) }.sorted { $0.count > $1.count } }
         observations = chexpertObservations.dropFirst().map { name in
             let o = raw[name] ?? Observation(mentions: [], qualified: [], exclude: [])
-            return CompiledObservation(name: name, mentions: compile(o.mentions), exclude: compile(o.exclude),
-                                       qualified: o.qualified.map { (compile($0.anchors), compile($0.positive), compile($0.negative)) })
+            return CompiledObservation(
+                name: name, mentions: compile(o.mentions), exclude: compile(o.exclude),
+                qualified: o.qualified.map { (compile($0.anchors), compile($0.positive), compile($0.negative)) })
         }
         var index: [Substring: Set<Int>] = [:]
         for (k, o) in observations.enumerated() {
@@ -173,18 +174,21 @@ public struct CheXpertLabeler: Sendable {
     }
 
     /// The cue of `cues` that governs `span` from before it (`forward`) or after it, if any.
-    func governingCue(_ s: Sentence, _ span: Range<Int>, _ list: CueList, forward: Bool, clause: Range<Int>,
-                      masked: Set<Int> = []) -> (cue: Phrase, scope: Range<Int>)? {
+    func governingCue(
+        _ s: Sentence, _ span: Range<Int>, _ list: CueList, forward: Bool, clause: Range<Int>,
+        masked: Set<Int> = []
+    ) -> (cue: Phrase, scope: Range<Int>)? {
         var best: (cue: Phrase, scope: Range<Int>)?
         let negation = list == .negationBefore || list == .negationAfter
-        let cues = switch list {
-        case .negationBefore: negPre
-        case .negationAfter: negPost
-        case .uncertaintyBefore: uncPre
-        case .uncertaintyAfter: uncPost
-        case .terminators: terminators
-        case .pseudoNegations: pseudoNegations
-        }
+        let cues =
+            switch list {
+            case .negationBefore: negPre
+            case .negationAfter: negPost
+            case .uncertaintyBefore: uncPre
+            case .uncertaintyAfter: uncPost
+            case .terminators: terminators
+            case .pseudoNegations: pseudoNegations
+            }
         for (i, cue) in s.occurrences(of: list, cues) where !(i..<(i + cue.count)).contains(where: masked.contains) {
             do {
                 let end = i + cue.count
@@ -192,11 +196,13 @@ public struct CheXpertLabeler: Sendable {
                 let alternative = coordinators.contains(forward ? cue.last! : cue.first!)
                 if alternative && (forward ? end != span.lowerBound : i != span.upperBound) { continue }
                 if forward, i >= clause.lowerBound, end <= span.lowerBound,
-                   reaches(s, across: end..<span.lowerBound, forward: true, negation: negation, masked: masked) {
+                    reaches(s, across: end..<span.lowerBound, forward: true, negation: negation, masked: masked)
+                {
                     if best.map({ $0.scope.lowerBound < i }) ?? true { best = (cue, i..<span.upperBound) }
                 }
                 if !forward, i >= span.upperBound, end <= clause.upperBound,
-                   reaches(s, across: span.upperBound..<i, forward: false, negation: negation, masked: masked) {
+                    reaches(s, across: span.upperBound..<i, forward: false, negation: negation, masked: masked)
+                {
                     if best.map({ $0.scope.upperBound > end }) ?? true { best = (cue, span.lowerBound..<end) }
                 }
             }
@@ -216,7 +222,8 @@ public struct CheXpertLabeler: Sendable {
         var found: [(label: Int, cue: Phrase, scope: Range<Int>)] = []
         for forward in [true, false] {
             let uncertain = governingCue(s, span, forward ? .uncertaintyBefore : .uncertaintyAfter, forward: forward, clause: clause, masked: masked)
-            let negated = negatable
+            let negated =
+                negatable
                 ? governingCue(s, span, forward ? .negationBefore : .negationAfter, forward: forward, clause: clause, masked: masked) : nil
             // The nearer of the two on this side.
             switch (uncertain, negated) {
@@ -306,8 +313,9 @@ public struct CheXpertLabeler: Sendable {
             let sentence = Sentence(text)
             return candidates(sentence).flatMap { o in
                 mentions(o, sentence).map { m in
-                    Mention(observation: o.name, text: sentence.words[m.span].joined(separator: " "), decision: m.decision,
-                            words: sentence.words.map(String.init))
+                    Mention(
+                        observation: o.name, text: sentence.words[m.span].joined(separator: " "), decision: m.decision,
+                        words: sentence.words.map(String.init))
                 }
             }
         }

@@ -26,8 +26,10 @@ public enum ClinicalEfficacy {
     }
 
     /// Scores hypotheses against references, both id -> 14 labels, over the ids of `references`.
-    public static func score(references: [String: [String: Int?]], hypotheses: [String: [String: Int?]],
-                             policy: UncertainPolicy = .negative) -> Result {
+    public static func score(
+        references: [String: [String: Int?]], hypotheses: [String: [String: Int?]],
+        policy: UncertainPolicy = .negative
+    ) -> Result {
         var counts: [String: (tp: Int, fp: Int, fn: Int)] = [:]
         for o in chexpertObservations { counts[o] = (0, 0, 0) }
         for (id, ref) in references {
@@ -50,11 +52,13 @@ public enum ClinicalEfficacy {
         }
         func macro(_ labels: [String]) -> PRF {
             let n = Double(labels.count)
-            return PRF(precision: labels.reduce(0) { $0 + perLabel[$1]!.precision } / n,
-                       recall: labels.reduce(0) { $0 + perLabel[$1]!.recall } / n,
-                       f1: labels.reduce(0) { $0 + perLabel[$1]!.f1 } / n)
+            return PRF(
+                precision: labels.reduce(0) { $0 + perLabel[$1]!.precision } / n,
+                recall: labels.reduce(0) { $0 + perLabel[$1]!.recall } / n,
+                f1: labels.reduce(0) { $0 + perLabel[$1]!.f1 } / n)
         }
-        return Result(micro: micro(chexpertObservations), macro: macro(chexpertObservations),
-                      micro5: micro(commonFive), macro5: macro(commonFive), perLabel: perLabel)
+        return Result(
+            micro: micro(chexpertObservations), macro: macro(chexpertObservations),
+            micro5: micro(commonFive), macro5: macro(commonFive), perLabel: perLabel)
     }
 }

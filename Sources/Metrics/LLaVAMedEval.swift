@@ -31,8 +31,10 @@ public enum LLaVAMedEval {
         public subscript(name: String) -> Double? { scores.first { $0.name == name }?.value ?? nil }
     }
 
-    public static let names = ["exact match score", "f1 score", "precision", "recall", "bleu_score", "bleu_score_1", "bleu_score_2",
-                               "bleu_score_3", "open accuracy", "yes/no accuracy"]
+    public static let names = [
+        "exact match score", "f1 score", "precision", "recall", "bleu_score", "bleu_score_1", "bleu_score_2",
+        "bleu_score_3", "open accuracy", "yes/no accuracy"
+    ]
 
     public static func evaluate(_ questions: [Question], candidates: [String]?) -> Result {
         var open: [[Double]] = Array(repeating: [], count: 9), closedHits: [Double] = []

@@ -19,7 +19,8 @@ public enum LLaVAMedFiles {
             }
             guard let type = o["answer_type"] as? String else { throw ScoreInputError(path: gt.path, problem: "id \(id): no 'answer_type'") }
             guard let turns = (o["conversations"] ?? o["conversatons"]) as? [[String: Any]], turns.count >= 2,
-                  let answer = turns[1]["value"] as? String else {
+                let answer = turns[1]["value"] as? String
+            else {
                 throw ScoreInputError(path: gt.path, problem: "id \(id): 'conversations' needs a second turn with a 'value' (the answer)")
             }
             references.append((id, type, answer))
@@ -79,8 +80,10 @@ public enum LLaVAMedFiles {
     /// run_eval.py can score our predictions.
     public static func groundTruth(_ questions: [(id: String, image: String, question: String, answer: String, answerType: String)]) throws -> Data {
         let array: [[String: Any]] = questions.map { q in
-            ["id": q.id, "image": q.image, "answer_type": q.answerType,
-             "conversations": [["from": "human", "value": q.question], ["from": "gpt", "value": q.answer]]]
+            [
+                "id": q.id, "image": q.image, "answer_type": q.answerType,
+                "conversations": [["from": "human", "value": q.question], ["from": "gpt", "value": q.answer]]
+            ]
         }
         return try JSONSerialization.data(withJSONObject: array, options: [.sortedKeys, .prettyPrinted])
     }
@@ -88,8 +91,10 @@ public enum LLaVAMedFiles {
     /// The answer file (`question_id`, `prompt`, `text`, `model_id`), one JSON object per line.
     public static func answers(_ rows: [(id: String, prompt: String, text: String)], model: String) throws -> Data {
         let lines = try rows.map { r in
-            String(decoding: try JSONSerialization.data(withJSONObject: ["question_id": r.id, "prompt": r.prompt, "text": r.text, "model_id": model],
-                                                        options: [.sortedKeys]), as: UTF8.self)
+            String(
+                decoding: try JSONSerialization.data(
+                    withJSONObject: ["question_id": r.id, "prompt": r.prompt, "text": r.text, "model_id": model],
+                    options: [.sortedKeys]), as: UTF8.self)
         }
         return Data((lines.joined(separator: "\n") + "\n").utf8)
     }

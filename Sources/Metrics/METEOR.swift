@@ -108,8 +108,9 @@ public struct METEOR: Sendable {
             cache.stemKeys[w] = k
             return k
         }
-        let s = METEORAligner.Sentence(words: words, keys: words.map(METEORAligner.javaHash), stemKeys: stemKeys,
-                                       isFunctionWord: words.map { resources.functionWords.contains($0.lowercased()) })
+        let s = METEORAligner.Sentence(
+            words: words, keys: words.map(METEORAligner.javaHash), stemKeys: stemKeys,
+            isFunctionWord: words.map { resources.functionWords.contains($0.lowercased()) })
         cache.sentences[text] = s
         return s
     }

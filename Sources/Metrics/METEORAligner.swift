@@ -16,9 +16,9 @@
 struct METEORAligner {
     struct Match: Equatable {
         var module: Int
-        var start: Int        // position in the reference (line 2)
+        var start: Int  // position in the reference (line 2)
         var length: Int
-        var matchStart: Int   // position in the hypothesis (line 1)
+        var matchStart: Int  // position in the hypothesis (line 1)
         var matchLength: Int
     }
 
@@ -163,14 +163,16 @@ struct METEORAligner {
             }
             // Paraphrase: phrase pairs from the table (empty unless paraphrase data is supplied).
             if !resources.paraphrases.isEmpty {
-                for j in 0..<n2 { for len2 in 1...min(n2 - j, 4) {
-                    guard let alternatives = resources.paraphrases[Array(reference.words[j..<(j + len2)])] else { continue }
-                    for alt in alternatives where !alt.isEmpty && alt.count <= n1 {
-                        for i in 0...(n1 - alt.count) where Array(test.words[i..<(i + alt.count)]) == alt {
-                            add(Match(module: 3, start: j, length: len2, matchStart: i, matchLength: alt.count))
+                for j in 0..<n2 {
+                    for len2 in 1...min(n2 - j, 4) {
+                        guard let alternatives = resources.paraphrases[Array(reference.words[j..<(j + len2)])] else { continue }
+                        for alt in alternatives where !alt.isEmpty && alt.count <= n1 {
+                            for i in 0...(n1 - alt.count) where Array(test.words[i..<(i + alt.count)]) == alt {
+                                add(Match(module: 3, start: j, length: len2, matchStart: i, matchLength: alt.count))
+                            }
                         }
                     }
-                } }
+                }
             }
         }
 
@@ -206,8 +208,9 @@ struct METEORAligner {
                     next.append(Candidate(parent: rank, added: nil, counts: path)); continue
                 }
                 if line2Used[current] || current < path.idx {
-                    if current < path.idx { next.append(Candidate(parent: rank, added: nil, counts: path)) }
-                    else if let m = definite[path.idx] {
+                    if current < path.idx {
+                        next.append(Candidate(parent: rank, added: nil, counts: path))
+                    } else if let m = definite[path.idx] {
                         var taken = path.taking(m)
                         taken.distance += abs(m.start - m.matchStart)
                         next.append(Candidate(parent: rank, added: nil, counts: taken))
@@ -235,10 +238,11 @@ struct METEORAligner {
         var chain = paths[0].taken
         while let t = chain { bestMatches[t.match.start] = t.match; chain = t.earlier }
 
-        var result = Result(matches: bestMatches,
-                            contentMatches1: Array(repeating: 0, count: moduleCount), contentMatches2: Array(repeating: 0, count: moduleCount),
-                            functionMatches1: Array(repeating: 0, count: moduleCount), functionMatches2: Array(repeating: 0, count: moduleCount),
-                            line1Matches: 0, line2Matches: 0, chunks: 0)
+        var result = Result(
+            matches: bestMatches,
+            contentMatches1: Array(repeating: 0, count: moduleCount), contentMatches2: Array(repeating: 0, count: moduleCount),
+            functionMatches1: Array(repeating: 0, count: moduleCount), functionMatches2: Array(repeating: 0, count: moduleCount),
+            line1Matches: 0, line2Matches: 0, chunks: 0)
         for case let m? in bestMatches {
             for k in 0..<m.matchLength {
                 if test.isFunctionWord[m.matchStart + k] { result.functionMatches1[m.module] += 1 } else { result.contentMatches1[m.module] += 1 }

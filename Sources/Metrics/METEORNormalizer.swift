@@ -20,8 +20,11 @@ enum METEORNormalizer {
             if UTF16.isLeadSurrogate(c) && k + 1 < t.count && UTF16.isTrailSurrogate(t[k + 1]) {
                 separated += [space, c, t[k + 1], space]; k += 2; continue
             }
-            if isAlnum(c) || isJavaSpace(c) || [dot, quote, backtick, comma, dash, 0x2018, 0x2019].contains(c) { separated.append(c) }
-            else { separated += [space, c, space] }
+            if isAlnum(c) || isJavaSpace(c) || [dot, quote, backtick, comma, dash, 0x2018, 0x2019].contains(c) {
+                separated.append(c)
+            } else {
+                separated += [space, c, space]
+            }
             k += 1
         }
         t = separated
@@ -35,9 +38,13 @@ enum METEORNormalizer {
         var q: Text = []
         var i = 0
         while i < t.count {
-            if t[i] == 0x201C || t[i] == 0x201D { q += [space, 0x22, space]; i += 1 }
-            else if t[i] == quote && i + 1 < t.count && t[i + 1] == quote { q += [space, 0x22, space]; i += 2 }
-            else { q.append(t[i]); i += 1 }
+            if t[i] == 0x201C || t[i] == 0x201D {
+                q += [space, 0x22, space]; i += 1
+            } else if t[i] == quote && i + 1 < t.count && t[i + 1] == quote {
+                q += [space, 0x22, space]; i += 2
+            } else {
+                q.append(t[i]); i += 1
+            }
         }
         t = q
         // Dashes: en dash -> -, then -- -> - (String.replace, left to right).
@@ -60,9 +67,9 @@ enum METEORNormalizer {
                 let type = nonBreakingPrefixes[String(decoding: pre, as: UTF16.self)]
                 let next = k + 1 < words.count ? words[k + 1] : nil
                 if pre.contains(dot) && pre.contains(where: isAlpha) {
-                    out += word.filter { $0 != dot }                // U.S. -> US
+                    out += word.filter { $0 != dot }  // U.S. -> US
                 } else if type == .any || (next.map { (0x61...0x7A).contains($0[0]) } ?? false) {
-                    out += word                                     // listed, or followed by lowercase
+                    out += word  // listed, or followed by lowercase
                 } else if type == .numericOnly, let next, isDigit(next[0]) {
                     out += word
                 } else {
@@ -82,7 +89,9 @@ enum METEORNormalizer {
         for c in t {
             if isCollapsibleSpace(c) {
                 if collapsed.last.map(isCollapsibleSpace) != true { collapsed.append(space) }
-            } else { collapsed.append(c) }
+            } else {
+                collapsed.append(c)
+            }
         }
         var lo = 0, hi = collapsed.count
         while lo < hi && collapsed[lo] <= 0x20 { lo += 1 }
@@ -99,7 +108,8 @@ enum METEORNormalizer {
     static func isAlpha(_ c: UInt16) -> Bool {
         switch c {
         case 0x41...0x5A, 0x61...0x7A, 0x160, 0x17D, 0x161, 0x17E, 0x178, 0xC0...0xD6, 0xD8...0xF6, 0xF8...0x17E,
-             0x400...0x4FF, 0x500...0x527, 0xA640...0xA66E, 0xA67E...0xA697, 0x1D00...0x1D7F: return true
+            0x400...0x4FF, 0x500...0x527, 0xA640...0xA66E, 0xA67E...0xA697, 0x1D00...0x1D7F:
+            return true
         default: return false
         }
     }
@@ -121,7 +131,9 @@ enum METEORNormalizer {
         while i < t.count {
             if i + 2 < t.count && left(t[i]) && middle(t[i + 1]) && right(t[i + 2]) {
                 out.append(t[i]); out += with; out.append(t[i + 2]); i += 3
-            } else { out.append(t[i]); i += 1 }
+            } else {
+                out.append(t[i]); i += 1
+            }
         }
         return out
     }
@@ -130,8 +142,11 @@ enum METEORNormalizer {
         var out: Text = []
         var i = 0
         while i < t.count {
-            if i + from.count <= t.count && t[i..<(i + from.count)].elementsEqual(from) { out += to; i += from.count }
-            else { out.append(t[i]); i += 1 }
+            if i + from.count <= t.count && t[i..<(i + from.count)].elementsEqual(from) {
+                out += to; i += from.count
+            } else {
+                out.append(t[i]); i += 1
+            }
         }
         return out
     }
@@ -154,7 +169,9 @@ enum METEORNormalizer {
                 while j < t.count && t[j] == dot { j += 1 }
                 out += [space] + u("DOTMULTI") + t[(i + 1)..<j]
                 i = j
-            } else { out.append(t[i]); i += 1 }
+            } else {
+                out.append(t[i]); i += 1
+            }
         }
         var s = out
         let multiDot = u("DOTMULTI.")
@@ -165,7 +182,9 @@ enum METEORNormalizer {
             while k < s.count {
                 if k + key.count < s.count && s[k..<(k + key.count)].elementsEqual(key) && s[k + key.count] != dot {
                     r += u("DOTDOTMULTI ") + [s[k + key.count]]; k += key.count + 1
-                } else { r.append(s[k]); k += 1 }
+                } else {
+                    r.append(s[k]); k += 1
+                }
             }
             s = replaceLiteral(r, multiDot, u("DOTDOTMULTI"))
         }
@@ -182,7 +201,8 @@ enum METEORNormalizer {
     /// Moses' English non-breaking prefixes as METEOR 1.5 lists them (`nonbreaking/english.prefixes`).
     static let nonBreakingPrefixes: [String: PrefixType] = {
         var d: [String: PrefixType] = [:]
-        let any = "A B C D E F G H I J K L M N O P Q R S T U V W X Y Z Adj Adm Adv Asst Bart Bldg Brig Bros Capt Cmdr Col Comdr Con Corp Cpl DR Dr Drs Ens Gen Gov Hon Hr Hosp Insp Lt MM MR MRS MS Maj Messrs Mlle Mme Mr Mrs Ms Msgr Op Ord Pfc Ph Prof Pvt Rep Reps Res Rev Rt Sen Sens Sfc Sgt Sr St Supt Surg v vs i.e rev e.g Nos Nr"
+        let any =
+            "A B C D E F G H I J K L M N O P Q R S T U V W X Y Z Adj Adm Adv Asst Bart Bldg Brig Bros Capt Cmdr Col Comdr Con Corp Cpl DR Dr Drs Ens Gen Gov Hon Hr Hosp Insp Lt MM MR MRS MS Maj Messrs Mlle Mme Mr Mrs Ms Msgr Op Ord Pfc Ph Prof Pvt Rep Reps Res Rev Rt Sen Sens Sfc Sgt Sr St Supt Surg v vs i.e rev e.g Nos Nr"
         for p in any.split(separator: " ") { d[String(p)] = .any }
         for p in ["No", "Art", "pp"] { d[p] = .numericOnly }
         return d

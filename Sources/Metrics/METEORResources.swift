@@ -16,8 +16,10 @@ public struct METEORResources: Sendable {
     /// Paraphrase stage: phrase (tokens) -> phrases it may be matched with. Empty by default.
     public var paraphrases: [[String]: [[String]]]
 
-    public init(functionWords: Set<String> = METEORResources.englishFunctionWords,
-                synonymSets: [String: Set<Int>] = [:], paraphrases: [[String]: [[String]]] = [:]) {
+    public init(
+        functionWords: Set<String> = METEORResources.englishFunctionWords,
+        synonymSets: [String: Set<Int>] = [:], paraphrases: [[String]: [[String]]] = [:]
+    ) {
         self.functionWords = functionWords; self.synonymSets = synonymSets; self.paraphrases = paraphrases
     }
 
@@ -30,6 +32,6 @@ public struct METEORResources: Sendable {
         "were", "been", "more", "or", "s", "its", "would", "about", "new", "one", "after", "you", ":", "also",
         "up", "when", "there", "than", "$", "all", "out", "her", "people", "she", "year", "two", "-", "can",
         "if", "last", "first", "\u{201C}", "over", "other", "\u{201D}", "into", "some", "what", "so", "--", "no",
-        "time", "years", "could", "?", "'t", "\u{2014}", "'",
+        "time", "years", "could", "?", "'t", "\u{2014}", "'"
     ]
 }

@@ -13,7 +13,7 @@ public enum NLGScores {
         "BLEU_4": "pycocoevalcap 1.2 bleu_scorer.py, option 'closest'",
         "METEOR": "meteor-1.5.jar -l en -norm via pycocoevalcap 1.2 (aggregate; synonym/paraphrase stages empty)",
         "ROUGE_L": "pycocoevalcap 1.2 rouge.py, beta 1.2",
-        "CIDEr": "pycocoevalcap 1.2 cider_scorer.py (CIDEr-D, n 4, sigma 6)",
+        "CIDEr": "pycocoevalcap 1.2 cider_scorer.py (CIDEr-D, n 4, sigma 6)"
     ]
 
     public static func compute(_ pairs: TextPairs, meteor: METEOR = METEOR()) -> [String: Double] {

@@ -29,7 +29,10 @@ public enum SnowballEnglishStemmer {
     static let apostrophe: UInt16 = 0x27, y: UInt16 = 0x79, Y: UInt16 = 0x59
 
     static func isVowel(_ c: UInt16) -> Bool {
-        switch c { case 0x61, 0x65, 0x69, 0x6F, 0x75, 0x79: return true; default: return false }  // a e i o u y
+        switch c {
+        case 0x61, 0x65, 0x69, 0x6F, 0x75, 0x79: return true;
+        default: return false
+        }  // a e i o u y
     }
 
     static func u(_ s: String) -> [UInt16] { Array(s.utf16) }
@@ -122,7 +125,8 @@ public enum SnowballEnglishStemmer {
             w.removeLast(s.utf16.count)
             if ends("at") || ends("bl") || ends("iz") { w.append(0x65); return }
             if let last = w.last, w.count >= 2, w[w.count - 2] == last,
-               [0x62, 0x64, 0x66, 0x67, 0x6D, 0x6E, 0x70, 0x72, 0x74].contains(last) {  // bb dd ff gg mm nn pp rr tt
+                [0x62, 0x64, 0x66, 0x67, 0x6D, 0x6E, 0x70, 0x72, 0x74].contains(last)
+            {  // bb dd ff gg mm nn pp rr tt
                 w.removeLast(); return
             }
             if w.count == p1 && shortSyllable(endingAt: w.count) { w.append(0x65) }
@@ -139,7 +143,7 @@ public enum SnowballEnglishStemmer {
                 ("izer", "ize"), ("ization", "ize"), ("ational", "ate"), ("ation", "ate"), ("ator", "ate"),
                 ("alism", "al"), ("aliti", "al"), ("alli", "al"), ("fulness", "ful"), ("ousli", "ous"),
                 ("ousness", "ous"), ("iveness", "ive"), ("iviti", "ive"), ("biliti", "ble"), ("bli", "ble"),
-                ("ogi", "og"), ("fulli", "ful"), ("lessli", "less"), ("li", ""),
+                ("ogi", "og"), ("fulli", "ful"), ("lessli", "less"), ("li", "")
             ]
             guard let s = longest(rules.map(\.0)) else { return }
             let stemEnd = w.count - s.utf16.count
@@ -154,18 +158,20 @@ public enum SnowballEnglishStemmer {
         mutating func step3() {
             let rules: [(String, String)] = [
                 ("tional", "tion"), ("ational", "ate"), ("alize", "al"), ("icate", "ic"), ("iciti", "ic"),
-                ("ical", "ic"), ("ful", ""), ("ness", ""), ("ative", ""),
+                ("ical", "ic"), ("ful", ""), ("ness", ""), ("ative", "")
             ]
             guard let s = longest(rules.map(\.0)) else { return }
             let stemEnd = w.count - s.utf16.count
             guard stemEnd >= p1 else { return }
-            if s == "ative" { if stemEnd >= p2 { w.removeLast(5) } ; return }
+            if s == "ative" { if stemEnd >= p2 { w.removeLast(5) }; return }
             replace(s, rules.first { $0.0 == s }!.1)
         }
 
         mutating func step4() {
-            let suffixes = ["al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent",
-                            "ism", "ate", "iti", "ous", "ive", "ize", "ion"]
+            let suffixes = [
+                "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent",
+                "ism", "ate", "iti", "ous", "ive", "ize", "ion"
+            ]
             guard let s = longest(suffixes) else { return }
             let stemEnd = w.count - s.utf16.count
             guard stemEnd >= p2 else { return }

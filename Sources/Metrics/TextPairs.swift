@@ -42,19 +42,22 @@ public struct TextPairs: Sendable, Equatable {
         guard !hyps.isEmpty else { throw ScoreInputError(path: hypotheses.path, problem: "no hypotheses: the object is empty") }
         let missing = Set(hyps.keys).subtracting(refs.keys).sorted()
         guard missing.isEmpty else {
-            throw ScoreInputError(path: references.path, problem: "no reference for \(missing.count) hypothesis id(s): \(missing.prefix(5).joined(separator: ", "))")
+            throw ScoreInputError(
+                path: references.path, problem: "no reference for \(missing.count) hypothesis id(s): \(missing.prefix(5).joined(separator: ", "))")
         }
         let extra = Set(refs.keys).subtracting(hyps.keys).sorted()
         guard extra.isEmpty else {
-            throw ScoreInputError(path: hypotheses.path, problem: "no hypothesis for \(extra.count) reference id(s): \(extra.prefix(5).joined(separator: ", "))")
+            throw ScoreInputError(
+                path: hypotheses.path, problem: "no hypothesis for \(extra.count) reference id(s): \(extra.prefix(5).joined(separator: ", "))")
         }
         return TextPairs(references: refs, hypotheses: hyps)
     }
 
     /// The same pairs after R2Gen's report cleaning (`--tokenize r2gen`).
     public func cleaned(_ dataset: R2GenCleaning.Dataset) -> TextPairs {
-        TextPairs(references: references.mapValues { $0.map { R2GenCleaning.clean($0, dataset: dataset) } },
-                  hypotheses: hypotheses.mapValues { R2GenCleaning.clean($0, dataset: dataset) })
+        TextPairs(
+            references: references.mapValues { $0.map { R2GenCleaning.clean($0, dataset: dataset) } },
+            hypotheses: hypotheses.mapValues { R2GenCleaning.clean($0, dataset: dataset) })
     }
 
     static func readMap(_ url: URL) throws -> [String: Any] {

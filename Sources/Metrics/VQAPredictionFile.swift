@@ -15,8 +15,10 @@ public enum VQAPredictionFile {
             guard type == "OPEN" || type == "CLOSED" else {
                 throw ScoreInputError(path: url.path, problem: "line \(n): answer_type must be OPEN or CLOSED, got '\(type)'")
             }
-            questions.append(.init(id: try text("question_id", "qid"), answerType: type, reference: try text("answer"),
-                                   prediction: try text("prediction")))
+            questions.append(
+                .init(
+                    id: try text("question_id", "qid"), answerType: type, reference: try text("answer"),
+                    prediction: try text("prediction")))
         }
         guard !questions.isEmpty else { throw ScoreInputError(path: url.path, problem: "no questions") }
         return questions

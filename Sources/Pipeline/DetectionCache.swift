@@ -10,8 +10,10 @@ import Registry
 public enum DetectionCache {
     /// The grounder's regions on `images` (keyed by `key`), from the cache when there, else detected
     /// now and stored. Images that cannot be read get no regions (the downstream loader reports them).
-    public static func detections(_ grounder: Grounder, folder: URL, images: [(key: String, url: URL, modality: String)], what: String,
-                                  dataDir: URL, registry: RunRegistry) throws -> [String: [GroundedRegion]] {
+    public static func detections(
+        _ grounder: Grounder, folder: URL, images: [(key: String, url: URL, modality: String)], what: String,
+        dataDir: URL, registry: RunRegistry
+    ) throws -> [String: [GroundedRegion]] {
         let weights = folder.appendingPathComponent("model.safetensors")
         let attributes = try FileManager.default.attributesOfItem(atPath: weights.path)
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
@@ -25,8 +27,10 @@ public enum DetectionCache {
         var samples: [GroundingSample] = [], keys: [String] = []
         for (i, image) in images.enumerated() {
             guard let decoded = try? ImageIO.read(image.url) else { continue }
-            samples.append(GroundingSample(imageID: i, imageURL: image.url, width: decoded.width, height: decoded.height,
-                                           modality: image.modality, regions: []))
+            samples.append(
+                GroundingSample(
+                    imageID: i, imageURL: image.url, width: decoded.width, height: decoded.height,
+                    modality: image.modality, regions: []))
             keys.append(image.key)
         }
         let found = try grounder.detect(samples)

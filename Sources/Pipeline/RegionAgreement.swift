@@ -19,8 +19,9 @@ public enum RegionAgreement {
                 found.append(.init(imageID: i, categoryID: category[r.phrase]!, bbox: r.box.xywh.map(Double.init), score: Double(r.score)))
             }
         }
-        let gt = COCOEvalGroundTruth(images: images.indices.map { .init(id: $0) }, annotations: annotations,
-                                     categories: names.map { .init(id: category[$0]!, name: $0) })
+        let gt = COCOEvalGroundTruth(
+            images: images.indices.map { .init(id: $0) }, annotations: annotations,
+            categories: names.map { .init(id: category[$0]!, name: $0) })
         let result = COCOEval.evaluate(gt, found)
         return (result[stat: "AP"] ?? 0, result[stat: "AP50"] ?? 0)
     }

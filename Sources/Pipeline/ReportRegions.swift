@@ -1,9 +1,9 @@
 import Datasets
 import Foundation
 import Grounding
+import Imaging
 import Injection
 import Registry
-import Imaging
 import Synthetic
 
 /// Grounded regions of a report dataset's studies (their frontal views, in that image's pixels):
@@ -12,8 +12,10 @@ import Synthetic
 public enum ReportRegions {
     /// The regions of `source` ("oracle" or grounding run folders) for every study, and the
     /// phrases they can name.
-    public static func regions(source: String, _ dataset: ReportDataset, dataDir: URL,
-                               registry: RunRegistry) throws -> (regions: [String: [GroundedRegion]], phrases: [String]) {
+    public static func regions(
+        source: String, _ dataset: ReportDataset, dataDir: URL,
+        registry: RunRegistry
+    ) throws -> (regions: [String: [GroundedRegion]], phrases: [String]) {
         guard source != "oracle" else {
             let regions = try trueBoxes(dataDir)
             return (regions, Set(regions.values.flatMap { $0.map(\.phrase) }).sorted())
@@ -25,8 +27,9 @@ public enum ReportRegions {
         let run = experts.runs[expert.run]
         let studies = dataset.train + dataset.val + dataset.test
         let images = studies.compactMap { s in dataset.imageURLs(s).first.map { (key: s.id, url: $0, modality: expert.modality) } }
-        let regions = try DetectionCache.detections(run.grounder, folder: run.folder, images: images, what: "frontal views",
-                                                    dataDir: dataDir, registry: registry)
+        let regions = try DetectionCache.detections(
+            run.grounder, folder: run.folder, images: images, what: "frontal views",
+            dataDir: dataDir, registry: registry)
         return (regions, phrases)
     }
 
@@ -34,8 +37,9 @@ public enum ReportRegions {
     static func trueBoxes(_ dataDir: URL) throws -> [String: [GroundedRegion]] {
         let side = dataDir.appendingPathComponent("labels.json")
         guard FileManager.default.fileExists(atPath: side.path) else {
-            throw PipelineError("--grounding-source oracle needs the corpus's ground-truth boxes (labels.json), and \(dataDir.path) has none; "
-                                + "use --grounding-source grounder")
+            throw PipelineError(
+                "--grounding-source oracle needs the corpus's ground-truth boxes (labels.json), and \(dataDir.path) has none; "
+                    + "use --grounding-source grounder")
         }
         let records = try decodeJSON([String: CXRStudyRecord].self, from: side)
         return try records.mapValues { r in

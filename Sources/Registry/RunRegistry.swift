@@ -109,10 +109,11 @@ public final class RunRegistry: Sendable {
     public func begin(task: String, dataset: String, config: String, seed: UInt64, folder: URL) throws -> RunRecord {
         let now = Date()
         let stamp = Int(now.timeIntervalSince1970 * 1000)
-        let run = RunRecord(id: "\(task)-\(dataset)-\(stamp)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))",
-                            task: task, dataset: dataset, config: config, seed: Int64(bitPattern: seed), gitCommit: Self.gitCommit(),
-                            started: now, finished: nil, status: .running, folder: folder.path,
-                            pid: ProcessInfo.processInfo.processIdentifier, host: ProcessInfo.processInfo.hostName)
+        let run = RunRecord(
+            id: "\(task)-\(dataset)-\(stamp)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))",
+            task: task, dataset: dataset, config: config, seed: Int64(bitPattern: seed), gitCommit: Self.gitCommit(),
+            started: now, finished: nil, status: .running, folder: folder.path,
+            pid: ProcessInfo.processInfo.processIdentifier, host: ProcessInfo.processInfo.hostName)
         try write { db in try run.insert(db) }
         return run
     }
@@ -129,8 +130,9 @@ public final class RunRegistry: Sendable {
         run.host = ProcessInfo.processInfo.hostName
         try write { db in
             try run.update(db)
-            try db.execute(sql: "INSERT INTO resumptions (run, started, pid, host) VALUES (?, ?, ?, ?)",
-                           arguments: [run.id, now, run.pid, run.host])
+            try db.execute(
+                sql: "INSERT INTO resumptions (run, started, pid, host) VALUES (?, ?, ?, ?)",
+                arguments: [run.id, now, run.pid, run.host])
         }
         return run
     }
@@ -208,8 +210,9 @@ public final class RunRegistry: Sendable {
     public func storeGrounding(_ boxes: [String: Data], dataset: String, grounder: String) throws {
         try write { db in
             for (image, data) in boxes {
-                try db.execute(sql: "INSERT OR REPLACE INTO grounding_cache (dataset, grounder, image, boxes) VALUES (?, ?, ?, ?)",
-                               arguments: [dataset, grounder, image, data])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO grounding_cache (dataset, grounder, image, boxes) VALUES (?, ?, ?, ?)",
+                    arguments: [dataset, grounder, image, data])
             }
         }
     }
@@ -239,8 +242,10 @@ extension RunRegistry {
     /// An evaluation's metrics and predictions file: on the training run of `task` that wrote
     /// `folder`, or on a new finished `<task>-eval` run when no training run is recorded there
     /// (weights copied in from elsewhere).
-    public func recordEvaluation(_ metrics: [String: Double], task: String, dataset: String, seed: UInt64, folder: URL, split: String,
-                                 epoch: Int? = nil, predictions: URL) throws {
+    public func recordEvaluation(
+        _ metrics: [String: Double], task: String, dataset: String, seed: UInt64, folder: URL, split: String,
+        epoch: Int? = nil, predictions: URL
+    ) throws {
         let id: String
         if let trained = try newestRun(task: task, folder: folder) {
             id = trained.id

@@ -45,7 +45,8 @@ public final class R2GenModel: Module {
         dropout = Dropout(config.dropout, rng: rng)
         positions = sinusoidalPositions(max(config.dataset.maxSequenceLength, config.injection.maxHintTokens) + 1, d)
         let injection = config.injection
-        regionTokens = injection.mode.usesTokens
+        regionTokens =
+            injection.mode.usesTokens
             ? RegionTokenEncoder(width: config.channels.last!, phrases: injection.phrases, slots: injection.topK, rng: rng) : nil
         hintEmbedding = injection.mode.usesHints ? Embedding(injection.hintVocabulary.count + 2, d, rng: rng) : nil
         hintType = injection.mode.usesHints ? Tensor.randn([d], std: 0.02, rng: rng, requiresGrad: true) : nil
@@ -92,7 +93,8 @@ public final class R2GenModel: Module {
             // At least one position, so a study without hints still has a (masked) hint slot.
             let length = max(1, hints.map(\.count).max() ?? 0)
             let ids = hints.flatMap { $0 + Array(repeating: 0, count: length - $0.count) }
-            let words = hintEmbedding.forward(ids, shape: [b, length]) * Float(config.dModel).squareRoot()
+            let words =
+                hintEmbedding.forward(ids, shape: [b, length]) * Float(config.dModel).squareRoot()
                 + positions.slice(axis: 0, 0..<length) + hintType
             x = Tensor.concat([x, dropout(words)], axis: 1)
             let hidden = hints.flatMap { h in Array(repeating: Float(0), count: p) + (0..<length).map { $0 < h.count ? 0 : -1e9 } }

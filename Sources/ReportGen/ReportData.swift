@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 import Injection
 import Metrics
@@ -27,8 +27,10 @@ public struct ReportExample: Sendable {
     public let regions: [GroundedRegion]
     public let hints: [Int]
 
-    public init(id: String, report: String, sequence: [Int], pixels: [Float], labels: [Float],
-                regions: [GroundedRegion] = [], hints: [Int] = []) {
+    public init(
+        id: String, report: String, sequence: [Int], pixels: [Float], labels: [Float],
+        regions: [GroundedRegion] = [], hints: [Int] = []
+    ) {
         self.id = id; self.report = report; self.sequence = sequence; self.pixels = pixels; self.labels = labels
         self.regions = regions; self.hints = hints
     }
@@ -62,8 +64,9 @@ public struct ReportLoader {
         // R2Gen's cleaning turns an empty report into " .", so "empty" means no word but the full stop.
         let empty = studies.filter { tokenizer.clean($0.report).split(separator: " ").allSatisfy { $0 == "." } }.map(\.id)
         guard empty.isEmpty else {
-            throw ReportDataError(problems: empty.map { "study \($0) (\(split)): the report is empty after R2Gen's cleaning" },
-                                  advice: "remove these studies from the annotation file or give them report text")
+            throw ReportDataError(
+                problems: empty.map { "study \($0) (\(split)): the report is empty after R2Gen's cleaning" },
+                advice: "remove these studies from the annotation file or give them report text")
         }
         var examples: [ReportExample] = [], problems: [String] = []
         let labeler = try CheXpertLabeler()
@@ -75,18 +78,24 @@ public struct ReportLoader {
                     throw DatasetError(study.id, "lists \(views.count) images, \(config.dataset.rawValue) needs \(config.dataset.viewsPerStudy)")
                 }
                 let (regions, hintIDs) = grounding(study.id, width: views[0].width, height: views[0].height)
-                examples.append(ReportExample(id: study.id, report: study.report,
-                                              sequence: tokenizer.encode(study.report, maxLength: config.dataset.maxSequenceLength),
-                                              pixels: views.flatMap(\.pixels), labels: Self.labelTargets(labeler.label(study.report)),
-                                              regions: regions, hints: hintIDs))
+                examples.append(
+                    ReportExample(
+                        id: study.id, report: study.report,
+                        sequence: tokenizer.encode(study.report, maxLength: config.dataset.maxSequenceLength),
+                        pixels: views.flatMap(\.pixels), labels: Self.labelTargets(labeler.label(study.report)),
+                        regions: regions, hints: hintIDs))
             } catch {
                 problems.append("study \(study.id) (\(split)): \(error)")
             }
-            if (i + 1) % 500 == 0 { log(String(format: "  %@: %d / %d studies loaded (%.0f s)", split, i + 1, studies.count, Date().timeIntervalSince(start))) }
+            if (i + 1) % 500 == 0 {
+                log(String(format: "  %@: %d / %d studies loaded (%.0f s)", split, i + 1, studies.count, Date().timeIntervalSince(start)))
+            }
         }
         if !problems.isEmpty {
             if onMissing == .fail {
-                throw ReportDataError(problems: problems, advice: "\(problems.count) of \(studies.count) \(split) studies have unusable images; pass --on-missing skip to leave them out")
+                throw ReportDataError(
+                    problems: problems,
+                    advice: "\(problems.count) of \(studies.count) \(split) studies have unusable images; pass --on-missing skip to leave them out")
             }
             for p in problems { log("skipped " + p) }
             log("skipped \(problems.count) of \(studies.count) \(split) studies with unusable images")
@@ -109,7 +118,9 @@ public struct ReportLoader {
         guard options.mode != .none else { return ([], []) }
         let confident = options.confident(regions[id] ?? [])
         let kept = Array(confident.prefix(options.topK))
-        let hintIDs = options.mode.usesHints ? options.hintIDs(hints?.sentences(for: confident, imageWidth: width, imageHeight: height, hedgeBelow: options.hedgeBelow) ?? []) : []
+        let hintIDs =
+            options.mode.usesHints
+            ? options.hintIDs(hints?.sentences(for: confident, imageWidth: width, imageHeight: height, hedgeBelow: options.hedgeBelow) ?? []) : []
         let normalized = kept.map { $0.normalized(width: width, height: height) }
         return (options.mode.usesTokens ? normalized : [], hintIDs)
     }

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Tensor
 
 /// What a report-generation run folder's `config.json` holds.
@@ -59,7 +59,8 @@ public final class ReportGenerator {
 
     /// The encoder's output for `studies`, with their injected grounding (random crops when `rng` is given).
     public func encode(_ studies: [ReportExample], rng: RandomGenerator?) -> EncodedStudy {
-        let features = model.attentionFeatures(loader.batch(studies, rng: rng), views: run.model.dataset.viewsPerStudy, regions: studies.map(\.regions))
+        let features = model.attentionFeatures(
+            loader.batch(studies, rng: rng), views: run.model.dataset.viewsPerStudy, regions: studies.map(\.regions))
         return model.encode(features, hints: studies.map(\.hints))
     }
 

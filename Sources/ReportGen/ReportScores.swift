@@ -24,9 +24,11 @@ public struct ReportScores: Codable, Sendable {
     public static let columns = ["BLEU_1", "BLEU_2", "BLEU_3", "BLEU_4", "METEOR", "ROUGE_L", "CIDEr"]
 
     /// Every name `flat` holds, e.g. `CE_micro_F1_negative`: what a run can be selected on.
-    public static let names: [String] = columns + ["negative", "positive"].flatMap { policy in
-        ["micro", "macro"].flatMap { average in ["P", "R", "F1"].map { "CE_\(average)_\($0)_\(policy)" } }
-    }
+    public static let names: [String] =
+        columns
+        + ["negative", "positive"].flatMap { policy in
+            ["micro", "macro"].flatMap { average in ["P", "R", "F1"].map { "CE_\(average)_\($0)_\(policy)" } }
+        }
 
     /// The validation score a selection rule gives: one name of `names`, or several joined by "+" and summed.
     public static func selectionScore(_ rule: String, _ validation: [String: Double]) -> Double {

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Metrics
 import Tensor
 
@@ -59,9 +59,12 @@ public final class ReportTrainer {
         self.generator = generator; self.options = options; self.folder = folder; self.log = log
         let visual = Set(generator.model.visualExtractor.parameters().map(ObjectIdentifier.init))
         let all = generator.model.parameters()
-        optimizer = Adam([ParamGroup(all.filter { visual.contains(ObjectIdentifier($0)) }, lr: options.visualLearningRate, weightDecay: options.weightDecay),
-                          ParamGroup(all.filter { !visual.contains(ObjectIdentifier($0)) }, lr: options.learningRate, weightDecay: options.weightDecay)],
-                         amsgrad: true)
+        optimizer = Adam(
+            [
+                ParamGroup(all.filter { visual.contains(ObjectIdentifier($0)) }, lr: options.visualLearningRate, weightDecay: options.weightDecay),
+                ParamGroup(all.filter { !visual.contains(ObjectIdentifier($0)) }, lr: options.learningRate, weightDecay: options.weightDecay)
+            ],
+            amsgrad: true)
         labeler = try CheXpertLabeler()
     }
 
@@ -102,8 +105,9 @@ public final class ReportTrainer {
                     loss = loss + options.labelLossWeight * bceWithLogits(model.labelLogits(features), targets: Self.labelTargets(batch))
                 }
                 guard loss.item.isFinite else {
-                    throw ReportDataError(problems: ["loss became \(loss.item) at epoch \(epoch), step \(step + 1)"],
-                                         advice: "training stopped; the last good weights are in \(folder.path) (last.safetensors, model.safetensors); lower --lr")
+                    throw ReportDataError(
+                        problems: ["loss became \(loss.item) at epoch \(epoch), step \(step + 1)"],
+                        advice: "training stopped; the last good weights are in \(folder.path) (last.safetensors, model.safetensors); lower --lr")
                 }
                 optimizer.zeroGrad()
                 loss.backward()
@@ -116,9 +120,11 @@ public final class ReportTrainer {
             let rate = Double(tokens) / max(bar.elapsed, 1e-9)
             let scores = evaluate(validation)
             history.append(EpochRecord(epoch: epoch, loss: lossSum / Double(steps), tokensPerSecond: rate, validation: scores.flat))
-            log(String(format: "\nepoch %d: loss %.4f, %.0f tokens/s; val BLEU-4 %.4f METEOR %.4f ROUGE-L %.4f CE-F1 %.4f",
-                       epoch, lossSum / Double(steps), rate, scores.bleu4, scores.nlg["METEOR"] ?? 0, scores.nlg["ROUGE_L"] ?? 0,
-                       scores.ce["negative"]?["micro"]?["F1"] ?? 0))
+            log(
+                String(
+                    format: "\nepoch %d: loss %.4f, %.0f tokens/s; val BLEU-4 %.4f METEOR %.4f ROUGE-L %.4f CE-F1 %.4f",
+                    epoch, lossSum / Double(steps), rate, scores.bleu4, scores.nlg["METEOR"] ?? 0, scores.nlg["ROUGE_L"] ?? 0,
+                    scores.ce["negative"]?["micro"]?["F1"] ?? 0))
             try checkpoint()
             try onEpoch?(history.last!)
         }
@@ -143,7 +149,9 @@ public final class ReportTrainer {
                 let features = model.attentionFeatures(loader.batch(batch, rng: rng), views: views)
                 let loss = bceWithLogits(model.labelLogits(features), targets: Self.labelTargets(batch))
                 guard loss.item.isFinite else {
-                    throw ReportDataError(problems: ["extractor pre-training loss became \(loss.item) at epoch \(epoch), step \(step + 1)"], advice: "lower --lr-visual")
+                    throw ReportDataError(
+                        problems: ["extractor pre-training loss became \(loss.item) at epoch \(epoch), step \(step + 1)"], advice: "lower --lr-visual"
+                    )
                 }
                 adam.zeroGrad()
                 loss.backward()

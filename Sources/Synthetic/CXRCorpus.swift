@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 import Tensor
 
@@ -27,16 +27,24 @@ public enum CXRCorpus {
         }
         let (reports, records) = (made.map(\.0), made.map(\.1))
         // IU-Xray's R2Gen split is about 70/10/20.
-        let split = { (i: Int) -> String in let r = Double(i) / Double(count); return r < 0.7 ? "train" : (r < 0.8 ? "val" : "test") }
-        let studies = (0..<count).map { ReportStudy(id: ids[$0], report: reports[$0], imagePaths: ["\(ids[$0])/0.png", "\(ids[$0])/1.png"], split: split($0)) }
-        try R2Gen.write(ReportDataset(train: studies.filter { $0.split == "train" }, val: studies.filter { $0.split == "val" },
-                                      test: studies.filter { $0.split == "test" }, imagesRoot: dir.appendingPathComponent("images")),
-                        to: dir.appendingPathComponent("annotation.json"))
+        let split = { (i: Int) -> String in
+            let r = Double(i) / Double(count); return r < 0.7 ? "train" : (r < 0.8 ? "val" : "test")
+        }
+        let studies = (0..<count).map {
+            ReportStudy(id: ids[$0], report: reports[$0], imagePaths: ["\(ids[$0])/0.png", "\(ids[$0])/1.png"], split: split($0))
+        }
+        try R2Gen.write(
+            ReportDataset(
+                train: studies.filter { $0.split == "train" }, val: studies.filter { $0.split == "val" },
+                test: studies.filter { $0.split == "test" }, imagesRoot: dir.appendingPathComponent("images")),
+            to: dir.appendingPathComponent("annotation.json"))
         try writeJSON(Dictionary(uniqueKeysWithValues: zip(ids, records)), to: dir.appendingPathComponent("labels.json"))
     }
 
-    static func study(_ id: String, index: Int, dir: URL, size: Int, seed: UInt64,
-                      _ renderer: ChestXrayRenderer, _ composer: ReportComposer) throws -> (String, CXRStudyRecord) {
+    static func study(
+        _ id: String, index: Int, dir: URL, size: Int, seed: UInt64,
+        _ renderer: ChestXrayRenderer, _ composer: ReportComposer
+    ) throws -> (String, CXRStudyRecord) {
         let rng = RandomGenerator(seed: stableHash("cxr-\(index)", seed))
         let findings = renderer.spec.sample(rng: rng)
         let report = composer.compose(findings, rng: rng)
@@ -44,8 +52,10 @@ public enum CXRCorpus {
     }
 
     /// Renders and writes both views of a study; returns its record with every region's box per view.
-    static func render(id: String, findings: [ChestFinding], labels: [String: Int?], dir: URL, size: Int, rng: RandomGenerator,
-                       _ renderer: ChestXrayRenderer) throws -> CXRStudyRecord {
+    static func render(
+        id: String, findings: [ChestFinding], labels: [String: Int?], dir: URL, size: Int, rng: RandomGenerator,
+        _ renderer: ChestXrayRenderer
+    ) throws -> CXRStudyRecord {
         let anatomy = ChestAnatomy(rng: rng)
         let (frontal, frontalRegions) = renderer.frontal(size: size, anatomy: anatomy, findings: findings, rng: rng, anatomyRegions: false)
         let (lateral, lateralRegions) = renderer.lateral(size: size, anatomy: anatomy, findings: findings, rng: rng)

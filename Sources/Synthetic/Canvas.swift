@@ -20,14 +20,16 @@ extension Image {
         let reach = max(rx, ry) + 2
         let x0 = max(0, Int(cx - reach)), x1 = min(width - 1, Int(cx + reach)), y0 = max(0, Int(cy - reach)), y1 = min(height - 1, Int(cy + reach))
         guard x0 <= x1, y0 <= y1, rx > 0, ry > 0 else { return out }
-        for y in y0...y1 { for x in x0...x1 {
-            let dx = Float(x) + 0.5 - cx, dy = Float(y) + 0.5 - cy
-            let u = (dx * c + dy * s) / rx, v = (-dx * s + dy * c) / ry
-            let r = (u * u + v * v).squareRoot()
-            // Distance to the edge in pixels, approximately (r - 1) * radius along this direction.
-            let edge = (r - 1) * min(rx, ry)
-            out[y * width + x] = min(1, max(0, 0.5 - edge))
-        } }
+        for y in y0...y1 {
+            for x in x0...x1 {
+                let dx = Float(x) + 0.5 - cx, dy = Float(y) + 0.5 - cy
+                let u = (dx * c + dy * s) / rx, v = (-dx * s + dy * c) / ry
+                let r = (u * u + v * v).squareRoot()
+                // Distance to the edge in pixels, approximately (r - 1) * radius along this direction.
+                let edge = (r - 1) * min(rx, ry)
+                out[y * width + x] = min(1, max(0, 0.5 - edge))
+            }
+        }
         return out
     }
 
@@ -41,13 +43,15 @@ extension Image {
             guard x0 <= x1, y0 <= y1 else { continue }
             let (vx, vy) = (b.0 - a.0, b.1 - a.1)
             let len2 = max(vx * vx + vy * vy, 1e-6)
-            for y in y0...y1 { for x in x0...x1 {
-                let (px, py) = (Float(x) + 0.5 - a.0, Float(y) + 0.5 - a.1)
-                let t = min(1, max(0, (px * vx + py * vy) / len2))
-                let (dx, dy) = (px - t * vx, py - t * vy)
-                let cov = min(1, max(0, r + 0.5 - (dx * dx + dy * dy).squareRoot()))
-                out[y * width + x] = max(out[y * width + x], cov)
-            } }
+            for y in y0...y1 {
+                for x in x0...x1 {
+                    let (px, py) = (Float(x) + 0.5 - a.0, Float(y) + 0.5 - a.1)
+                    let t = min(1, max(0, (px * vx + py * vy) / len2))
+                    let (dx, dy) = (px - t * vx, py - t * vy)
+                    let cov = min(1, max(0, r + 0.5 - (dx * dx + dy * dy).squareRoot()))
+                    out[y * width + x] = max(out[y * width + x], cov)
+                }
+            }
         }
         return out
     }

@@ -45,9 +45,11 @@ extension ChestFindingsFile {
             let side = spec.sides[rng.int(spec.sides.count)], zone = spec.zones[rng.int(spec.zones.count)]
             let sizeName = spec.sizes.keys.sorted()[rng.int(spec.sizes.count)]
             let range = spec.sizes[sizeName]!
-            out.append(ChestFinding(kind: kind, side: side, zone: zone, size: sizeName, extent: rng.uniform(range[0], range[1]),
-                                    along: rng.uniform(0.25, 0.75), across: rng.uniform(0.3, 0.7), depth: rng.uniform(0.25, 0.75),
-                                    uncertain: rng.uniform() < uncertainty))
+            out.append(
+                ChestFinding(
+                    kind: kind, side: side, zone: zone, size: sizeName, extent: rng.uniform(range[0], range[1]),
+                    along: rng.uniform(0.25, 0.75), across: rng.uniform(0.3, 0.7), depth: rng.uniform(0.25, 0.75),
+                    uncertain: rng.uniform() < uncertainty))
         }
         return out
     }

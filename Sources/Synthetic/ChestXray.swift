@@ -60,8 +60,10 @@ public struct ChestXrayRenderer: PhantomRenderer {
 
     // MARK: frontal view
 
-    func frontal(size: Int, anatomy a: ChestAnatomy, findings: [ChestFinding], rng: RandomGenerator,
-                 anatomyRegions: Bool) -> (Image, [RegionMask]) {
+    func frontal(
+        size: Int, anatomy a: ChestAnatomy, findings: [ChestFinding], rng: RandomGenerator,
+        anatomyRegions: Bool
+    ) -> (Image, [RegionMask]) {
         let s = Float(size)
         var img = Image(width: size, height: size, channels: 1, fill: 0.04)
         var regions: [RegionMask] = []
@@ -75,8 +77,9 @@ public struct ChestXrayRenderer: PhantomRenderer {
         img.paint(img.ellipseCoverage(cx: a.cx * s, cy: 0.08 * s, rx: 0.09 * s, ry: 0.12 * s), [0.42])
         var lungs: [String: [Float]] = [:]
         for side in ["right", "left"] {
-            let lung = img.ellipseCoverage(cx: a.lungX(side) * s, cy: a.lungY * s, rx: a.lungRX * s, ry: a.lungRY * s,
-                                           angle: side == "right" ? 0.06 : -0.06)
+            let lung = img.ellipseCoverage(
+                cx: a.lungX(side) * s, cy: a.lungY * s, rx: a.lungRX * s, ry: a.lungRY * s,
+                angle: side == "right" ? 0.06 : -0.06)
             lungs[side] = lung
             img.paint(lung, [0.1])
             if anatomyRegions { regions.append(RegionMask(label: "\(side) lung", inside: mask(lung))) }
@@ -85,7 +88,8 @@ public struct ChestXrayRenderer: PhantomRenderer {
         let mediastinum = img.ellipseCoverage(cx: a.cx * s, cy: 0.36 * s, rx: 0.05 * widen * s, ry: 0.2 * s)
         img.paint(mediastinum, [0.5])
         if widen > 1 { regions.append(RegionMask(label: "widened mediastinum", inside: mask(mediastinum))) }
-        let heart = img.ellipseCoverage(cx: (a.cx + 0.05) * s, cy: (a.lungY + 0.14) * s, rx: a.heartRX * scale * s, ry: a.heartRY * min(scale, 1.25) * s)
+        let heart = img.ellipseCoverage(
+            cx: (a.cx + 0.05) * s, cy: (a.lungY + 0.14) * s, rx: a.heartRX * scale * s, ry: a.heartRY * min(scale, 1.25) * s)
         img.paint(heart, [0.56])
         if anatomyRegions { regions.append(RegionMask(label: "heart", inside: mask(heart))) }
         if scale > 1 { regions.append(RegionMask(label: "cardiomegaly", inside: mask(heart))) }
@@ -106,7 +110,8 @@ public struct ChestXrayRenderer: PhantomRenderer {
                     img.add(img.polylineCoverage(Array(pts[0...3]), thickness: 0.012 * s), [0.1])
                     img.add(img.polylineCoverage(Array(pts[4...6]), thickness: 0.012 * s), [0.1])
                     let (bx, by) = (pts[3].0 + 0.5 * (pts[4].0 - pts[3].0), pts[3].1 + 0.006 * s)
-                    regions.append(RegionMask(label: "fracture", inside: mask(img.ellipseCoverage(cx: bx, cy: by, rx: f.extent * s, ry: f.extent * s))))
+                    regions.append(
+                        RegionMask(label: "fracture", inside: mask(img.ellipseCoverage(cx: bx, cy: by, rx: f.extent * s, ry: f.extent * s))))
                 } else {
                     img.add(img.polylineCoverage(pts, thickness: 0.012 * s), [0.1])
                 }
@@ -132,8 +137,10 @@ public struct ChestXrayRenderer: PhantomRenderer {
         return (a.lungX(side) + (f.across - 0.5) * 1.1 * a.lungRX, top + f.along * (bottom - top))
     }
 
-    func drawFrontal(_ f: ChestFinding, _ img: inout Image, _ regions: inout [RegionMask], _ a: ChestAnatomy,
-                     _ lungs: [String: [Float]], _ s: Float, _ rng: RandomGenerator) {
+    func drawFrontal(
+        _ f: ChestFinding, _ img: inout Image, _ regions: inout [RegionMask], _ a: ChestAnatomy,
+        _ lungs: [String: [Float]], _ s: Float, _ rng: RandomGenerator
+    ) {
         let label = Self.label(f.kind)
         for side in sides(f) {
             // Cardiomegaly, a widened mediastinum and fractures change the anatomy drawn above.
@@ -155,27 +162,33 @@ public struct ChestXrayRenderer: PhantomRenderer {
                 let bottom = (a.lungY + a.lungRY) * s, level = bottom - f.extent * 2 * a.lungRY * s
                 let lx = a.lungX(side) * s, dir: Float = side == "right" ? -1 : 1
                 var fluid = [Float](repeating: 0, count: img.width * img.height)
-                for y in 0..<img.height { for x in 0..<img.width {
-                    let i = y * img.width + x
-                    guard lung[i] > 0 else { continue }
-                    let lateral = max(0, dir * (Float(x) - lx)) / (a.lungRX * s)
-                    let boundary = level - 0.05 * s * lateral * lateral
-                    fluid[i] = lung[i] * min(1, max(0, Float(y) - boundary + 0.5))
-                } }
+                for y in 0..<img.height {
+                    for x in 0..<img.width {
+                        let i = y * img.width + x
+                        guard lung[i] > 0 else { continue }
+                        let lateral = max(0, dir * (Float(x) - lx)) / (a.lungRX * s)
+                        let boundary = level - 0.05 * s * lateral * lateral
+                        fluid[i] = lung[i] * min(1, max(0, Float(y) - boundary + 0.5))
+                    }
+                }
                 img.paint(fluid, [0.5])
                 regions.append(RegionMask(label: label, inside: mask(fluid)))
             case "pneumothorax":
                 // The collapsed lung edge (a thin pleural line) with lucent, markingless space outside it.
                 let lx = a.lungX(side), dir: Float = side == "right" ? -1 : 1
-                let collapsed = img.ellipseCoverage(cx: (lx - dir * f.extent) * s, cy: (a.lungY + f.extent) * s,
-                                                    rx: (a.lungRX - f.extent) * s, ry: (a.lungRY - f.extent) * s)
+                let collapsed = img.ellipseCoverage(
+                    cx: (lx - dir * f.extent) * s, cy: (a.lungY + f.extent) * s,
+                    rx: (a.lungRX - f.extent) * s, ry: (a.lungRY - f.extent) * s)
                 let top = (a.lungY - a.lungRY) * s, apexBand = top + 0.35 * 2 * a.lungRY * s
                 var space = [Float](repeating: 0, count: img.width * img.height)
                 for i in space.indices where Float(i / img.width) < apexBand { space[i] = max(0, lung[i] - collapsed[i]) }
                 img.paint(space, [0.03])
-                let rim = zip(img.ellipseCoverage(cx: (lx - dir * f.extent) * s, cy: (a.lungY + f.extent) * s,
-                                                  rx: (a.lungRX - f.extent) * s + 1, ry: (a.lungRY - f.extent) * s + 1), collapsed)
-                    .enumerated().map { i, p in Float(i / img.width) < apexBand ? max(0, p.0 - p.1) * lung[i] : 0 }
+                let rim = zip(
+                    img.ellipseCoverage(
+                        cx: (lx - dir * f.extent) * s, cy: (a.lungY + f.extent) * s,
+                        rx: (a.lungRX - f.extent) * s + 1, ry: (a.lungRY - f.extent) * s + 1), collapsed
+                )
+                .enumerated().map { i, p in Float(i / img.width) < apexBand ? max(0, p.0 - p.1) * lung[i] : 0 }
                 img.add(rim, [0.25])
                 regions.append(RegionMask(label: label, inside: mask(space)))
             case "atelectasis":
@@ -195,8 +208,10 @@ public struct ChestXrayRenderer: PhantomRenderer {
                 let gx = (a.cx + 0.26) * s, gy = 0.2 * s
                 let box = img.ellipseCoverage(cx: gx, cy: gy, rx: f.extent * s, ry: f.extent * 0.7 * s)
                 img.paint(box, [0.95])
-                img.add(img.polylineCoverage([(gx, gy), ((a.cx + 0.12) * s, 0.3 * s), ((a.cx + 0.05) * s, (a.lungY + 0.15) * s)],
-                                             thickness: 0.006 * s), [0.4])
+                img.add(
+                    img.polylineCoverage(
+                        [(gx, gy), ((a.cx + 0.12) * s, 0.3 * s), ((a.cx + 0.05) * s, (a.lungY + 0.15) * s)],
+                        thickness: 0.006 * s), [0.4])
                 regions.append(RegionMask(label: label, inside: mask(box)))
             default: continue
             }
@@ -251,7 +266,7 @@ public struct ChestXrayRenderer: PhantomRenderer {
                 let box = img.ellipseCoverage(cx: 0.2 * s, cy: 0.2 * s, rx: 0.025 * s, ry: f.extent * s)
                 img.paint(box, [0.95])
                 regions.append(RegionMask(label: label, inside: mask(box)))
-            default: continue   // pneumothorax, edema, atelectasis, fracture: read on the frontal view
+            default: continue  // pneumothorax, edema, atelectasis, fracture: read on the frontal view
             }
         }
         finish(&img, a, rng)

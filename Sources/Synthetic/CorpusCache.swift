@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 
 /// The embedded default corpora, generated on first use and reused after: keyed by kind, the
 /// generation parameters and the bytes of the specs they were made from.
@@ -42,8 +42,10 @@ public enum CorpusCache {
     /// The folder holding this corpus, generating it first when no complete copy exists.
     /// Generation writes into a temporary folder renamed into place, so an interrupted run never
     /// leaves a half corpus that a later run would trust.
-    public static func ensure(_ kind: CorpusKind, _ p: CorpusParameters, cacheRoot: URL? = nil,
-                              log: @escaping @Sendable (String) -> Void = { print($0) }) throws -> URL {
+    public static func ensure(
+        _ kind: CorpusKind, _ p: CorpusParameters, cacheRoot: URL? = nil,
+        log: @escaping @Sendable (String) -> Void = { print($0) }
+    ) throws -> URL {
         let fm = FileManager.default
         let dir = (cacheRoot ?? root()).appendingPathComponent("corpora/\(kind.rawValue)-\(try key(kind, p))")
         if fm.fileExists(atPath: dir.appendingPathComponent(".complete").path) { return dir }
@@ -61,13 +63,16 @@ public enum CorpusCache {
     }
 
     /// Writes a corpus of `kind` into `dir` (what `medglip corpus generate` runs).
-    public static func generate(_ kind: CorpusKind, _ p: CorpusParameters, to dir: URL, log: @escaping @Sendable (String) -> Void = { print($0) }) throws {
+    public static func generate(_ kind: CorpusKind, _ p: CorpusParameters, to dir: URL, log: @escaping @Sendable (String) -> Void = { print($0) })
+        throws
+    {
         switch kind {
         case .cxrReports:
             try CXRCorpus.generate(to: dir, count: p.count, size: p.size, seed: p.seed) { log("  \($0) / \(p.count) studies") }
         case .grounding:
-            try GroundingCorpus.generate(to: dir, renderers: try GroundingCorpus.defaultRenderers(), countPerModality: p.count,
-                                         size: p.size, seed: p.seed)
+            try GroundingCorpus.generate(
+                to: dir, renderers: try GroundingCorpus.defaultRenderers(), countPerModality: p.count,
+                size: p.size, seed: p.seed)
         case .slake:
             try SlakeCorpus.generate(to: dir, count: p.count, size: p.size, seed: p.seed) { log("  \($0) / \(p.count) images") }
         }

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 
 /// Pictures of a generated corpus for people: each sample with its boxes, captioned.
@@ -12,9 +12,10 @@ public enum CorpusPreview {
             let labels = try decodeJSON([String: CXRStudyRecord].self, from: dir.appendingPathComponent("labels.json"))
             return try (ds.train + ds.val + ds.test).prefix(limit).map { study in
                 let views = try zip(ds.imageURLs(study), ["frontal", "lateral"]).map { url, view in
-                    try ImageIO.read(url).drawing((labels[study.id]?.boxes[view] ?? []).map {
-                        Annotation(box: Box(xywh: $0.bbox), label: $0.label)
-                    })
+                    try ImageIO.read(url).drawing(
+                        (labels[study.id]?.boxes[view] ?? []).map {
+                            Annotation(box: Box(xywh: $0.bbox), label: $0.label)
+                        })
                 }
                 return captioned(sideBySide(views), study.report)
             }

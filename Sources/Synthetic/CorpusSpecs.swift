@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Text
 
 /// Locates the readable corpus specifications (`Corpora/` in the repository) and loads them.

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 import Tensor
 
@@ -21,8 +21,10 @@ public enum GroundingCorpus {
     /// `minAreaFraction` drops mask components below that fraction of the image. Med-GLIP-5M used
     /// 1.5%, which would erase most lesions here (a liver lesion of 4% of the width covers ~0.13% of
     /// the image), so the default keeps anything from 0.05% (a disc about 2.5% of the width across).
-    public static func generate(to dir: URL, renderers: [any PhantomRenderer], countPerModality: Int, size: Int, seed: UInt64,
-                                minAreaFraction: Double = 0.0005) throws {
+    public static func generate(
+        to dir: URL, renderers: [any PhantomRenderer], countPerModality: Int, size: Int, seed: UInt64,
+        minAreaFraction: Double = 0.0005
+    ) throws {
         let modalities = renderers.map(\.modality)
         guard Set(modalities).count == modalities.count else { throw DatasetError(dir, "two renderers share a modality: \(modalities)") }
         let parents = try parents(renderers, dir: dir)
@@ -34,8 +36,9 @@ public enum GroundingCorpus {
         }
         let categories = categories(parents, rendered)
         let samples = rendered.enumerated().map { id, r in
-            GroundingSample(imageID: id + 1, imageURL: images.appendingPathComponent(r.file), width: size, height: size,
-                            modality: r.modality, regions: r.regions)
+            GroundingSample(
+                imageID: id + 1, imageURL: images.appendingPathComponent(r.file), width: size, height: size,
+                modality: r.modality, regions: r.regions)
         }
         let parts = splits(modalities: modalities, count: count, seed: seed)
         for (name, indices) in [("train", parts.train), ("val", parts.val), ("test", parts.test), ("train_10pct", parts.train10)] {
@@ -51,8 +54,10 @@ public enum GroundingCorpus {
         var regions: [LabeledBox]
     }
 
-    static func renderOne(_ renderer: any PhantomRenderer, index: Int, size: Int, seed: UInt64, minAreaFraction: Double,
-                          images: URL) throws -> Rendered {
+    static func renderOne(
+        _ renderer: any PhantomRenderer, index: Int, size: Int, seed: UInt64, minAreaFraction: Double,
+        images: URL
+    ) throws -> Rendered {
         let rng = RandomGenerator(seed: imageSeed(seed, renderer.modality, index))
         let phantom = renderer.render(size: size, rng: rng)
         let file = "\(renderer.modality)_\(index).png"

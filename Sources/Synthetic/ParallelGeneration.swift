@@ -29,8 +29,10 @@ private final class Slots<T>: @unchecked Sendable {
 /// Runs `make(i)` for every `i` in `0..<count` across the cores and returns the results in order.
 /// Each job must derive its randomness from `i` alone, so the output does not depend on scheduling.
 /// `progress` is called with the number finished, every `every` jobs.
-func generateInParallel<T>(_ count: Int, every: Int = 100, progress: (@Sendable (Int) -> Void)? = nil,
-                           _ make: @Sendable (Int) throws -> T) throws -> [T] {
+func generateInParallel<T>(
+    _ count: Int, every: Int = 100, progress: (@Sendable (Int) -> Void)? = nil,
+    _ make: @Sendable (Int) throws -> T
+) throws -> [T] {
     let slots = Slots<T>(count)
     let workers = max(1, min(Threads.count, count))
     DispatchQueue.concurrentPerform(iterations: workers) { w in

@@ -34,12 +34,16 @@ struct ReportComposer: Sendable {
         self.spec = spec
     }
 
-    static let order = ["cardiomegaly", "mediastinum", "nodule", "mass", "consolidation", "opacity", "atelectasis", "edema",
-                        "effusion", "pneumothorax", "fracture", "device"]
+    static let order = [
+        "cardiomegaly", "mediastinum", "nodule", "mass", "consolidation", "opacity", "atelectasis", "edema",
+        "effusion", "pneumothorax", "fracture", "device"
+    ]
     /// Which normal statement belongs before which findings group, so the report reads in order.
-    static let normalSlot: [String: String] = ["Cardiomegaly": "cardiomegaly", "Enlarged Cardiomediastinum": "mediastinum",
-                                               "Lung Lesion": "nodule", "Pleural Effusion": "effusion", "Pneumothorax": "effusion",
-                                               "Fracture": "fracture"]
+    static let normalSlot: [String: String] = [
+        "Cardiomegaly": "cardiomegaly", "Enlarged Cardiomediastinum": "mediastinum",
+        "Lung Lesion": "nodule", "Pleural Effusion": "effusion", "Pneumothorax": "effusion",
+        "Fracture": "fracture"
+    ]
 
     func compose(_ findings: [ChestFinding], rng: RandomGenerator) -> ComposedReport {
         var labels: [String: Int?] = Dictionary(uniqueKeysWithValues: spec.observations.map { ($0, Optional<Int>.none) })
@@ -64,7 +68,8 @@ struct ReportComposer: Sendable {
         }
         let positives = labels.filter { $0.key != "Support Devices" && $0.key != "No Finding" && ($0.value == 1 || $0.value == -1) }
         labels.updateValue(positives.isEmpty ? 1 : nil, forKey: "No Finding")
-        let text = sentences.enumerated().sorted { ($0.element.slot, $0.offset) < ($1.element.slot, $1.offset) }.map(\.element.text).joined(separator: " ")
+        let text = sentences.enumerated().sorted { ($0.element.slot, $0.offset) < ($1.element.slot, $1.offset) }.map(\.element.text).joined(
+            separator: " ")
         return ComposedReport(text: text, labels: labels)
     }
 
@@ -77,7 +82,8 @@ struct ReportComposer: Sendable {
         var out = template
         for (key, value) in [("side", f.side), ("zone", phrasings.zones[f.zone] ?? f.zone), ("size", size), ("location", location)] {
             out = out.replacingOccurrences(of: "{\(key)}", with: value)
-            out = out.replacingOccurrences(of: "{\(key.prefix(1).uppercased() + key.dropFirst())}", with: value.prefix(1).uppercased() + value.dropFirst())
+            out = out.replacingOccurrences(
+                of: "{\(key.prefix(1).uppercased() + key.dropFirst())}", with: value.prefix(1).uppercased() + value.dropFirst())
         }
         return out
     }

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 import Tensor
 
@@ -12,7 +12,7 @@ struct ReportFindingReader: Sendable {
         ("mediastinum", ["mediastinum is widened", "widened mediastinum", "mediastinal widening"]),
         ("mass", [" mass"]), ("nodule", ["nodule", "nodular"]), ("effusion", ["effusion"]), ("pneumothorax", ["pneumothorax"]),
         ("consolidation", ["consolidation"]), ("opacity", ["opacity", "opacities"]), ("atelectasis", ["atelectasis"]),
-        ("edema", ["edema"]), ("fracture", ["fracture"]), ("device", ["pacemaker", "pacer", "catheter", "port "]),
+        ("edema", ["edema"]), ("fracture", ["fracture"]), ("device", ["pacemaker", "pacer", "catheter", "port "])
     ]
     static let negations = ["no ", "without", "free of", "negative for", "not ", "resolved", "clear of"]
 
@@ -27,16 +27,23 @@ struct ReportFindingReader: Sendable {
                 let before = sentence[..<hit.lowerBound]
                 if Self.negations.contains(where: { before.contains($0) }) { continue }
                 let fs = spec.findings[kind]!
-                let side = sentence.contains("bilateral") && fs.sides.contains("bilateral") ? "bilateral"
-                    : sentence.contains("left") && fs.sides.contains("left") ? "left"
-                    : sentence.contains("right") && fs.sides.contains("right") ? "right" : fs.sides[rng.int(fs.sides.count)]
+                let side =
+                    sentence.contains("bilateral") && fs.sides.contains("bilateral")
+                    ? "bilateral"
+                    : sentence.contains("left") && fs.sides.contains("left")
+                        ? "left"
+                        : sentence.contains("right") && fs.sides.contains("right") ? "right" : fs.sides[rng.int(fs.sides.count)]
                 let zoneWords = [("upper", "upper"), ("apex", "apic"), ("lower", "lower"), ("base", "bas"), ("middle", "mid")]
                 let zone = zoneWords.first { fs.zones.contains($0.0) && sentence.contains($0.1) }?.0 ?? fs.zones[rng.int(fs.zones.count)]
-                let sizeName = ["large", "small", "moderate"].first { fs.sizes[$0] != nil && sentence.contains($0) } ?? fs.sizes.keys.sorted()[rng.int(fs.sizes.count)]
+                let sizeName =
+                    ["large", "small", "moderate"].first { fs.sizes[$0] != nil && sentence.contains($0) }
+                    ?? fs.sizes.keys.sorted()[rng.int(fs.sizes.count)]
                 let range = fs.sizes[sizeName]!
-                out.append(ChestFinding(kind: kind, side: side, zone: zone, size: sizeName, extent: rng.uniform(range[0], range[1]),
-                                        along: rng.uniform(0.25, 0.75), across: rng.uniform(0.3, 0.7), depth: rng.uniform(0.25, 0.75),
-                                        uncertain: false))
+                out.append(
+                    ChestFinding(
+                        kind: kind, side: side, zone: zone, size: sizeName, extent: rng.uniform(range[0], range[1]),
+                        along: rng.uniform(0.25, 0.75), across: rng.uniform(0.3, 0.7), depth: rng.uniform(0.25, 0.75),
+                        uncertain: false))
                 break
             }
         }
@@ -47,8 +54,10 @@ struct ReportFindingReader: Sendable {
 extension CXRCorpus {
     /// Renders phantom studies for the reports of a real R2Gen `annotation.json`: same ids, splits
     /// and report text, with findings taken from each report's own words.
-    public static func generate(fromAnnotation source: URL, to dir: URL, size: Int, seed: UInt64,
-                                progress: (@Sendable (Int) -> Void)? = nil) throws {
+    public static func generate(
+        fromAnnotation source: URL, to dir: URL, size: Int, seed: UInt64,
+        progress: (@Sendable (Int) -> Void)? = nil
+    ) throws {
         let real = try R2Gen.read(source)
         let renderer = try ChestXrayRenderer()
         let reader = ReportFindingReader(spec: renderer.spec)
@@ -60,9 +69,13 @@ extension CXRCorpus {
             let findings = reader.findings(in: s.report, rng: rng)
             return try render(id: s.id, findings: findings, labels: [:], dir: dir, size: size, rng: rng, renderer)
         }
-        let rewrite = { (list: [ReportStudy]) in list.map { ReportStudy(id: $0.id, report: $0.report, imagePaths: ["\($0.id)/0.png", "\($0.id)/1.png"], split: $0.split) } }
-        try R2Gen.write(ReportDataset(train: rewrite(real.train), val: rewrite(real.val), test: rewrite(real.test),
-                                      imagesRoot: dir.appendingPathComponent("images")), to: dir.appendingPathComponent("annotation.json"))
+        let rewrite = { (list: [ReportStudy]) in
+            list.map { ReportStudy(id: $0.id, report: $0.report, imagePaths: ["\($0.id)/0.png", "\($0.id)/1.png"], split: $0.split) }
+        }
+        try R2Gen.write(
+            ReportDataset(
+                train: rewrite(real.train), val: rewrite(real.val), test: rewrite(real.test),
+                imagesRoot: dir.appendingPathComponent("images")), to: dir.appendingPathComponent("annotation.json"))
         try writeJSON(Dictionary(uniqueKeysWithValues: zip(studies.map(\.id), records)), to: dir.appendingPathComponent("labels.json"))
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 import Tensor
 
@@ -38,8 +38,10 @@ public enum SlakeCorpus {
         var questions: [SlakeQuestion]
     }
 
-    public static func generate(to dir: URL, count: Int, size: Int, seed: UInt64, renderers: [any PhantomRenderer]? = nil,
-                                progress: (@Sendable (Int) -> Void)? = nil) throws {
+    public static func generate(
+        to dir: URL, count: Int, size: Int, seed: UInt64, renderers: [any PhantomRenderer]? = nil,
+        progress: (@Sendable (Int) -> Void)? = nil
+    ) throws {
         let spec = try SlakeSpec.load()
         let renderers = try renderers ?? defaultRenderers()
         for r in renderers where spec.modalities[r.modality] == nil {
@@ -80,8 +82,10 @@ public enum SlakeCorpus {
         RandomGenerator(seed: stableHash("slake/split", seed)).shuffle(&order)
         let train = Int((Double(count) * (spec.splits["train"] ?? 0.7)).rounded())
         let val = min(count - train, Int((Double(count) * (spec.splits["validate"] ?? 0.15)).rounded()))
-        return [("train", Array(order.prefix(train))), ("validate", Array(order.dropFirst(train).prefix(val))),
-                ("test", Array(order.dropFirst(train + val)))]
+        return [
+            ("train", Array(order.prefix(train))), ("validate", Array(order.dropFirst(train).prefix(val))),
+            ("test", Array(order.dropFirst(train + val)))
+        ]
     }
 
     /// Records numbered in image order (qid), then written per split in image order.
@@ -89,12 +93,14 @@ public enum SlakeCorpus {
         var records: [[Record]] = []
         var qid = 0
         for (i, m) in made.enumerated() {
-            records.append(m.questions.map { q in
-                defer { qid += 1 }
-                return Record(img_id: i, img_name: "xmlab\(i)/source.jpg", question: q.question, answer: q.answer, q_lang: "en",
-                              location: m.location, modality: m.modality, answer_type: q.answerType.rawValue, base_type: "vqa",
-                              content_type: q.contentType, triple: ["vhead", "_", "_"], qid: qid)
-            })
+            records.append(
+                m.questions.map { q in
+                    defer { qid += 1 }
+                    return Record(
+                        img_id: i, img_name: "xmlab\(i)/source.jpg", question: q.question, answer: q.answer, q_lang: "en",
+                        location: m.location, modality: m.modality, answer_type: q.answerType.rawValue, base_type: "vqa",
+                        content_type: q.contentType, triple: ["vhead", "_", "_"], qid: qid)
+                })
         }
         for (name, indices) in splitIndices(count: made.count, spec: spec, seed: seed) {
             try writeJSON(indices.sorted().flatMap { records[$0] }, to: dir.appendingPathComponent("\(name).json"))

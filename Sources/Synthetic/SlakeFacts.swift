@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 
 /// One connected piece of a structure's mask, measured on the rendered image.
@@ -95,8 +95,9 @@ enum SlakeMeasure {
         let m = spec.modalities[phantom.modality]!
         let frameBoxes = structures.filter { m.frame.contains($0.label) }.flatMap { $0.components.map(\.box) }
         let frame = frameBoxes.reduce(nil as Box?) { acc, b in acc.map { union($0, b) } ?? b } ?? Box(x1: 0, y1: 0, x2: Float(w), y2: Float(h))
-        var facts = SlakeImageFacts(modality: phantom.modality, width: w, height: h, structures: structures, frame: frame,
-                                    cardiothoracicRatio: nil, derivedFindings: [])
+        var facts = SlakeImageFacts(
+            modality: phantom.modality, width: w, height: h, structures: structures, frame: frame,
+            cardiothoracicRatio: nil, derivedFindings: [])
         measureHeart(&facts, spec: spec)
         return (facts, labelMask, gray)
     }
@@ -120,7 +121,8 @@ enum SlakeMeasure {
     /// the heart counts as enlarged (cardiomegaly).
     static func measureHeart(_ facts: inout SlakeImageFacts, spec: SlakeSpec) {
         guard let heart = facts.structure("heart")?.components.first, facts.structure("right lung") != nil,
-              facts.structure("left lung") != nil, facts.frame.width > 0 else { return }
+            facts.structure("left lung") != nil, facts.frame.width > 0
+        else { return }
         let ratio = heart.box.width / facts.frame.width
         facts.cardiothoracicRatio = ratio
         if ratio > spec.thresholds.cardiothoracic_ratio { facts.derivedFindings = ["cardiomegaly"] }
@@ -150,12 +152,14 @@ enum SlakeMeasure {
             while let p = stack.popLast() {
                 pixels.append(p)
                 let (x, y) = (p % w, p / w)
-                for dy in -1...1 { for dx in -1...1 where dx != 0 || dy != 0 {
-                    let (nx, ny) = (x + dx, y + dy)
-                    guard nx >= 0, ny >= 0, nx < w, ny < h else { continue }
-                    let q = ny * w + nx
-                    if inside[q] && !seen[q] { seen[q] = true; stack.append(q) }
-                } }
+                for dy in -1...1 {
+                    for dx in -1...1 where dx != 0 || dy != 0 {
+                        let (nx, ny) = (x + dx, y + dy)
+                        guard nx >= 0, ny >= 0, nx < w, ny < h else { continue }
+                        let q = ny * w + nx
+                        if inside[q] && !seen[q] { seen[q] = true; stack.append(q) }
+                    }
+                }
             }
             out.append(describe(pixels, w, gray: gray))
         }
@@ -176,9 +180,10 @@ enum SlakeMeasure {
         let (a, b, c) = (sxx / n - cx * cx + 1.0 / 12, syy / n - cy * cy + 1.0 / 12, sxy / n - cx * cy)
         let root = ((a - b) * (a - b) / 4 + c * c).squareRoot()
         let (l1, l2) = ((a + b) / 2 + root, max((a + b) / 2 - root, 1e-9))
-        return SlakeComponent(pixels: pixels, box: Box(x1: Float(x1), y1: Float(y1), x2: Float(x2 + 1), y2: Float(y2 + 1)),
-                              meanIntensity: si / Float(n), elongation: Float((l1 / l2).squareRoot()),
-                              fill: Float(n / (4 * Double.pi * (l1 * l2).squareRoot())), host: nil)
+        return SlakeComponent(
+            pixels: pixels, box: Box(x1: Float(x1), y1: Float(y1), x2: Float(x2 + 1), y2: Float(y2 + 1)),
+            meanIntensity: si / Float(n), elongation: Float((l1 / l2).squareRoot()),
+            fill: Float(n / (4 * Double.pi * (l1 * l2).squareRoot())), host: nil)
     }
 
     static func union(_ a: Box, _ b: Box) -> Box { Box(x1: min(a.x1, b.x1), y1: min(a.y1, b.y1), x2: max(a.x2, b.x2), y2: max(a.y2, b.y2)) }

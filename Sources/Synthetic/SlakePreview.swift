@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 
 /// Preview tiles of the SLAKE-format corpus: source.jpg with its detection boxes, a few of its

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Tensor
 
 /// A generated question with its answer, in SLAKE's terms.
@@ -20,7 +20,7 @@ enum SlakeQuestions {
         "finding_position", "finding_side", "finding_side_yes_no", "finding_image_region", "finding_in_organ", "organ_side",
         "larger_of_two", "wider_than", "size_class", "heart_enlarged", "organ_count", "finding_count", "lesion_count",
         "finding_present", "organ_abnormal", "organ_healthy", "image_normal", "diseases", "shape", "shape_round",
-        "finding_color", "organ_color", "darker_or_brighter",
+        "finding_color", "organ_color", "darker_or_brighter"
     ]
 
     /// A way to ask a template: the placeholder values, the answer, and for yes/no templates
@@ -46,8 +46,10 @@ enum SlakeQuestions {
             let choices = pools[t].indices.filter { usable(pools[t][$0]) }
             let c = pools[t].remove(at: choices[rng.int(choices.count)])
             let template = spec.templates[t]
-            out.append(SlakeQuestion(question: fill(template.texts[rng.int(template.texts.count)], c.fills), answer: c.answer,
-                                     answerType: template.answer_type, contentType: template.content_type))
+            out.append(
+                SlakeQuestion(
+                    question: fill(template.texts[rng.int(template.texts.count)], c.fills), answer: c.answer,
+                    answerType: template.answer_type, contentType: template.content_type))
             if c.truth != nil { wantYes.toggle() }
         }
         return out
@@ -145,7 +147,9 @@ struct SlakeAsker {
 
     /// Organs (by the spec's organ word) with a disease, drawn or measured.
     func abnormalOrgans() -> Set<String> {
-        Set(present.filter { $0.spec.kind == .finding }.compactMap(\.spec.organ) + facts.derivedFindings.compactMap { spec.derived_findings[$0]?.organ })
+        Set(
+            present.filter { $0.spec.kind == .finding }.compactMap(\.spec.organ)
+                + facts.derivedFindings.compactMap { spec.derived_findings[$0]?.organ })
     }
 
     func abnormalOrgan() -> [Candidate] {
@@ -160,7 +164,12 @@ struct SlakeAsker {
         let quarter = Float(w * h) / 4
         return spec.quadrants.enumerated().compactMap { q, name in
             let cover = modality.quadrant_organs.compactMap(facts.structure).map { s -> (SlakeStructure, Float) in
-                (s, Float(s.components.reduce(0) { n, c in n + c.pixels.filter { ($0 % w < w / 2) == (q % 2 == 0) && ($0 / w < h / 2) == (q < 2) }.count }))
+                (
+                    s,
+                    Float(
+                        s.components.reduce(0) { n, c in n + c.pixels.filter { ($0 % w < w / 2) == (q % 2 == 0) && ($0 / w < h / 2) == (q < 2) }.count
+                        })
+                )
             }.sorted { $0.1 > $1.1 }
             guard let best = cover.first, best.1 > 0.05 * quarter else { return nil }
             guard cover.count < 2 || best.1 >= th.quadrant_dominance * cover[1].1 else { return nil }
@@ -186,7 +195,8 @@ struct SlakeAsker {
             let y = s.components.reduce(0) { $0 + $1.box.center.y } / Float(s.components.count)
             let zone = modality.zones[facts.zone(y: y)]
             let text = sides.count == 2 ? format.both : format.one.replacingOccurrences(of: "{Side}", with: word(sides.first!))
-            return Candidate(fills: ["finding": s.spec.noun], answer: capitalizedFirst(text.replacingOccurrences(of: "{zone}", with: zone)), truth: nil)
+            return Candidate(
+                fills: ["finding": s.spec.noun], answer: capitalizedFirst(text.replacingOccurrences(of: "{zone}", with: zone)), truth: nil)
         }
     }
 
@@ -194,7 +204,8 @@ struct SlakeAsker {
     var sided: [(SlakeStructure, String)] {
         present.compactMap { s in
             let sides = facts.sides(s, margin: th.side_margin)
-            return sides.count == 1 && s.components.allSatisfy({ facts.side(x: $0.box.center.x, margin: th.side_margin) != nil }) ? (s, sides.first!) : nil
+            return sides.count == 1 && s.components.allSatisfy({ facts.side(x: $0.box.center.x, margin: th.side_margin) != nil })
+                ? (s, sides.first!) : nil
         }
     }
 
@@ -207,9 +218,10 @@ struct SlakeAsker {
     /// The cell of a 3x3 grid over the image holding every piece's centre.
     func findingImageRegion() -> [Candidate] {
         present.compactMap { s in
-            let cells = Set(s.components.map { c in
-                [min(2, Int(3 * c.box.center.y / Float(facts.height))), min(2, Int(3 * c.box.center.x / Float(facts.width)))]
-            })
+            let cells = Set(
+                s.components.map { c in
+                    [min(2, Int(3 * c.box.center.y / Float(facts.height))), min(2, Int(3 * c.box.center.x / Float(facts.width)))]
+                })
             guard cells.count == 1, let cell = cells.first else { return nil }
             return Candidate(fills: ["finding": s.spec.noun], answer: spec.image_regions[cell[0]][cell[1]], truth: nil)
         }
@@ -230,7 +242,9 @@ struct SlakeAsker {
     /// Organs of one piece off the midline whose name does not already say the side.
     func organSide() -> [Candidate] {
         single.filter { $0.spec.kind == .organ && !$0.spec.noun.contains("right") && !$0.spec.noun.contains("left") }.compactMap { s in
-            facts.side(x: s.components[0].box.center.x, margin: th.side_margin).map { Candidate(fills: ["organ": s.spec.noun], answer: word($0), truth: nil) }
+            facts.side(x: s.components[0].box.center.x, margin: th.side_margin).map {
+                Candidate(fills: ["organ": s.spec.noun], answer: word($0), truth: nil)
+            }
         }
     }
 
@@ -241,12 +255,16 @@ struct SlakeAsker {
     /// and "larger" would then depend on the reader.
     func largerOfTwo(_ rng: RandomGenerator) -> [Candidate] {
         var out: [Candidate] = []
-        for (i, a) in single.enumerated() { for b in single[(i + 1)...] {
-            let (big, small) = a.area >= b.area ? (a, b) : (b, a)
-            guard Float(big.area) >= th.larger_margin * Float(small.area), big.components[0].box.area > small.components[0].box.area else { continue }
-            let (first, second) = rng.chance(0.5) ? (a, b) : (b, a)
-            out.append(Candidate(fills: ["a": first.spec.noun, "b": second.spec.noun], answer: titleCased(big.spec.noun), truth: nil))
-        } }
+        for (i, a) in single.enumerated() {
+            for b in single[(i + 1)...] {
+                let (big, small) = a.area >= b.area ? (a, b) : (b, a)
+                guard Float(big.area) >= th.larger_margin * Float(small.area), big.components[0].box.area > small.components[0].box.area else {
+                    continue
+                }
+                let (first, second) = rng.chance(0.5) ? (a, b) : (b, a)
+                out.append(Candidate(fills: ["a": first.spec.noun, "b": second.spec.noun], answer: titleCased(big.spec.noun), truth: nil))
+            }
+        }
         return out
     }
 
@@ -319,7 +337,8 @@ struct SlakeAsker {
 
     /// Disease names present (devices are not diseases), sorted.
     func diseases() -> [String] {
-        (present.filter { $0.spec.kind == .finding }.map(\.spec.answer) + facts.derivedFindings.compactMap { spec.derived_findings[$0]?.answer }).sorted()
+        (present.filter { $0.spec.kind == .finding }.map(\.spec.answer) + facts.derivedFindings.compactMap { spec.derived_findings[$0]?.answer })
+            .sorted()
     }
 
     /// "Does the right lung look abnormal?": a disease of that organ, and for a sided organ

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 
 /// `Corpora/slake/questions.json`: the SLAKE-format corpus's structures (mask ids, words, answers),
 /// per-modality answers, question templates, answer vocabulary, thresholds and content-type mix.
@@ -38,7 +38,9 @@ public struct SlakeSpec: Codable, Sendable {
     }
 
     /// A finding measured rather than drawn as its own region (cardiomegaly, from the heart's box).
-    public struct Derived: Codable, Sendable { public var noun: String; public var indefinite: String; public var answer: String; public var organ: String }
+    public struct Derived: Codable, Sendable {
+        public var noun: String; public var indefinite: String; public var answer: String; public var organ: String
+    }
 
     public struct Thresholds: Codable, Sendable {
         public var min_area_fraction: Double
@@ -91,8 +93,10 @@ public struct SlakeSpec: Codable, Sendable {
     /// in the file that `validate` reports before any image is made.
     func word(_ key: String) -> String { answers[key] ?? key }
 
-    static let answerKeys = ["yes", "no", "right", "left", "darker", "brighter", "none", "dark", "gray", "bright",
-                             "round", "oval", "irregular", "small", "medium", "large"]
+    static let answerKeys = [
+        "yes", "no", "right", "left", "darker", "brighter", "none", "dark", "gray", "bright",
+        "round", "oval", "irregular", "small", "medium", "large"
+    ]
 
     /// Checks what the decoder cannot: ids unique and non-zero, every template known to the code,
     /// every content type weighted, every answer word present, 3x3 image regions.
@@ -103,7 +107,9 @@ public struct SlakeSpec: Codable, Sendable {
         }
         for t in templates {
             guard SlakeQuestions.known.contains(t.id) else { throw DatasetError(path, "template '\(t.id)' is not implemented") }
-            guard content_types[t.content_type] != nil else { throw DatasetError(path, "template '\(t.id)': content type '\(t.content_type)' has no weight") }
+            guard content_types[t.content_type] != nil else {
+                throw DatasetError(path, "template '\(t.id)': content type '\(t.content_type)' has no weight")
+            }
             guard !t.texts.isEmpty else { throw DatasetError(path, "template '\(t.id)' has no texts") }
         }
         if let missing = Self.answerKeys.first(where: { answers[$0] == nil }) { throw DatasetError(path, "answers lacks '\(missing)'") }

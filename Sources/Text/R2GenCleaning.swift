@@ -18,8 +18,10 @@ public enum R2GenCleaning {
             for _ in 0..<5 { t = t.replacingOccurrences(of: "..", with: ".") }
         }
         for _ in 0..<3 { t = t.replacingOccurrences(of: "..", with: ".") }
-        for (from, to) in [("1. ", ""), (". 2. ", ". "), (". 3. ", ". "), (". 4. ", ". "), (". 5. ", ". "),
-                           (" 2. ", ". "), (" 3. ", ". "), (" 4. ", ". "), (" 5. ", ". ")] {
+        for (from, to) in [
+            ("1. ", ""), (". 2. ", ". "), (". 3. ", ". "), (". 4. ", ". "), (". 5. ", ". "),
+            (" 2. ", ". "), (" 3. ", ". "), (" 4. ", ". "), (" 5. ", ". ")
+        ] {
             t = t.replacingOccurrences(of: from, with: to)
         }
         let sentences = pythonStrip(t).lowercased().components(separatedBy: ". ")
@@ -35,7 +37,7 @@ public enum R2GenCleaning {
 
     /// Membership in R2Gen's character class `[.,?;*!%^&_+():-\[\]{}]`.
     static func removed(_ c: Unicode.Scalar) -> Bool {
-        if (0x3A...0x5B).contains(c.value) { return true }   // the range ':' ... '['
+        if (0x3A...0x5B).contains(c.value) { return true }  // the range ':' ... '['
         return ".,?;*!%^&_+()]{}".unicodeScalars.contains(c)
     }
 

@@ -18,8 +18,10 @@ public enum SpecFiles {
             guard fm.fileExists(atPath: env) else { throw NotFound(path: env, problem: "MEDGLIP_CORPORA points to a missing folder") }
             return URL(fileURLWithPath: env)
         }
-        let starts = [URL(fileURLWithPath: fm.currentDirectoryPath),
-                      URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+        let starts = [
+            URL(fileURLWithPath: fm.currentDirectoryPath),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        ]
         for start in starts {
             var dir = start.standardizedFileURL
             for _ in 0..<8 {
@@ -28,7 +30,8 @@ public enum SpecFiles {
                 dir.deleteLastPathComponent()
             }
         }
-        throw NotFound(path: "Corpora", problem: "specification files not found: run from the MedGLIP repository or set MEDGLIP_CORPORA to its Corpora folder")
+        throw NotFound(
+            path: "Corpora", problem: "specification files not found: run from the MedGLIP repository or set MEDGLIP_CORPORA to its Corpora folder")
     }
 
     /// The bytes of `Corpora/<relative>`.

@@ -19,7 +19,8 @@ public enum ChoiceQuestion {
         func add(_ option: String) { if !out.contains(option) { out.append(option) } }
         for (i, w) in words.enumerated() where w == "or" {
             guard let b = words[..<i].lastIndex(where: { isWord($0) && !articles.contains($0) }),
-                  let after = words[(i + 1)...].first(where: { isWord($0) && !articles.contains($0) }) else { continue }
+                let after = words[(i + 1)...].first(where: { isWord($0) && !articles.contains($0) })
+            else { continue }
             add(words[b]); add(after)
             var item = b
             while item >= 2, words[item - 1] == ",", isWord(words[item - 2]), !notListItems.contains(words[item - 2]) {

@@ -36,7 +36,9 @@ public struct ConversationTemplate: Codable, Sendable, Equatable {
     /// position (as in LLaVA-Med's template), which lets a batch be fused with one concatenation.
     public func validate(path: String) throws {
         func fail(_ problem: String) -> TemplateError { TemplateError(path: path, problem: problem) }
-        guard role(human) != nil, role(assistant) != nil else { throw fail("human and assistant turns must start with a role name and a colon, e.g. 'Human: '") }
+        guard role(human) != nil, role(assistant) != nil else {
+            throw fail("human and assistant turns must start with a role name and a colon, e.g. 'Human: '")
+        }
         guard human.components(separatedBy: "<image>").count == 2 else { throw fail("the human turn must hold <image> exactly once") }
         guard let image = human.range(of: "<image>"), let question = human.range(of: "{question}"), image.upperBound <= question.lowerBound else {
             throw fail("the human turn must hold {question} after <image>")
@@ -77,7 +79,8 @@ public struct ConversationTemplate: Codable, Sendable, Equatable {
     /// The template's own words, so the vocabulary knows them.
     public var words: [String] {
         [system, role(human)?.rest ?? human, role(assistant)?.rest ?? assistant].map {
-            $0.replacingOccurrences(of: "<image>", with: " ").replacingOccurrences(of: "{question}", with: " ").replacingOccurrences(of: "{answer}", with: " ")
+            $0.replacingOccurrences(of: "<image>", with: " ").replacingOccurrences(of: "{question}", with: " ").replacingOccurrences(
+                of: "{answer}", with: " ")
         }
     }
 }

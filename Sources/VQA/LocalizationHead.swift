@@ -49,7 +49,8 @@ final class LocalizationHead: Module {
     /// Targets `[B, g * g, labels.count]`: 1 where a box of that label overlaps the patch. `boxes[b]`
     /// are in [0, 1] coordinates of an image loaded at `loadSide` pixels and cropped to `cropSide`
     /// from `crops[b]` (top-left corner, pixels); patches are the `g x g` cells of the crop.
-    static func targets(_ boxes: [[GroundedRegion]], labels: [String], crops: [(x: Int, y: Int)], loadSide: Int, cropSide: Int, grid g: Int) -> Tensor {
+    static func targets(_ boxes: [[GroundedRegion]], labels: [String], crops: [(x: Int, y: Int)], loadSide: Int, cropSide: Int, grid g: Int) -> Tensor
+    {
         let index = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let k = labels.count, cell = Float(cropSide) / Float(g), l = Float(loadSide)
         var out = [Float](repeating: 0, count: boxes.count * g * g * k)

@@ -44,7 +44,8 @@ extension VQASystem {
                 let p = head.logits(model.visionEncoder(set.pixels(images, size: run.model.imageSize, rng: nil))).sigmoid()
                 let (patches, k) = (p.shape[1], p.shape[2])
                 for b in images.indices {
-                    predicted.append(Set(labels.indices.filter { j in (0..<patches).contains { p.data[(b * patches + $0) * k + j] >= 0.5 } }.map { labels[$0] }))
+                    predicted.append(
+                        Set(labels.indices.filter { j in (0..<patches).contains { p.data[(b * patches + $0) * k + j] >= 0.5 } }.map { labels[$0] }))
                 }
             }
         }

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Tensor
 
 /// Timing closures for `medglip bench vqa`: answering and one training step on random images with
@@ -24,23 +24,28 @@ public struct VQABenchmark {
         let planes = (0..<images).map { _ in (0..<(side * side)).map { _ in rng.uniform() } }
         var out: [VQAHead: VQABenchmark] = [:]
         for head in VQAHead.allCases {
-            let run = VQARunConfig(model: config, head: head, dataset: .slake, dataDir: "", seed: 0, epochs: 1, template: template,
-                                   maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary))
+            let run = VQARunConfig(
+                model: config, head: head, dataset: .slake, dataDir: "", seed: 0, epochs: 1, template: template,
+                maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary))
             let system = VQASystem(run, vocabulary: vocabulary)
             let examples = (0..<(images * questionsPerImage)).map { i in
                 let q = questions[i % questionsPerImage], a = organs[i % organs.count]
-                let item = VQAItem(qid: "\(i)", imageName: "\(i / questionsPerImage)", imageURL: URL(fileURLWithPath: "/"), question: q, answer: a,
-                                   answerType: .open, category: "Position")
-                return VQAExample(item: item, image: i / questionsPerImage,
-                                  prompt: template.promptIDs(question: q, vocabulary: vocabulary, maxQuestionTokens: config.maxQuestionTokens).ids,
-                                  answer: vocabulary.encode(a) + [VQAVocabulary.endOfAnswer], answerClass: vocabulary.answerClass(a))
+                let item = VQAItem(
+                    qid: "\(i)", imageName: "\(i / questionsPerImage)", imageURL: URL(fileURLWithPath: "/"), question: q, answer: a,
+                    answerType: .open, category: "Position")
+                return VQAExample(
+                    item: item, image: i / questionsPerImage,
+                    prompt: template.promptIDs(question: q, vocabulary: vocabulary, maxQuestionTokens: config.maxQuestionTokens).ids,
+                    answer: vocabulary.encode(a) + [VQAVocabulary.endOfAnswer], answerClass: vocabulary.answerClass(a))
             }
-            let set = VQASet(examples: examples, images: planes, regions: planes.map { _ in [] }, boxes: planes.map { _ in [] }, side: side, skipped: [])
+            let set = VQASet(
+                examples: examples, images: planes, regions: planes.map { _ in [] }, boxes: planes.map { _ in [] }, side: side, skipped: [])
             let trainer = VQATrainer(system, options: VQATrainingOptions(), folder: FileManager.default.temporaryDirectory, log: { _ in })
-            out[head] = VQABenchmark(answer: { _ = system.predict(set, batchSize: examples.count) },
-                                     trainStep: { _ = try? trainer.step(set, Array(examples.indices), rng: rng) },
-                                     answerTokens: config.maxAnswerTokens + 1, parameters: system.model.parameterCount,
-                                     config: config)
+            out[head] = VQABenchmark(
+                answer: { _ = system.predict(set, batchSize: examples.count) },
+                trainStep: { _ = try? trainer.step(set, Array(examples.indices), rng: rng) },
+                answerTokens: config.maxAnswerTokens + 1, parameters: system.model.parameterCount,
+                config: config)
         }
         return out
     }

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 import Injection
 import Tensor
@@ -12,8 +12,9 @@ public struct VQASplits: Sendable {
     public static func read(_ kind: VQADatasetKind, root: URL, grouping: VQARAD.ValidationGrouping = .image) throws -> VQASplits {
         switch kind {
         case .slake:
-            return VQASplits(train: try SLAKE.read(root: root, split: "train"), val: try SLAKE.read(root: root, split: "val"),
-                             test: try SLAKE.read(root: root, split: "test"))
+            return VQASplits(
+                train: try SLAKE.read(root: root, split: "train"), val: try SLAKE.read(root: root, split: "val"),
+                test: try SLAKE.read(root: root, split: "test"))
         case .vqaRad:
             let (train, val) = VQARAD.carveValidation(try VQARAD.read(root: root, split: "train"), by: grouping)
             let hasTest = FileManager.default.fileExists(atPath: root.appendingPathComponent("testset.json").path)
@@ -137,19 +138,23 @@ public struct VQALoader {
                     imageIndex[item.imageURL] = images.count - 1
                     let (kept, hint) = grounding(item, width: image.width, height: image.height)
                     imageRegions.append(kept); imageHints.append(hint)
-                    imageBoxes.append((boxes[item.imageURL.standardizedFileURL.path] ?? []).map { $0.normalized(width: image.width, height: image.height) })
+                    imageBoxes.append(
+                        (boxes[item.imageURL.standardizedFileURL.path] ?? []).map { $0.normalized(width: image.width, height: image.height) })
                 } catch {
                     broken[item.imageURL] = FileManager.default.fileExists(atPath: item.imageURL.path) ? "unreadable (\(error))" : "no such file"
                 }
             }
             guard let image = imageIndex[item.imageURL] else { skip("image \(item.imageURL.path): \(broken[item.imageURL]!)"); continue }
-            let (prompt, cut) = template.promptIDs(question: item.question, hint: imageHints[image], vocabulary: vocabulary,
-                                                   maxQuestionTokens: config.maxQuestionTokens)
+            let (prompt, cut) = template.promptIDs(
+                question: item.question, hint: imageHints[image], vocabulary: vocabulary,
+                maxQuestionTokens: config.maxQuestionTokens)
             if cut { truncated += 1 }
             if answer.count > config.maxAnswerTokens { longAnswers += 1 }
-            examples.append(VQAExample(item: item, image: image, prompt: prompt,
-                                       answer: Array(answer.prefix(config.maxAnswerTokens)) + [VQAVocabulary.endOfAnswer],
-                                       answerClass: vocabulary.answerClass(item.answer)))
+            examples.append(
+                VQAExample(
+                    item: item, image: image, prompt: prompt,
+                    answer: Array(answer.prefix(config.maxAnswerTokens)) + [VQAVocabulary.endOfAnswer],
+                    answerClass: vocabulary.answerClass(item.answer)))
         }
         for line in skipped { log("skipped " + line) }
         if !skipped.isEmpty { log("\(split): skipped \(skipped.count) of \(items.count) questions (listed above)") }

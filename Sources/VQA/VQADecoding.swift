@@ -98,7 +98,8 @@ enum VQADecoding {
     /// stops when the best finished hypothesis beats every live one. Beam size 1 is greedy.
     static func beam(_ model: VQAModel, prompt: [Int], imageTokens: Tensor, beamSize k: Int, maxTokens: Int) -> [Int] {
         var stepper = VQAStepper(model)
-        var logProbs = stepper.prefill([[Int]](repeating: prompt, count: k), imageTokens: imageTokens.indexSelect(axis: 0, [Int](repeating: 0, count: k)))
+        var logProbs = stepper.prefill(
+            [[Int]](repeating: prompt, count: k), imageTokens: imageTokens.indexSelect(axis: 0, [Int](repeating: 0, count: k)))
         let vocab = logProbs.count / k
         // Only row 0 is live at first, so the first step fans out from one hypothesis.
         var live: [(tokens: [Int], score: Float)] = [([], 0)]
@@ -113,7 +114,9 @@ enum VQADecoding {
             for c in candidates.prefix(2 * k) {
                 if c.token == VQAVocabulary.endOfAnswer || t == maxTokens - 1 {
                     finished.append((c.token == VQAVocabulary.endOfAnswer ? live[c.row].tokens : live[c.row].tokens + [c.token], c.score))
-                } else if next.count < k { next.append(c) }
+                } else if next.count < k {
+                    next.append(c)
+                }
             }
             let bestFinished = finished.map(\.score).max() ?? -.infinity
             guard let first = next.first, first.score > bestFinished else { break }

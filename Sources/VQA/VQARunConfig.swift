@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Tensor
 
 /// What a VQA run folder's `config.json` holds: everything needed to rebuild the model and read
@@ -20,8 +20,10 @@ public struct VQARunConfig: Codable, Sendable {
     /// from before the option existed).
     public var validationGrouping: VQARAD.ValidationGrouping?
 
-    public init(model: VQAConfig, head: VQAHead, dataset: VQADatasetKind, dataDir: String, seed: UInt64, epochs: Int,
-                template: ConversationTemplate, maxPositions: Int, validationGrouping: VQARAD.ValidationGrouping? = nil) {
+    public init(
+        model: VQAConfig, head: VQAHead, dataset: VQADatasetKind, dataDir: String, seed: UInt64, epochs: Int,
+        template: ConversationTemplate, maxPositions: Int, validationGrouping: VQARAD.ValidationGrouping? = nil
+    ) {
         self.model = model; self.head = head; self.dataset = dataset; self.dataDir = dataDir; self.seed = seed
         self.epochs = epochs; self.template = template; self.maxPositions = maxPositions; self.validationGrouping = validationGrouping
     }

@@ -8,7 +8,8 @@ public struct VQAScores: Sendable {
 
     public init(_ examples: [VQAExample], predictions: [String]) {
         let items = zip(examples, predictions).map { e, p in
-            VQAScoring.Item(questionID: e.item.qid, question: e.item.question, answer: e.item.answer, prediction: p, closed: e.item.answerType == .closed)
+            VQAScoring.Item(
+                questionID: e.item.qid, question: e.item.question, answer: e.item.answer, prediction: p, closed: e.item.answerType == .closed)
         }
         overall = VQAScoring.score(items)
         let categories = Dictionary(grouping: zip(examples, items), by: { $0.0.item.category })
@@ -19,7 +20,9 @@ public struct VQAScores: Sendable {
     public var selection: Double { (overall.closedAccuracy + overall.openRecall) / 2 }
 
     public var flat: [String: Double] {
-        ["closed_accuracy": overall.closedAccuracy, "open_recall": overall.openRecall, "open_exact": overall.openExact,
-         "closed_exact": overall.closedExact, "overall_exact": overall.overallExact, "selection": selection]
+        [
+            "closed_accuracy": overall.closedAccuracy, "open_recall": overall.openRecall, "open_exact": overall.openExact,
+            "closed_exact": overall.closedExact, "overall_exact": overall.overallExact, "selection": selection
+        ]
     }
 }

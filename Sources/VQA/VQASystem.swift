@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Tensor
 
 /// A trained (or initialised) VQA model with its vocabulary and template: answers questions.
@@ -11,9 +11,10 @@ public final class VQASystem {
 
     public init(_ run: VQARunConfig, vocabulary: VQAVocabulary) {
         self.run = run; self.vocabulary = vocabulary
-        model = VQAModel(run.model, head: run.head, vocabularySize: vocabulary.count,
-                         outputs: run.head == .generate ? vocabulary.count : vocabulary.answers.count,
-                         maxPositions: run.maxPositions, seed: run.seed)
+        model = VQAModel(
+            run.model, head: run.head, vocabularySize: vocabulary.count,
+            outputs: run.head == .generate ? vocabulary.count : vocabulary.answers.count,
+            maxPositions: run.maxPositions, seed: run.seed)
     }
 
     public convenience init(runFolder: URL, weights: String = "model.safetensors") throws {
@@ -63,13 +64,16 @@ public final class VQASystem {
                     for (r, e) in group.enumerated() { out[e] = vocabulary.answers[VQADecoding.argmax(logits.data[(r * c)..<((r + 1) * c)])] }
                 case .generate where beamSize > 1:
                     for e in group {
-                        let ids = VQADecoding.beam(model, prompt: set.examples[e].prompt, imageTokens: rows([e]), beamSize: beamSize, maxTokens: run.model.maxAnswerTokens + 1)
+                        let ids = VQADecoding.beam(
+                            model, prompt: set.examples[e].prompt, imageTokens: rows([e]), beamSize: beamSize,
+                            maxTokens: run.model.maxAnswerTokens + 1)
                         out[e] = vocabulary.decode(ids)
                     }
                 case .generate:
                     for members in Dictionary(grouping: group, by: { set.examples[$0].prompt.count }).values {
-                        let ids = VQADecoding.greedy(model, prompts: members.map { set.examples[$0].prompt }, imageTokens: rows(members),
-                                                     maxTokens: run.model.maxAnswerTokens + 1)
+                        let ids = VQADecoding.greedy(
+                            model, prompts: members.map { set.examples[$0].prompt }, imageTokens: rows(members),
+                            maxTokens: run.model.maxAnswerTokens + 1)
                         for (e, answer) in zip(members, ids) { out[e] = vocabulary.decode(answer) }
                     }
                 }
@@ -94,9 +98,10 @@ extension VQASystem {
         case .generate:
             let spelled = candidates.map(vocabulary.encode).filter { !$0.isEmpty && !$0.contains(VQAVocabulary.unknown) }
             guard !spelled.isEmpty else { return nil }
-            let scores = model.answerLogLikelihoods(imageTokens: imageTokens, imageOf: [Int](repeating: image, count: spelled.count),
-                                                    prompts: [[Int]](repeating: example.prompt, count: spelled.count),
-                                                    answers: spelled.map { Array($0.prefix(run.model.maxAnswerTokens)) + [VQAVocabulary.endOfAnswer] })
+            let scores = model.answerLogLikelihoods(
+                imageTokens: imageTokens, imageOf: [Int](repeating: image, count: spelled.count),
+                prompts: [[Int]](repeating: example.prompt, count: spelled.count),
+                answers: spelled.map { Array($0.prefix(run.model.maxAnswerTokens)) + [VQAVocabulary.endOfAnswer] })
             return vocabulary.decode(spelled[VQADecoding.argmax(scores[...])])
         case .classify:
             let classes = candidates.compactMap(vocabulary.answerClass)

@@ -1,5 +1,5 @@
-import Foundation
 import Datasets
+import Foundation
 import Tensor
 
 public struct VQATrainingOptions: Codable, Sendable {
@@ -83,8 +83,9 @@ public final class VQATrainer {
             loss = model.classifyLoss(imageTokens: tokens, imageOf: imageOf, prompts: prompts, classes: members.map { set.examples[$0].answerClass! })
         }
         if let head = model.localizationHead, let options = system.run.model.localization {
-            let targets = LocalizationHead.targets(images.map { set.boxes[$0] }, labels: options.labels, crops: crops,
-                                                   loadSide: set.side, cropSide: size, grid: map.shape[2])
+            let targets = LocalizationHead.targets(
+                images.map { set.boxes[$0] }, labels: options.labels, crops: crops,
+                loadSide: set.side, cropSide: size, grid: map.shape[2])
             loss = loss + options.weight * head.loss(map, targets: targets)
         }
         guard loss.item.isFinite else {
@@ -118,7 +119,8 @@ public final class VQATrainer {
         if history.isEmpty && options.localizationPretrainEpochs > 0 { try pretrainLocalization(localizationImages ?? train, validation: validation) }
         let groups = train.byImage
         let steps = (groups.count + options.imagesPerBatch - 1) / options.imagesPerBatch
-        let schedule = CosineWithWarmup(warmupSteps: min(options.warmupSteps, steps * options.epochs / 10), totalSteps: steps * options.epochs, minFactor: 0.05)
+        let schedule = CosineWithWarmup(
+            warmupSteps: min(options.warmupSteps, steps * options.epochs / 10), totalSteps: steps * options.epochs, minFactor: 0.05)
         for epoch in (history.count + 1)...options.epochs {
             let rng = RandomGenerator(seed: options.seed &+ UInt64(epoch))
             var order = Array(groups.indices)
@@ -136,8 +138,10 @@ public final class VQATrainer {
             let rate = Double(questions) / max(bar.elapsed, 1e-9)
             let scores = VQAScores(validation.examples, predictions: system.predict(validation))
             history.append(EpochRecord(epoch: epoch, loss: lossSum / Double(steps), questionsPerSecond: rate, validation: scores.flat))
-            log(String(format: "\nepoch %d: loss %.4f, %.0f questions/s; val closed acc %.4f, open recall %.4f, exact %.4f",
-                       epoch, lossSum / Double(steps), rate, scores.overall.closedAccuracy, scores.overall.openRecall, scores.overall.overallExact))
+            log(
+                String(
+                    format: "\nepoch %d: loss %.4f, %.0f questions/s; val closed acc %.4f, open recall %.4f, exact %.4f",
+                    epoch, lossSum / Double(steps), rate, scores.overall.closedAccuracy, scores.overall.openRecall, scores.overall.overallExact))
             try checkpoint()
             try onEpoch?(history.last!)
         }
@@ -152,15 +156,21 @@ public final class VQATrainer {
         guard let head = model.localizationHead, let labels = config.localization?.labels else {
             throw DatasetError(folder, "localization pre-training needs a model with a localization head (--localization-loss > 0)")
         }
-        try pretrainVisionEncoder(on: train, epochs: options.localizationPretrainEpochs, task: "localization", lossName: "focal loss",
-                                  extra: head.parameters()) { members, crops, _ in
+        try pretrainVisionEncoder(
+            on: train, epochs: options.localizationPretrainEpochs, task: "localization", lossName: "focal loss",
+            extra: head.parameters()
+        ) { members, crops, _ in
             let map = model.visionEncoder(train.pixels(members, size: config.imageSize, crops: crops))
-            return head.loss(map, targets: LocalizationHead.targets(members.map { train.boxes[$0] }, labels: labels, crops: crops,
-                                                                    loadSide: train.side, cropSide: config.imageSize, grid: map.shape[2]))
+            return head.loss(
+                map,
+                targets: LocalizationHead.targets(
+                    members.map { train.boxes[$0] }, labels: labels, crops: crops,
+                    loadSide: train.side, cropSide: config.imageSize, grid: map.shape[2]))
         }
         if validation.boxes.contains(where: { !$0.isEmpty }), let report = system.localizationReport(validation) {
-            log("localization on the validation images (recall at precision, per image): "
-                + report.rows.map { String(format: "%@ %.2f/%.2f", $0.label, $0.recall, $0.precision) }.joined(separator: ", "))
+            log(
+                "localization on the validation images (recall at precision, per image): "
+                    + report.rows.map { String(format: "%@ %.2f/%.2f", $0.label, $0.recall, $0.precision) }.joined(separator: ", "))
         }
     }
 
@@ -168,10 +178,13 @@ public final class VQATrainer {
     /// a warm start that needs no labels. The decoder is dropped afterwards.
     func pretrainAutoencoder(_ train: VQASet) throws {
         let model = system.model, config = system.run.model
-        let decoder = PatchDecoder(width: config.channels.last!, patchSide: config.imageSize / config.gridSize,
-                                   rng: RandomGenerator(seed: options.seed &+ 104_729))
-        try pretrainVisionEncoder(on: train, epochs: options.autoencoderPretrainEpochs, task: "denoising auto-encoder", lossName: "mean squared error",
-                                  extra: decoder.parameters()) { members, crops, rng in
+        let decoder = PatchDecoder(
+            width: config.channels.last!, patchSide: config.imageSize / config.gridSize,
+            rng: RandomGenerator(seed: options.seed &+ 104_729))
+        try pretrainVisionEncoder(
+            on: train, epochs: options.autoencoderPretrainEpochs, task: "denoising auto-encoder", lossName: "mean squared error",
+            extra: decoder.parameters()
+        ) { members, crops, rng in
             let clean = train.pixels(members, size: config.imageSize, crops: crops)
             return decoder.loss(model.visionEncoder(PatchDecoder.corrupted(clean, std: self.options.autoencoderNoise, rng: rng)), clean: clean)
         }
@@ -179,8 +192,10 @@ public final class VQATrainer {
 
     /// Trains the vision encoder and `extra` parameters for `epochs` on the images of `set`, 16 per
     /// step, with `loss(images, crops, rng)`: the pre-training loop both warm starts share.
-    func pretrainVisionEncoder(on set: VQASet, epochs: Int, task: String, lossName: String, extra: [Tensor],
-                               loss: ([Int], [(x: Int, y: Int)], RandomGenerator) -> Tensor) throws {
+    func pretrainVisionEncoder(
+        on set: VQASet, epochs: Int, task: String, lossName: String, extra: [Tensor],
+        loss: ([Int], [(x: Int, y: Int)], RandomGenerator) -> Tensor
+    ) throws {
         let model = system.model, config = system.run.model
         let images = Array(Set(set.examples.map(\.image))).sorted(), batch = 16
         log("\(task) pre-training on \(images.count) images for \(epochs) epochs")

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-import Registry
 import Injection
+import Registry
+import XCTest
+
 @testable import CLI
 
 /// The whole ablation at toy size: corpus, training and evaluation per mode, the registry, the
@@ -13,8 +14,10 @@ final class AblationEndToEndTests: XCTestCase {
         setenv("MEDGLIP_CACHE", dir.appendingPathComponent("cache").path, 1)
         defer { unsetenv("MEDGLIP_CACHE") }
         let registry = dir.appendingPathComponent("registry.sqlite")
-        let args = ["--modes", "none,oracle", "--seeds", "1", "--epochs", "1", "--count", "40", "--vqa-epochs", "1", "--vqa-count", "12",
-                    "--out", dir.appendingPathComponent("runs").path, "--registry", registry.path]
+        let args = [
+            "--modes", "none,oracle", "--seeds", "1", "--epochs", "1", "--count", "40", "--vqa-epochs", "1", "--vqa-count", "12",
+            "--out", dir.appendingPathComponent("runs").path, "--registry", registry.path
+        ]
         let first = try AblateDownstream.parse(args)
         try first.run()
         let reg = try RunRegistry(path: registry)
@@ -31,16 +34,21 @@ final class AblationEndToEndTests: XCTestCase {
         // The gallery: cases of both tasks, their drawings written beside the report.
         let images = html.components(separatedBy: "<img src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
         XCTAssertTrue(images.contains { $0.hasPrefix("gallery/mrg-") } && images.contains { $0.hasPrefix("gallery/vqa-") }, "\(images)")
-        for image in images { XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("runs").appendingPathComponent(image).path), image) }
+        for image in images {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("runs").appendingPathComponent(image).path), image)
+        }
         XCTAssertTrue(html.contains("<i>reference</i>") && html.contains("<i>oracle</i>"))
         // vqa-eval's predictions carry question_id, and its LLaVA-Med files score with `score vqa` as run_eval.py takes them.
         let vqa = dir.appendingPathComponent("runs/vqa-none-seed0")
         let merged = try String(contentsOf: vqa.appendingPathComponent("predictions-test.jsonl"), encoding: .utf8)
-        XCTAssertTrue(merged.hasPrefix("{\"answer\"") && merged.contains("\"question_id\":") && !merged.contains("\"qid\""),
-                      String(merged.prefix(200)))
+        XCTAssertTrue(
+            merged.hasPrefix("{\"answer\"") && merged.contains("\"question_id\":") && !merged.contains("\"qid\""),
+            String(merged.prefix(200)))
         try ScoreVQA.parse(["--pred", vqa.appendingPathComponent("predictions-test.jsonl").path]).run()
-        try ScoreVQA.parse(["--gt", vqa.appendingPathComponent("llava-gt-test.json").path,
-                            "--pred", vqa.appendingPathComponent("llava-answers-test.jsonl").path]).run()
+        try ScoreVQA.parse([
+            "--gt", vqa.appendingPathComponent("llava-gt-test.json").path,
+            "--pred", vqa.appendingPathComponent("llava-answers-test.jsonl").path
+        ]).run()
         let again = try AblateDownstream.parse(args)
         try again.run()
         XCTAssertEqual(try reg.runs(task: "mrg").count + reg.runs(task: "vqa").count, 4, "the rerun trains nothing")
@@ -75,8 +83,10 @@ final class AblationEndToEndTests: XCTestCase {
 /// What the ablation hands to each run's training command.
 final class AblationCommandLineTests: XCTestCase {
     func testGrounderModesGetTheInjectionKnobsAndTheOracleOnlyItsBoxes() throws {
-        let ablate = try AblateDownstream.parse(["--task", "mrg", "--grounder", "/g", "--grounding-threshold", "0.35", "--grounding-hedge", "0.55",
-                                                 "--grounding-dropout", "0.5", "--grounding-threshold-per-phrase", "--epochs", "7"])
+        let ablate = try AblateDownstream.parse([
+            "--task", "mrg", "--grounder", "/g", "--grounding-threshold", "0.35", "--grounding-hedge", "0.55",
+            "--grounding-dropout", "0.5", "--grounding-threshold-per-phrase", "--epochs", "7"
+        ])
         let folder = URL(fileURLWithPath: "/runs/mrg-both-seed2")
         let train = try MRGTrain.parse(ablate.trainingArguments("mrg", mode: "both", seed: 2, folder: folder, registryPath: "/r.sqlite"))
         XCTAssertEqual(train.injection.mode, .both)
@@ -86,12 +96,15 @@ final class AblationCommandLineTests: XCTestCase {
         XCTAssertEqual(train.injection.groundingDropout, 0.5)
         XCTAssertTrue(train.injection.groundingThresholdPerPhrase)
         XCTAssertEqual(train.training.seed, 2)
-        XCTAssertEqual(ablate.evaluationArguments("mrg", folder: folder, registryPath: "/r.sqlite"), ["--checkpoint", folder.path, "--registry", "/r.sqlite"])
+        XCTAssertEqual(
+            ablate.evaluationArguments("mrg", folder: folder, registryPath: "/r.sqlite"), ["--checkpoint", folder.path, "--registry", "/r.sqlite"])
         let oracle = try MRGTrain.parse(ablate.trainingArguments("mrg", mode: "oracle", seed: 0, folder: folder, registryPath: "/r.sqlite"))
         XCTAssertEqual(oracle.injection.groundingSource, .oracle)
         XCTAssertEqual(oracle.injection.groundingDropout, 0)
         XCTAssertEqual(oracle.injection.groundingHedge, 0)
-        XCTAssertEqual(try MRGTrain.parse(ablate.trainingArguments("mrg", mode: "none", seed: 0, folder: folder, registryPath: "/r.sqlite")).injection.mode, .none)
+        XCTAssertEqual(
+            try MRGTrain.parse(ablate.trainingArguments("mrg", mode: "none", seed: 0, folder: folder, registryPath: "/r.sqlite")).injection.mode,
+            .none)
     }
 
     func testVQARunsGetTheLocalizationRecipe() throws {
@@ -100,7 +113,8 @@ final class AblationCommandLineTests: XCTestCase {
         let train = try VQATrain.parse(ablate.trainingArguments("vqa", mode: "oracle", seed: 1, folder: folder, registryPath: "/r.sqlite"))
         XCTAssertEqual(train.pretraining.localizationLoss, 1)
         XCTAssertEqual(train.pretraining.localizationPretrain, 100)
-        let plain = try VQATrain.parse(AblateDownstream.parse(["--task", "vqa"]).trainingArguments("vqa", mode: "none", seed: 0, folder: folder, registryPath: "/r.sqlite"))
+        let plain = try VQATrain.parse(
+            AblateDownstream.parse(["--task", "vqa"]).trainingArguments("vqa", mode: "none", seed: 0, folder: folder, registryPath: "/r.sqlite"))
         XCTAssertEqual(plain.pretraining.localizationLoss, 0)
         XCTAssertThrowsError(try AblateDownstream.parse(["--task", "vqa", "--vqa-localization-pretrain", "100"]))
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import XCTest
+
 @testable import CLI
 
 /// Options checked when the command line is parsed, before any corpus is generated or read.
@@ -19,7 +20,9 @@ final class CommandValidationTests: XCTestCase {
         XCTAssertEqual(try VQATrain.parse(["--image-size", "192"]).model.imageSize, 192)
         for bad in ["100", "16", "528"] {
             XCTAssertThrowsError(try VQATrain.parse(["--image-size", bad]), bad) { error in
-                XCTAssertTrue(VQATrain.message(for: error).contains("--image-size must be a multiple of 16 in 32...512, got \(bad)"), VQATrain.message(for: error))
+                XCTAssertTrue(
+                    VQATrain.message(for: error).contains("--image-size must be a multiple of 16 in 32...512, got \(bad)"),
+                    VQATrain.message(for: error))
             }
         }
     }
@@ -43,7 +46,9 @@ final class CommandValidationTests: XCTestCase {
         let parsed = try VQATrain.parse(["--dropout", "0.3", "--weight-decay", "0.05"])
         XCTAssertEqual(parsed.model.dropout, 0.3)
         XCTAssertEqual(parsed.training.weightDecay, 0.05)
-        for (args, message) in [(["--dropout", "1"], "--dropout must be in [0, 1), got 1.0"), (["--weight-decay=-0.1"], "--weight-decay must be >= 0, got -0.1")] {
+        for (args, message) in [
+            (["--dropout", "1"], "--dropout must be in [0, 1), got 1.0"), (["--weight-decay=-0.1"], "--weight-decay must be >= 0, got -0.1")
+        ] {
             XCTAssertThrowsError(try VQATrain.parse(args)) { error in
                 XCTAssertTrue(VQATrain.message(for: error).contains(message), VQATrain.message(for: error))
             }
@@ -54,7 +59,8 @@ final class CommandValidationTests: XCTestCase {
         XCTAssertEqual(try VQATrain.parse(["--d-model", "256"]).model.dModel, 256)
         for bad in ["130", "8", "2048"] {
             XCTAssertThrowsError(try VQATrain.parse(["--d-model", bad]), bad) { error in
-                XCTAssertTrue(VQATrain.message(for: error).contains("--d-model must be a multiple of 4 in 16...1024, got \(bad)"), VQATrain.message(for: error))
+                XCTAssertTrue(
+                    VQATrain.message(for: error).contains("--d-model must be a multiple of 4 in 16...1024, got \(bad)"), VQATrain.message(for: error))
             }
         }
     }
@@ -63,11 +69,13 @@ final class CommandValidationTests: XCTestCase {
     func testVisionChannelsAreCheckedAtParse() throws {
         XCTAssertEqual(try VQATrain.parse(["--vision-channels", "32, 64,128"]).model.parsedVisionChannels(), [32, 64, 128])
         XCTAssertEqual(try VQATrain.parse(["--vision-channels", "32,64,128", "--image-size", "120"]).model.imageSize, 120)
-        for (arguments, message) in [(["--vision-channels", "32,abc"], "--vision-channels must be 2 to 6 comma-separated widths"),
-                                     (["--vision-channels", "32"], "--vision-channels must be 2 to 6 comma-separated widths"),
-                                     (["--vision-channels", "32,60"], "each a multiple of 8 up to 1024, got '32,60'"),
-                                     (["--vision-channels", "32,64,128", "--image-size", "100"], "--image-size must be a multiple of 8 in 32...512, got 100"),
-                                     (["--vision-channels", "8,8,8,8,8,8", "--image-size", "64"], "leaves a patch grid under 2 x 2")] {
+        for (arguments, message) in [
+            (["--vision-channels", "32,abc"], "--vision-channels must be 2 to 6 comma-separated widths"),
+            (["--vision-channels", "32"], "--vision-channels must be 2 to 6 comma-separated widths"),
+            (["--vision-channels", "32,60"], "each a multiple of 8 up to 1024, got '32,60'"),
+            (["--vision-channels", "32,64,128", "--image-size", "100"], "--image-size must be a multiple of 8 in 32...512, got 100"),
+            (["--vision-channels", "8,8,8,8,8,8", "--image-size", "64"], "leaves a patch grid under 2 x 2")
+        ] {
             XCTAssertThrowsError(try VQATrain.parse(arguments), "\(arguments)") { error in
                 XCTAssertTrue(VQATrain.message(for: error).contains(message), VQATrain.message(for: error))
             }
@@ -85,21 +93,26 @@ final class CommandValidationTests: XCTestCase {
         XCTAssertEqual(try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain", "30"]).pretraining.localizationPretrain, 30)
         for arguments in [["--localization-pretrain", "30"], ["--localization-loss", "1", "--localization-pretrain=-2"]] {
             XCTAssertThrowsError(try VQATrain.parse(arguments), "\(arguments)") { error in
-                XCTAssertTrue(VQATrain.message(for: error).contains("--localization-pretrain must be >= 0 and needs --localization-loss > 0"), VQATrain.message(for: error))
+                XCTAssertTrue(
+                    VQATrain.message(for: error).contains("--localization-pretrain must be >= 0 and needs --localization-loss > 0"),
+                    VQATrain.message(for: error))
             }
         }
         let withData = try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain", "10", "--localization-pretrain-data", "pre"])
         XCTAssertEqual(withData.pretraining.localizationPretrainData, "pre")
         XCTAssertThrowsError(try VQATrain.parse(["--localization-loss", "1", "--localization-pretrain-data", "pre"])) { error in
-            XCTAssertTrue(VQATrain.message(for: error).contains("--localization-pretrain-data needs --localization-pretrain > 0"), VQATrain.message(for: error))
+            XCTAssertTrue(
+                VQATrain.message(for: error).contains("--localization-pretrain-data needs --localization-pretrain > 0"), VQATrain.message(for: error))
         }
     }
 
     func testHintThresholdsAndSplitAreCheckedAtParse() throws {
         XCTAssertEqual(try HintsCommand.parse(["--grounder", "g", "--thresholds", "0.3, 0.45"]).levels(), [0.3, 0.45])
-        for (arguments, message) in [(["--thresholds", "0.3,abc"], "--thresholds: 'abc' is not a number in [0, 1]"),
-                                     (["--thresholds", "1.5"], "--thresholds: '1.5' is not a number in [0, 1]"),
-                                     (["--split", "train"], "The value 'train' is invalid for '--split <split>'")] {
+        for (arguments, message) in [
+            (["--thresholds", "0.3,abc"], "--thresholds: 'abc' is not a number in [0, 1]"),
+            (["--thresholds", "1.5"], "--thresholds: '1.5' is not a number in [0, 1]"),
+            (["--split", "train"], "The value 'train' is invalid for '--split <split>'")
+        ] {
             XCTAssertThrowsError(try HintsCommand.parse(["--grounder", "g"] + arguments)) { error in
                 XCTAssertTrue(HintsCommand.message(for: error).contains(message), HintsCommand.message(for: error))
             }
@@ -110,13 +123,16 @@ final class CommandValidationTests: XCTestCase {
         let fine = try GroundTrain.parse(["--init-from", "runs/g", "--repeat-threshold", "0.3"])
         XCTAssertEqual(fine.model.initFrom, "runs/g")
         XCTAssertEqual(fine.training.repeatThreshold, 0.3)
-        XCTAssertEqual(try GroundTrain.parse(["--init-from", "runs/g", "--image-size", "320"]).model.imageSize, 320, "fine-tuning at another input size")
+        XCTAssertEqual(
+            try GroundTrain.parse(["--init-from", "runs/g", "--image-size", "320"]).model.imageSize, 320, "fine-tuning at another input size")
         XCTAssertEqual(try GroundTrain.parse(["--strides", "4,8,16,32"]).model.levels, [4, 8, 16, 32])
-        for (arguments, message) in [(["--repeat-threshold", "1.5"], "--repeat-threshold must be in [0, 1], got 1.5"),
-                                     (["--init-from", "g", "--strides", "4,8,16,32"], "--init-from keeps its run's architecture"),
-                                     (["--init-from", "g", "--resume", "--out", "r"], "--init-from starts a new run and --resume continues one"),
-                                     (["--strides", "8,32"], "--strides must be the last strides of the encoder's stages"),
-                                     (["--experts", "both"], "The value 'both' is invalid for '--experts <experts>'. Please provide one of 'per-modality' and 'shared'")] {
+        for (arguments, message) in [
+            (["--repeat-threshold", "1.5"], "--repeat-threshold must be in [0, 1], got 1.5"),
+            (["--init-from", "g", "--strides", "4,8,16,32"], "--init-from keeps its run's architecture"),
+            (["--init-from", "g", "--resume", "--out", "r"], "--init-from starts a new run and --resume continues one"),
+            (["--strides", "8,32"], "--strides must be the last strides of the encoder's stages"),
+            (["--experts", "both"], "The value 'both' is invalid for '--experts <experts>'. Please provide one of 'per-modality' and 'shared'")
+        ] {
             XCTAssertThrowsError(try GroundTrain.parse(arguments), "\(arguments)") { error in
                 XCTAssertTrue(GroundTrain.message(for: error).contains(message), GroundTrain.message(for: error))
             }

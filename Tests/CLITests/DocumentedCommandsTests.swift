@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import XCTest
+
 @testable import CLI
 
 /// Every command the README and the experiment logs show parses as written: its options exist, its
@@ -61,26 +62,27 @@ final class DocumentedCommandsTests: XCTestCase {
     }
 
     func testEveryDocumentedCommandParses() throws {
-        let files = [Self.root.appendingPathComponent("README.md")]
+        let files =
+            [Self.root.appendingPathComponent("README.md")]
             + (try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("docs/experiments").path))
-                .filter { $0.hasSuffix(".md") }.sorted().map { Self.root.appendingPathComponent("docs/experiments/\($0)") }
+            .filter { $0.hasSuffix(".md") }.sorted().map { Self.root.appendingPathComponent("docs/experiments/\($0)") }
         var checked = 0, failures: [String] = []
         for file in files {
             for line in try Self.commands(in: file) {
                 for args in Self.variants(line) {
-                do {
-                    switch args[0] {
-                    case "medglip": _ = try MedGLIPCommand.parseAsRoot(Array(args.dropFirst()))
-                    case "mrg-train": _ = try MRGTrain.parse(Array(args.dropFirst()))
-                    case "mrg-eval": _ = try MRGEval.parse(Array(args.dropFirst()))
-                    case "vqa-train": _ = try VQATrain.parse(Array(args.dropFirst()))
-                    case "vqa-eval": _ = try VQAEval.parse(Array(args.dropFirst()))
-                    default: continue
+                    do {
+                        switch args[0] {
+                        case "medglip": _ = try MedGLIPCommand.parseAsRoot(Array(args.dropFirst()))
+                        case "mrg-train": _ = try MRGTrain.parse(Array(args.dropFirst()))
+                        case "mrg-eval": _ = try MRGEval.parse(Array(args.dropFirst()))
+                        case "vqa-train": _ = try VQATrain.parse(Array(args.dropFirst()))
+                        case "vqa-eval": _ = try VQAEval.parse(Array(args.dropFirst()))
+                        default: continue
+                        }
+                        checked += 1
+                    } catch {
+                        failures.append("\(file.lastPathComponent): \(args.joined(separator: " "))\n    -> \(MedGLIPCommand.message(for: error))")
                     }
-                    checked += 1
-                } catch {
-                    failures.append("\(file.lastPathComponent): \(args.joined(separator: " "))\n    -> \(MedGLIPCommand.message(for: error))")
-                }
                 }
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Registry
 import XCTest
+
 @testable import CLI
 
 /// A tiny grounding run through the commands: epochs recorded as they finish, evaluation on the

@@ -1,14 +1,16 @@
-import XCTest
-@testable import CLI
 import Injection
 import Synthetic
+import XCTest
+
+@testable import CLI
 @testable import VQA
 
 /// `vqa-train --localization-pretrain-data DIR`: the folder's images and boxes load for
 /// pre-training, and a folder holding a validation or test image is refused.
 final class LocalizationPretrainDataTests: XCTestCase {
     static func corpus(_ name: String, seed: UInt64) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medglip-pretrain-data-\(ProcessInfo.processInfo.processIdentifier)/\(name)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "medglip-pretrain-data-\(ProcessInfo.processInfo.processIdentifier)/\(name)")
         if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("test.json").path) {
             try SlakeCorpus.generate(to: dir, count: 6, size: 64, seed: seed)
         }
@@ -31,8 +33,9 @@ final class LocalizationPretrainDataTests: XCTestCase {
         XCTAssertEqual(set.imageCount, 6, "every image of every split")
         XCTAssertEqual(set.boxes.count, 6)
         let inUnitSquare = { (r: GroundedRegion) in r.box.corners.allSatisfy { (0...1).contains($0) } }
-        XCTAssertTrue(set.boxes.allSatisfy { regions in !regions.isEmpty && regions.allSatisfy(inUnitSquare) },
-                      "each image's detection.json boxes, in [0, 1]")
+        XCTAssertTrue(
+            set.boxes.allSatisfy { regions in !regions.isEmpty && regions.allSatisfy(inUnitSquare) },
+            "each image's detection.json boxes, in [0, 1]")
     }
 
     func testAFolderHoldingAHeldOutImageIsRefused() throws {

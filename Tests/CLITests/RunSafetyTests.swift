@@ -1,17 +1,20 @@
 import ArgumentParser
 import Foundation
+import Imaging
+import ReportGen
 import Tensor
 import Text
-import ReportGen
-@testable import Grounding
-import Imaging
 import XCTest
+
 @testable import CLI
+@testable import Grounding
 
 /// Counts, sizes and rates are refused when parsed; a folder holding a run is never overwritten.
 final class RunSafetyTests: XCTestCase {
-    func assertRefused<C: ParsableCommand>(_ command: C.Type, _ arguments: [String], _ message: String,
-                                           file: StaticString = #filePath, line: UInt = #line) {
+    func assertRefused<C: ParsableCommand>(
+        _ command: C.Type, _ arguments: [String], _ message: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try command.parse(arguments), "\(arguments)", file: file, line: line) { error in
             XCTAssertTrue(command.message(for: error).contains(message), "\(arguments): \(command.message(for: error))", file: file, line: line)
         }
@@ -25,8 +28,9 @@ final class RunSafetyTests: XCTestCase {
         assertRefused(GroundTrain.self, ["--epochs=-1"], "--epochs must be at least 1, got -1")
         assertRefused(GroundTrain.self, ["--lr", "nan"], "--lr must be a finite number > 0, got nan")
         assertRefused(GroundTrain.self, ["--count", "0"], "--count must be at least 1, got 0")
-        assertRefused(GroundPredict.self, ["--checkpoint", "r", "--image", "i.png", "--prompt", "p", "--min-score", "nan"],
-                      "--min-score must be in [0.0, 1.0], got nan")
+        assertRefused(
+            GroundPredict.self, ["--checkpoint", "r", "--image", "i.png", "--prompt", "p", "--min-score", "nan"],
+            "--min-score must be in [0.0, 1.0], got nan")
         assertRefused(MRGTrain.self, ["--epochs", "0"], "--epochs must be at least 1, got 0")
         assertRefused(MRGTrain.self, ["--lr=-1"], "--lr must be a finite number > 0, got -1.0")
         assertRefused(MRGTrain.self, ["--count", "0"], "--count must be at least 1, got 0")
@@ -59,7 +63,7 @@ final class RunSafetyTests: XCTestCase {
         let commands: [ParsableCommand] = [
             try GroundTrain.parse(["--out", run.path, "--data-dir", dir.appendingPathComponent("missing").path] + registry),
             try MRGTrain.parse(["--out", run.path, "--data-dir", dir.appendingPathComponent("missing").path] + registry),
-            try VQATrain.parse(["--out", run.path, "--data-dir", dir.appendingPathComponent("missing").path] + registry),
+            try VQATrain.parse(["--out", run.path, "--data-dir", dir.appendingPathComponent("missing").path] + registry)
         ]
         for var command in commands {
             XCTAssertThrowsError(try command.run(), "\(type(of: command))") { error in
@@ -82,7 +86,7 @@ final class RunSafetyTests: XCTestCase {
             (try LabelCommand.parse(["--reports", missing]), "missing.json: no such file"),
             (try ScoreCE.parse(["--refs", empty.path, "--hyps", empty.path]), "empty.json: no reports"),
             (try ScoreVQA.parse(["--pred", missing]), "missing.json: no such file"),
-            (try RunsShow.parse(["nope", "--registry", missing]), "no run registry at"),
+            (try RunsShow.parse(["nope", "--registry", missing]), "no run registry at")
         ]
         for (command, message) in failures {
             var command = command

@@ -1,12 +1,15 @@
 import Foundation
-import XCTest
 import Imaging
+import XCTest
+
 @testable import Datasets
 
 /// Checks the loaders on the real datasets in `../shared/data`; skipped on machines without them.
 final class RealDataTests: XCTestCase {
     func root() throws -> URL {
-        guard let url = sharedData() else { throw XCTSkip("../shared/data is absent: real-data checks skipped (set MEDGLIP_SHARED_DATA to run them)") }
+        guard let url = sharedData() else {
+            throw XCTSkip("../shared/data is absent: real-data checks skipped (set MEDGLIP_SHARED_DATA to run them)")
+        }
         return url
     }
 

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Imaging
+import XCTest
 
 /// A scratch folder per test, removed afterwards.
 class DatasetTestCase: XCTestCase {
@@ -28,8 +28,10 @@ class DatasetTestCase: XCTestCase {
     }
 
     /// Asserts that `body` throws an error whose text names `file` and contains `problem`.
-    func assertError<T>(_ body: @autoclosure () throws -> T, names file: String, says problem: String,
-                        file f: StaticString = #filePath, line: UInt = #line) {
+    func assertError<T>(
+        _ body: @autoclosure () throws -> T, names file: String, says problem: String,
+        file f: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try body(), file: f, line: line) { error in
             let text = String(describing: error)
             XCTAssertTrue(text.contains(file), "error names \(file): \(text)", file: f, line: line)

@@ -1,15 +1,17 @@
 import Foundation
-import XCTest
 import Imaging
+import XCTest
+
 @testable import Datasets
 
 final class TextFormatTests: DatasetTestCase {
     func testR2GenAnnotation() throws {
-        let url = try write(#"""
-        {"train":[{"id":"CXR1_IM-0001","report":"The heart is normal. No effusion.","image_path":["CXR1_IM-0001/0.png","CXR1_IM-0001/1.png"],"split":"train"}],
-         "val":[{"id":42,"report":"Clear lungs.","image_path":["p10/s1/a.jpg"],"split":"val"}],
-         "test":[]}
-        """#, "iu/annotation.json")
+        let url = try write(
+            #"""
+            {"train":[{"id":"CXR1_IM-0001","report":"The heart is normal. No effusion.","image_path":["CXR1_IM-0001/0.png","CXR1_IM-0001/1.png"],"split":"train"}],
+             "val":[{"id":42,"report":"Clear lungs.","image_path":["p10/s1/a.jpg"],"split":"val"}],
+             "test":[]}
+            """#, "iu/annotation.json")
         let ds = try R2Gen.read(url)
         XCTAssertEqual(ds.train[0].image_path.count, 2)
         XCTAssertEqual(ds.val[0].id, "42", "numeric ids are kept as text")
@@ -37,8 +39,12 @@ final class TextFormatTests: DatasetTestCase {
         XCTAssertEqual(en[0].imageURL.path, root.appendingPathComponent("imgs/xmlab102/source.jpg").path)
         XCTAssertEqual(try SLAKE.read(root: root, split: "train", language: nil).count, 3)
         let boxes = try SLAKE.detections(imageURL: en[0].imageURL)
-        XCTAssertEqual(boxes, [LabeledBox(label: "Liver", box: Box(x1: 10, y1: 20, x2: 40, y2: 60)),
-                               LabeledBox(label: "Spleen", box: Box(x1: 50.5, y1: 60, x2: 55.5, y2: 66))])
+        XCTAssertEqual(
+            boxes,
+            [
+                LabeledBox(label: "Liver", box: Box(x1: 10, y1: 20, x2: 40, y2: 60)),
+                LabeledBox(label: "Spleen", box: Box(x1: 50.5, y1: 60, x2: 55.5, y2: 66))
+            ])
         try write("[\(slakeRecord(4, type: "MAYBE"))]", "slake/validate.json")
         assertError(try SLAKE.read(root: root, split: "val"), names: "validate.json", says: "unknown answer_type 'MAYBE'")
     }
@@ -48,7 +54,9 @@ final class TextFormatTests: DatasetTestCase {
         for i in 0..<60 {
             let answer = i % 7 == 0 ? "\(i % 5)" : "\"yes\""
             let type = i % 11 == 0 ? "CLOSED " : (i % 2 == 0 ? "OPEN" : "CLOSED")
-            records.append(#"{"qid":\#(i),"image_name":"synpic\#(i / 3).jpg","image_organ":"CHEST","answer":\#(answer),"answer_type":"\#(type)","question_type":"PRES","question":"q\#(i)?","phrase_type":"freeform"}"#)
+            records.append(
+                #"{"qid":\#(i),"image_name":"synpic\#(i / 3).jpg","image_organ":"CHEST","answer":\#(answer),"answer_type":"\#(type)","question_type":"PRES","question":"q\#(i)?","phrase_type":"freeform"}"#
+            )
         }
         try write("[" + records.joined(separator: ",") + "]", "rad/trainset.json")
         let items = try VQARAD.read(root: dir.appendingPathComponent("rad"), split: "train")
@@ -66,12 +74,17 @@ final class TextFormatTests: DatasetTestCase {
         let byQuestion = VQARAD.carveValidation(items, by: .question, fraction: 0.25, seed: 3)
         XCTAssertEqual(byQuestion.train.count + byQuestion.val.count, 60)
         XCTAssertTrue((1...15).contains(byQuestion.val.count), "at most 25% of the 60 questions, got \(byQuestion.val.count)")
-        XCTAssertTrue(Set(byQuestion.val.map(\.imageName)).isSubset(of: byQuestion.train.map(\.imageName)), "every validation image is also trained on")
-        XCTAssertEqual(Set(VQARAD.carveValidation(items.reversed(), by: .question, fraction: 0.25, seed: 3).val.map(\.qid)), Set(byQuestion.val.map(\.qid)))
-        XCTAssertEqual(VQARAD.carveValidation(items, by: .question, fraction: 1, seed: 3).val.count, 0,
-                       "drawing every question leaves each image without training questions, so all go back")
+        XCTAssertTrue(
+            Set(byQuestion.val.map(\.imageName)).isSubset(of: byQuestion.train.map(\.imageName)), "every validation image is also trained on")
+        XCTAssertEqual(
+            Set(VQARAD.carveValidation(items.reversed(), by: .question, fraction: 0.25, seed: 3).val.map(\.qid)), Set(byQuestion.val.map(\.qid)))
+        XCTAssertEqual(
+            VQARAD.carveValidation(items, by: .question, fraction: 1, seed: 3).val.count, 0,
+            "drawing every question leaves each image without training questions, so all go back")
         // Short numeric ids (VQA-RAD's) are drawn evenly: about 90% of ids 0-999 have three digits.
-        let numbered = (0..<1000).map { VQAItem(qid: "\($0)", imageName: "img\($0 / 2).jpg", imageURL: dir, question: "q", answer: "yes", answerType: .closed, category: "PRES") }
+        let numbered = (0..<1000).map {
+            VQAItem(qid: "\($0)", imageName: "img\($0 / 2).jpg", imageURL: dir, question: "q", answer: "yes", answerType: .closed, category: "PRES")
+        }
         let drawn = VQARAD.carveValidation(numbered, by: .question, fraction: 0.2).val
         XCTAssertEqual(Double(drawn.filter { $0.qid.count == 3 }.count) / Double(drawn.count), 0.9, accuracy: 0.06, "\(drawn.count) drawn")
     }

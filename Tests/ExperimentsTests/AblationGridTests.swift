@@ -1,6 +1,7 @@
 import Foundation
 import Registry
 import XCTest
+
 @testable import Experiments
 
 /// The grid through a task that is not the command line: each run trained and scored once, found

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Experiments
 
 final class AblationSummaryTests: XCTestCase {
@@ -6,7 +7,7 @@ final class AblationSummaryTests: XCTestCase {
         AblationResult(mode: "none", seed: 0, metrics: ["BLEU_4": 0.10, "CE": 0.2]),
         AblationResult(mode: "none", seed: 1, metrics: ["BLEU_4": 0.20, "CE": 0.4]),
         AblationResult(mode: "both", seed: 0, metrics: ["BLEU_4": 0.30, "CE": 0.5]),
-        AblationResult(mode: "both", seed: 1, metrics: ["BLEU_4": 0.40]),
+        AblationResult(mode: "both", seed: 1, metrics: ["BLEU_4": 0.40])
     ]
 
     func testMeansSampleStdAndDeltas() {
@@ -20,7 +21,8 @@ final class AblationSummaryTests: XCTestCase {
         let table = s.table(title: "t")
         XCTAssertTrue(table.contains("0.3500 +- 0.0707 (+0.2000)"), table)
         // Columns stay apart when a cell with a delta (26 characters) has another column after it.
-        let wide = AblationSummary(results + [AblationResult(mode: "oracle", seed: 0, metrics: ["BLEU_4": 0.5])], modes: ["none", "both", "oracle"], metrics: ["BLEU_4"])
+        let wide = AblationSummary(
+            results + [AblationResult(mode: "oracle", seed: 0, metrics: ["BLEU_4": 0.5])], modes: ["none", "both", "oracle"], metrics: ["BLEU_4"])
         let row = wide.table(title: "t").split(separator: "\n").first { $0.hasPrefix("BLEU_4") }!
         XCTAssertEqual(row.split(separator: " ", omittingEmptySubsequences: true).count, 1 + 3 + 4 + 4, String(row))
     }
@@ -34,13 +36,16 @@ final class AblationSummaryTests: XCTestCase {
     }
 
     func testHintTableMarksTheThresholdUsed() {
-        let table = HintTable(rows: [.init(threshold: 0.3, precision: 0.31, recall: 0.72), .init(threshold: 0.45, precision: 0.81, recall: 0.62)],
-                              used: 0.45, rule: "same phrase")
+        let table = HintTable(
+            rows: [.init(threshold: 0.3, precision: 0.31, recall: 0.72), .init(threshold: 0.45, precision: 0.81, recall: 0.62)],
+            used: 0.45, rule: "same phrase")
         let lines = table.text.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 3)
         XCTAssertFalse(lines[1].contains("used"))
         XCTAssertTrue(lines[2].hasPrefix("0.45") && lines[2].contains("0.810") && lines[2].hasSuffix("<- used"), lines[2])
-        let html = AblationReport.html([ReportSection(task: "R2Gen", summary: AblationSummary(results, modes: ["none"], metrics: ["CE"]), hints: table)])
+        let html = AblationReport.html([
+            ReportSection(task: "R2Gen", summary: AblationSummary(results, modes: ["none"], metrics: ["CE"]), hints: table)
+        ])
         XCTAssertTrue(html.contains("Hints from the grounder") && html.contains("0.620  &lt;- used"))
     }
 }

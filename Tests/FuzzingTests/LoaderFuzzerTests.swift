@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Fuzzing
 
 /// The short form of `make fuzz` (100,000 inputs): every loader gets mutated files, none traps (a

@@ -1,5 +1,6 @@
-import XCTest
 import Imaging
+import XCTest
+
 @testable import Grounding
 
 final class AssignmentTests: XCTestCase {
@@ -59,7 +60,10 @@ final class AssignmentTests: XCTestCase {
     }
 
     func testNMSIsClasswiseAndOrdered() {
-        let boxes = [Box(x1: 0, y1: 0, x2: 10, y2: 10), Box(x1: 1, y1: 1, x2: 11, y2: 11), Box(x1: 1, y1: 1, x2: 11, y2: 11), Box(x1: 50, y1: 50, x2: 60, y2: 60)]
+        let boxes = [
+            Box(x1: 0, y1: 0, x2: 10, y2: 10), Box(x1: 1, y1: 1, x2: 11, y2: 11), Box(x1: 1, y1: 1, x2: 11, y2: 11),
+            Box(x1: 50, y1: 50, x2: 60, y2: 60)
+        ]
         let kept = classwiseNMS(boxes: boxes, scores: [0.9, 0.8, 0.7, 0.95], classes: [0, 0, 1, 0])
         XCTAssertEqual(kept, [3, 0, 2], "box 1 overlaps box 0 of its class (IoU 0.68 > 0.6); box 2 is another class")
         XCTAssertEqual(classwiseNMS(boxes: boxes, scores: [0.9, 0.8, 0.7, 0.95], classes: [0, 0, 1, 0], limit: 2), [3, 0])

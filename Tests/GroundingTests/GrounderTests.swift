@@ -1,8 +1,9 @@
-import Foundation
-import XCTest
 import Datasets
+import Foundation
 import Imaging
 import Tensor
+import XCTest
+
 @testable import Grounding
 
 final class GrounderTests: XCTestCase {
@@ -13,8 +14,12 @@ final class GrounderTests: XCTestCase {
             for y in 20..<40 { for x in (10 + 10 * i)..<(30 + 10 * i) { img[0, y, x] = 1 } }
             let url = dir.appendingPathComponent("img\(i).png")
             try ImageIO.writePNG(img, to: url)
-            samples.append(GroundingSample(imageID: i + 1, imageURL: url, width: 80, height: 60, modality: i == 2 ? "MRI" : "CT",
-                                           regions: [LabeledBox(label: i == 2 ? "tumor" : "lesion", box: Box(x1: Float(10 + 10 * i), y1: 20, x2: Float(30 + 10 * i), y2: 40))]))
+            samples.append(
+                GroundingSample(
+                    imageID: i + 1, imageURL: url, width: 80, height: 60, modality: i == 2 ? "MRI" : "CT",
+                    regions: [
+                        LabeledBox(label: i == 2 ? "tumor" : "lesion", box: Box(x1: Float(10 + 10 * i), y1: 20, x2: Float(30 + 10 * i), y2: 40))
+                    ]))
         }
         return GroundingSplit(samples: samples, categories: [Datasets.Category(id: 1, name: "lesion"), Datasets.Category(id: 2, name: "tumor")])
     }
@@ -94,7 +99,8 @@ final class GrounderTests: XCTestCase {
         var options = GroundingTrainingOptions()
         options.epochs = 2; options.batchSize = 2
         let first = try Grounder(for: data, config: config, imageSize: 64, seed: 4)
-        try GroundingTrainer(first, options: options, folder: run, log: { _ in }).train(data.samples, validation: data.samples, categories: data.categories)
+        try GroundingTrainer(first, options: options, folder: run, log: { _ in }).train(
+            data.samples, validation: data.samples, categories: data.categories)
         for file in ["config.json", "model.safetensors", "last.safetensors", "optimizer.safetensors", "history.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), file)
         }
@@ -118,8 +124,9 @@ final class GrounderTests: XCTestCase {
         var options = GroundingTrainingOptions()
         options.epochs = 1; options.batchSize = 2; options.repeatThreshold = 0.9
         var lines: [String] = []
-        let trainer = GroundingTrainer(try Grounder(for: data, config: tinyConfig(), imageSize: 64, seed: 4), options: options,
-                                       folder: dir.appendingPathComponent("run"), log: { lines.append($0) })
+        let trainer = GroundingTrainer(
+            try Grounder(for: data, config: tinyConfig(), imageSize: 64, seed: 4), options: options,
+            folder: dir.appendingPathComponent("run"), log: { lines.append($0) })
         try trainer.train(data.samples, validation: data.samples, categories: data.categories)
         XCTAssertEqual(lines.first, "repeat-factor sampling at 0.9: about 3 images per epoch from 3")
         XCTAssertTrue(trainer.history.allSatisfy { $0.loss.isFinite })

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import Imaging
 import Tensor
+import XCTest
+
 @testable import Grounding
 
 final class LossAndTrainingTests: XCTestCase {
@@ -18,7 +19,9 @@ final class LossAndTrainingTests: XCTestCase {
         // Every logit at the focal prior, regression exactly right, centerness logits 0.
         let prior = -Float(log(99.0))
         var ltrb = [Float](repeating: 1, count: p * 4)
-        for i in 0..<p { let e = BoxCoding.encode(box, point: grid.points[i], stride: grid.level(of: i).stride); for k in 0..<4 { ltrb[i * 4 + k] = e[k] } }
+        for i in 0..<p {
+            let e = BoxCoding.encode(box, point: grid.points[i], stride: grid.level(of: i).stride); for k in 0..<4 { ltrb[i * 4 + k] = e[k] }
+        }
         let out = AlignmentHead.Output(logits: Tensor.full([1, p, t], prior), ltrb: Tensor(ltrb, shape: [1, p, 4]), centerness: Tensor.zeros([1, p]))
         let terms = GroundingLoss(grid: grid)(out, targets: [GroundingTarget(boxes: [box], phrases: [1])], prompt: prompt)
         XCTAssertEqual(terms.positives, positives)
@@ -43,7 +46,8 @@ final class LossAndTrainingTests: XCTestCase {
         XCTAssertEqual(target.phrases(sharingBox: 1), [0, 1])
         XCTAssertEqual(target.phrases(sharingBox: 2), [0])
         let p = grid.count, t = prompt.tokenIDs.count
-        let out = AlignmentHead.Output(logits: Tensor.full([1, p, t], -Float(log(99.0))), ltrb: Tensor.ones([1, p, 4]), centerness: Tensor.zeros([1, p]))
+        let out = AlignmentHead.Output(
+            logits: Tensor.full([1, p, t], -Float(log(99.0))), ltrb: Tensor.ones([1, p, 4]), centerness: Tensor.zeros([1, p]))
         let terms = GroundingLoss(grid: grid)(out, targets: [target], prompt: prompt)
         let assigned = ATSSAssigner().assign(grid, boxes: target.boxes)
         let onShared = assigned.filter { $0 == 0 || $0 == 1 }.count, onOther = assigned.filter { $0 == 2 }.count
@@ -67,12 +71,16 @@ final class LossAndTrainingTests: XCTestCase {
         for (k, (cx, cy)) in [(20, 22), (42, 40), (40, 18), (22, 44)].enumerated() {
             var img = Image(width: 64, height: 64, channels: 3)
             let square = k % 2 == 0
-            for y in 0..<64 { for x in 0..<64 {
-                let inside = square ? abs(x - cx) < 10 && abs(y - cy) < 10 : (x - cx) * (x - cx) + (y - cy) * (y - cy) < 100
-                if inside { for c in 0..<3 { img[c, y, x] = 1 } }
-            } }
+            for y in 0..<64 {
+                for x in 0..<64 {
+                    let inside = square ? abs(x - cx) < 10 && abs(y - cy) < 10 : (x - cx) * (x - cx) + (y - cy) * (y - cy) < 100
+                    if inside { for c in 0..<3 { img[c, y, x] = 1 } }
+                }
+            }
             images.append(img)
-            targets.append(GroundingTarget(boxes: [Box(x1: Float(cx - 10), y1: Float(cy - 10), x2: Float(cx + 10), y2: Float(cy + 10))], phrases: [square ? 0 : 1]))
+            targets.append(
+                GroundingTarget(
+                    boxes: [Box(x1: Float(cx - 10), y1: Float(cy - 10), x2: Float(cx + 10), y2: Float(cy + 10))], phrases: [square ? 0 : 1]))
         }
         let batch = batchTensor(images)
         let optimizer = Adam.adamW([ParamGroup(model.parameters(), lr: 3e-3, weightDecay: 1e-4)])

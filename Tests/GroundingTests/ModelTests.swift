@@ -1,5 +1,6 @@
-import XCTest
 import Tensor
+import XCTest
+
 @testable import Grounding
 
 final class ModelTests: XCTestCase {

@@ -1,9 +1,12 @@
 import XCTest
+
 @testable import Grounding
 
 final class PromptTests: XCTestCase {
-    static let vocabulary = ["nodule", "pleural effusion", "pneumothorax", "hydrothorax", "heart", "left lung", "right lung",
-                             "liver lesion", "renal cyst", "optic disc", "pneumonia", "pleural thickening", "lung nodule", "lung mass"]
+    static let vocabulary = [
+        "nodule", "pleural effusion", "pneumothorax", "hydrothorax", "heart", "left lung", "right lung",
+        "liver lesion", "renal cyst", "optic disc", "pneumonia", "pleural thickening", "lung nodule", "lung mass"
+    ]
     let tokenizer = SubwordTokenizer(learningFrom: PromptTests.vocabulary + PromptTests.vocabulary, merges: 200)
 
     func decode(_ ids: [Int]) -> [String] { ids.map { tokenizer.vocabulary[$0] } }
@@ -45,7 +48,9 @@ final class PromptTests: XCTestCase {
 
     func testBadPromptsGiveClearErrors() {
         XCTAssertThrowsError(try GroundingPrompt(parsing: " . . ", tokenizer: tokenizer)) { XCTAssertEqual("\($0)", "prompt: no phrases to ground") }
-        XCTAssertThrowsError(try GroundingPrompt(phrases: ["heart", "  "], tokenizer: tokenizer)) { XCTAssertEqual("\($0)", "prompt: phrase 2 is empty") }
+        XCTAssertThrowsError(try GroundingPrompt(phrases: ["heart", "  "], tokenizer: tokenizer)) {
+            XCTAssertEqual("\($0)", "prompt: phrase 2 is empty")
+        }
         let long = Array(repeating: "pleural thickening", count: 40)
         XCTAssertThrowsError(try GroundingPrompt(phrases: long, tokenizer: tokenizer, maxTokens: 64)) {
             XCTAssertTrue("\($0)".contains("exceed the text encoder's limit of 64"), "\($0)")
@@ -56,6 +61,8 @@ final class PromptTests: XCTestCase {
         let data = try JSONEncoder().encode(tokenizer)
         let back = try JSONDecoder().decode(SubwordTokenizer.self, from: data)
         XCTAssertEqual(back.encode("hydropneumothorax. heart").ids, tokenizer.encode("hydropneumothorax. heart").ids)
-        XCTAssertEqual(SubwordTokenizer(learningFrom: Self.vocabulary, merges: 50), SubwordTokenizer(learningFrom: Self.vocabulary, merges: 50), "learning is deterministic")
+        XCTAssertEqual(
+            SubwordTokenizer(learningFrom: Self.vocabulary, merges: 50), SubwordTokenizer(learningFrom: Self.vocabulary, merges: 50),
+            "learning is deterministic")
     }
 }

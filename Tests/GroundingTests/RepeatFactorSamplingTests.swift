@@ -1,14 +1,16 @@
-import Foundation
-import XCTest
 import Datasets
+import Foundation
 import Imaging
 import Tensor
+import XCTest
+
 @testable import Grounding
 
 final class RepeatFactorSamplingTests: XCTestCase {
     func sample(_ id: Int, _ modality: String, _ labels: [String]) -> GroundingSample {
-        GroundingSample(imageID: id, imageURL: URL(fileURLWithPath: "/nonexistent/\(id).png"), width: 64, height: 64, modality: modality,
-                        regions: labels.map { LabeledBox(label: $0, box: Box(x1: 1, y1: 1, x2: 9, y2: 9)) })
+        GroundingSample(
+            imageID: id, imageURL: URL(fileURLWithPath: "/nonexistent/\(id).png"), width: 64, height: 64, modality: modality,
+            regions: labels.map { LabeledBox(label: $0, box: Box(x1: 1, y1: 1, x2: 9, y2: 9)) })
     }
 
     /// Ten radiographs (fracture in 1, nodule in 5, heart in all) and two CTs (cyst in 1). At t = 0.4
@@ -28,7 +30,7 @@ final class RepeatFactorSamplingTests: XCTestCase {
     /// A factor of 1.5 shows the image once or twice, twice in about half of the epochs.
     func testEpochsRoundStochasticallyToTheFactor() {
         let samples = [sample(0, "X-ray", ["fracture"])] + (1..<10).map { sample($0, "X-ray", ["heart"]) }
-        let rfs = RepeatFactorSampling(samples, threshold: 0.225)   // fracture: sqrt(0.225 / 0.1) = 1.5
+        let rfs = RepeatFactorSampling(samples, threshold: 0.225)  // fracture: sqrt(0.225 / 0.1) = 1.5
         XCTAssertEqual(rfs.factors[0], 1.5, accuracy: 1e-12)
         let rng = RandomGenerator(seed: 7)
         var copies: [Int] = []

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Imaging
 
 /// Decoders checked against the pixel values Pillow decodes from the same files
@@ -20,8 +21,10 @@ final class CodecTests: XCTestCase {
         return (json as! [String: Any])[name]!
     }
 
-    func assertMatches(_ name: String, maxValue: Float, tolerance: Float, alphaComposite: Bool = false,
-                       file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertMatches(
+        _ name: String, maxValue: Float, tolerance: Float, alphaComposite: Bool = false,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let image = try ImageIO.read(Self.fixtures.appendingPathComponent(name))
         let rows = try expected(name) as! [[Any]]
         XCTAssertEqual(image.height, rows.count, file: file, line: line)

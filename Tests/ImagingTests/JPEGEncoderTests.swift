@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Imaging
 
 /// The TurboJPEG encoder: what it writes reads back close to the original, in the same layout.
@@ -15,11 +16,15 @@ final class JPEGEncoderTests: XCTestCase {
     /// Smooth gradients plus a bright disc: JPEG's typical content, without noise it cannot keep.
     func pattern(channels: Int, width: Int = 48, height: Int = 40) -> Image {
         var img = Image(width: width, height: height, channels: channels)
-        for c in 0..<channels { for y in 0..<height { for x in 0..<width {
-            let dx = Float(x - 20), dy = Float(y - 18)
-            let disc: Float = dx * dx + dy * dy < 64 ? 0.4 : 0
-            img[c, y, x] = min(1, 0.1 + 0.5 * Float(x) / Float(width) + 0.3 * Float(y) / Float(height) * Float(c + 1) / 3 + disc)
-        } } }
+        for c in 0..<channels {
+            for y in 0..<height {
+                for x in 0..<width {
+                    let dx = Float(x - 20), dy = Float(y - 18)
+                    let disc: Float = dx * dx + dy * dy < 64 ? 0.4 : 0
+                    img[c, y, x] = min(1, 0.1 + 0.5 * Float(x) / Float(width) + 0.3 * Float(y) / Float(height) * Float(c + 1) / 3 + disc)
+                }
+            }
+        }
         return img
     }
 

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import Tensor
+import XCTest
+
 @testable import Imaging
 
 final class TransformTests: XCTestCase {

@@ -1,7 +1,7 @@
 import Foundation
-import XCTest
-import Tensor
 import Injection
+import Tensor
+import XCTest
 
 final class GroundingDropoutTests: XCTestCase {
     func testWithholdsAtItsRateOnlyWhileTraining() {

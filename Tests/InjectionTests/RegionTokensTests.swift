@@ -1,5 +1,6 @@
-import XCTest
 import Tensor
+import XCTest
+
 @testable import Injection
 
 final class RegionTokensTests: XCTestCase {
@@ -8,9 +9,11 @@ final class RegionTokensTests: XCTestCase {
         let encoder = RegionTokenEncoder(width: 4, phrases: ["nodule", "pleural effusion"], slots: 3, rng: rng)
         let map = Tensor.randn([2, 4, 8, 8], rng: rng, requiresGrad: true)
         let regions: [[GroundedRegion]] = [
-            [GroundedRegion(phrase: "nodule", score: 0.9, box: [0.1, 0.1, 0.3, 0.3]),
-             GroundedRegion(phrase: "unknown thing", score: 0.8, box: [0.5, 0.5, 1.0, 1.0])],
-            [],
+            [
+                GroundedRegion(phrase: "nodule", score: 0.9, box: [0.1, 0.1, 0.3, 0.3]),
+                GroundedRegion(phrase: "unknown thing", score: 0.8, box: [0.5, 0.5, 1.0, 1.0])
+            ],
+            []
         ]
         let tokens = encoder.forward(map, regions: regions)
         XCTAssertEqual(tokens.shape, [2, 3, 4])
@@ -33,8 +36,10 @@ final class RegionTokensTests: XCTestCase {
         var o = InjectionOptions()
         o.topK = 2; o.scoreThreshold = 0.3
         o.hintVocabulary = [".", "effusion", "left", "small"]
-        let kept = o.select([GroundedRegion(phrase: "a", score: 0.2, box: [0, 0, 1, 1]), GroundedRegion(phrase: "b", score: 0.5, box: [0, 0, 1, 1]),
-                             GroundedRegion(phrase: "c", score: 0.9, box: [0, 0, 1, 1]), GroundedRegion(phrase: "d", score: 0.4, box: [0, 0, 1, 1])])
+        let kept = o.select([
+            GroundedRegion(phrase: "a", score: 0.2, box: [0, 0, 1, 1]), GroundedRegion(phrase: "b", score: 0.5, box: [0, 0, 1, 1]),
+            GroundedRegion(phrase: "c", score: 0.9, box: [0, 0, 1, 1]), GroundedRegion(phrase: "d", score: 0.4, box: [0, 0, 1, 1])
+        ])
         XCTAssertEqual(kept.map(\.phrase), ["c", "b"])
         // ids: 0 pads, 1 unknown, vocabulary from 2.
         XCTAssertEqual(o.hintIDs(["small left effusion", "large"]), [5, 4, 3, 2, 1, 2])

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import Imaging
+import XCTest
+
 @testable import Injection
 
 /// A region's box is a `Box` in code and `[x1, y1, x2, y2]` on disk, as detection caches have always stored it.
@@ -30,36 +31,44 @@ final class SpatialHintsTests: XCTestCase {
 
     func testHandPlacedBoxesOnTheWholeImage() {
         // 200x200 image, no lung boxes: the field is the image. Image left = patient's right.
-        let out = hints.sentences(for: [
-            region("nodule", [40, 20, 52, 32]),          // 144 px^2 = 0.36%: small, right, upper
-            region("pleural effusion", [120, 140, 180, 190]), // 3000 px^2 = 7.5%: moderate, left
-            region("consolidation", [20, 70, 100, 130]),      // 4800 px^2 = 12%: large, right, mid (cy 100)
-            region("opacity", [30, 60, 170, 160]),            // spans the midline widely: bilateral
-        ], imageWidth: 200, imageHeight: 200)
-        XCTAssertEqual(out, ["small nodule in the right upper zone", "moderate left pleural effusion",
-                             "large consolidation in the right mid zone", "large opacity in the bilateral mid zone"])
+        let out = hints.sentences(
+            for: [
+                region("nodule", [40, 20, 52, 32]),  // 144 px^2 = 0.36%: small, right, upper
+                region("pleural effusion", [120, 140, 180, 190]),  // 3000 px^2 = 7.5%: moderate, left
+                region("consolidation", [20, 70, 100, 130]),  // 4800 px^2 = 12%: large, right, mid (cy 100)
+                region("opacity", [30, 60, 170, 160])  // spans the midline widely: bilateral
+            ], imageWidth: 200, imageHeight: 200)
+        XCTAssertEqual(
+            out,
+            [
+                "small nodule in the right upper zone", "moderate left pleural effusion",
+                "large consolidation in the right mid zone", "large opacity in the bilateral mid zone"
+            ])
     }
 
     func testLungBoxesDefineTheFieldAndGetNoHint() {
         // Lungs occupy x 50...150, y 50...150; a nodule at y 130 is in the field's lower third.
-        let out = hints.sentences(for: [
-            region("right lung", [50, 50, 98, 150]), region("left lung", [102, 50, 150, 150]), region("heart", [90, 100, 130, 140]),
-            region("nodule", [110, 125, 118, 133]),
-        ], imageWidth: 400, imageHeight: 400)
+        let out = hints.sentences(
+            for: [
+                region("right lung", [50, 50, 98, 150]), region("left lung", [102, 50, 150, 150]), region("heart", [90, 100, 130, 140]),
+                region("nodule", [110, 125, 118, 133])
+            ], imageWidth: 400, imageHeight: 400)
         XCTAssertEqual(out, ["small nodule in the left lower zone"])
     }
 
     func testPhraseTemplatesOverrideTheDefault() {
-        let out = hints.sentences(for: [region("cardiomegaly", [60, 100, 160, 170]), region("pacemaker", [150, 20, 170, 40]), region("edema", [20, 40, 180, 180])],
-                                  imageWidth: 200, imageHeight: 200)
+        let out = hints.sentences(
+            for: [region("cardiomegaly", [60, 100, 160, 170]), region("pacemaker", [150, 20, 170, 40]), region("edema", [20, 40, 180, 180])],
+            imageWidth: 200, imageHeight: 200)
         XCTAssertEqual(out, ["enlarged cardiac silhouette", "pacemaker over the left chest", "bilateral pulmonary edema"])
     }
 
     func testDetectionsBelowTheHedgeScoreAreCalledPossible() {
         let faint = GroundedRegion(phrase: "nodule", score: 0.4, box: [40, 20, 52, 32])
         let sure = GroundedRegion(phrase: "pneumothorax", score: 0.8, box: [120, 10, 140, 30])
-        XCTAssertEqual(hints.sentences(for: [faint, sure], imageWidth: 200, imageHeight: 200, hedgeBelow: 0.5),
-                       ["possible small nodule in the right upper zone", "small left pneumothorax"])
+        XCTAssertEqual(
+            hints.sentences(for: [faint, sure], imageWidth: 200, imageHeight: 200, hedgeBelow: 0.5),
+            ["possible small nodule in the right upper zone", "small left pneumothorax"])
         XCTAssertEqual(hints.sentences(for: [faint], imageWidth: 200, imageHeight: 200), ["small nodule in the right upper zone"])
         XCTAssertTrue(hints.vocabulary(phrases: ["nodule"], hedged: true).contains("possible"))
         XCTAssertFalse(hints.vocabulary(phrases: ["nodule"]).contains("possible"))
@@ -83,11 +92,12 @@ final class ModalityHintsTests: XCTestCase {
     func testAbdominalCTMeasuresInTheAbdomenBox() throws {
         let ct = try XCTUnwrap(hints["CT"])
         // Abdomen x 0...200, y 50...150 (area 20000): midline x 100, thirds at y 83 and 117.
-        let out = ct.sentences(for: [
-            region("abdomen", [0, 50, 200, 150]), region("liver", [20, 60, 90, 120]), region("kidney", [130, 110, 160, 140]),
-            region("renal cyst", [140, 120, 148, 128]),  // 64 px^2 = 0.32%: small, image right = patient's left
-            region("liver lesion", [30, 60, 50, 80]),    // 400 px^2 = 2%: large, patient's right, anterior third (cy 70)
-        ], imageWidth: 256, imageHeight: 256)
+        let out = ct.sentences(
+            for: [
+                region("abdomen", [0, 50, 200, 150]), region("liver", [20, 60, 90, 120]), region("kidney", [130, 110, 160, 140]),
+                region("renal cyst", [140, 120, 148, 128]),  // 64 px^2 = 0.32%: small, image right = patient's left
+                region("liver lesion", [30, 60, 50, 80])  // 400 px^2 = 2%: large, patient's right, anterior third (cy 70)
+            ], imageWidth: 256, imageHeight: 256)
         XCTAssertEqual(out, ["small left renal cyst", "large liver lesion in the right anterior abdomen"])
     }
 
@@ -101,7 +111,8 @@ final class ModalityHintsTests: XCTestCase {
     func testModalityNamesMatchWithoutCase() throws {
         // SLAKE writes "X-Ray"; the grounding corpus "X-ray".
         let chest = try XCTUnwrap(hints["X-Ray"])
-        XCTAssertEqual(chest.sentences(for: [region("pneumothorax", [10, 10, 30, 30])], imageWidth: 200, imageHeight: 200), ["small right pneumothorax"])
+        XCTAssertEqual(
+            chest.sentences(for: [region("pneumothorax", [10, 10, 30, 30])], imageWidth: 200, imageHeight: 200), ["small right pneumothorax"])
         XCTAssertNil(hints["Dermoscopy"])
         XCTAssertNil(hints[nil])
         let words = hints.vocabulary(phrases: ["renal cyst", "tumor"])

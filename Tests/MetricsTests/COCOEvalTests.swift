@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Metrics
 
 /// COCOEval against pycocotools' COCOeval on the fixtures in Fixtures/coco (see its README).
@@ -51,18 +52,22 @@ final class COCOEvalTests: XCTestCase {
         let result = COCOEval.evaluate(c.groundTruth, c.detectionList, threads: threads)
         var worst = zip(result.stats, c.stats).map { abs($0 - $1) }.max() ?? 0
         for category in result.perCategory {
-            worst = max(worst, abs(category.ap - (c.per_category[String(category.id)] ?? .infinity)),
-                        abs(category.ap50 - (c.per_category_ap50[String(category.id)] ?? .infinity)))
+            worst = max(
+                worst, abs(category.ap - (c.per_category[String(category.id)] ?? .infinity)),
+                abs(category.ap50 - (c.per_category_ap50[String(category.id)] ?? .infinity)))
         }
         for (i, name) in COCOEvalResult.statNames.enumerated() {
             XCTAssertEqual(result.stats[i], c.stats[i], accuracy: 1e-6, "\(c.name): \(name)", file: file, line: line)
         }
         XCTAssertEqual(result.perCategory.count, c.per_category.count, "\(c.name): categories", file: file, line: line)
         for category in result.perCategory {
-            guard let expected = c.per_category[String(category.id)] else { XCTFail("\(c.name): category \(category.id)", file: file, line: line); continue }
+            guard let expected = c.per_category[String(category.id)] else {
+                XCTFail("\(c.name): category \(category.id)", file: file, line: line); continue
+            }
             XCTAssertEqual(category.ap, expected, accuracy: 1e-6, "\(c.name): AP of category \(category.id)", file: file, line: line)
-            XCTAssertEqual(category.ap50, c.per_category_ap50[String(category.id)] ?? .infinity, accuracy: 1e-6,
-                           "\(c.name): AP50 of category \(category.id)", file: file, line: line)
+            XCTAssertEqual(
+                category.ap50, c.per_category_ap50[String(category.id)] ?? .infinity, accuracy: 1e-6,
+                "\(c.name): AP50 of category \(category.id)", file: file, line: line)
         }
         return worst
     }
@@ -124,7 +129,9 @@ final class COCOEvalTests: XCTestCase {
 
     func testLoadsFilesAndEvaluates() throws {
         let gt = try write(gtText, "gt.json")
-        let dt = try write(#"[{"image_id": 1, "category_id": 3, "bbox": [10, 10, 20, 20], "score": 0.9}, {"image_id": 2, "category_id": 3, "bbox": [0, 0, 50, 40], "score": 0.8}, {"image_id": 2, "category_id": 9, "bbox": [0, 0, 5, 5], "score": 0.1}]"#, "dt.json")
+        let dt = try write(
+            #"[{"image_id": 1, "category_id": 3, "bbox": [10, 10, 20, 20], "score": 0.9}, {"image_id": 2, "category_id": 3, "bbox": [0, 0, 50, 40], "score": 0.8}, {"image_id": 2, "category_id": 9, "bbox": [0, 0, 5, 5], "score": 0.1}]"#,
+            "dt.json")
         let inputs = try COCOEvalInputs.load(groundTruth: gt, detections: dt)
         XCTAssertEqual(inputs.warnings.count, 1)
         XCTAssertTrue(inputs.warnings[0].contains("1 detection(s) with category ids not in the ground truth (9)"), inputs.warnings[0])
@@ -168,7 +175,10 @@ final class COCOEvalTests: XCTestCase {
         XCTAssertTrue(p.hasSuffix("gt2.json: annotations[0]: missing key 'category_id'"), p)
         p = try problem(gt: #"{"images": [{"id": 1}], "categories": []}"#, dt: ok)
         XCTAssertTrue(p.hasSuffix("gt2.json: top level: missing key 'annotations'"), p)
-        p = try problem(gt: #"{"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [1, 2, 3, 4]}, {"id": 1, "image_id": 1, "category_id": 3, "bbox": [1, 2, 3, 4]}], "categories": [{"id": 3, "name": "a"}]}"#, dt: ok)
+        p = try problem(
+            gt:
+                #"{"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [1, 2, 3, 4]}, {"id": 1, "image_id": 1, "category_id": 3, "bbox": [1, 2, 3, 4]}], "categories": [{"id": 3, "name": "a"}]}"#,
+            dt: ok)
         XCTAssertTrue(p.contains("gt2.json: annotations[1] (id 1): annotation id 1 appears twice"), p)
         XCTAssertEqual(try problem(dt: ok), "no error")
         XCTAssertEqual(try problem(dt: "[]"), "no error")

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Metrics
 
 final class CheXpertLabelerTests: XCTestCase {
@@ -15,8 +16,9 @@ final class CheXpertLabelerTests: XCTestCase {
     func testPositiveNegatedAndUncertainMentions() {
         assertLabels("There is a small left pleural effusion.", ["Pleural Effusion": 1, "No Finding": nil])
         assertLabels("No pleural effusion or pneumothorax.", ["Pleural Effusion": 0, "Pneumothorax": 0, "No Finding": 1])
-        assertLabels("No evidence of focal consolidation, pleural effusion, or pneumothorax.",
-                     ["Consolidation": 0, "Pleural Effusion": 0, "Pneumothorax": 0])
+        assertLabels(
+            "No evidence of focal consolidation, pleural effusion, or pneumothorax.",
+            ["Consolidation": 0, "Pleural Effusion": 0, "Pneumothorax": 0])
         assertLabels("Possible early consolidation in the left upper lobe.", ["Consolidation": -1, "No Finding": nil])
         assertLabels("Pneumonia cannot be excluded.", ["Pneumonia": -1])
         assertLabels("The previously seen pneumothorax has resolved.", ["Pneumothorax": 0])
@@ -62,10 +64,12 @@ final class CheXpertLabelerTests: XCTestCase {
         XCTAssertGreaterThan(share("Cardiomegaly", 1), 0.03)
         XCTAssertLessThan(share("Cardiomegaly", 1), 0.3)
         // Sentences from the real file whose labels are clear-cut.
-        assertLabels("The heart is normal in size. The mediastinum is unremarkable. The lungs are clear.",
-                     ["Cardiomegaly": 0, "Enlarged Cardiomediastinum": 0, "No Finding": 1])
-        assertLabels("Heart size and pulmonary vascularity appear within normal limits. No pneumothorax or pleural effusion is seen.",
-                     ["Cardiomegaly": 0, "Pneumothorax": 0, "Pleural Effusion": 0])
+        assertLabels(
+            "The heart is normal in size. The mediastinum is unremarkable. The lungs are clear.",
+            ["Cardiomegaly": 0, "Enlarged Cardiomediastinum": 0, "No Finding": 1])
+        assertLabels(
+            "Heart size and pulmonary vascularity appear within normal limits. No pneumothorax or pleural effusion is seen.",
+            ["Cardiomegaly": 0, "Pneumothorax": 0, "Pleural Effusion": 0])
         assertLabels("A large hiatal hernia is noted. Degenerative changes are present in the spine.", ["No Finding": 1])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Metrics
 
 /// The labeler against 584 real IU-Xray sentences labelled by hand under CheXpert's rules
@@ -26,13 +27,15 @@ final class CheXpertSentenceTests: XCTestCase {
     /// `label --explain`: each mention with the cue that decided it and the words the cue governed.
     func testExplanationNamesTheCueAndItsScope() throws {
         let labeler = try CheXpertLabeler()
-        let mentions = labeler.explain("No focal consolidation, suspicious pulmonary opacity, large pleural effusion, or pneumothorax is identified. "
-                                       + "Heart size is mildly enlarged, pulmonary vascularity within normal limits.")
+        let mentions = labeler.explain(
+            "No focal consolidation, suspicious pulmonary opacity, large pleural effusion, or pneumothorax is identified. "
+                + "Heart size is mildly enlarged, pulmonary vascularity within normal limits.")
         let pneumothorax = try XCTUnwrap(mentions.first { $0.observation == "Pneumothorax" })
         XCTAssertEqual(pneumothorax.decision.label, 0)
         XCTAssertEqual(pneumothorax.decision.cue, "no focal")
-        XCTAssertEqual(pneumothorax.decision.scope.map { pneumothorax.words[$0].joined(separator: " ") },
-                       "no focal consolidation , suspicious pulmonary opacity , large pleural effusion , or pneumothorax")
+        XCTAssertEqual(
+            pneumothorax.decision.scope.map { pneumothorax.words[$0].joined(separator: " ") },
+            "no focal consolidation , suspicious pulmonary opacity , large pleural effusion , or pneumothorax")
         let heart = try XCTUnwrap(mentions.first { $0.observation == "Cardiomegaly" })
         XCTAssertEqual([heart.text, String(heart.decision.label)], ["heart size", "1"], "the nearest qualifier, 'enlarged', decides")
         XCTAssertEqual(mentions.first { $0.observation == "Edema" }?.decision.label, 0)
@@ -41,11 +44,13 @@ final class CheXpertSentenceTests: XCTestCase {
     /// The five sentence patterns the old window-based scope labelled positive for pneumothorax.
     func testANegationGovernsTheWholeCoordinatedList() throws {
         let labeler = try CheXpertLabeler()
-        for sentence in ["The lungs are normally inflated without evidence of focal airspace disease, pleural effusion, or pneumothorax.",
-                         "No focal consolidation, suspicious pulmonary opacity, large pleural effusion, or pneumothorax is identified.",
-                         "No focal consolidation, suspicious pulmonary opacity, pleural effusion, or pneumothorax.",
-                         "No evidence of focal airspace consolidation large pleural effusion or pneumothorax.",
-                         "No significant pulmonary edema, focal lung consolidation, pleural effusions or pneumothorax seen."] {
+        for sentence in [
+            "The lungs are normally inflated without evidence of focal airspace disease, pleural effusion, or pneumothorax.",
+            "No focal consolidation, suspicious pulmonary opacity, large pleural effusion, or pneumothorax is identified.",
+            "No focal consolidation, suspicious pulmonary opacity, pleural effusion, or pneumothorax.",
+            "No evidence of focal airspace consolidation large pleural effusion or pneumothorax.",
+            "No significant pulmonary edema, focal lung consolidation, pleural effusions or pneumothorax seen."
+        ] {
             XCTAssertEqual(labeler.label(sentence)["Pneumothorax"]!, 0, sentence)
         }
         // ... and stops at a contrast or a new clause.

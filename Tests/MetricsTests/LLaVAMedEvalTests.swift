@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Metrics
 
 /// LLaVA-Med's run_eval.py (with PR #35) on its own file formats; expected values from the script
@@ -12,8 +13,9 @@ final class LLaVAMedEvalTests: XCTestCase {
     }
 
     func testEveryScoreEqualsRunEvalPy() throws {
-        let questions = try LLaVAMedFiles.read(gt: Self.fixtures.appendingPathComponent("gt.json"),
-                                               pred: Self.fixtures.appendingPathComponent("answers.jsonl"))
+        let questions = try LLaVAMedFiles.read(
+            gt: Self.fixtures.appendingPathComponent("gt.json"),
+            pred: Self.fixtures.appendingPathComponent("answers.jsonl"))
         let candidates = try LLaVAMedFiles.readCandidates(Self.fixtures.appendingPathComponent("candidate.json"))
         let result = LLaVAMedEval.evaluate(questions, candidates: candidates)
         let e = try expected("expected.json")

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import Text
+import XCTest
+
 @testable import Metrics
 
 /// BLEU, ROUGE-L, CIDEr and METEOR against numbers produced by pycocoevalcap 1.2 and its bundled
@@ -27,7 +28,7 @@ final class NLGMetricsTests: XCTestCase {
     /// the jar, which makes them ambiguous, and its beam search then drops them (non-exact matches add
     /// nothing to its ranking), while here the lone stem candidate is kept.
     static let casesUsingSynonymsOrParaphrases: [String: Double] = [
-        "single_words": 0.21, "stems_and_order": 0.035, "punctuation_normalisation": 0.015,
+        "single_words": 0.21, "stems_and_order": 0.035, "punctuation_normalisation": 0.015
     ]
 
     func assertMatches(_ got: [String: Double], _ expected: [String: Double], meteorTolerance: Double, _ name: String) {
@@ -84,8 +85,9 @@ final class NLGMetricsTests: XCTestCase {
     }
 
     func testMETEORAggregateIsNotTheMeanOfSegments() throws {
-        let pairs = TextPairs(references: ["a": ["the heart is normal ."], "b": ["no pleural effusion is seen ."]],
-                              hypotheses: ["a": "the heart is normal .", "b": "effusion"])
+        let pairs = TextPairs(
+            references: ["a": ["the heart is normal ."], "b": ["no pleural effusion is seen ."]],
+            hypotheses: ["a": "the heart is normal .", "b": "effusion"])
         let (score, segments) = METEOR().score(pairs)
         XCTAssertEqual(segments[0], 1.0, accuracy: 1e-12)
         XCTAssertNotEqual(score, segments.reduce(0, +) / 2, accuracy: 1e-3)

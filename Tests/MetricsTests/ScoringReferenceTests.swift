@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Metrics
 
 /// CE against scikit-learn and VQA scoring against LLaVA-Med's evaluation code, on the fixtures

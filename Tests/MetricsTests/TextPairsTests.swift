@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Metrics
 
 final class TextPairsTests: XCTestCase {

@@ -4,6 +4,7 @@ import Grounding
 import Imaging
 import Registry
 import XCTest
+
 @testable import Pipeline
 
 /// `--grounder A,B`: experts from separate runs serve one dataset, each modality from the first
@@ -15,8 +16,10 @@ final class GrounderSetTests: XCTestCase {
         for (i, (modality, phrase)) in modalities.sorted(by: { $0.key < $1.key }).enumerated() {
             let url = dir.appendingPathComponent("\(name)-\(i).png")
             try ImageIO.writePNG(Image(width: 48, height: 48, channels: 1), to: url)
-            samples.append(GroundingSample(imageID: i, imageURL: url, width: 48, height: 48, modality: modality,
-                                           regions: [LabeledBox(label: phrase, box: Box(x1: 8, y1: 8, x2: 24, y2: 24))]))
+            samples.append(
+                GroundingSample(
+                    imageID: i, imageURL: url, width: 48, height: 48, modality: modality,
+                    regions: [LabeledBox(label: phrase, box: Box(x1: 8, y1: 8, x2: 24, y2: 24))]))
         }
         let names = Array(Set(modalities.values)).sorted()
         let split = GroundingSplit(samples: samples, categories: names.enumerated().map { Datasets.Category(id: $0 + 1, name: $1) })
@@ -52,8 +55,10 @@ final class GrounderSetTests: XCTestCase {
             var image = Image(width: 64, height: 64, channels: 1)
             for y in 16..<40 { for x in 16..<40 { image[0, y, x] = 1 } }
             try ImageIO.writePNG(image, to: url)
-            items.append(VQAItem(qid: "\(i)", imageName: "q\(i).png", imageURL: url, question: "?", answer: "yes", answerType: .closed,
-                                 category: "Abnormality", modality: modality))
+            items.append(
+                VQAItem(
+                    qid: "\(i)", imageName: "q\(i).png", imageURL: url, question: "?", answer: "yes", answerType: .closed,
+                    category: "Abnormality", modality: modality))
         }
         let registry = try RunRegistry(path: dir.appendingPathComponent("registry.sqlite"))
         let found = try VQARegions.regions(source: "\(xray.path),\(both.path)", items: items, dataDir: dir, registry: registry)

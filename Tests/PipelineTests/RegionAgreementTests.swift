@@ -1,6 +1,6 @@
 import Injection
-import XCTest
 import Pipeline
+import XCTest
 
 /// The report's grounding table: COCO AP of the injected boxes against the corpus's own boxes.
 final class GroundingAgreementTests: XCTestCase {

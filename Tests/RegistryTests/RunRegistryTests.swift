@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import XCTest
+
 @testable import Registry
 
 final class RunRegistryTests: XCTestCase {
@@ -18,8 +19,9 @@ final class RunRegistryTests: XCTestCase {
     func testMigrationCreatesTheSchemaOnceAndUsesWAL() throws {
         let registry = try RunRegistry(path: path)
         let tables = try registry.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") }
-        XCTAssertEqual(tables.filter { !$0.hasPrefix("grdb_") && !$0.hasPrefix("sqlite_") },
-                       ["artefacts", "grounding_cache", "metrics", "resumptions", "runs"])
+        XCTAssertEqual(
+            tables.filter { !$0.hasPrefix("grdb_") && !$0.hasPrefix("sqlite_") },
+            ["artefacts", "grounding_cache", "metrics", "resumptions", "runs"])
         let mode = try registry.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         XCTAssertEqual(mode, "wal")
         // Reopening applies nothing twice and keeps the rows.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import ReportGen
 
 /// A decoder whose next-token probabilities are a table keyed by the prefix; tokens: 0 end, 1 A, 2 B.

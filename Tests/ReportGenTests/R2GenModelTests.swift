@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-import Tensor
 import Injection
+import Tensor
+import XCTest
+
 @testable import ReportGen
 
 /// Central-difference check of d(loss)/d(t[i]) for a few entries of `t`.
@@ -124,8 +125,9 @@ extension R2GenModelTests {
         }
         // Study 1 alone (no padding) gives the same log-probabilities as inside the padded batch.
         let alone = withNoGrad {
-            model.forward(encoded: model.encode(model.attentionFeatures(images.slice(axis: 0, 2..<4), views: 2, regions: [[]]), hints: [[3]]),
-                          ids: Array(ids[4..<8]), length: 4)
+            model.forward(
+                encoded: model.encode(model.attentionFeatures(images.slice(axis: 0, 2..<4), views: 2, regions: [[]]), hints: [[3]]),
+                ids: Array(ids[4..<8]), length: 4)
         }
         for i in 0..<(4 * 7) { XCTAssertEqual(alone.data[i], full.data[4 * 7 + i], accuracy: 1e-4) }
     }

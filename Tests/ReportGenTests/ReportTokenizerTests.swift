@@ -1,6 +1,7 @@
+import Datasets
 import Foundation
 import XCTest
-import Datasets
+
 @testable import ReportGen
 
 final class ReportTokenizerTests: XCTestCase {
@@ -25,7 +26,8 @@ final class ReportTokenizerTests: XCTestCase {
     /// (`modules/tokenizers.py`, threshold 3, max_seq_length 60) on the same annotation.json.
     func testRealIUXrayVocabularyAndIdsMatchR2Gen() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let url = ProcessInfo.processInfo.environment["MEDGLIP_SHARED_DATA"].map { URL(fileURLWithPath: $0) }
+        let url =
+            ProcessInfo.processInfo.environment["MEDGLIP_SHARED_DATA"].map { URL(fileURLWithPath: $0) }
             ?? repo.deletingLastPathComponent().appendingPathComponent("shared/data")
         let annotation = url.appendingPathComponent("iu-xray/annotation.json")
         guard FileManager.default.fileExists(atPath: annotation.path) else {
@@ -37,9 +39,14 @@ final class ReportTokenizerTests: XCTestCase {
         XCTAssertEqual(Array(t.idToToken[1...8]), [".", "1", "10", "10th", "12", "13", "17", "2"])
         XCTAssertEqual(Array(t.idToToken.suffix(5)), ["x", "x-xxxx", "xxxx", "xxxx-a-xxxx", "zone"])
         let expected: [String: [Int]] = [
-            "CXR3030_IM-1405": [0, 451, 130, 620, 1, 685, 364, 445, 284, 172, 1, 685, 68, 445, 758, 467, 19, 375, 517, 239, 1, 685, 364, 445, 521, 1, 685, 364, 445, 29, 110, 24, 604, 1, 0],
-            "CXR38_IM-1911": [0, 406, 68, 149, 1, 685, 364, 445, 521, 475, 517, 239, 1, 684, 314, 49, 422, 68, 752, 451, 388, 1, 110, 651, 68, 355, 1, 0],
-            "CXR3957_IM-2022": [0, 128, 49, 421, 175, 68, 752, 451, 388, 1, 684, 406, 68, 149, 1, 110, 651, 68, 355, 1, 0],
+            "CXR3030_IM-1405": [
+                0, 451, 130, 620, 1, 685, 364, 445, 284, 172, 1, 685, 68, 445, 758, 467, 19, 375, 517, 239, 1, 685, 364, 445, 521, 1, 685, 364, 445,
+                29, 110, 24, 604, 1, 0
+            ],
+            "CXR38_IM-1911": [
+                0, 406, 68, 149, 1, 685, 364, 445, 521, 475, 517, 239, 1, 684, 314, 49, 422, 68, 752, 451, 388, 1, 110, 651, 68, 355, 1, 0
+            ],
+            "CXR3957_IM-2022": [0, 128, 49, 421, 175, 68, 752, 451, 388, 1, 684, 406, 68, 149, 1, 110, 651, 68, 355, 1, 0]
         ]
         for study in data.test.prefix(3) { XCTAssertEqual(t.encode(study.report, maxLength: 60), expected[study.id], study.id) }
     }

@@ -1,9 +1,10 @@
-import Foundation
-import XCTest
 import Datasets
+import Foundation
 import Imaging
 import Metrics
 import Tensor
+import XCTest
+
 @testable import ReportGen
 
 final class ReportTrainingTests: XCTestCase {
@@ -19,7 +20,7 @@ final class ReportTrainingTests: XCTestCase {
     static let reports = [
         "The heart is normal. The lungs are clear.", "Small left pleural effusion.", "Large right effusion. Heart is enlarged.",
         "Right upper lobe nodule.", "No acute disease.", "Cardiomegaly. No effusion.", "Left lower lobe consolidation.",
-        "Pneumothorax on the right.",
+        "Pneumothorax on the right."
     ]
 
     /// Eight studies whose two views are distinct random textures.
@@ -27,10 +28,11 @@ final class ReportTrainingTests: XCTestCase {
         let l = generator.loader.loadSize
         return Self.reports.enumerated().map { i, report in
             let rng = RandomGenerator(seed: UInt64(100 + i))
-            return ReportExample(id: "S\(i)", report: report,
-                                 sequence: generator.tokenizer.encode(report, maxLength: 60),
-                                 pixels: (0..<(2 * l * l)).map { _ in rng.uniform() },
-                                 labels: (0..<14).map { Float(($0 + i) % 3 == 0 ? 1 : 0) })
+            return ReportExample(
+                id: "S\(i)", report: report,
+                sequence: generator.tokenizer.encode(report, maxLength: 60),
+                pixels: (0..<(2 * l * l)).map { _ in rng.uniform() },
+                labels: (0..<14).map { Float(($0 + i) % 3 == 0 ? 1 : 0) })
         }
     }
 
@@ -52,14 +54,19 @@ final class ReportTrainingTests: XCTestCase {
     /// Writes an R2Gen-layout dataset: study A complete, B missing its lateral view, C with a corrupt frontal view.
     func writeDataset(emptyReport: Bool = false) throws -> ReportDataset {
         let images = scratch.appendingPathComponent("images")
-        for id in ["A", "B", "C"] { try FileManager.default.createDirectory(at: images.appendingPathComponent(id), withIntermediateDirectories: true) }
+        for id in ["A", "B", "C"] {
+            try FileManager.default.createDirectory(at: images.appendingPathComponent(id), withIntermediateDirectories: true)
+        }
         let image = Image(width: 40, height: 40, channels: 1, fill: 0.5)
         try ImageIO.writePNG(image, to: images.appendingPathComponent("A/0.png"))
         try ImageIO.writePNG(image, to: images.appendingPathComponent("A/1.png"))
         try ImageIO.writePNG(image, to: images.appendingPathComponent("B/0.png"))
         try Data("not a png".utf8).write(to: images.appendingPathComponent("C/0.png"))
         try ImageIO.writePNG(image, to: images.appendingPathComponent("C/1.png"))
-        let studies = ["A", "B", "C"].map { ReportStudy(id: $0, report: emptyReport && $0 == "B" ? " .. " : "Heart normal.", imagePaths: ["\($0)/0.png", "\($0)/1.png"], split: "train") }
+        let studies = ["A", "B", "C"].map {
+            ReportStudy(
+                id: $0, report: emptyReport && $0 == "B" ? " .. " : "Heart normal.", imagePaths: ["\($0)/0.png", "\($0)/1.png"], split: "train")
+        }
         let dataset = ReportDataset(train: studies, val: [], test: [], imagesRoot: images)
         try R2Gen.write(dataset, to: scratch.appendingPathComponent("annotation.json"))
         return try R2Gen.read(scratch.appendingPathComponent("annotation.json"), viewsPerStudy: 2)
@@ -154,13 +161,15 @@ final class ReportTrainingTests: XCTestCase {
 
     /// `--select-on` accepts exactly the names a validation pass records.
     func testSelectableNamesAreTheValidationMetrics() throws {
-        let scores = ReportScores.compute(references: ["a": "the heart is enlarged .", "b": "no pleural effusion ."],
-                                          hypotheses: ["a": "the heart is normal .", "b": "small pleural effusion ."], labeler: try CheXpertLabeler())
+        let scores = ReportScores.compute(
+            references: ["a": "the heart is enlarged .", "b": "no pleural effusion ."],
+            hypotheses: ["a": "the heart is normal .", "b": "small pleural effusion ."], labeler: try CheXpertLabeler())
         XCTAssertEqual(Set(ReportScores.names), Set(scores.flat.keys))
         XCTAssertTrue(ReportScores.names.contains("CE_micro_F1_negative"))
         // A sum weighs language and clinical content alike; a misspelt part is named.
-        XCTAssertEqual(ReportScores.selectionScore("BLEU_4+CE_micro_F1_negative", scores.flat),
-                       scores.flat["BLEU_4"]! + scores.flat["CE_micro_F1_negative"]!, accuracy: 1e-12)
+        XCTAssertEqual(
+            ReportScores.selectionScore("BLEU_4+CE_micro_F1_negative", scores.flat),
+            scores.flat["BLEU_4"]! + scores.flat["CE_micro_F1_negative"]!, accuracy: 1e-12)
         XCTAssertEqual(ReportScores.selectionScore("BLEU_4", ["BLEU_4": 0.4, "METEOR": 0.3]), 0.4)
         XCTAssertEqual(ReportScores.unknownNames(inSelection: "BLEU_4+CE_micro_F1_negative"), [])
         XCTAssertEqual(ReportScores.unknownNames(inSelection: "BLEU_4+CE_F1"), ["CE_F1"])

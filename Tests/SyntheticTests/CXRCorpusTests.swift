@@ -1,8 +1,9 @@
-import Foundation
-import XCTest
 import Datasets
+import Foundation
 import Imaging
 import Tensor
+import XCTest
+
 @testable import Synthetic
 
 final class CXRCorpusTests: XCTestCase {
@@ -24,7 +25,8 @@ final class CXRCorpusTests: XCTestCase {
         for file in ["annotation.json", "labels.json", "images/SYN00007/0.png", "images/SYN00007/1.png"] {
             XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent(file)), try Data(contentsOf: b.appendingPathComponent(file)), file)
         }
-        XCTAssertNotEqual(try Data(contentsOf: a.appendingPathComponent("annotation.json")), try Data(contentsOf: c.appendingPathComponent("annotation.json")))
+        XCTAssertNotEqual(
+            try Data(contentsOf: a.appendingPathComponent("annotation.json")), try Data(contentsOf: c.appendingPathComponent("annotation.json")))
     }
 
     func testReadsBackWithTheR2GenLoaderAndEveryFindingIsBoxedAndMentioned() throws {
@@ -39,10 +41,12 @@ final class CXRCorpusTests: XCTestCase {
             XCTAssertEqual([image.width, image.height, image.channels], [128, 128, 1])
         }
         // Words by which each finding must show in its report.
-        let words = ["nodule": ["nodul"], "mass": ["mass"], "effusion": ["effusion"], "pneumothorax": ["pneumothorax", "pleural line"],
-                     "consolidation": ["consolidation"], "opacity": ["opacity"], "atelectasis": ["atelectasis"], "edema": ["edema", "congestion"],
-                     "cardiomegaly": ["enlarged", "cardiomegaly"], "mediastinum": ["widen", "enlarged"], "fracture": ["fracture"],
-                     "device": ["pacemaker", "pacing"]]
+        let words = [
+            "nodule": ["nodul"], "mass": ["mass"], "effusion": ["effusion"], "pneumothorax": ["pneumothorax", "pleural line"],
+            "consolidation": ["consolidation"], "opacity": ["opacity"], "atelectasis": ["atelectasis"], "edema": ["edema", "congestion"],
+            "cardiomegaly": ["enlarged", "cardiomegaly"], "mediastinum": ["widen", "enlarged"], "fracture": ["fracture"],
+            "device": ["pacemaker", "pacing"]
+        ]
         var findingCount = 0
         for s in ds.train + ds.val + ds.test {
             let record = try XCTUnwrap(records[s.id])
@@ -89,7 +93,10 @@ final class ReportConditionedTests: XCTestCase {
     func testFindingsAreReadFromReportWordsWithNegation() throws {
         let reader = ReportFindingReader(spec: try ChestXrayRenderer().spec)
         let rng = RandomGenerator(seed: 1)
-        let found = reader.findings(in: "The heart is enlarged. Small left pleural effusion. No pneumothorax. There is a nodule in the right upper lobe. Lungs without consolidation.", rng: rng)
+        let found = reader.findings(
+            in:
+                "The heart is enlarged. Small left pleural effusion. No pneumothorax. There is a nodule in the right upper lobe. Lungs without consolidation.",
+            rng: rng)
         XCTAssertEqual(found.map(\.kind).sorted(), ["cardiomegaly", "effusion", "nodule"])
         let effusion = try XCTUnwrap(found.first { $0.kind == "effusion" })
         XCTAssertEqual([effusion.side, effusion.size], ["left", "small"])
@@ -101,10 +108,13 @@ final class ReportConditionedTests: XCTestCase {
     func testRealIUXrayReportsRenderWithTheirOwnText() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let source = repo.deletingLastPathComponent().appendingPathComponent("shared/data/iu-xray/annotation.json")
-        guard FileManager.default.fileExists(atPath: source.path) else { throw XCTSkip("../shared/data/iu-xray is absent: real-report rendering not checked") }
+        guard FileManager.default.fileExists(atPath: source.path) else {
+            throw XCTSkip("../shared/data/iu-xray is absent: real-report rendering not checked")
+        }
         // A small slice of the real file keeps the test fast.
         let real = try R2Gen.read(source)
-        let slice = ReportDataset(train: Array(real.train.prefix(30)), val: Array(real.val.prefix(5)), test: Array(real.test.prefix(5)), imagesRoot: real.imagesRoot)
+        let slice = ReportDataset(
+            train: Array(real.train.prefix(30)), val: Array(real.val.prefix(5)), test: Array(real.test.prefix(5)), imagesRoot: real.imagesRoot)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medglip-iu-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

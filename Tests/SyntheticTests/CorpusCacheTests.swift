@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Synthetic
 
 final class CorpusCacheTests: XCTestCase {
@@ -12,7 +13,8 @@ final class CorpusCacheTests: XCTestCase {
         let stamp = try FileManager.default.attributesOfItem(atPath: first.appendingPathComponent("annotation.json").path)[.modificationDate] as! Date
         let again = try CorpusCache.ensure(.cxrReports, p, cacheRoot: root, log: { message in XCTFail("regenerated: \(message)") })
         XCTAssertEqual(again.standardizedFileURL.path, first.standardizedFileURL.path)
-        let stampAgain = try FileManager.default.attributesOfItem(atPath: again.appendingPathComponent("annotation.json").path)[.modificationDate] as! Date
+        let stampAgain =
+            try FileManager.default.attributesOfItem(atPath: again.appendingPathComponent("annotation.json").path)[.modificationDate] as! Date
         XCTAssertEqual(stamp, stampAgain)
         var other = p
         other.seed = 2

@@ -1,8 +1,9 @@
-import XCTest
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 import Tensor
+import XCTest
+
 @testable import Synthetic
 
 /// The seven-modality grounding corpus: files, determinism, labels against the spec, sizes of
@@ -60,8 +61,9 @@ final class GroundingCorpusTests: XCTestCase {
         try GroundingCorpus.generate(to: Self.scratch("two"), renderers: [r[5], r[0]], countPerModality: 2, size: 40, seed: 9)
         for i in 0..<2 {
             let file = "images/\(r[0].modality)_\(i).png"
-            XCTAssertEqual(try Data(contentsOf: Self.scratch("one").appendingPathComponent(file)),
-                           try Data(contentsOf: Self.scratch("two").appendingPathComponent(file)))
+            XCTAssertEqual(
+                try Data(contentsOf: Self.scratch("one").appendingPathComponent(file)),
+                try Data(contentsOf: Self.scratch("two").appendingPathComponent(file)))
         }
         XCTAssertNotEqual(GroundingCorpus.imageSeed(1, "CT", 0), GroundingCorpus.imageSeed(1, "MRI", 0))
         // Pinned (computed independently): the seed must not depend on the process or platform.
@@ -154,7 +156,9 @@ final class GroundingCorpusTests: XCTestCase {
         // Lesion-type findings that are small by nature stay small one by one.
         for (modality, label) in [("CT", "liver lesion"), ("Fundus", "hemorrhage"), ("Fundus", "exudate")] {
             for s in samples where s.modality == modality {
-                for r in s.regions where r.label == label { XCTAssertLessThan(r.box.width / Float(s.width), 0.15, "\(label) in \(s.imageURL.lastPathComponent)") }
+                for r in s.regions where r.label == label {
+                    XCTAssertLessThan(r.box.width / Float(s.width), 0.15, "\(label) in \(s.imageURL.lastPathComponent)")
+                }
             }
         }
     }
@@ -171,8 +175,9 @@ final class GroundingCorpusTests: XCTestCase {
         let odd = StubRenderer(modality: "Odd", hierarchy: ["polyp": "colon"])
         XCTAssertThrowsError(try GroundingCorpus.generate(to: Self.scratch("bad"), renderers: [clash, odd], countPerModality: 1, size: 24, seed: 1))
         XCTAssertThrowsError(try GroundingCorpus.generate(to: Self.scratch("bad"), renderers: [r[0], r[0]], countPerModality: 1, size: 24, seed: 1))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: Self.scratch("bad").appendingPathComponent("images/Odd_0.png").path),
-                       "inconsistent renderers are refused before anything is rendered")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: Self.scratch("bad").appendingPathComponent("images/Odd_0.png").path),
+            "inconsistent renderers are refused before anything is rendered")
     }
 }
 

@@ -1,7 +1,8 @@
-import Foundation
-import XCTest
 import Datasets
+import Foundation
 import Metrics
+import XCTest
+
 @testable import Synthetic
 
 /// The CheXpert-rule labeler, run on the generated reports, must recover the labels the generator
@@ -21,8 +22,12 @@ final class ReportLabelAgreementTests: XCTestCase {
                 // Positive / uncertain / not positive: blank and negative both mean "absent" here.
                 func state(_ v: Int?) -> Int { v == 1 ? 1 : (v == -1 ? -1 : 0) }
                 total += 1
-                if state(got[o] ?? nil) == state(want[o] ?? nil) { agree += 1 }
-                else if disagreements.count < 8 { disagreements.append("\(o): labeler \(String(describing: got[o] ?? nil)), generator \(String(describing: want[o] ?? nil)) in '\(s.report)'") }
+                if state(got[o] ?? nil) == state(want[o] ?? nil) {
+                    agree += 1
+                } else if disagreements.count < 8 {
+                    disagreements.append(
+                        "\(o): labeler \(String(describing: got[o] ?? nil)), generator \(String(describing: want[o] ?? nil)) in '\(s.report)'")
+                }
             }
         }
         let rate = Double(agree) / Double(total)

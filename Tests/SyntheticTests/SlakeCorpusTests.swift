@@ -1,8 +1,9 @@
-import XCTest
-import Foundation
 import Datasets
+import Foundation
 import Imaging
 import Tensor
+import XCTest
+
 @testable import Synthetic
 
 /// The SLAKE-format VQA corpus: determinism, SLAKE's layout read back by the real loader, masks and
@@ -95,12 +96,15 @@ final class SlakeCorpusTests: XCTestCase {
             for (i, v) in mask.labels.enumerated() where v != 0 {
                 let (x, y) = (Float(i % mask.width) + 0.5, Float(i / mask.width) + 0.5)
                 let label = try XCTUnwrap(names[v], "unknown mask value \(v)")
-                XCTAssertTrue(boxes.contains { $0.label == label && $0.box.x1 < x && x < $0.box.x2 && $0.box.y1 < y && y < $0.box.y2 },
-                              "xmlab\(n): \(label) pixel at (\(x), \(y)) outside its boxes")
+                XCTAssertTrue(
+                    boxes.contains { $0.label == label && $0.box.x1 < x && x < $0.box.x2 && $0.box.y1 < y && y < $0.box.y2 },
+                    "xmlab\(n): \(label) pixel at (\(x), \(y)) outside its boxes")
             }
             for b in boxes {
                 let id = try XCTUnwrap(spec.structures[b.label]?.id, b.label)
-                let hit = (Int(b.box.y1)..<Int(b.box.y2)).contains { y in (Int(b.box.x1)..<Int(b.box.x2)).contains { mask.labels[y * mask.width + $0] == id } }
+                let hit = (Int(b.box.y1)..<Int(b.box.y2)).contains { y in
+                    (Int(b.box.x1)..<Int(b.box.x2)).contains { mask.labels[y * mask.width + $0] == id }
+                }
                 XCTAssertTrue(hit, "xmlab\(n): no \(b.label) pixel inside its box")
             }
         }
@@ -157,8 +161,11 @@ final class SlakeCorpusTests: XCTestCase {
             let boxes = try SLAKE.detections(imageURL: item.imageURL)
             if let phrase = capture(item.question, present) {
                 let truth: Bool
-                if phrase == "cardiomegaly" { truth = try XCTUnwrap(cardiothoracicRatio(boxes)) > spec.thresholds.cardiothoracic_ratio }
-                else { truth = boxes.contains { $0.label == byIndefinite[phrase] } }
+                if phrase == "cardiomegaly" {
+                    truth = try XCTUnwrap(cardiothoracicRatio(boxes)) > spec.thresholds.cardiothoracic_ratio
+                } else {
+                    truth = boxes.contains { $0.label == byIndefinite[phrase] }
+                }
                 XCTAssertEqual(item.answer, truth ? "Yes" : "No", item.question)
                 checked[0] += 1
             } else if let plural = capture(item.question, count), let label = byPlural[plural] {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Gradient and value checks of `Sources/Tensor/Ops/Attention.swift` (helpers in GradientCheckInputs.swift).
@@ -42,12 +43,14 @@ final class AttentionGradientTests: XCTestCase {
         // first sees keys 0...1 and the last sees every key.
         let q2 = tensor([1, 1, 2, 2], seed: 342)
         let offsetMask = Tensor([0, 0, -.infinity, 0, 0, 0], shape: [2, 3])
-        assertClose(scaledDotProductAttention(q2, k, v, causal: true).data,
-                    scaledDotProductAttention(q2, k, v, mask: offsetMask).data, "causal Tq < Tk")
+        assertClose(
+            scaledDotProductAttention(q2, k, v, causal: true).data,
+            scaledDotProductAttention(q2, k, v, mask: offsetMask).data, "causal Tq < Tk")
         // By hand: q = [1, 0], keys [1, 0] and [0, 1], d = 2: weights softmax([1, 0] / sqrt 2).
         let w0 = 1 / (1 + Foundation.exp(-1 / Float(2).squareRoot()))
-        let hand = scaledDotProductAttention(Tensor([1, 0], shape: [1, 2]), Tensor([1, 0, 0, 1], shape: [2, 2]),
-                                             Tensor([1, 0, 0, 1], shape: [2, 2]))
+        let hand = scaledDotProductAttention(
+            Tensor([1, 0], shape: [1, 2]), Tensor([1, 0, 0, 1], shape: [2, 2]),
+            Tensor([1, 0, 0, 1], shape: [2, 2]))
         assertClose(hand.data, [w0, 1 - w0], "hand attention")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Gradient and value checks of `Sources/Tensor/Core/Autograd.swift` (helpers in GradientCheckInputs.swift).
@@ -25,7 +26,7 @@ final class BackwardPassTests: XCTestCase {
             ("normalizeChunks", [a], { $0[0].normalizeChunks(256, eps: 1e-5) }),
             ("normalizeChunks unbiased", [a], { $0[0].normalizeChunks(256, eps: 1e-6, variant: .unbiasedStd) }),
             ("conv2d", [img, w], { conv2d($0[0], weight: $0[1], bias: nil, Conv2dGeometry(kernel: 3, padding: 1)) }),
-            ("conv2d stride 2", [img16, w16], { conv2d($0[0], weight: $0[1], bias: nil, Conv2dGeometry(kernel: 3, stride: 2, padding: 1)) }),
+            ("conv2d stride 2", [img16, w16], { conv2d($0[0], weight: $0[1], bias: nil, Conv2dGeometry(kernel: 3, stride: 2, padding: 1)) })
         ]
         // Backward seeds, fixed per op (a cheap hash pattern in [-1, 1]).
         let seeds: [[Float]] = withNoGrad {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 final class CheckpointTests: XCTestCase {
@@ -84,14 +85,16 @@ final class CheckpointTests: XCTestCase {
         let past = try rawFile(#"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, payload: 12, name: "short.safetensors")
         assertMalformed(past, mentions: "outside the 12-byte data buffer")
         // Overlapping tensors.
-        let overlap = try rawFile(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
-                                  payload: 12, name: "overlap.safetensors")
+        let overlap = try rawFile(
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+            payload: 12, name: "overlap.safetensors")
         assertMalformed(overlap, mentions: "overlap or hole")
         // Shapes whose byte size overflows 64 bits: an error, not an arithmetic trap.
         let huge = try rawFile(#"{"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,8]}}"#, payload: 8, name: "huge.safetensors")
         assertMalformed(huge, mentions: "overflows")
-        let square = try rawFile(#"{"w":{"dtype":"F16","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,8]}}"#,
-                                 payload: 8, name: "square.safetensors")
+        let square = try rawFile(
+            #"{"w":{"dtype":"F16","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,8]}}"#,
+            payload: 8, name: "square.safetensors")
         assertMalformed(square, mentions: "overflows")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Gradient and value checks of `Sources/Tensor/Ops/Conv.swift` (helpers in GradientCheckInputs.swift).
@@ -18,12 +19,14 @@ final class ConvGradientTests: XCTestCase {
             ("1x1", Conv2dGeometry(kernel: 1), true),
             ("3x3 stride 2 padding 1 dilation 2", Conv2dGeometry(kernel: 3, stride: 2, padding: 1, dilation: 2), true),
             ("2x2 padding 2", Conv2dGeometry(kernel: 2, padding: 2), false),
-            ("3x2 stride (2,1) padding (0,1) dilation (1,2)",
-             Conv2dGeometry(kernel: (3, 2), stride: (2, 1), padding: (0, 1), dilation: (1, 2)), true),
+            (
+                "3x2 stride (2,1) padding (0,1) dilation (1,2)",
+                Conv2dGeometry(kernel: (3, 2), stride: (2, 1), padding: (0, 1), dilation: (1, 2)), true
+            ),
             // Stride 1 with unequal kernel, padding and dilation per axis (the transposed-convolution
             // input gradient), and one whose padding exceeds d(k-1) on one axis (the col2im fallback).
             ("2x3 stride 1 padding (1,0) dilation (2,1)", Conv2dGeometry(kernel: (2, 3), stride: (1, 1), padding: (1, 0), dilation: (2, 1)), true),
-            ("3x1 stride 1 padding (1,1)", Conv2dGeometry(kernel: (3, 1), stride: (1, 1), padding: (1, 1)), false),
+            ("3x1 stride 1 padding (1,1)", Conv2dGeometry(kernel: (3, 1), stride: (1, 1), padding: (1, 1)), false)
         ]
         for (k, (name, g, withBias)) in cases.enumerated() {
             let w = tensor([4, 3, g.kernel.h, g.kernel.w], seed: 130 + UInt64(k))
@@ -85,7 +88,7 @@ final class ConvGradientTests: XCTestCase {
             Conv2dGeometry(kernel: 1, stride: 2), Conv2dGeometry(kernel: 2, padding: 2),
             Conv2dGeometry(kernel: (3, 2), stride: (2, 3), padding: (2, 1), dilation: (2, 1)),
             Conv2dGeometry(kernel: (2, 3), stride: (1, 1), padding: (1, 0), dilation: (2, 1)),
-            Conv2dGeometry(kernel: (3, 1), stride: (1, 1), padding: (1, 1)),
+            Conv2dGeometry(kernel: (3, 1), stride: (1, 1), padding: (1, 1))
         ]
         for (k, g) in geometries.enumerated() {
             let w = tensor([4, 3, g.kernel.h, g.kernel.w], seed: 160 + UInt64(k))

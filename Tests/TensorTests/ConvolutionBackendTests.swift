@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Tensor
 
 /// oneDNN's convolution against the im2col path: equal outputs and gradients on awkward shapes.
@@ -39,7 +40,7 @@ final class ConvolutionBackendTests: XCTestCase {
             (1, 1, 16, 32, 24, Conv2dGeometry(kernel: 7, stride: 2, padding: 3), false),
             (2, 6, 7, 10, 9, Conv2dGeometry(kernel: (2, 3), stride: (1, 2), padding: (1, 0)), true),
             (2, 12, 12, 12, 12, Conv2dGeometry(kernel: 3, padding: 2, dilation: 2), true),
-            (4, 64, 64, 14, 14, Conv2dGeometry(kernel: 3, padding: 1), true),
+            (4, 64, 64, 14, 14, Conv2dGeometry(kernel: 3, padding: 1), true)
         ]
         for (k, (n, c, o, h, wd, g, hasBias)) in cases.enumerated() {
             let rng = RandomGenerator(seed: 300 + UInt64(k))
@@ -58,8 +59,9 @@ final class ConvolutionBackendTests: XCTestCase {
     /// The oneDNN path is really taken for these shapes (a failed primitive would fall back to im2col
     /// and make the comparison above vacuous).
     func testOneDNNCreatesDirectKernels() throws {
-        let key = ConvolutionKey(batch: 4, channels: 64, height: 14, width: 14, filters: 64, Conv2dGeometry(kernel: 3, padding: 1),
-                                 bias: true, threads: 1)
+        let key = ConvolutionKey(
+            batch: 4, channels: 64, height: 14, width: 14, filters: 64, Conv2dGeometry(kernel: 3, padding: 1),
+            bias: true, threads: 1)
         let plan = try XCTUnwrap(ConvolutionCache.shared.primitives(key))
         XCTAssertFalse(plan.forward.implementation.contains("gemm"), "forward runs \(plan.forward.implementation), not a direct kernel")
         XCTAssertFalse(plan.source.isPlain, "64 channels should be reordered into a blocked layout")
@@ -112,8 +114,9 @@ final class ConvolutionBackendTests: XCTestCase {
     func testPrimitiveCacheIsBounded() {
         let cache = ConvolutionCache(capacity: 3)
         for size in 5..<15 {
-            let key = ConvolutionKey(batch: 1, channels: 4, height: size, width: size, filters: 8, Conv2dGeometry(kernel: 3, padding: 1),
-                                     bias: false, threads: 1)
+            let key = ConvolutionKey(
+                batch: 1, channels: 4, height: size, width: size, filters: 8, Conv2dGeometry(kernel: 3, padding: 1),
+                bias: false, threads: 1)
             XCTAssertNotNil(cache.primitives(key), "no primitive for \(size)x\(size)")
             XCTAssertLessThanOrEqual(cache.count, 3)
         }

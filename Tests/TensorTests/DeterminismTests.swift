@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Tensor
 
 final class DeterminismTests: XCTestCase {
@@ -14,7 +15,7 @@ final class DeterminismTests: XCTestCase {
         for _ in 0..<10 {
             let x = Tensor.randn([4, 1, 8, 8], rng: rng)
             let labels = (0..<4).map { _ in rng.int(4) }
-            let tokens = conv(x).reshaped([4, 8, 64]).transposed(1, 2)   // 64 tokens of width 8
+            let tokens = conv(x).reshaped([4, 8, 64]).transposed(1, 2)  // 64 tokens of width 8
             let logits = head(encoder.forward(tokens).mean(axis: 1))
             let loss = crossEntropy(logits, targets: labels)
             opt.zeroGrad(); loss.backward(); clipGradNorm(params, maxNorm: 1); opt.step()

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Gradient and value checks of `Sources/Tensor/Ops/Elementwise.swift` (helpers in GradientCheckInputs.swift).
@@ -72,7 +73,7 @@ final class ElementwiseGradientTests: XCTestCase {
         let x = tensor([3, 4], seed: 40)
         let cases: [(String, (Tensor) -> Tensor)] = [
             ("t + 2", { $0 + 2 }), ("2 + t", { 2 + $0 }), ("t - 1.5", { $0 - 1.5 }), ("2 - t", { 2 - $0 }),
-            ("3 * t", { 3 * $0 }), ("t * -0.5", { $0 * -0.5 }), ("t / 2", { $0 / 2 }), ("-t", { -$0 }),
+            ("3 * t", { 3 * $0 }), ("t * -0.5", { $0 * -0.5 }), ("t / 2", { $0 / 2 }), ("-t", { -$0 })
         ]
         for (name, op) in cases {
             checkGradients(name, inputs: [x]) { op($0[0]) }

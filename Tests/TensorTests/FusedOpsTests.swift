@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Tensor
 
 /// Fused ops against the compositions they replace, and against finite differences: multi-head
@@ -34,7 +35,7 @@ final class FusedOpsTests: XCTestCase {
             (2, 3, 6, 8, 4, [2, 4, 3, 6], true),
             (1, 6, 6, 4, 1, [6, 6], true),
             (2, 20, 37, 16, 4, [2, 1, 1, 37], false),
-            (2, 33, 33, 32, 8, nil, true),
+            (2, 33, 33, 32, 8, nil, true)
         ]
         for (n, (b, tq, tk, d, heads, maskShape, causal)) in cases.enumerated() {
             let seed = 500 + UInt64(n) * 10
@@ -48,8 +49,10 @@ final class FusedOpsTests: XCTestCase {
             func run(_ fused: Bool) -> [[Float]] {
                 let (q, k, v) = (q0.detached(), k0.detached(), v0.detached())
                 for t in [q, k, v] { t.requiresGrad = true }
-                let y = fused ? multiHeadAttention(q, k, v, heads: heads, mask: mask, causal: causal)
-                              : reference(q, k, v, heads: heads, mask: mask, causal: causal)
+                let y =
+                    fused
+                    ? multiHeadAttention(q, k, v, heads: heads, mask: mask, causal: causal)
+                    : reference(q, k, v, heads: heads, mask: mask, causal: causal)
                 y.backward(seed: seedGrad)
                 return [y.data, q.grad!, k.grad!, v.grad!]
             }
@@ -112,8 +115,10 @@ final class FusedOpsTests: XCTestCase {
                 func run(_ fused: Bool) -> [[Float]] {
                     let (x, g, b) = (x0.detached(), g0.detached(), b0.detached())
                     for t in [x, g, b] { t.requiresGrad = true }
-                    let y = fused ? layerNorm(x, gamma: g, beta: b, eps: 1e-6, variant: variant)
-                                  : x.normalizeChunks(d, eps: 1e-6, variant: variant) * g + b
+                    let y =
+                        fused
+                        ? layerNorm(x, gamma: g, beta: b, eps: 1e-6, variant: variant)
+                        : x.normalizeChunks(d, eps: 1e-6, variant: variant) * g + b
                     y.backward(seed: upstream)
                     return [y.data, x.grad!, g.grad!, b.grad!]
                 }
@@ -169,8 +174,10 @@ final class FusedOpsTests: XCTestCase {
             func run(_ fused: Bool) -> [[Float]] {
                 let (x, g, b) = (x0.detached(), g0.detached(), b0.detached())
                 for t in [x, g, b] { t.requiresGrad = true }
-                let y = fused ? groupNorm(x, groups: groups, gamma: g, beta: b)
-                              : x.normalizeChunks(c / groups * shape[2] * shape[3], eps: 1e-5) * g.reshaped([1, c, 1, 1]) + b.reshaped([1, c, 1, 1])
+                let y =
+                    fused
+                    ? groupNorm(x, groups: groups, gamma: g, beta: b)
+                    : x.normalizeChunks(c / groups * shape[2] * shape[3], eps: 1e-5) * g.reshaped([1, c, 1, 1]) + b.reshaped([1, c, 1, 1])
                 y.backward(seed: upstream)
                 return [y.data, x.grad!, g.grad!, b.grad!]
             }

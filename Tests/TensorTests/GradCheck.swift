@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Tensor
 
 /// Central finite differences against the engine's analytic gradients.
@@ -9,8 +10,10 @@ import XCTest
 /// Inputs are treated as leaves: an input that was itself produced by an op is cut from its graph
 /// first (otherwise the backward pass would push its gradient on to its own inputs and clear it).
 /// A NaN or infinite value, analytic or numeric, counts as a failure.
-func checkGradients(_ name: String, inputs: [Tensor], eps: Float = 1e-2, tolerance: Float = 2e-2,
-                    file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) -> Tensor) {
+func checkGradients(
+    _ name: String, inputs: [Tensor], eps: Float = 1e-2, tolerance: Float = 2e-2,
+    file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) -> Tensor
+) {
     let rng = RandomGenerator(seed: 99)
     for t in inputs {
         t.inputs = []

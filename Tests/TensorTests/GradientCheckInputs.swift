@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 // Finite-difference gradient checks for every differentiable op, loss and layer of the engine,
@@ -12,8 +13,10 @@ import XCTest
 // MARK: - Input helpers
 
 /// Uniform values in `[low, high)` that stay at least `margin` away from every point in `kinks`.
-func tensor(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1,
-                    avoiding kinks: [Float] = [], margin: Float = 0.1) -> Tensor {
+func tensor(
+    _ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1,
+    avoiding kinks: [Float] = [], margin: Float = 0.1
+) -> Tensor {
     let rng = RandomGenerator(seed: seed)
     var values: [Float] = []
     values.reserveCapacity(shape.elementCount)
@@ -33,8 +36,10 @@ func distinct(_ shape: [Int], seed: UInt64, gap: Float = 0.05) -> Tensor {
     return Tensor(shape: shape, data: values)
 }
 
-func assertClose(_ actual: [Float], _ expected: [Float], tol: Float = 1e-5, _ message: String = "",
-                         file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ actual: [Float], _ expected: [Float], tol: Float = 1e-5, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(actual.count, expected.count, "\(message): count", file: file, line: line)
     for (i, (a, e)) in zip(actual, expected).enumerated() where !(Swift.abs(a - e) <= tol * Swift.max(1, Swift.abs(e))) {
         XCTFail("\(message): element \(i) is \(a), expected \(e)", file: file, line: line)
@@ -49,15 +54,25 @@ func naiveConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: Conv2dGeometry) ->
     let oh = (h + 2 * g.padding.h - g.dilation.h * (kh - 1) - 1) / g.stride.h + 1
     let ow = (wd + 2 * g.padding.w - g.dilation.w * (kw - 1) - 1) / g.stride.w + 1
     var out = [Float](repeating: 0, count: n * o * oh * ow)
-    for i in 0..<n { for f in 0..<o { for y in 0..<oh { for xo in 0..<ow {
-        var s: Float = b?.data[f] ?? 0
-        for ch in 0..<c { for ki in 0..<kh { for kj in 0..<kw {
-            let iy = y * g.stride.h - g.padding.h + ki * g.dilation.h
-            let ix = xo * g.stride.w - g.padding.w + kj * g.dilation.w
-            guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
-            s += x.data[((i * c + ch) * h + iy) * wd + ix] * w.data[((f * c + ch) * kh + ki) * kw + kj]
-        } } }
-        out[((i * o + f) * oh + y) * ow + xo] = s
-    } } } }
+    for i in 0..<n {
+        for f in 0..<o {
+            for y in 0..<oh {
+                for xo in 0..<ow {
+                    var s: Float = b?.data[f] ?? 0
+                    for ch in 0..<c {
+                        for ki in 0..<kh {
+                            for kj in 0..<kw {
+                                let iy = y * g.stride.h - g.padding.h + ki * g.dilation.h
+                                let ix = xo * g.stride.w - g.padding.w + kj * g.dilation.w
+                                guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                                s += x.data[((i * c + ch) * h + iy) * wd + ix] * w.data[((f * c + ch) * kh + ki) * kw + kj]
+                            }
+                        }
+                    }
+                    out[((i * o + f) * oh + y) * ow + xo] = s
+                }
+            }
+        }
+    }
     return ([n, o, oh, ow], out)
 }

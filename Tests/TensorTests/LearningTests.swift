@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Small end-to-end problems that the engine must learn in seconds: if any op's forward or
@@ -43,16 +44,18 @@ final class LearningTests: XCTestCase {
         for i in 0..<n {
             let label = rng.int(3), r = 3 + rng.int(3)
             let cx = r + rng.int(s - 2 * r), cy = r + rng.int(s - 2 * r)
-            for py in 0..<s { for px in 0..<s {
-                let dx = px - cx, dy = py - cy
-                let on: Bool
-                switch label {
-                case 0: on = max(abs(dx), abs(dy)) == r
-                case 1: on = (dx == 0 && abs(dy) <= r) || (dy == 0 && abs(dx) <= r)
-                default: on = dx * dx + dy * dy <= r * r
+            for py in 0..<s {
+                for px in 0..<s {
+                    let dx = px - cx, dy = py - cy
+                    let on: Bool
+                    switch label {
+                    case 0: on = max(abs(dx), abs(dy)) == r
+                    case 1: on = (dx == 0 && abs(dy) <= r) || (dy == 0 && abs(dx) <= r)
+                    default: on = dx * dx + dy * dy <= r * r
+                    }
+                    x[i * s * s + py * s + px] = (on ? 1 : 0) + 0.15 * rng.normal()
                 }
-                x[i * s * s + py * s + px] = (on ? 1 : 0) + 0.15 * rng.normal()
-            } }
+            }
             y.append(label)
         }
         return (x, y)
@@ -62,7 +65,7 @@ final class LearningTests: XCTestCase {
         let rng = RandomGenerator(seed: 11)
         let model = Sequential([
             Conv2d(1, 8, kernel: 3, padding: 1, rng: rng), BatchNorm2d(8), ReLU(),
-            Conv2d(8, 16, kernel: 3, stride: 2, padding: 1, rng: rng), GroupNorm(groups: 4, channels: 16), ReLU(),
+            Conv2d(8, 16, kernel: 3, stride: 2, padding: 1, rng: rng), GroupNorm(groups: 4, channels: 16), ReLU()
         ])
         let head = Linear(16, 3, rng: rng)
         func logits(_ x: Tensor) -> Tensor {

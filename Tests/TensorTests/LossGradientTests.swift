@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Gradient and value checks of `Sources/Tensor/Ops/Losses.swift` (helpers in GradientCheckInputs.swift).
@@ -76,8 +77,9 @@ final class LossGradientTests: XCTestCase {
         checkGradients("focal gamma 1.5", inputs: [logits]) { sigmoidFocalLoss($0[0], targets: hard, alpha: 0.5, gamma: 1.5) }
         // gamma 0, no alpha: plain BCE. By hand: x = 0, t = 1: alpha 0.25 * 0.5^2 * log 2.
         let x = tensor([8], seed: 382, low: -3, high: 3), t = Tensor([1, 0, 1, 0, 1, 1, 0, 0])
-        assertClose(sigmoidFocalLoss(x, targets: t, alpha: -1, gamma: 0, reduction: .none).data,
-                    bceWithLogits(x, targets: t, reduction: .none).data, "focal gamma 0 = bce")
+        assertClose(
+            sigmoidFocalLoss(x, targets: t, alpha: -1, gamma: 0, reduction: .none).data,
+            bceWithLogits(x, targets: t, reduction: .none).data, "focal gamma 0 = bce")
         let one = sigmoidFocalLoss(Tensor([0, 0]), targets: Tensor([1, 0]), alpha: 0.25, gamma: 2, reduction: .none)
         assertClose(one.data, [0.25 * 0.25 * 0.69314718, 0.75 * 0.25 * 0.69314718], "focal by hand")
     }
@@ -109,14 +111,20 @@ final class LossGradientTests: XCTestCase {
     func testGIoULoss() {
         // Pairs: partial overlap, disjoint on both axes, nested, disjoint in x but overlapping in y.
         // Within each pair no two x (or y) coordinates are closer than 0.2.
-        let pred = Tensor([0.1, 0.2, 1.3, 1.1,
-                           0.0, 0.0, 0.6, 0.5,
-                           0.2, 0.3, 1.9, 1.7,
-                           0.0, 0.1, 0.5, 1.2], shape: [4, 4])
-        let target = Tensor([0.5, 0.4, 1.8, 1.6,
-                             1.0, 0.9, 1.7, 1.5,
-                             0.6, 0.7, 1.2, 1.3,
-                             0.9, 0.4, 1.4, 0.8], shape: [4, 4])
+        let pred = Tensor(
+            [
+                0.1, 0.2, 1.3, 1.1,
+                0.0, 0.0, 0.6, 0.5,
+                0.2, 0.3, 1.9, 1.7,
+                0.0, 0.1, 0.5, 1.2
+            ], shape: [4, 4])
+        let target = Tensor(
+            [
+                0.5, 0.4, 1.8, 1.6,
+                1.0, 0.9, 1.7, 1.5,
+                0.6, 0.7, 1.2, 1.3,
+                0.9, 0.4, 1.4, 0.8
+            ], shape: [4, 4])
         for reduction in [Reduction.mean, .sum, .none] {
             checkGradients("giouLoss \(reduction)", inputs: [pred, target]) { giouLoss($0[0], $0[1], reduction: reduction) }
         }

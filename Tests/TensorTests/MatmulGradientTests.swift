@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Gradient and value checks of `Sources/Tensor/Ops/Matmul.swift` (helpers in GradientCheckInputs.swift).
@@ -98,21 +99,24 @@ final class MatmulGradientTests: XCTestCase {
         let (m, k, n) = (24, 32, 28)  // m*n*k = 21504
         func naive(_ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool) -> [Float] {
             var out = [Float](repeating: 0, count: m * n)
-            for i in 0..<m { for j in 0..<n {
-                var s: Double = 0
-                for p in 0..<k {
-                    let av = ta ? a.data[p * m + i] : a.data[i * k + p]
-                    let bv = tb ? b.data[j * k + p] : b.data[p * n + j]
-                    s += Double(av) * Double(bv)
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s: Double = 0
+                    for p in 0..<k {
+                        let av = ta ? a.data[p * m + i] : a.data[i * k + p]
+                        let bv = tb ? b.data[j * k + p] : b.data[p * n + j]
+                        s += Double(av) * Double(bv)
+                    }
+                    out[i * n + j] = Float(s)
                 }
-                out[i * n + j] = Float(s)
-            } }
+            }
             return out
         }
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let a = tensor(ta ? [k, m] : [m, k], seed: 103), b = tensor(tb ? [n, k] : [k, n], seed: 104)
-            assertClose(Tensor.matmul(a, b, transposeA: ta, transposeB: tb).data, naive(a, b, ta, tb), tol: 1e-4,
-                        "BLAS matmul tA \(ta) tB \(tb)")
+            assertClose(
+                Tensor.matmul(a, b, transposeA: ta, transposeB: tb).data, naive(a, b, ta, tb), tol: 1e-4,
+                "BLAS matmul tA \(ta) tB \(tb)")
             checkGradients("BLAS matmul tA \(ta) tB \(tb)", inputs: [a, b]) { Tensor.matmul($0[0], $0[1], transposeA: ta, transposeB: tb) }
         }
         // Batched (one GEMM per entry), shared weight folded into one GEMM, shared weight with tA.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Gradient and value checks of `Sources/Tensor/Ops/Normalization.swift` (helpers in GradientCheckInputs.swift).
@@ -46,8 +47,9 @@ final class NormalizationGradientTests: XCTestCase {
         let affine = layerNorm(Tensor([1, 2, 3, 4], shape: [1, 4]), gamma: Tensor([2, 2, 2, 2]), beta: Tensor([1, 1, 1, 1]), eps: 0)
         let t = (1.25 as Float).squareRoot()
         assertClose(affine.data, [1 - 3 / t, 1 - 1 / t, 1 + 1 / t, 1 + 3 / t], "affine layerNorm")
-        let cond = layerNorm(Tensor([1, 2, 3, 4, 1, 2, 3, 4], shape: [2, 1, 4]), gamma: Tensor([1, 1, 1, 1, 2, 2, 2, 2], shape: [2, 1, 4]),
-                             beta: Tensor([0, 0, 0, 0, 5, 5, 5, 5], shape: [2, 1, 4]), eps: 0)
+        let cond = layerNorm(
+            Tensor([1, 2, 3, 4, 1, 2, 3, 4], shape: [2, 1, 4]), gamma: Tensor([1, 1, 1, 1, 2, 2, 2, 2], shape: [2, 1, 4]),
+            beta: Tensor([0, 0, 0, 0, 5, 5, 5, 5], shape: [2, 1, 4]), eps: 0)
         assertClose(Array(cond.data[4..<8]), [5 - 3 / t, 5 - 1 / t, 5 + 1 / t, 5 + 3 / t], "conditional layerNorm")
     }
 
@@ -102,12 +104,14 @@ final class NormalizationGradientTests: XCTestCase {
         assertClose(rm.data, [0.25, 2.5], "running mean")
         assertClose(rv.data, [0.9 + 0.1 * 5 / 3, 0.9 + 0.1 * 500 / 3], "running var")
         // The affine parameters apply per channel after the batch statistics.
-        let affine = batchNorm(x, runningMean: Tensor.zeros([2]), runningVar: Tensor.ones([2]), gamma: Tensor([2, 3]), beta: Tensor([1, -1]),
-                               training: true, eps: 0)
+        let affine = batchNorm(
+            x, runningMean: Tensor.zeros([2]), runningVar: Tensor.ones([2]), gamma: Tensor([2, 3]), beta: Tensor([1, -1]),
+            training: true, eps: 0)
         assertClose(affine.data, zip(y.data, [0, 0, 1, 1, 0, 0, 1, 1]).map { v, c in c == 0 ? v * 2 + 1 : v * 3 - 1 }, "affine batchNorm")
         // Eval uses the running statistics.
-        let e = batchNorm(Tensor([1, 2], shape: [1, 2, 1, 1]), runningMean: Tensor([1, 0]), runningVar: Tensor([4, 0.25]),
-                          gamma: Tensor([1, 2]), beta: Tensor([0, 1]), training: false, eps: 0)
+        let e = batchNorm(
+            Tensor([1, 2], shape: [1, 2, 1, 1]), runningMean: Tensor([1, 0]), runningVar: Tensor([4, 0.25]),
+            gamma: Tensor([1, 2]), beta: Tensor([0, 1]), training: false, eps: 0)
         assertClose(e.data, [0, 9], "eval batchNorm")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Expected values follow the update rules as PyTorch documents them (torch.optim.SGD / Adam /
@@ -14,14 +15,14 @@ final class OptimizerTests: XCTestCase {
     func testSGDMomentumAndNesterov() {
         let p = param([1], grad: [0.5])
         let sgd = SGD([p], lr: 0.1, momentum: 0.9, weightDecay: 0.1)
-        sgd.step()                          // g = 0.5 + 0.1*1 = 0.6, v = 0.6, w = 1 - 0.06
+        sgd.step()  // g = 0.5 + 0.1*1 = 0.6, v = 0.6, w = 1 - 0.06
         XCTAssertEqual(p.data[0], 0.94, accuracy: 1e-6)
-        p.grad = [0.5]; sgd.step()          // g = 0.5 + 0.094 = 0.594, v = 0.54 + 0.594 = 1.134
+        p.grad = [0.5]; sgd.step()  // g = 0.5 + 0.094 = 0.594, v = 0.54 + 0.594 = 1.134
         XCTAssertEqual(p.data[0], 0.94 - 0.1134, accuracy: 1e-6)
 
         let q = param([1], grad: [0.5])
         let nesterov = SGD([q], lr: 0.1, momentum: 0.9, nesterov: true)
-        nesterov.step()                     // v = 0.5, step = g + 0.9 v = 0.95
+        nesterov.step()  // v = 0.5, step = g + 0.9 v = 0.95
         XCTAssertEqual(q.data[0], 1 - 0.095, accuracy: 1e-6)
     }
 
@@ -76,7 +77,7 @@ final class OptimizerTests: XCTestCase {
         let cosine = CosineWithWarmup(warmupSteps: 4, totalSteps: 14, minFactor: 0.1)
         XCTAssertEqual(cosine.factor(at: 0), 0.25, accuracy: 1e-6)
         XCTAssertEqual(cosine.factor(at: 3), 1, accuracy: 1e-6)
-        XCTAssertEqual(cosine.factor(at: 9), 0.1 + 0.9 * 0.5, accuracy: 1e-6)   // half-way: cos(pi/2) = 0
+        XCTAssertEqual(cosine.factor(at: 9), 0.1 + 0.9 * 0.5, accuracy: 1e-6)  // half-way: cos(pi/2) = 0
         XCTAssertEqual(cosine.factor(at: 14), 0.1, accuracy: 1e-6)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Gradient and value checks of `Sources/Tensor/Ops/Pooling.swift` (helpers in GradientCheckInputs.swift).
@@ -18,10 +19,13 @@ final class PoolingGradientTests: XCTestCase {
     }
 
     func testMaxPool2dValues() {
-        let x = Tensor([1, 5, 2, 0,
-                        3, 4, 8, 7,
-                        -1, -2, -3, -4,
-                        6, -5, 9, 2], shape: [1, 1, 4, 4], requiresGrad: true)
+        let x = Tensor(
+            [
+                1, 5, 2, 0,
+                3, 4, 8, 7,
+                -1, -2, -3, -4,
+                6, -5, 9, 2
+            ], shape: [1, 1, 4, 4], requiresGrad: true)
         let y = x.maxPool2d(Conv2dGeometry(kernel: 2, stride: 2))
         XCTAssertEqual(y.shape, [1, 1, 2, 2])
         XCTAssertEqual(y.data, [5, 8, 6, 9])

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Gradient and value checks of `Sources/Tensor/Ops/RoIAlign.swift` (helpers in GradientCheckInputs.swift).
@@ -9,8 +10,8 @@ final class RoIAlignGradientTests: XCTestCase {
     private static let rois = [
         RoI(batchIndex: 0, x1: 1.2, y1: 0.7, x2: 4.9, y2: 3.8),
         RoI(batchIndex: 1, x1: 0.3, y1: 1.1, x2: 6.2, y2: 5.5),
-        RoI(batchIndex: 0, x1: 2.5, y1: 2.5, x2: 3.1, y2: 3.3),   // smaller than a bin
-        RoI(batchIndex: 1, x1: -0.8, y1: -0.5, x2: 2.0, y2: 1.7), // partly outside the map
+        RoI(batchIndex: 0, x1: 2.5, y1: 2.5, x2: 3.1, y2: 3.3),  // smaller than a bin
+        RoI(batchIndex: 1, x1: -0.8, y1: -0.5, x2: 2.0, y2: 1.7)  // partly outside the map
     ]
 
     func testRoIAlignGradients() {
@@ -48,9 +49,15 @@ final class RoIAlignGradientTests: XCTestCase {
         // sampling reproduces a linear function, and the samples of a bin are symmetric about its
         // centre, so each bin averages to the ramp at the bin centre.
         var data = [Float](repeating: 0, count: 2 * 2 * h * w)
-        for n in 0..<2 { for c in 0..<2 { for y in 0..<h { for x in 0..<w {
-            data[((n * 2 + c) * h + y) * w + x] = n == 0 ? Float(c + 1) * Float(y) - 0.3 * Float(x) + Float(c) : 2 * Float(y) + Float(x)
-        } } } }
+        for n in 0..<2 {
+            for c in 0..<2 {
+                for y in 0..<h {
+                    for x in 0..<w {
+                        data[((n * 2 + c) * h + y) * w + x] = n == 0 ? Float(c + 1) * Float(y) - 0.3 * Float(x) + Float(c) : 2 * Float(y) + Float(x)
+                    }
+                }
+            }
+        }
         let ramp = Tensor(data, shape: [2, 2, h, w])
         func rampValue(_ n: Int, _ c: Int, _ y: Float, _ x: Float) -> Float {
             n == 0 ? Float(c + 1) * y - 0.3 * x + Float(c) : 2 * y + x
@@ -67,9 +74,13 @@ final class RoIAlignGradientTests: XCTestCase {
                 for roi in rois {
                     let sx = roi.x1 * scale - offset, sy = roi.y1 * scale - offset
                     let bw = (roi.x2 - roi.x1) * scale / Float(pw), bh = (roi.y2 - roi.y1) * scale / Float(ph)
-                    for c in 0..<2 { for i in 0..<ph { for j in 0..<pw {
-                        expected.append(rampValue(roi.batchIndex, c, sy + (Float(i) + 0.5) * bh, sx + (Float(j) + 0.5) * bw))
-                    } } }
+                    for c in 0..<2 {
+                        for i in 0..<ph {
+                            for j in 0..<pw {
+                                expected.append(rampValue(roi.batchIndex, c, sy + (Float(i) + 0.5) * bh, sx + (Float(j) + 0.5) * bw))
+                            }
+                        }
+                    }
                 }
                 assertClose(y.data, expected, tol: 1e-4, "ramp aligned \(aligned) sampling \(sampling)")
             }
@@ -82,20 +93,25 @@ final class RoIAlignGradientTests: XCTestCase {
         let square = [RoI(batchIndex: 0, x1: 0, y1: 0, x2: 4, y2: 4)]
         // Not aligned, adaptive grid 4 x 2: rows sample y = 0.5, 1.5, 2.5, 3.5, where bilinear y^2 is
         // 0.5, 2.5, 6.5, 12.5 (mean 5.5); columns sample x = 0.5, 1.5 and 2.5, 3.5 (means 1.5 and 9.5).
-        assertClose(roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 0, aligned: false).data,
-                    [5.5, 5.5, 1.5, 9.5], "quadratic adaptive grid")
+        assertClose(
+            roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 0, aligned: false).data,
+            [5.5, 5.5, 1.5, 9.5], "quadratic adaptive grid")
         // samplingRatio 2: rows sample y = 1, 3 (mean of 1 and 9 is 5); columns as before.
-        assertClose(roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 2, aligned: false).data,
-                    [5, 5, 1.5, 9.5], "quadratic sampling 2")
+        assertClose(
+            roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 2, aligned: false).data,
+            [5, 5, 1.5, 9.5], "quadratic sampling 2")
         // samplingRatio 1: the bin centres y = 2, x = 1 and 3.
-        assertClose(roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 1, aligned: false).data,
-                    [4, 4, 1, 9], "quadratic sampling 1")
+        assertClose(
+            roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 1, aligned: false).data,
+            [4, 4, 1, 9], "quadratic sampling 1")
         // Aligned shifts by half a pixel: rows sample y = 0, 1, 2, 3 (mean 3.5), columns x = 0, 1 and 2, 3.
-        assertClose(roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 0, aligned: true).data,
-                    [3.5, 3.5, 0.5, 6.5], "quadratic aligned")
+        assertClose(
+            roiAlign(quadMap, rois: square, outputSize: (1, 2), spatialScale: 1, samplingRatio: 0, aligned: true).data,
+            [3.5, 3.5, 0.5, 6.5], "quadratic aligned")
         // One sample per bin at integer grid points reads the pixel itself: a 1-pixel RoI per bin.
-        let px = roiAlign(ramp, rois: [RoI(batchIndex: 1, x1: 2, y1: 1, x2: 4, y2: 3)], outputSize: (2, 2), spatialScale: 1,
-                          samplingRatio: 1, aligned: true)
+        let px = roiAlign(
+            ramp, rois: [RoI(batchIndex: 1, x1: 2, y1: 1, x2: 4, y2: 3)], outputSize: (2, 2), spatialScale: 1,
+            samplingRatio: 1, aligned: true)
         // aligned: start (1.5, 0.5), bins of 1, sample centres at x = 2, 3 and y = 1, 2.
         assertClose(Array(px.data[0..<4]), [2 * 1 + 2, 2 * 1 + 3, 2 * 2 + 2, 2 * 2 + 3], "pixel-centred samples")
     }

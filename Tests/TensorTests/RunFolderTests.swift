@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 final class RunFolderTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 /// Gradient and value checks of `Sources/Tensor/Ops/ShapeOps.swift` (helpers in GradientCheckInputs.swift).

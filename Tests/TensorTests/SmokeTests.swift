@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Tensor
 
 final class SmokeTests: XCTestCase {

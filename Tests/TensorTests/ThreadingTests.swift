@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tensor
 
 final class ThreadingTests: XCTestCase {
@@ -8,8 +9,9 @@ final class ThreadingTests: XCTestCase {
         let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
         let core = BLASKernels.coreName.lowercased()
         if ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, flags.isSuperset(of: ["avx2", "fma"]) {
-            XCTAssertFalse(["prescott", "core2", "penryn", "nehalem", "unknown"].contains(core),
-                           "CPU has AVX2/FMA but OpenBLAS runs \(core) kernels")
+            XCTAssertFalse(
+                ["prescott", "core2", "penryn", "nehalem", "unknown"].contains(core),
+                "CPU has AVX2/FMA but OpenBLAS runs \(core) kernels")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Text
 
 final class R2GenCleaningTests: XCTestCase {
@@ -22,7 +23,8 @@ final class R2GenCleaningTests: XCTestCase {
             throw XCTSkip("../shared/data/iu-xray is absent: real-report cleaning not checked")
         }
         let ann = try JSONDecoder().decode([String: [[String: AnyCodable]]].self, from: data)
-        let expected = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("iu_xray_cleaned_digest.json")))
+        let expected = try JSONDecoder().decode(
+            [String: String].self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("iu_xray_cleaned_digest.json")))
         for (split, entries) in ann {
             let cleaned = entries.map { R2GenCleaning.clean($0["report"]!.string!, dataset: .iuXray) }.joined(separator: "\n")
             var h: UInt64 = 0xCBF2_9CE4_8422_2325

@@ -1,7 +1,8 @@
-import Foundation
-import XCTest
 import Datasets
+import Foundation
 import Tensor
+import XCTest
+
 @testable import VQA
 
 /// Denoising auto-encoder pre-training (MEVF's CDAE) of the vision encoder.

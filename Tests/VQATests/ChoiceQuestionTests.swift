@@ -1,7 +1,8 @@
-import Foundation
-import XCTest
 import Datasets
+import Foundation
 import Tensor
+import XCTest
+
 @testable import VQA
 
 final class ChoiceQuestionTests: VQATestCase {
@@ -21,7 +22,8 @@ final class ChoiceQuestionTests: VQATestCase {
     /// Candidates: each option, then the training answers holding an option as a word (hyphens split).
     func testCandidatesAreAnswersHoldingAnOption() {
         let answers = ["cystic lesion", "gray matter", "non-enhanced", "no", "white matter", "yes"]
-        XCTAssertEqual(ChoiceQuestion.candidates("Is gray or white matter highlighted?", answers: answers), ["gray", "white", "gray matter", "white matter"])
+        XCTAssertEqual(
+            ChoiceQuestion.candidates("Is gray or white matter highlighted?", answers: answers), ["gray", "white", "gray matter", "white matter"])
         XCTAssertEqual(ChoiceQuestion.candidates("Is the CSF enhanced or non enhanced?", answers: answers), ["enhanced", "non", "non-enhanced"])
         XCTAssertEqual(ChoiceQuestion.candidates("Is there a cystic lesion?", answers: answers), [])
     }
@@ -46,13 +48,18 @@ final class ChoiceQuestionTests: VQATestCase {
             XCTAssertNotEqual(scores[0], scores[1])
             // `choose` answers with the likelier candidate, and leaves a question without options alone.
             let example = { (question: String) in
-                VQAExample(item: VQAItem(qid: "0", imageName: "a.png", imageURL: self.dir, question: question, answer: "solid", answerType: .closed, category: "ATTRIB"),
-                           image: 0, prompt: Self.template.promptIDs(question: question, vocabulary: system.vocabulary, maxQuestionTokens: 12).ids, answer: [], answerClass: nil)
+                VQAExample(
+                    item: VQAItem(
+                        qid: "0", imageName: "a.png", imageURL: self.dir, question: question, answer: "solid", answerType: .closed, category: "ATTRIB"
+                    ),
+                    image: 0, prompt: Self.template.promptIDs(question: question, vocabulary: system.vocabulary, maxQuestionTokens: 12).ids,
+                    answer: [], answerClass: nil)
             }
             let candidates = ["solid", "cystic", "cystic lesion"].map { system.vocabulary.encode($0) + [VQAVocabulary.endOfAnswer] }
             let all = model.answerLogLikelihoods(imageTokens: image, imageOf: [0, 0, 0], prompts: [prompt, prompt, prompt], answers: candidates)
-            XCTAssertEqual(system.choose(example("Is it solid or cystic?"), imageTokens: image, image: 0),
-                           ["solid", "cystic", "cystic lesion"][VQADecoding.argmax(all[...])])
+            XCTAssertEqual(
+                system.choose(example("Is it solid or cystic?"), imageTokens: image, image: 0),
+                ["solid", "cystic", "cystic lesion"][VQADecoding.argmax(all[...])])
             XCTAssertNil(system.choose(example("Is it big?"), imageTokens: image, image: 0))
         }
     }
@@ -71,7 +78,9 @@ final class ChoiceQuestionTests: VQATestCase {
             let logits = model.classLogits(imageTokens: image, imageOf: [0], prompts: [prompt])
             XCTAssertEqual(VQADecoding.argmax(logits.data[...]), system.vocabulary.answerClass("yes"))
             let solid = logits.data[system.vocabulary.answerClass("solid")!], cystic = logits.data[system.vocabulary.answerClass("cystic lesion")!]
-            let item = VQAItem(qid: "0", imageName: "a.png", imageURL: dir, question: "Is it solid or cystic?", answer: "solid", answerType: .closed, category: "ATTRIB")
+            let item = VQAItem(
+                qid: "0", imageName: "a.png", imageURL: dir, question: "Is it solid or cystic?", answer: "solid", answerType: .closed,
+                category: "ATTRIB")
             let example = VQAExample(item: item, image: 0, prompt: prompt, answer: [], answerClass: nil)
             XCTAssertEqual(system.choose(example, imageTokens: image, image: 0), solid > cystic ? "solid" : "cystic lesion")
         }

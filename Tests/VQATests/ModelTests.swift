@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import Tensor
+import XCTest
+
 @testable import VQA
 
 final class ModelTests: VQATestCase {
@@ -39,8 +40,12 @@ final class ModelTests: VQATestCase {
         // Forbid <eos> so all five steps are compared.
         model.output.bias!.data[VQAVocabulary.endOfAnswer] = -100
         // The second carries a padded hint slot, so the cached key mask is compared too.
-        let prompts = [Self.template.promptIDs(question: "Where is the liver?", vocabulary: system.vocabulary, maxQuestionTokens: 12).ids,
-                       Self.template.promptIDs(question: "Is it big?", hint: system.vocabulary.encode("liver") + [0, 0, 0], vocabulary: system.vocabulary, maxQuestionTokens: 12).ids]
+        let prompts = [
+            Self.template.promptIDs(question: "Where is the liver?", vocabulary: system.vocabulary, maxQuestionTokens: 12).ids,
+            Self.template.promptIDs(
+                question: "Is it big?", hint: system.vocabulary.encode("liver") + [0, 0, 0], vocabulary: system.vocabulary, maxQuestionTokens: 12
+            ).ids
+        ]
         let v = system.vocabulary.count
         withNoGrad {
             for prompt in prompts {
@@ -93,7 +98,7 @@ final class ModelTests: VQATestCase {
     /// existed load without the coordinate embedding, new ones get it.
     func testPatchCoordinatesAndOldConfigs() throws {
         XCTAssertEqual(VQAModel.patchCentres(grid: 2).data, [-0.5, -0.5, 0.5, -0.5, -0.5, 0.5, 0.5, 0.5])
-        XCTAssertEqual(VQAModel.patchCentres(grid: 4).data[2 * 7 ..< 2 * 7 + 2], [0.75, -0.25], "patch 7: column 3, row 1")
+        XCTAssertEqual(VQAModel.patchCentres(grid: 4).data[2 * 7..<2 * 7 + 2], [0.75, -0.25], "patch 7: column 3, row 1")
         var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self.tinyConfig)) as! [String: Any]
         XCTAssertEqual(json["patchCoordinates"] as? Bool, true)
         json.removeValue(forKey: "patchCoordinates")

@@ -1,7 +1,8 @@
-import Foundation
-import XCTest
 import Datasets
+import Foundation
 import Tensor
+import XCTest
+
 @testable import VQA
 
 /// A tiny model must learn four questions about two images exactly; the answers depend on the
@@ -10,10 +11,14 @@ final class OverfitTests: VQATestCase {
     func items() throws -> [VQAItem] {
         try writeImage("a.png", left: 0.9, right: 0.1)
         try writeImage("b.png", left: 0.1, right: 0.9)
-        let qa = [("a.png", "Which side is brighter?", "left lung", AnswerType.open), ("a.png", "Is the left side bright?", "yes", .closed),
-                  ("b.png", "Which side is brighter?", "right kidney", .open), ("b.png", "Is the left side bright?", "no", .closed)]
+        let qa = [
+            ("a.png", "Which side is brighter?", "left lung", AnswerType.open), ("a.png", "Is the left side bright?", "yes", .closed),
+            ("b.png", "Which side is brighter?", "right kidney", .open), ("b.png", "Is the left side bright?", "no", .closed)
+        ]
         return qa.enumerated().map { i, x in
-            VQAItem(qid: "\(i)", imageName: x.0, imageURL: dir.appendingPathComponent(x.0), question: x.1, answer: x.2, answerType: x.3, category: "Position")
+            VQAItem(
+                qid: "\(i)", imageName: x.0, imageURL: dir.appendingPathComponent(x.0), question: x.1, answer: x.2, answerType: x.3,
+                category: "Position")
         }
     }
 
@@ -51,7 +56,9 @@ final class OverfitTests: VQATestCase {
         var options = VQATrainingOptions()
         options.epochs = 1
         try VQATrainer(system, options: options, folder: run, log: { _ in }).train(set, validation: set)
-        for file in ["config.json", "vocabulary.json", "model.safetensors", "last.safetensors", "optimizer.safetensors", "history.json", "finished.json"] {
+        for file in [
+            "config.json", "vocabulary.json", "model.safetensors", "last.safetensors", "optimizer.safetensors", "history.json", "finished.json"
+        ] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), file)
         }
         options.epochs = 2

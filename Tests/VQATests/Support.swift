@@ -1,8 +1,9 @@
-import Foundation
-import XCTest
 import Datasets
+import Foundation
 import Imaging
 import Tensor
+import XCTest
+
 @testable import VQA
 
 /// A scratch folder per test, removed afterwards, and a tiny model configuration.
@@ -37,7 +38,9 @@ class VQATestCase: XCTestCase {
         try writeImage("a.png", left: 0.9, right: 0.1)
         try writeImage("b.png", left: 0.1, right: 0.9)
         return ["a.png", "b.png"].enumerated().map { i, name in
-            VQAItem(qid: "\(i)", imageName: name, imageURL: dir.appendingPathComponent(name), question: "Is it bright?", answer: "yes", answerType: .closed, category: "Color")
+            VQAItem(
+                qid: "\(i)", imageName: name, imageURL: dir.appendingPathComponent(name), question: "Is it bright?", answer: "yes",
+                answerType: .closed, category: "Color")
         }
     }
 
@@ -53,8 +56,9 @@ class VQATestCase: XCTestCase {
 
     static func tinySystem(head: VQAHead, questions: [String], answers: [String], seed: UInt64 = 0) -> VQASystem {
         let vocabulary = VQAVocabulary(questions: questions, answers: answers, extraText: template.words)
-        let run = VQARunConfig(model: tinyConfig, head: head, dataset: .slake, dataDir: "", seed: seed, epochs: 1, template: template,
-                               maxPositions: VQASystem.maxPositions(tinyConfig, template: template, vocabulary: vocabulary))
+        let run = VQARunConfig(
+            model: tinyConfig, head: head, dataset: .slake, dataDir: "", seed: seed, epochs: 1, template: template,
+            maxPositions: VQASystem.maxPositions(tinyConfig, template: template, vocabulary: vocabulary))
         return VQASystem(run, vocabulary: vocabulary)
     }
 

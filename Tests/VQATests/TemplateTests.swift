@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import Tensor
+import XCTest
+
 @testable import VQA
 
 final class TemplateTests: VQATestCase {
@@ -12,7 +13,9 @@ final class TemplateTests: VQATestCase {
         XCTAssertEqual(v.answers, ["left lung, right lung", "yes"])
         XCTAssertEqual(v.answerClass("YES"), 1)
         XCTAssertNil(v.answerClass("no"))
-        XCTAssertEqual(v.encode("where is the spleen"), [v.words.firstIndex(of: "where")!, v.words.firstIndex(of: "is")!, VQAVocabulary.unknown, VQAVocabulary.unknown])
+        XCTAssertEqual(
+            v.encode("where is the spleen"),
+            [v.words.firstIndex(of: "where")!, v.words.firstIndex(of: "is")!, VQAVocabulary.unknown, VQAVocabulary.unknown])
     }
 
     func testPromptPlacesImageAfterHumanTurnAndEndsAtAssistant() throws {
@@ -25,7 +28,8 @@ final class TemplateTests: VQATestCase {
         let short = t.promptIDs(question: "Is the liver normal?", vocabulary: v, maxQuestionTokens: 2)
         XCTAssertEqual(short.ids.map { v.words[$0] }.suffix(4), ["<image>", "is", "the", "<assistant>"])
         XCTAssertTrue(short.truncated)
-        XCTAssertEqual(t.render(question: "Is the liver normal?", answer: "Yes"), "Answer briefly.\nHuman: <image>\nIs the liver normal?\nAssistant: Yes")
+        XCTAssertEqual(
+            t.render(question: "Is the liver normal?", answer: "Yes"), "Answer briefly.\nHuman: <image>\nIs the liver normal?\nAssistant: Yes")
     }
 
     func testTemplateFileIsValidatedWithItsPath() throws {
@@ -55,8 +59,10 @@ final class TemplateTests: VQATestCase {
         let x = model.fuse([prompt], imageTokens: image, slot: slot)
         XCTAssertEqual(x.shape, [1, prompt.count - 1 + p, d])
         let pos = model.positionEmbedding.data, emb = model.tokenEmbedding.weight.data
-        for (row, expect) in [(slot, image.data[0] + pos[slot * d]), (slot + p - 1, image.data[(p - 1) * d] + pos[(slot + p - 1) * d]),
-                              (slot + p, emb[prompt[slot + 1] * d] + pos[(slot + p) * d]), (slot - 1, emb[prompt[slot - 1] * d] + pos[(slot - 1) * d])] {
+        for (row, expect) in [
+            (slot, image.data[0] + pos[slot * d]), (slot + p - 1, image.data[(p - 1) * d] + pos[(slot + p - 1) * d]),
+            (slot + p, emb[prompt[slot + 1] * d] + pos[(slot + p) * d]), (slot - 1, emb[prompt[slot - 1] * d] + pos[(slot - 1) * d])
+        ] {
             XCTAssertEqual(x.data[row * d], expect, accuracy: 1e-6, "fused row \(row)")
         }
     }

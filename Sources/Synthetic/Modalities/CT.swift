@@ -24,8 +24,9 @@ public struct CTPhantom: PhantomRenderer {
     public func render(size: Int, rng: RandomGenerator) -> Phantom {
         let s = Float(size)
         var img = Image(width: size, height: size, channels: 1, fill: HU.air)
-        let b = Body(cx: s * (0.5 + rng.uniform(-0.03, 0.03)), cy: s * (0.48 + rng.uniform(-0.02, 0.03)),
-                     rx: s * rng.uniform(0.40, 0.46), ry: s * rng.uniform(0.29, 0.34))
+        let b = Body(
+            cx: s * (0.5 + rng.uniform(-0.03, 0.03)), cy: s * (0.48 + rng.uniform(-0.02, 0.03)),
+            rx: s * rng.uniform(0.40, 0.46), ry: s * rng.uniform(0.29, 0.34))
         var regions: [RegionMask] = []
         drawTable(&img, b, s)
         let body = img.ellipseCoverage(cx: b.cx, cy: b.cy, rx: b.rx, ry: b.ry)
@@ -37,8 +38,11 @@ public struct CTPhantom: PhantomRenderer {
         drawBowel(&img, b, cavity, rng)
         let liver = drawLiver(&img, b, cavity, rng)
         regions.append(RegionMask(label: "liver", inside: liver))
-        let spleen = zip(img.ellipseCoverage(cx: b.cx + b.rx * 0.6, cy: b.cy - b.ry * 0.05, rx: b.rx * rng.uniform(0.12, 0.17),
-                                             ry: b.ry * rng.uniform(0.32, 0.42), angle: -0.5), cavity).map { min($0, $1) }
+        let spleen = zip(
+            img.ellipseCoverage(
+                cx: b.cx + b.rx * 0.6, cy: b.cy - b.ry * 0.05, rx: b.rx * rng.uniform(0.12, 0.17),
+                ry: b.ry * rng.uniform(0.32, 0.42), angle: -0.5), cavity
+        ).map { min($0, $1) }
         img.paint(spleen, [HU.spleen])
         regions.append(RegionMask(label: "spleen", inside: mask(spleen)))
         regions += drawSpineAndVessels(&img, b, s, rng)
@@ -65,7 +69,9 @@ public struct CTPhantom: PhantomRenderer {
         for _ in 0..<rng.int(7, 12) {
             let x = b.cx + b.rx * rng.uniform(-0.55, 0.6), y = b.cy + b.ry * rng.uniform(-0.35, 0.35)
             let r = b.rx * rng.uniform(0.07, 0.13)
-            let wall = zip(img.ellipseCoverage(cx: x, cy: y, rx: r, ry: r * rng.uniform(0.6, 1), angle: rng.uniform(0, 3)), cavity).map { min($0, $1) }
+            let wall = zip(img.ellipseCoverage(cx: x, cy: y, rx: r, ry: r * rng.uniform(0.6, 1), angle: rng.uniform(0, 3)), cavity).map {
+                min($0, $1)
+            }
             img.paint(wall, [HU.muscle + rng.uniform(-0.05, 0.05)])
             if rng.chance(0.35) {
                 img.paint(img.ellipsePatch(cx: x, cy: y, rx: r * 0.55, ry: r * 0.45), [HU.air + 0.03])
@@ -76,10 +82,12 @@ public struct CTPhantom: PhantomRenderer {
     /// Right lobe (image left) plus the left lobe reaching across the midline, with enhancing portal
     /// veins inside. Returns the liver mask.
     func drawLiver(_ img: inout Image, _ b: Body, _ cavity: [Float], _ rng: RandomGenerator) -> [Bool] {
-        let right = img.ellipseCoverage(cx: b.cx - b.rx * rng.uniform(0.4, 0.46), cy: b.cy - b.ry * 0.12,
-                                        rx: b.rx * rng.uniform(0.38, 0.45), ry: b.ry * rng.uniform(0.58, 0.68), angle: 0.35)
-        let left = img.ellipseCoverage(cx: b.cx - b.rx * rng.uniform(0.0, 0.12), cy: b.cy - b.ry * 0.48,
-                                       rx: b.rx * rng.uniform(0.22, 0.34), ry: b.ry * rng.uniform(0.18, 0.26), angle: 0.15)
+        let right = img.ellipseCoverage(
+            cx: b.cx - b.rx * rng.uniform(0.4, 0.46), cy: b.cy - b.ry * 0.12,
+            rx: b.rx * rng.uniform(0.38, 0.45), ry: b.ry * rng.uniform(0.58, 0.68), angle: 0.35)
+        let left = img.ellipseCoverage(
+            cx: b.cx - b.rx * rng.uniform(0.0, 0.12), cy: b.cy - b.ry * 0.48,
+            rx: b.rx * rng.uniform(0.22, 0.34), ry: b.ry * rng.uniform(0.18, 0.26), angle: 0.15)
         let liver = zip(maxCoverage([right, left]), cavity).map { min($0, $1) }
         img.paint(liver, [HU.liver + rng.uniform(-0.04, 0.04)])
         let hilum = (b.cx - b.rx * 0.25, b.cy - b.ry * 0.05)
@@ -104,21 +112,25 @@ public struct CTPhantom: PhantomRenderer {
         img.paint(vertebra, [HU.bone])
         img.paint(img.ellipseCoverage(cx: vx, cy: vy, rx: r * 0.82, ry: r * 0.72), [HU.marrow])
         let canal = (vx, vy + r * 1.45)
-        let arch = [(vx - r * 0.6, vy + r * 0.7), (canal.0 - r * 0.55, canal.1 + r * 0.45), (vx, canal.1 + r * 0.7),
-                    (canal.0 + r * 0.55, canal.1 + r * 0.45), (vx + r * 0.6, vy + r * 0.7)]
+        let arch = [
+            (vx - r * 0.6, vy + r * 0.7), (canal.0 - r * 0.55, canal.1 + r * 0.45), (vx, canal.1 + r * 0.7),
+            (canal.0 + r * 0.55, canal.1 + r * 0.45), (vx + r * 0.6, vy + r * 0.7)
+        ]
         let elements = maxCoverage([
             img.polylineCoverage(arch, thickness: r * 0.38),
             img.polylineCoverage([(vx, canal.1 + r * 0.7), (vx, canal.1 + r * 1.7)], thickness: r * 0.35),
             img.polylineCoverage([(vx - r * 0.6, vy + r * 1.0), (vx - r * 1.8, vy + r * 1.3)], thickness: r * 0.3),
-            img.polylineCoverage([(vx + r * 0.6, vy + r * 1.0), (vx + r * 1.8, vy + r * 1.3)], thickness: r * 0.3),
+            img.polylineCoverage([(vx + r * 0.6, vy + r * 1.0), (vx + r * 1.8, vy + r * 1.3)], thickness: r * 0.3)
         ])
         img.paint(elements, [HU.bone - 0.05])
         img.paint(img.ellipseCoverage(cx: canal.0, cy: canal.1, rx: r * 0.42, ry: r * 0.38), [HU.fluid - 0.05])
         let aorta = img.ellipseCoverage(cx: vx + r * rng.uniform(0.2, 0.6), cy: vy - r * 1.5, rx: r * 0.48, ry: r * 0.48)
         img.paint(aorta, [HU.vessel])
         img.paint(img.ellipseCoverage(cx: vx - r * 1.5, cy: vy - r * 1.45, rx: r * 0.6, ry: r * 0.4, angle: 0.3), [HU.vessel - 0.15])
-        return [RegionMask(label: "spine", inside: mask(maxCoverage([vertebra, elements]))),
-                RegionMask(label: "aorta", inside: mask(aorta))]
+        return [
+            RegionMask(label: "spine", inside: mask(maxCoverage([vertebra, elements]))),
+            RegionMask(label: "aorta", inside: mask(aorta))
+        ]
     }
 
     /// One kidney: enhancing cortex around darker medulla and a fat-filled sinus facing the hilum.

@@ -29,9 +29,13 @@ public struct DermoscopyPhantom: PhantomRenderer {
             img.paint(field.map { 1 - $0 }, [0.02])
         }
         let skinMask = mask(field)
-        return Phantom(image: img, regions: [RegionMask(label: "skin", inside: skinMask),
-                                             RegionMask(label: "skin lesion", inside: intersect(lesion, skinMask))],
-                       modality: modality)
+        return Phantom(
+            image: img,
+            regions: [
+                RegionMask(label: "skin", inside: skinMask),
+                RegionMask(label: "skin lesion", inside: intersect(lesion, skinMask))
+            ],
+            modality: modality)
     }
 
     /// Two crossing families of faint furrows (the skin's surface lines).
@@ -61,8 +65,10 @@ public struct DermoscopyPhantom: PhantomRenderer {
         let mid = zip(light, deep).map { ($0 + $1) / 2 }
         img.paint(img.blobCoverage(cx: cx, cy: cy, radius: r * 0.72, wobble: wobble, softness: r * 0.25), mid, opacity: 0.8)
         let off = (rng.uniform(-0.3, 0.3) * r, rng.uniform(-0.3, 0.3) * r)
-        img.paint(img.blobCoverage(cx: cx + off.0, cy: cy + off.1, radius: r * rng.uniform(0.25, 0.45),
-                                   wobble: Wobble(rng: rng, harmonics: 4, amplitude: 0.3), softness: r * 0.12), deep, opacity: 0.85)
+        img.paint(
+            img.blobCoverage(
+                cx: cx + off.0, cy: cy + off.1, radius: r * rng.uniform(0.25, 0.45),
+                wobble: Wobble(rng: rng, harmonics: 4, amplitude: 0.3), softness: r * 0.12), deep, opacity: 0.85)
         drawNetwork(&img, outline: outline, cx: cx, cy: cy, r: r, color: deep, rng)
         for _ in 0..<rng.int(0, 14) {  // dots and globules
             let a = rng.uniform(0, 2 * .pi), d = r * rng.uniform(0.1, 0.9)
@@ -70,7 +76,9 @@ public struct DermoscopyPhantom: PhantomRenderer {
             img.paint(img.ellipsePatch(cx: cx + d * cos(a), cy: cy + d * sin(a), rx: g, ry: g), deep, opacity: 0.8)
         }
         if rng.chance(0.3) {
-            img.paint(img.blobCoverage(cx: cx - off.0, cy: cy - off.1, radius: r * rng.uniform(0.25, 0.4), softness: r * 0.2), [0.48, 0.52, 0.62], opacity: 0.45)
+            img.paint(
+                img.blobCoverage(cx: cx - off.0, cy: cy - off.1, radius: r * rng.uniform(0.25, 0.4), softness: r * 0.2), [0.48, 0.52, 0.62],
+                opacity: 0.45)
         }
         return mask(outline)
     }

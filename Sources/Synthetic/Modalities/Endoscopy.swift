@@ -23,7 +23,9 @@ public struct EndoscopyPhantom: PhantomRenderer {
         let crests = drawFolds(&img, lumen: lumen, lumenR: lumenR, s, rng)
         light(&img, lumen: lumen, s)
         let lumenWobble = Wobble(rng: rng, harmonics: 4, amplitude: 0.25)
-        img.paint(img.blobCoverage(cx: lumen.0, cy: lumen.1, radius: lumenR * 1.7, wobble: lumenWobble, softness: lumenR * 0.8), [0.1, 0.03, 0.02], opacity: 0.45)
+        img.paint(
+            img.blobCoverage(cx: lumen.0, cy: lumen.1, radius: lumenR * 1.7, wobble: lumenWobble, softness: lumenR * 0.8), [0.1, 0.03, 0.02],
+            opacity: 0.45)
         let hole = img.blobCoverage(cx: lumen.0, cy: lumen.1, radius: lumenR, wobble: lumenWobble)
         img.paint(hole, [0.05, 0.015, 0.01])
         let fov = img.ellipseCoverage(cx: s / 2, cy: s / 2, rx: s * 0.56, ry: s * 0.56)
@@ -45,13 +47,15 @@ public struct EndoscopyPhantom: PhantomRenderer {
     /// The scope's light: bright on the near wall, dark towards the lumen, vignetted at the rim.
     func light(_ img: inout Image, lumen: (Float, Float), _ s: Float) {
         let n = img.width * img.height
-        for y in 0..<img.height { for x in 0..<img.width {
-            let (dx, dy) = (Float(x) - lumen.0, Float(y) - lumen.1)
-            let near = min(1, (dx * dx + dy * dy).squareRoot() / (s * 0.55))
-            let (cx, cy) = (Float(x) / s - 0.5, Float(y) / s - 0.5)
-            let f = (0.25 + 0.85 * smooth(near)) * (1 - 0.5 * (cx * cx + cy * cy))
-            for c in 0..<3 { img.pixels[c * n + y * img.width + x] *= f }
-        } }
+        for y in 0..<img.height {
+            for x in 0..<img.width {
+                let (dx, dy) = (Float(x) - lumen.0, Float(y) - lumen.1)
+                let near = min(1, (dx * dx + dy * dy).squareRoot() / (s * 0.55))
+                let (cx, cy) = (Float(x) / s - 0.5, Float(y) / s - 0.5)
+                let f = (0.25 + 0.85 * smooth(near)) * (1 - 0.5 * (cx * cx + cy * cy))
+                for c in 0..<3 { img.pixels[c * n + y * img.width + x] *= f }
+            }
+        }
     }
 
     /// Thin, wandering submucosal vessels (dark red, faint).
@@ -104,8 +108,10 @@ public struct EndoscopyPhantom: PhantomRenderer {
 
     /// A sessile polyp on the wall away from the lumen: shadow towards the lumen, lit body, a
     /// specular highlight. 5-16% of the width across. Returns its mask.
-    func drawPolyp(_ img: inout Image, lumen: (Float, Float), lumenR: Float, mucosa: [Float], _ s: Float,
-                   _ rng: RandomGenerator) -> [Bool]? {
+    func drawPolyp(
+        _ img: inout Image, lumen: (Float, Float), lumenR: Float, mucosa: [Float], _ s: Float,
+        _ rng: RandomGenerator
+    ) -> [Bool]? {
         let r = s * rng.uniform(0.025, 0.08)
         let a = rng.uniform(0, 2 * .pi), d = rng.uniform(lumenR * 1.6 + r, s * 0.4)
         let (x, y) = (lumen.0 + d * cos(a), lumen.1 + d * sin(a))
@@ -117,7 +123,9 @@ public struct EndoscopyPhantom: PhantomRenderer {
         let tint: [Float] = [min(1, mucosa[0] * 1.02), mucosa[1] * rng.uniform(0.85, 1.1), mucosa[2] * rng.uniform(0.85, 1.05)]
         img.paint(body, tint.map { $0 * 0.85 })
         img.paint(img.blobCoverage(cx: x + ux * r * 0.25, cy: y + uy * r * 0.25, radius: r * 0.6), tint.map { min(1, $0 * 1.12) }, opacity: 0.6)
-        img.paint(img.ellipseCoverage(cx: x + ux * r * 0.4, cy: y + uy * r * 0.4, rx: max(1, r * 0.18), ry: max(1, r * 0.1), angle: a + 1.57), [1, 1, 1], opacity: 0.9)
+        img.paint(
+            img.ellipseCoverage(cx: x + ux * r * 0.4, cy: y + uy * r * 0.4, rx: max(1, r * 0.18), ry: max(1, r * 0.1), angle: a + 1.57), [1, 1, 1],
+            opacity: 0.9)
         return mask(body)
     }
 

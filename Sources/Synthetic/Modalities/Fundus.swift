@@ -20,16 +20,18 @@ public struct FundusPhantom: PhantomRenderer {
         let base: [Float] = [rng.uniform(0.72, 0.86), rng.uniform(0.28, 0.4), rng.uniform(0.08, 0.16)]
         img.paint(retina, base)
         img.modulate(fractalNoise(width: size, height: size, cell: max(2, size / 10), octaves: 3, rng: rng), amount: 0.1)
-        let side: Float = rng.chance(0.5) ? 1 : -1   // right or left eye: the disc lies nasally
+        let side: Float = rng.chance(0.5) ? 1 : -1  // right or left eye: the disc lies nasally
         let rd = s * rng.uniform(0.06, 0.075)
         let disc = (cx + side * rr * rng.uniform(0.45, 0.55), cy + rr * rng.uniform(-0.06, 0.06))
         let macula = (disc.0 - side * rd * rng.uniform(4.3, 5), disc.1 + rd * rng.uniform(0, 0.6))
         let maculaMask = drawMacula(&img, at: macula, rd: rd)
         let vessels = drawVessels(&img, disc: disc, macula: macula, rd: rd, side: side, retina: retina, s, rng)
         let (discMask, cupMask) = drawDisc(&img, at: disc, rd: rd, side: side, rng)
-        var regions = [RegionMask(label: "retina", inside: mask(retina)), RegionMask(label: "optic disc", inside: discMask),
-                       RegionMask(label: "optic cup", inside: cupMask), RegionMask(label: "macula", inside: maculaMask),
-                       RegionMask(label: "retinal vessel", inside: subtract(intersect(vessels, mask(retina)), discMask))]
+        var regions = [
+            RegionMask(label: "retina", inside: mask(retina)), RegionMask(label: "optic disc", inside: discMask),
+            RegionMask(label: "optic cup", inside: cupMask), RegionMask(label: "macula", inside: maculaMask),
+            RegionMask(label: "retinal vessel", inside: subtract(intersect(vessels, mask(retina)), discMask))
+        ]
         regions += drawFindings(&img, retina: mask(retina), avoid: discMask, center: (cx, cy), rr: rr, macula: macula, s, rng)
         vignette(&img, cx: cx, cy: cy, rr: rr)
         img.blur(radius: 1)
@@ -41,12 +43,14 @@ public struct FundusPhantom: PhantomRenderer {
     /// Illumination falls off towards the rim of the field.
     func vignette(_ img: inout Image, cx: Float, cy: Float, rr: Float) {
         let n = img.width * img.height
-        for y in 0..<img.height { for x in 0..<img.width {
-            let (dx, dy) = ((Float(x) - cx) / rr, (Float(y) - cy) / rr)
-            let d2 = dx * dx + dy * dy
-            let f = max(0.3, 1.08 - 0.55 * d2 * d2.squareRoot().squareRoot())  // ~ d^2.5, without pow per pixel
-            for c in 0..<3 { img.pixels[c * n + y * img.width + x] *= f }
-        } }
+        for y in 0..<img.height {
+            for x in 0..<img.width {
+                let (dx, dy) = ((Float(x) - cx) / rr, (Float(y) - cy) / rr)
+                let d2 = dx * dx + dy * dy
+                let f = max(0.3, 1.08 - 0.55 * d2 * d2.squareRoot().squareRoot())  // ~ d^2.5, without pow per pixel
+                for c in 0..<3 { img.pixels[c * n + y * img.width + x] *= f }
+            }
+        }
     }
 
     /// Disc (yellow-orange, brighter rim) and cup (pale, offset temporally). Returns both masks.
@@ -59,7 +63,9 @@ public struct FundusPhantom: PhantomRenderer {
         img.paint(cup, [1, 0.93, 0.75])
         for a in [Float(-1.2), -0.4, 0.5, 1.3] {  // vessel trunks crossing the disc
             let top = (d.0 + rd * 0.3 * sin(a), d.1 - rd * 1.1), bottom = (d.0 + rd * 0.3 * sin(a), d.1 + rd * 1.1)
-            img.paint(img.polylineCoverage([(d.0 - side * rd * 0.1, d.1), a < 0 ? top : bottom], thickness: max(1, rd * 0.16)), [0.6, 0.12, 0.06], opacity: 0.8)
+            img.paint(
+                img.polylineCoverage([(d.0 - side * rd * 0.1, d.1), a < 0 ? top : bottom], thickness: max(1, rd * 0.16)), [0.6, 0.12, 0.06],
+                opacity: 0.8)
         }
         return (mask(disc), mask(cup))
     }
@@ -82,27 +88,34 @@ public struct FundusPhantom: PhantomRenderer {
 
     /// Four main vessels from the disc: temporal arcades arching above and below the macula and
     /// shorter nasal ones, each tapering and branching. Returns the vessel mask.
-    func drawVessels(_ img: inout Image, disc: (Float, Float), macula: (Float, Float), rd: Float, side: Float,
-                     retina: [Float], _ s: Float, _ rng: RandomGenerator) -> [Bool] {
+    func drawVessels(
+        _ img: inout Image, disc: (Float, Float), macula: (Float, Float), rd: Float, side: Float,
+        retina: [Float], _ s: Float, _ rng: RandomGenerator
+    ) -> [Bool] {
         var all = [Float](repeating: 0, count: img.width * img.height)
         for (vertical, temporal) in [(Float(-1), true), (1, true), (-1, false), (1, false)] {
             for vein in [true, false] {
                 // Temporal vessels start up/down, then turn towards the far side of the macula.
-                let heading = temporal ? (vertical < 0 ? -Float.pi / 2 : Float.pi / 2) + side * vertical * rng.uniform(0.05, 0.3)
-                                       : (side > 0 ? 0 : Float.pi) + vertical * rng.uniform(0.3, 0.8)
+                let heading =
+                    temporal
+                    ? (vertical < 0 ? -Float.pi / 2 : Float.pi / 2) + side * vertical * rng.uniform(0.05, 0.3)
+                    : (side > 0 ? 0 : Float.pi) + vertical * rng.uniform(0.3, 0.8)
                 let turn = temporal ? side * vertical * rng.uniform(0.09, 0.13) : vertical * rng.uniform(-0.04, 0.04)
                 let start = (disc.0 + rng.uniform(-0.3, 0.3) * rd, disc.1 + vertical * rd * 0.5)
                 let width = (vein ? 0.23 : 0.17) * rd * (temporal ? 1 : 0.8)
-                growVessel(&img, &all, from: start, heading: heading + (vein ? 0.08 : -0.08), turn: turn, width: width,
-                           steps: temporal ? 16 : 10, step: s * 0.035, vein: vein, depth: 0, rng)
+                growVessel(
+                    &img, &all, from: start, heading: heading + (vein ? 0.08 : -0.08), turn: turn, width: width,
+                    steps: temporal ? 16 : 10, step: s * 0.035, vein: vein, depth: 0, rng)
             }
         }
         return mask(zip(all, retina).map { min($0, $1) })
     }
 
     /// A tapering vessel as a chain of short segments; branches sprout with thinner, straighter children.
-    func growVessel(_ img: inout Image, _ all: inout [Float], from p0: (Float, Float), heading h0: Float, turn: Float,
-                    width w0: Float, steps: Int, step: Float, vein: Bool, depth: Int, _ rng: RandomGenerator) {
+    func growVessel(
+        _ img: inout Image, _ all: inout [Float], from p0: (Float, Float), heading h0: Float, turn: Float,
+        width w0: Float, steps: Int, step: Float, vein: Bool, depth: Int, _ rng: RandomGenerator
+    ) {
         var (p, h, w) = (p0, h0, w0)
         let color: [Float] = vein ? [0.48, 0.07, 0.04] : [0.66, 0.16, 0.08]
         for i in 0..<steps where w > 0.5 {
@@ -113,8 +126,9 @@ public struct FundusPhantom: PhantomRenderer {
             seg.raise(&all, width: img.width)
             if depth < 2, i > 1, rng.chance(0.22) {
                 let dir: Float = rng.chance(0.5) ? 1 : -1
-                growVessel(&img, &all, from: q, heading: h + dir * rng.uniform(0.5, 1.0), turn: 0, width: w * 0.65,
-                           steps: max(3, steps / 2), step: step * 0.8, vein: vein, depth: depth + 1, rng)
+                growVessel(
+                    &img, &all, from: q, heading: h + dir * rng.uniform(0.5, 1.0), turn: 0, width: w * 0.65,
+                    steps: max(3, steps / 2), step: step * 0.8, vein: vein, depth: depth + 1, rng)
             }
             p = q; w *= 0.93
         }
@@ -122,8 +136,10 @@ public struct FundusPhantom: PhantomRenderer {
 
     /// Haemorrhages (dark-red blots) and hard exudates (yellow clusters, often around the macula),
     /// each present in part of the images only. Returns one region per lesion.
-    func drawFindings(_ img: inout Image, retina: [Bool], avoid: [Bool], center: (Float, Float), rr: Float,
-                      macula: (Float, Float), _ s: Float, _ rng: RandomGenerator) -> [RegionMask] {
+    func drawFindings(
+        _ img: inout Image, retina: [Bool], avoid: [Bool], center: (Float, Float), rr: Float,
+        macula: (Float, Float), _ s: Float, _ rng: RandomGenerator
+    ) -> [RegionMask] {
         var out: [RegionMask] = []
         func place(_ x: Float, _ y: Float, _ r: Float, _ label: String, _ color: [Float], _ wobble: Wobble) {
             let cov = img.blobCoverage(cx: x, cy: y, radius: r, wobble: wobble)
@@ -135,16 +151,18 @@ public struct FundusPhantom: PhantomRenderer {
         if rng.chance(0.45) {
             for _ in 0..<rng.int(1, 4) {
                 let a = rng.uniform(0, 2 * .pi), d = rr * rng.uniform(0.1, 0.75)
-                place(center.0 + d * cos(a), center.1 + d * sin(a), s * rng.uniform(0.014, 0.03), "hemorrhage",
-                      [0.42, 0.04, 0.03], Wobble(rng: rng, harmonics: 4, amplitude: 0.25))
+                place(
+                    center.0 + d * cos(a), center.1 + d * sin(a), s * rng.uniform(0.014, 0.03), "hemorrhage",
+                    [0.42, 0.04, 0.03], Wobble(rng: rng, harmonics: 4, amplitude: 0.25))
             }
         }
         if rng.chance(0.4) {
             let a = rng.uniform(0, 2 * .pi), d = rr * rng.uniform(0.12, 0.3)
             let (ex, ey) = (macula.0 + d * cos(a), macula.1 + d * sin(a))
             for _ in 0..<rng.int(1, 4) {
-                place(ex + rng.uniform(-1, 1) * s * 0.04, ey + rng.uniform(-1, 1) * s * 0.04, s * rng.uniform(0.013, 0.022), "exudate",
-                      [0.96, 0.86, 0.4], Wobble(rng: rng, harmonics: 3, amplitude: 0.2))
+                place(
+                    ex + rng.uniform(-1, 1) * s * 0.04, ey + rng.uniform(-1, 1) * s * 0.04, s * rng.uniform(0.013, 0.022), "exudate",
+                    [0.96, 0.86, 0.4], Wobble(rng: rng, harmonics: 3, amplitude: 0.2))
             }
         }
         return out

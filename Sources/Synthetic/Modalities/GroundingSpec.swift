@@ -24,8 +24,10 @@ public enum GroundingSpec {
     /// not the code, says how labels nest. (The chest X-ray renderer is added by the caller.)
     public static func renderers(_ spec: [String: ModalitySpec]) -> [any PhantomRenderer] {
         func h(_ m: String) -> [String: String] { spec[m]?.hierarchy ?? [:] }
-        return [CTPhantom(hierarchy: h("CT")), MRIPhantom(hierarchy: h("MRI")),
-                UltrasoundPhantom(hierarchy: h("Ultrasound")), EndoscopyPhantom(hierarchy: h("Endoscopy")),
-                DermoscopyPhantom(hierarchy: h("Dermoscopy")), FundusPhantom(hierarchy: h("Fundus"))]
+        return [
+            CTPhantom(hierarchy: h("CT")), MRIPhantom(hierarchy: h("MRI")),
+            UltrasoundPhantom(hierarchy: h("Ultrasound")), EndoscopyPhantom(hierarchy: h("Endoscopy")),
+            DermoscopyPhantom(hierarchy: h("Dermoscopy")), FundusPhantom(hierarchy: h("Fundus"))
+        ]
     }
 }

@@ -25,10 +25,11 @@ public struct MRIPhantom: PhantomRenderer {
     public func render(size: Int, rng: RandomGenerator) -> Phantom {
         let s = Float(size)
         var img = Image(width: size, height: size, channels: 1, fill: 0.01)
-        let h = Head(cx: s * (0.5 + rng.uniform(-0.03, 0.03)), cy: s * (0.5 + rng.uniform(-0.02, 0.02)),
-                     rx: s * rng.uniform(0.33, 0.37), ry: s * rng.uniform(0.41, 0.45), angle: rng.uniform(-0.08, 0.08))
+        let h = Head(
+            cx: s * (0.5 + rng.uniform(-0.03, 0.03)), cy: s * (0.5 + rng.uniform(-0.02, 0.02)),
+            rx: s * rng.uniform(0.33, 0.37), ry: s * rng.uniform(0.41, 0.45), angle: rng.uniform(-0.08, 0.08))
         func shell(_ k: Float) -> [Float] { img.ellipseCoverage(cx: h.cx, cy: h.cy, rx: h.rx * k, ry: h.ry * k, angle: h.angle) }
-        img.paint(shell(1), [0.55])        // scalp fat
+        img.paint(shell(1), [0.55])  // scalp fat
         let bone = shell(0.95)
         img.paint(bone, [0.06])
         let csf = shell(0.905)
@@ -38,10 +39,12 @@ public struct MRIPhantom: PhantomRenderer {
         let hemis = [Float(-1), 1].map { side in
             intersect(brain, mask(img.fieldCoverage { x, y in gap - side * h.across(x, y) }))
         }
-        var regions = [RegionMask(label: "skull", inside: subtract(mask(bone), mask(csf))),
-                       RegionMask(label: "brain", inside: brain),
-                       RegionMask(label: "right hemisphere", inside: hemis[0]),  // radiological convention: patient's right on image left
-                       RegionMask(label: "left hemisphere", inside: hemis[1])]
+        var regions = [
+            RegionMask(label: "skull", inside: subtract(mask(bone), mask(csf))),
+            RegionMask(label: "brain", inside: brain),
+            RegionMask(label: "right hemisphere", inside: hemis[0]),  // radiological convention: patient's right on image left
+            RegionMask(label: "left hemisphere", inside: hemis[1])
+        ]
         var ventricles = drawVentricles(&img, h, s, rng)
         if rng.chance(0.7) {
             // Drawn after the ventricles: a tumour and its oedema displace whatever lay there.
@@ -102,14 +105,19 @@ public struct MRIPhantom: PhantomRenderer {
 
     /// Oedema (bright, finger-like border, kept to its hemisphere) around a tumour with an
     /// enhancing rim and often a necrotic core. Returns the tumour and the oedema-only masks.
-    func drawTumor(_ img: inout Image, _ h: Head, hemisphere: [Bool], side: Float, _ s: Float,
-                   _ rng: RandomGenerator) -> (core: [Bool], edema: [Bool]) {
+    func drawTumor(
+        _ img: inout Image, _ h: Head, hemisphere: [Bool], side: Float, _ s: Float,
+        _ rng: RandomGenerator
+    ) -> (core: [Bool], edema: [Bool]) {
         let r = s * rng.uniform(0.028, 0.07)
         let t = rng.uniform(0, 2 * .pi), rho = rng.uniform(0.2, 0.6)
         let (x, y) = h.at(side * h.rx * 0.8 * (0.25 + rho * abs(cos(t))), h.ry * 0.75 * rho * sin(t))
         let hemiCov = hemisphere.map { Float($0 ? 1 : 0) }
-        let edemaCov = zip(img.blobCoverage(cx: x, cy: y, radius: r * rng.uniform(1.5, 2.3),
-                                            wobble: Wobble(rng: rng, harmonics: 5, amplitude: 0.3)), hemiCov).map { $0 * $1 }
+        let edemaCov = zip(
+            img.blobCoverage(
+                cx: x, cy: y, radius: r * rng.uniform(1.5, 2.3),
+                wobble: Wobble(rng: rng, harmonics: 5, amplitude: 0.3)), hemiCov
+        ).map { $0 * $1 }
         img.paint(edemaCov, [0.74])
         let core = zip(img.blobCoverage(cx: x, cy: y, radius: r, wobble: Wobble(rng: rng, harmonics: 3, amplitude: 0.15)), hemiCov).map { $0 * $1 }
         img.paint(core, [0.85])

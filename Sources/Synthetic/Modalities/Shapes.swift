@@ -15,12 +15,14 @@ extension Image {
         let x0 = max(0, Int(cx - reach)), x1 = min(width - 1, Int(cx + reach))
         let y0 = max(0, Int(cy - reach)), y1 = min(height - 1, Int(cy + reach))
         guard x0 <= x1, y0 <= y1, radius > 0 else { return out }
-        for y in y0...y1 { for x in x0...x1 {
-            let dx = Float(x) + 0.5 - cx, dy = Float(y) + 0.5 - cy
-            let d = (dx * dx + dy * dy).squareRoot(), inv = d > 1e-6 ? 1 / d : 0
-            let edge = d - radius * (1 + wobble.at(cos: d > 1e-6 ? dx * inv : 1, sin: dy * inv))
-            out[y * width + x] = min(1, max(0, 0.5 - edge / soft))
-        } }
+        for y in y0...y1 {
+            for x in x0...x1 {
+                let dx = Float(x) + 0.5 - cx, dy = Float(y) + 0.5 - cy
+                let d = (dx * dx + dy * dy).squareRoot(), inv = d > 1e-6 ? 1 / d : 0
+                let edge = d - radius * (1 + wobble.at(cos: d > 1e-6 ? dx * inv : 1, sin: dy * inv))
+                out[y * width + x] = min(1, max(0, 0.5 - edge / soft))
+            }
+        }
         return out
     }
 
@@ -28,18 +30,22 @@ extension Image {
     /// for shapes with no closed form among the primitives (half-planes, sectors, rings).
     public func fieldCoverage(_ signedDistance: (Float, Float) -> Float) -> [Float] {
         var out = [Float](repeating: 0, count: width * height)
-        for y in 0..<height { for x in 0..<width {
-            out[y * width + x] = min(1, max(0, 0.5 - signedDistance(Float(x) + 0.5, Float(y) + 0.5)))
-        } }
+        for y in 0..<height {
+            for x in 0..<width {
+                out[y * width + x] = min(1, max(0, 0.5 - signedDistance(Float(x) + 0.5, Float(y) + 0.5)))
+            }
+        }
         return out
     }
 
     /// Multiplies every channel by (1 + amount * field): texture that keeps structures' contrast.
     public mutating func modulate(_ field: [Float], amount: Float) {
         let plane = width * height
-        for ch in 0..<channels { for i in 0..<plane {
-            pixels[ch * plane + i] *= 1 + amount * field[i]
-        } }
+        for ch in 0..<channels {
+            for i in 0..<plane {
+                pixels[ch * plane + i] *= 1 + amount * field[i]
+            }
+        }
     }
 }
 

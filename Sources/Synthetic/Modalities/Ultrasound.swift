@@ -30,8 +30,9 @@ public struct UltrasoundPhantom: PhantomRenderer {
         }
         img.paint(sector, [0.22])
         img.modulate(smoothNoise(width: size, height: size, cell: max(2, size / 16), rng: rng), amount: 0.5)
-        let heart = Heart(cx: s * (0.5 + rng.uniform(-0.04, 0.04)), cy: s * rng.uniform(0.5, 0.55),
-                          k: s * rng.uniform(0.9, 1.08), angle: rng.uniform(-0.15, 0.15))
+        let heart = Heart(
+            cx: s * (0.5 + rng.uniform(-0.04, 0.04)), cy: s * rng.uniform(0.5, 0.55),
+            k: s * rng.uniform(0.9, 1.08), angle: rng.uniform(-0.15, 0.15))
         var regions = drawHeart(&img, heart, sector: mask(sector), rng)
         // Speckle, lateral smearing of the point-spread function, then attenuation with depth.
         img.blur(radius: max(1, size / 128))  // finite resolution: boundaries are never sharp
@@ -39,11 +40,13 @@ public struct UltrasoundPhantom: PhantomRenderer {
         img.blur(radius: 1)
         img.addGrain(0.015, rng: rng)  // electronic noise: blood pools are dark, not empty
         let gain = rng.uniform(0.9, 1.2)
-        for y in 0..<size { for x in 0..<size {
-            let (dx, dy) = (Float(x) - ax, Float(y) - ay)
-            let depth = (dx * dx + dy * dy).squareRoot() / reach
-            img[0, y, x] = min(1, img[0, y, x] * gain * (1.15 - 0.55 * depth) * sector[y * size + x])
-        } }
+        for y in 0..<size {
+            for x in 0..<size {
+                let (dx, dy) = (Float(x) - ax, Float(y) - ay)
+                let depth = (dx * dx + dy * dy).squareRoot() / reach
+                img[0, y, x] = min(1, img[0, y, x] * gain * (1.15 - 0.55 * depth) * sector[y * size + x])
+            }
+        }
         drawDepthMarkers(&img, ax: ax, ay: ay, reach: reach, half: half, s)
         regions = regions.map { RegionMask(label: $0.label, inside: intersect($0.inside, mask(sector))) }
         return Phantom(image: img, regions: regions, modality: modality)
@@ -61,7 +64,7 @@ public struct UltrasoundPhantom: PhantomRenderer {
             Chamber(label: "left ventricle", u: 0.085, v: -0.08, rx: 0.075 * lvScale, ry: 0.2 * lvScale, a: -0.12),
             Chamber(label: "right ventricle", u: -0.1, v: -0.04, rx: 0.062, ry: 0.16, a: 0.22),
             Chamber(label: "left atrium", u: 0.085, v: 0.23, rx: 0.08 * rng.uniform(0.85, 1.2), ry: 0.075, a: 0),
-            Chamber(label: "right atrium", u: -0.1, v: 0.23, rx: 0.07 * rng.uniform(0.85, 1.2), ry: 0.07, a: 0),
+            Chamber(label: "right atrium", u: -0.1, v: 0.23, rx: 0.07 * rng.uniform(0.85, 1.2), ry: 0.07, a: 0)
         ]
         let thickness = rng.uniform(0.03, 0.045)  // hypertrophy varies
         let wall = maxCoverage(chambers.map { ellipse($0, grow: thickness) })

@@ -37,7 +37,9 @@ public enum SafeTensors {
         do { blob = try Data(contentsOf: url) } catch {
             throw CheckpointError.io(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
         }
-        guard blob.count >= 8 else { throw CheckpointError.malformed(path: path, reason: "file is \(blob.count) bytes, shorter than the 8-byte header length") }
+        guard blob.count >= 8 else {
+            throw CheckpointError.malformed(path: path, reason: "file is \(blob.count) bytes, shorter than the 8-byte header length")
+        }
         let headerLength = blob.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(blob.count - 8) else {
             throw CheckpointError.malformed(path: path, reason: "header claims \(headerLength) bytes but only \(blob.count - 8) follow")
@@ -51,23 +53,31 @@ public enum SafeTensors {
         var entries: [(name: String, dtype: String, shape: [Int], begin: Int, end: Int)] = []
         for (name, value) in header {
             if name == "__metadata__" {
-                guard let m = value as? [String: String] else { throw CheckpointError.malformed(path: path, reason: "__metadata__ must map strings to strings") }
+                guard let m = value as? [String: String] else {
+                    throw CheckpointError.malformed(path: path, reason: "__metadata__ must map strings to strings")
+                }
                 metadata = m
                 continue
             }
             guard let e = value as? [String: Any], let dtype = e["dtype"] as? String,
-                  let shape = e["shape"] as? [Int], let offsets = e["data_offsets"] as? [Int], offsets.count == 2 else {
+                let shape = e["shape"] as? [Int], let offsets = e["data_offsets"] as? [Int], offsets.count == 2
+            else {
                 throw CheckpointError.malformed(path: path, reason: "entry \(name) lacks dtype, shape or data_offsets")
             }
             guard let width = ["F32": 4, "F16": 2, "BF16": 2][dtype] else {
                 throw CheckpointError.malformed(path: path, reason: "tensor \(name) has dtype \(dtype); only F32, F16 and BF16 are supported")
             }
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bufferSize else {
-                throw CheckpointError.malformed(path: path, reason: "tensor \(name) has offsets \(offsets) outside the \(bufferSize)-byte data buffer")
+                throw CheckpointError.malformed(
+                    path: path, reason: "tensor \(name) has offsets \(offsets) outside the \(bufferSize)-byte data buffer")
             }
             // Sizes from the file: multiplied with overflow checks, so a shape like [2^62, 4] is an error, not a trap.
             var bytes: Int? = width
-            for d in shape { bytes = bytes.flatMap { let (p, o) = $0.multipliedReportingOverflow(by: d); return o ? nil : p } }
+            for d in shape {
+                bytes = bytes.flatMap {
+                    let (p, o) = $0.multipliedReportingOverflow(by: d); return o ? nil : p
+                }
+            }
             guard let bytes else {
                 throw CheckpointError.malformed(path: path, reason: "tensor \(name) has shape \(shape): its size overflows 64-bit arithmetic")
             }
@@ -80,10 +90,15 @@ public enum SafeTensors {
         // The data buffer must be covered exactly, without overlaps or holes.
         var cursor = 0
         for e in entries.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
-            guard e.begin == cursor else { throw CheckpointError.malformed(path: path, reason: "tensor \(e.name) starts at byte \(e.begin), expected \(cursor) (overlap or hole)") }
+            guard e.begin == cursor else {
+                throw CheckpointError.malformed(
+                    path: path, reason: "tensor \(e.name) starts at byte \(e.begin), expected \(cursor) (overlap or hole)")
+            }
             cursor = e.end
         }
-        guard cursor == bufferSize else { throw CheckpointError.malformed(path: path, reason: "\(bufferSize - cursor) trailing bytes after the last tensor") }
+        guard cursor == bufferSize else {
+            throw CheckpointError.malformed(path: path, reason: "\(bufferSize - cursor) trailing bytes after the last tensor")
+        }
         var tensors: [String: Tensor] = [:]
         blob.withUnsafeBytes { raw in
             for e in entries {

@@ -11,8 +11,10 @@ public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
 extension Tensor {
     /// Wraps an op's result; records `backward` only when some input needs a gradient.
     /// `op` names the op for the profiler (the calling function unless a helper passes its caller's).
-    static func result(_ shape: [Int], _ data: [Float], _ inputs: [Tensor], op: StaticString = #function,
-                       backward: @escaping (Tensor) -> Void) -> Tensor {
+    static func result(
+        _ shape: [Int], _ data: [Float], _ inputs: [Tensor], op: StaticString = #function,
+        backward: @escaping (Tensor) -> Void
+    ) -> Tensor {
         let out = Tensor(shape: shape, data: data)
         if let profiler = Profiler.current { out.profileSlot = profiler.forward(op) }
         if GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) {

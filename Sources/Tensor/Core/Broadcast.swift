@@ -11,8 +11,9 @@ struct Broadcast {
         let pb = [Int](repeating: 1, count: r - b.count) + b
         var out = [Int](repeating: 1, count: r)
         for i in 0..<r {
-            precondition(pa[i] == pb[i] || pa[i] == 1 || pb[i] == 1,
-                         "shapes \(a) and \(b) do not broadcast")
+            precondition(
+                pa[i] == pb[i] || pa[i] == 1 || pb[i] == 1,
+                "shapes \(a) and \(b) do not broadcast")
             out[i] = pa[i] == 1 ? pb[i] : pa[i]
         }
         shape = out

@@ -100,7 +100,8 @@ extension Profiler {
     public func rows(steps: Int) -> [Row] {
         let n = Double(max(steps, 1))
         return entries.map {
-            Row(op: $0.op, part: $0.part.isEmpty ? "(no part)" : $0.part, forwardMs: $0.forwardSeconds * 1e3 / n,
+            Row(
+                op: $0.op, part: $0.part.isEmpty ? "(no part)" : $0.part, forwardMs: $0.forwardSeconds * 1e3 / n,
                 backwardMs: $0.backwardSeconds * 1e3 / n, callsPerStep: Double($0.calls) / n)
         }.sorted { $0.totalMs > $1.totalMs }
     }

@@ -23,7 +23,8 @@ public enum RunFolder {
         if let explicit {
             let files = runFiles(in: explicit)
             guard files.isEmpty else {
-                throw RunFolderError("""
+                throw RunFolderError(
+                    """
                     \(explicit.path) already holds a run (\(files.joined(separator: ", "))); nothing was changed. \
                     Pass --resume to continue it, or --out with a new folder.
                     """)
@@ -64,7 +65,8 @@ public enum RunFolder {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         return names.filter { name in
             guard name.hasPrefix("."), let range = name.range(of: ".tmp-", options: .backwards),
-                  let pid = Int32(name[range.upperBound...]), pid > 0, kill(pid, 0) != 0, errno == ESRCH else { return false }
+                let pid = Int32(name[range.upperBound...]), pid > 0, kill(pid, 0) != 0, errno == ESRCH
+            else { return false }
             return (try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))) != nil
         }.sorted()
     }

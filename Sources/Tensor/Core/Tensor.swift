@@ -20,8 +20,9 @@ public final class Tensor {
 
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
-        precondition(data.count == shape.elementCount,
-                     "shape \(shape) needs \(shape.elementCount) values, got \(data.count)")
+        precondition(
+            data.count == shape.elementCount,
+            "shape \(shape) needs \(shape.elementCount) values, got \(data.count)")
         self.shape = shape
         self.data = data
         self.requiresGrad = requiresGrad

@@ -11,7 +11,8 @@ public struct ThreadCPUTimes: Sendable {
         var times: [Int: UInt64] = [:]
         for task in tasks {
             guard let tid = Int(task), let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/schedstat", encoding: .utf8),
-                  let first = stat.split(separator: " ").first, let ns = UInt64(first) else { continue }
+                let first = stat.split(separator: " ").first, let ns = UInt64(first)
+            else { continue }
             times[tid] = ns
         }
         return ThreadCPUTimes(byThread: times)

@@ -19,8 +19,10 @@ public final class Conv2d: Module, UnaryLayer {
     public let bias: Tensor?
     public let geometry: Conv2dGeometry
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                dilation: Int = 1, bias: Bool = true, rng: RandomGenerator) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+        dilation: Int = 1, bias: Bool = true, rng: RandomGenerator
+    ) {
         geometry = Conv2dGeometry(kernel: kernel, stride: stride, padding: padding, dilation: dilation)
         weight = Tensor.zeros([outChannels, inChannels, kernel, kernel], requiresGrad: true)
         self.bias = bias ? Tensor.zeros([outChannels], requiresGrad: true) : nil
@@ -79,8 +81,9 @@ public final class BatchNorm2d: Module, UnaryLayer {
     }
 
     public func forward(_ x: Tensor) -> Tensor {
-        batchNorm(x, runningMean: runningMean, runningVar: runningVar, gamma: weight, beta: bias,
-                  training: training, momentum: momentum, eps: eps)
+        batchNorm(
+            x, runningMean: runningMean, runningVar: runningVar, gamma: weight, beta: bias,
+            training: training, momentum: momentum, eps: eps)
     }
 }
 

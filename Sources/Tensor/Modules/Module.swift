@@ -13,8 +13,9 @@ open class Module {
     public func namedChildren() -> [(String, Module)] {
         var out: [(String, Module)] = []
         forEachProperty { name, value in
-            if let m = value as? Module { out.append((name, m)) }
-            else if let list = value as? [Module] {
+            if let m = value as? Module {
+                out.append((name, m))
+            } else if let list = value as? [Module] {
                 for (i, m) in list.enumerated() { out.append(("\(name).\(i)", m)) }
             }
         }
@@ -64,8 +65,7 @@ open class Module {
     static func snakeCase(_ s: String) -> String {
         var out = ""
         for ch in s {
-            if ch.isUppercase { if !out.isEmpty { out.append("_") }; out += ch.lowercased() }
-            else { out.append(ch) }
+            if ch.isUppercase { if !out.isEmpty { out.append("_") }; out += ch.lowercased() } else { out.append(ch) }
         }
         return out
     }

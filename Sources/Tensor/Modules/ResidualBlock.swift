@@ -17,4 +17,3 @@ public final class ResidualBlock: Module, UnaryLayer {
         return (h + (shortcut.map { $0(x) } ?? x)).relu()
     }
 }
-

@@ -26,8 +26,10 @@ public final class MultiHeadAttention: Module {
         let (prefixKeys, prefixValues) = (kProj(prefix), vProj(prefix))
         let keys = Tensor.concat([prefixKeys.indexSelect(axis: 0, prefixOf), kProj(rows)], axis: 1)
         let values = Tensor.concat([prefixValues.indexSelect(axis: 0, prefixOf), vProj(rows)], axis: 1)
-        return (attend(qProj(prefix), prefixKeys, prefixValues, mask: nil, causal: true),
-                attend(qProj(rows), keys, values, mask: mask, causal: true))
+        return (
+            attend(qProj(prefix), prefixKeys, prefixValues, mask: nil, causal: true),
+            attend(qProj(rows), keys, values, mask: mask, causal: true)
+        )
     }
 
     /// Attention of projected queries over projected keys and values, heads merged and projected out.
@@ -68,8 +70,10 @@ public final class TransformerEncoderLayer: Module {
     public let norm1, norm2: LayerNorm
     let dropout: Dropout
 
-    public init(dModel: Int, heads: Int, dFF: Int, dropout p: Float = 0.1,
-                normVariant: NormVariant = .standard, rng: RandomGenerator) {
+    public init(
+        dModel: Int, heads: Int, dFF: Int, dropout p: Float = 0.1,
+        normVariant: NormVariant = .standard, rng: RandomGenerator
+    ) {
         selfAttn = MultiHeadAttention(dModel: dModel, heads: heads, dropout: 0, rng: rng)
         feedForward = FeedForward(dModel: dModel, dFF: dFF, dropout: p, rng: rng)
         norm1 = LayerNorm(dModel, eps: 1e-6, variant: normVariant)
@@ -100,8 +104,10 @@ public final class TransformerDecoderLayer: Module {
     public let norm1, norm2, norm3: LayerNorm
     let dropout: Dropout
 
-    public init(dModel: Int, heads: Int, dFF: Int, dropout p: Float = 0.1,
-                normVariant: NormVariant = .standard, rng: RandomGenerator) {
+    public init(
+        dModel: Int, heads: Int, dFF: Int, dropout p: Float = 0.1,
+        normVariant: NormVariant = .standard, rng: RandomGenerator
+    ) {
         selfAttn = MultiHeadAttention(dModel: dModel, heads: heads, dropout: 0, rng: rng)
         crossAttn = MultiHeadAttention(dModel: dModel, heads: heads, dropout: 0, rng: rng)
         feedForward = FeedForward(dModel: dModel, dFF: dFF, dropout: p, rng: rng)

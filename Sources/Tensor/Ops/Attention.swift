@@ -2,8 +2,10 @@
 ///
 /// `mask` is additive (0 to keep, a large negative or -inf to drop) and broadcasts to the scores
 /// `[..., Tq, Tk]`; `causal` hides later keys from each query.
-public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor,
-                                      mask: Tensor? = nil, causal: Bool = false) -> Tensor {
+public func scaledDotProductAttention(
+    _ q: Tensor, _ k: Tensor, _ v: Tensor,
+    mask: Tensor? = nil, causal: Bool = false
+) -> Tensor {
     let d = q.shape.last!
     var scores = Tensor.matmul(q, k, transposeB: true) * (1 / Float(d).squareRoot())
     if let mask { scores = scores + mask }

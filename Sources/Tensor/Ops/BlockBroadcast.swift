@@ -27,10 +27,12 @@ extension Tensor {
     /// `f(full, small)` (or `f(small, full)` when `smallFirst`) over a block broadcast, with derivatives
     /// `dFull`, `dSmall` taking (full value, small value, output). Inlined so that the closures are too.
     @inline(__always)
-    static func blockBinary(full: Tensor, small: Tensor, smallFirst: Bool, _ view: BlockBroadcast,
-                            _ f: @escaping (Float, Float) -> Float,
-                            dFull: @escaping (Float, Float, Float) -> Float, dSmall: @escaping (Float, Float, Float) -> Float,
-                            op: StaticString) -> Tensor {
+    static func blockBinary(
+        full: Tensor, small: Tensor, smallFirst: Bool, _ view: BlockBroadcast,
+        _ f: @escaping (Float, Float) -> Float,
+        dFull: @escaping (Float, Float, Float) -> Float, dSmall: @escaping (Float, Float, Float) -> Float,
+        op: StaticString
+    ) -> Tensor {
         let (outer, mid, inner) = (view.outer, view.mid, view.inner)
         let n = full.count
         let rowsPerChunk = Swift.max(1, Threads.parallelThreshold / Swift.max(inner, 1))

@@ -30,14 +30,18 @@ public struct Conv2dGeometry: Equatable, Sendable {
     }
 
     func outputSize(_ h: Int, _ w: Int) -> (Int, Int) {
-        ((h + 2 * padding.h - dilation.h * (kernel.h - 1) - 1) / stride.h + 1,
-         (w + 2 * padding.w - dilation.w * (kernel.w - 1) - 1) / stride.w + 1)
+        (
+            (h + 2 * padding.h - dilation.h * (kernel.h - 1) - 1) / stride.h + 1,
+            (w + 2 * padding.w - dilation.w * (kernel.w - 1) - 1) / stride.w + 1
+        )
     }
 }
 
 /// Unfolds output rows `outRows` of one image `[C, H, W]` into columns `[C*kh*kw, outRows.count*OW]`.
-private func im2col(_ x: UnsafePointer<Float>, c: Int, h: Int, w: Int, _ g: Conv2dGeometry,
-                    oh: Int, ow: Int, _ col: UnsafeMutablePointer<Float>, outRows: Range<Int>? = nil) {
+private func im2col(
+    _ x: UnsafePointer<Float>, c: Int, h: Int, w: Int, _ g: Conv2dGeometry,
+    oh: Int, ow: Int, _ col: UnsafeMutablePointer<Float>, outRows: Range<Int>? = nil
+) {
     let outRows = outRows ?? 0..<oh
     let kk = g.kernel.h * g.kernel.w, rows = c * kk, l = outRows.count * ow
     Threads.forEachChunk(rows, minChunk: Swift.max(1, Threads.parallelThreshold / Swift.max(l, 1))) { range in
@@ -66,8 +70,10 @@ private func im2col(_ x: UnsafePointer<Float>, c: Int, h: Int, w: Int, _ g: Conv
 }
 
 /// Folds columns back onto one image's gradient, adding.
-private func col2im(_ col: UnsafePointer<Float>, c: Int, h: Int, w: Int, _ g: Conv2dGeometry,
-                    oh: Int, ow: Int, _ dx: UnsafeMutablePointer<Float>) {
+private func col2im(
+    _ col: UnsafePointer<Float>, c: Int, h: Int, w: Int, _ g: Conv2dGeometry,
+    oh: Int, ow: Int, _ dx: UnsafeMutablePointer<Float>
+) {
     let kk = g.kernel.h * g.kernel.w, l = oh * ow
     // Parallel over channels: each channel's plane is written by its own rows only.
     Threads.forEachChunk(c, minChunk: Swift.max(1, Threads.parallelThreshold / Swift.max(kk * l, 1))) { range in
@@ -93,9 +99,15 @@ private func col2im(_ col: UnsafePointer<Float>, c: Int, h: Int, w: Int, _ g: Co
 /// W[o, c, i, j] -> W'[c, o, kh-1-i, kw-1-j].
 private func flippedKernel(_ w: UnsafePointer<Float>, o: Int, c: Int, kh: Int, kw: Int) -> [Float] {
     var out = [Float](repeating: 0, count: o * c * kh * kw)
-    for f in 0..<o { for ch in 0..<c { for i in 0..<kh { for j in 0..<kw {
-        out[((ch * o + f) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)] = w[((f * c + ch) * kh + i) * kw + j]
-    } } } }
+    for f in 0..<o {
+        for ch in 0..<c {
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    out[((ch * o + f) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)] = w[((f * c + ch) * kh + i) * kw + j]
+                }
+            }
+        }
+    }
     return out
 }
 
@@ -103,14 +115,18 @@ private func flippedKernel(_ w: UnsafePointer<Float>, o: Int, c: Int, kh: Int, k
 /// `ConvolutionBackend.current` names.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometry) -> Tensor {
     precondition(x.rank == 4 && weight.rank == 4, "conv2d needs NCHW input and OCHW weight, got \(x.shape), \(weight.shape)")
-    precondition(weight.shape[1] == x.shape[1] && weight.shape[2] == g.kernel.h && weight.shape[3] == g.kernel.w,
-                 "conv2d weight \(weight.shape) does not fit \(x.shape[1]) input channels and kernel \(g.kernel)")
+    precondition(
+        weight.shape[1] == x.shape[1] && weight.shape[2] == g.kernel.h && weight.shape[3] == g.kernel.w,
+        "conv2d weight \(weight.shape) does not fit \(x.shape[1]) input channels and kernel \(g.kernel)")
     precondition(bias.map { $0.shape == [weight.shape[0]] } ?? true, "conv2d bias \(bias?.shape ?? []) does not fit \(weight.shape[0]) filters")
     let (oh, ow) = g.outputSize(x.shape[2], x.shape[3])
     precondition(oh > 0 && ow > 0, "conv2d output would be empty for input \(x.shape)")
     // oneDNN skips zero-volume work and would leave the outputs unwritten: empty shapes take im2col.
     if x.shape[0] > 0, x.shape[1] > 0, weight.shape[0] > 0, ConvolutionBackend.current == .onednn,
-       let y = conv2dDNNL(x, weight: weight, bias: bias, g) { return y }
+        let y = conv2dDNNL(x, weight: weight, bias: bias, g)
+    {
+        return y
+    }
     return conv2dIm2col(x, weight: weight, bias: bias, g)
 }
 
@@ -138,8 +154,9 @@ func conv2dIm2col(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometr
                             if let bias { for f in 0..<o { (dst + f * l).update(repeating: bias.data[f], count: l) } }
                             for rows in blocks {
                                 im2col(px + i * c * hw, c: c, h: h, w: w, g, oh: oh, ow: ow, col, outRows: rows)
-                                sgemm(transA: false, transB: false, m: o, n: rows.count * ow, k: ckk, pw, col, dst + rows.lowerBound * ow,
-                                      beta: bias == nil ? 0 : 1, ldc: l)
+                                sgemm(
+                                    transA: false, transB: false, m: o, n: rows.count * ow, k: ckk, pw, col, dst + rows.lowerBound * ow,
+                                    beta: bias == nil ? 0 : 1, ldc: l)
                             }
                         }
                     }
@@ -161,9 +178,10 @@ func conv2dIm2col(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometr
                                 for i in images {
                                     for rows in blocks {
                                         im2col(px + i * c * hw, c: c, h: h, w: w, g, oh: oh, ow: ow, col, outRows: rows)
-                                        sgemm(transA: false, transB: true, m: o, n: ckk, k: rows.count * ow,
-                                              pg + i * o * l + rows.lowerBound * ow, col, partial,
-                                              beta: i == images.lowerBound && rows.lowerBound == 0 ? 0 : 1, lda: l)
+                                        sgemm(
+                                            transA: false, transB: true, m: o, n: ckk, k: rows.count * ow,
+                                            pg + i * o * l + rows.lowerBound * ow, col, partial,
+                                            beta: i == images.lowerBound && rows.lowerBound == 0 ? 0 : 1, lda: l)
                                     }
                                 }
                             }
@@ -188,8 +206,9 @@ func conv2dIm2col(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometr
                                     for i in images {
                                         for rows in inBlocks {
                                             im2col(pg + i * o * l, c: o, h: oh, w: ow, transposed, oh: h, ow: w, dcol, outRows: rows)
-                                            sgemm(transA: false, transB: false, m: c, n: rows.count * w, k: o * kk, flipped, dcol,
-                                                  gx + i * c * hw + rows.lowerBound * w, beta: beta, ldc: hw)
+                                            sgemm(
+                                                transA: false, transB: false, m: c, n: rows.count * w, k: o * kk, flipped, dcol,
+                                                gx + i * c * hw + rows.lowerBound * w, beta: beta, ldc: hw)
                                         }
                                     }
                                 }
@@ -212,12 +231,14 @@ func conv2dIm2col(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometr
             }
             if let bias, bias.requiresGrad {
                 bias.accumulateGrad { gb in
-                    for i in 0..<n { for f in 0..<o {
-                        var s: Float = 0
-                        let row = pg.baseAddress! + (i * o + f) * l
-                        for j in 0..<l { s += row[j] }
-                        gb[f] += s
-                    } }
+                    for i in 0..<n {
+                        for f in 0..<o {
+                            var s: Float = 0
+                            let row = pg.baseAddress! + (i * o + f) * l
+                            for j in 0..<l { s += row[j] }
+                            gb[f] += s
+                        }
+                    }
                 }
             }
         }

@@ -35,9 +35,11 @@ final class DNNLConvolution: @unchecked Sendable {
     let weightsSource: DNNLLayout, weightsDiffDestination: DNNLLayout, diffWeights: DNNLLayout
 
     init(_ key: ConvolutionKey) throws {
-        let (oh, ow) = Conv2dGeometry(kernel: (key.kernel[0], key.kernel[1]), stride: (key.stride[0], key.stride[1]),
-                                      padding: (key.padding[0], key.padding[1]),
-                                      dilation: (key.dilation[0], key.dilation[1])).outputSize(key.height, key.width)
+        let (oh, ow) = Conv2dGeometry(
+            kernel: (key.kernel[0], key.kernel[1]), stride: (key.stride[0], key.stride[1]),
+            padding: (key.padding[0], key.padding[1]),
+            dilation: (key.dilation[0], key.dilation[1])
+        ).outputSize(key.height, key.width)
         let srcDims = [key.batch, key.channels, key.height, key.width]
         let weightDims = [key.filters, key.channels, key.kernel[0], key.kernel[1]]
         let dstDims = [key.batch, key.filters, oh, ow]
@@ -49,18 +51,24 @@ final class DNNLConvolution: @unchecked Sendable {
         var fd = dnnl_convolution_desc_t(), wd = dnnl_convolution_desc_t()
         try withUnsafePointer(to: &biasDesc) { b in
             let biasOrNil = key.bias ? b : nil
-            try dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &wei,
-                                                                     biasOrNil, &dst, strides, dilates, pads, pads),
-                          "convolution_forward_desc_init")
-            try dnnlCheck(dnnl_dilated_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &wei, biasOrNil, &dst,
-                                                                              strides, dilates, pads, pads),
-                          "convolution_backward_weights_desc_init")
+            try dnnlCheck(
+                dnnl_dilated_convolution_forward_desc_init(
+                    &fd, dnnl_forward_training, dnnl_convolution_direct, &src, &wei,
+                    biasOrNil, &dst, strides, dilates, pads, pads),
+                "convolution_forward_desc_init")
+            try dnnlCheck(
+                dnnl_dilated_convolution_backward_weights_desc_init(
+                    &wd, dnnl_convolution_direct, &src, &wei, biasOrNil, &dst,
+                    strides, dilates, pads, pads),
+                "convolution_backward_weights_desc_init")
         }
         let fpd = try primitiveDescriptor(&fd, "convolution forward \(srcDims) -> \(dstDims)")
         defer { dnnl_primitive_desc_destroy(fpd) }
         var dd = dnnl_convolution_desc_t()
-        try dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &src, &wei, &dst,
-                                                                       strides, dilates, pads, pads), "convolution_backward_data_desc_init")
+        try dnnlCheck(
+            dnnl_dilated_convolution_backward_data_desc_init(
+                &dd, dnnl_convolution_direct, &src, &wei, &dst,
+                strides, dilates, pads, pads), "convolution_backward_data_desc_init")
         let dpd = try primitiveDescriptor(&dd, hint: fpd, "convolution backward data \(srcDims)")
         defer { dnnl_primitive_desc_destroy(dpd) }
         let wpd = try primitiveDescriptor(&wd, hint: fpd, "convolution backward weights \(srcDims)")
@@ -85,13 +93,17 @@ final class DNNLConvolution: @unchecked Sendable {
 
     /// y = conv(x) (+ bias) for one slice of the batch. Returns the input in the layout the weight
     /// gradient reads, when it is a reordered copy worth keeping for the backward pass.
-    func runForward(x: UnsafeRawPointer, weight: UnsafeRawPointer, bias biasData: UnsafeRawPointer?,
-                    y: UnsafeMutableRawPointer, keepSource: Bool) -> AlignedBuffer? {
+    func runForward(
+        x: UnsafeRawPointer, weight: UnsafeRawPointer, bias biasData: UnsafeRawPointer?,
+        y: UnsafeMutableRawPointer, keepSource: Bool
+    ) -> AlignedBuffer? {
         let (src, srcCopy) = source.inbound(x)
         let (wei, weiCopy) = weights.inbound(weight)
         destination.outbound(y) { dst in
-            var args = [(DNNL_ARG_SRC, source.primitive, src), (DNNL_ARG_WEIGHTS, weights.primitive, wei),
-                        (DNNL_ARG_DST, destination.primitive, dst)]
+            var args = [
+                (DNNL_ARG_SRC, source.primitive, src), (DNNL_ARG_WEIGHTS, weights.primitive, wei),
+                (DNNL_ARG_DST, destination.primitive, dst)
+            ]
             if let biasData { args.append((DNNL_ARG_BIAS, bias, biasData)) }
             forward.execute(args)
         }
@@ -100,15 +112,19 @@ final class DNNLConvolution: @unchecked Sendable {
     }
 
     /// Gradients for one slice: dX (overwritten) and this slice's dW, dB (overwritten), each when asked for.
-    func runBackward(x: UnsafeRawPointer, keptSource: AlignedBuffer?, weight: UnsafeRawPointer, dy: UnsafeRawPointer,
-                     dx: UnsafeMutableRawPointer?, dw: UnsafeMutableRawPointer?, db: UnsafeMutableRawPointer?) {
+    func runBackward(
+        x: UnsafeRawPointer, keptSource: AlignedBuffer?, weight: UnsafeRawPointer, dy: UnsafeRawPointer,
+        dx: UnsafeMutableRawPointer?, dw: UnsafeMutableRawPointer?, db: UnsafeMutableRawPointer?
+    ) {
         let (dyData, dyDataCopy) = dataDiffDestination.inbound(dy)
         if let dx {
             let (wei, weiCopy) = dataWeights.inbound(weight)
             diffSource.outbound(dx) { diffSrc in
-                backwardData.execute([(DNNL_ARG_DIFF_DST, dataDiffDestination.primitive, dyData),
-                                      (DNNL_ARG_WEIGHTS, dataWeights.primitive, wei),
-                                      (DNNL_ARG_DIFF_SRC, diffSource.primitive, diffSrc)])
+                backwardData.execute([
+                    (DNNL_ARG_DIFF_DST, dataDiffDestination.primitive, dyData),
+                    (DNNL_ARG_WEIGHTS, dataWeights.primitive, wei),
+                    (DNNL_ARG_DIFF_SRC, diffSource.primitive, diffSrc)
+                ])
             }
             withExtendedLifetime(weiCopy) {}
         }
@@ -117,8 +133,10 @@ final class DNNLConvolution: @unchecked Sendable {
             let sharedDY = sameLayout(dataDiffDestination.primitive, weightsDiffDestination.primitive)
             let (dyWeights, dyWeightsCopy) = sharedDY ? (dyData, nil) : weightsDiffDestination.inbound(dy)
             diffWeights.outbound(dw) { diffW in
-                var args = [(DNNL_ARG_SRC, weightsSource.primitive, src), (DNNL_ARG_DIFF_DST, weightsDiffDestination.primitive, dyWeights),
-                            (DNNL_ARG_DIFF_WEIGHTS, diffWeights.primitive, diffW)]
+                var args = [
+                    (DNNL_ARG_SRC, weightsSource.primitive, src), (DNNL_ARG_DIFF_DST, weightsDiffDestination.primitive, dyWeights),
+                    (DNNL_ARG_DIFF_WEIGHTS, diffWeights.primitive, diffW)
+                ]
                 if let db { args.append((DNNL_ARG_DIFF_BIAS, bias, UnsafeRawPointer(db))) }
                 backwardWeights.execute(args)
             }
@@ -152,7 +170,9 @@ final class ConvolutionCache: Sendable {
             s.order.removeAll { $0 == key }
             s.order.append(key)
             return e
-        }) { return hit }
+        }) {
+            return hit
+        }
         if state.withLock({ $0.failed.contains(key) }) { return nil }
         dnnlSetThreads(key.threads)
         do {
@@ -204,8 +224,9 @@ func conv2dDNNL(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometry)
                         Threads.forEachWorker(workers) { _, items in
                             for k in items {
                                 dnnlSetThreads(ompThreads)
-                                pk[k] = plans[k].runForward(x: px + slices[k].lowerBound * inPlane, weight: pw, bias: pb,
-                                                            y: po + slices[k].lowerBound * outPlane, keepSource: keep)
+                                pk[k] = plans[k].runForward(
+                                    x: px + slices[k].lowerBound * inPlane, weight: pw, bias: pb,
+                                    y: po + slices[k].lowerBound * outPlane, keepSource: keep)
                             }
                         }
                     }
@@ -219,8 +240,10 @@ func conv2dDNNL(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: Conv2dGeometry)
     }
 }
 
-private func convolutionBackward(y: Tensor, x: Tensor, weight: Tensor, bias: Tensor?, plans: [DNNLConvolution],
-                                 slices: [Range<Int>], kept: [AlignedBuffer?], ompThreads: Int) {
+private func convolutionBackward(
+    y: Tensor, x: Tensor, weight: Tensor, bias: Tensor?, plans: [DNNLConvolution],
+    slices: [Range<Int>], kept: [AlignedBuffer?], ompThreads: Int
+) {
     let workers = slices.count
     let (inPlane, outPlane) = (x.count / max(x.shape[0], 1), y.count / max(y.shape[0], 1))
     let weightCount = weight.count, o = weight.shape[0]
@@ -239,10 +262,11 @@ private func convolutionBackward(y: Tensor, x: Tensor, weight: Tensor, bias: Ten
                         for k in items {
                             dnnlSetThreads(ompThreads)
                             let start = slices[k].lowerBound
-                            plans[k].runBackward(x: px + start * inPlane, keptSource: kept[k], weight: pw, dy: pg + start * outPlane,
-                                                 dx: wantDX ? UnsafeMutableRawPointer(pdx! + start * inPlane) : nil,
-                                                 dw: wantDW ? UnsafeMutableRawPointer(partialW.floats + k * weightCount) : nil,
-                                                 db: wantDW && bias != nil ? UnsafeMutableRawPointer(partialB.floats + k * o) : nil)
+                            plans[k].runBackward(
+                                x: px + start * inPlane, keptSource: kept[k], weight: pw, dy: pg + start * outPlane,
+                                dx: wantDX ? UnsafeMutableRawPointer(pdx! + start * inPlane) : nil,
+                                dw: wantDW ? UnsafeMutableRawPointer(partialW.floats + k * weightCount) : nil,
+                                db: wantDW && bias != nil ? UnsafeMutableRawPointer(partialB.floats + k * o) : nil)
                         }
                     }
                 }

@@ -6,17 +6,20 @@ import Foundation
 extension Tensor {
     /// Binary op with broadcasting. `da`/`db` give d(out)/d(a) and d(out)/d(b) from (a, b, out).
     @inline(__always)
-    static func binary(_ a: Tensor, _ b: Tensor,
-                       _ f: @escaping (Float, Float) -> Float,
-                       da: @escaping (Float, Float, Float) -> Float,
-                       db: @escaping (Float, Float, Float) -> Float, op: StaticString = #function) -> Tensor {
+    static func binary(
+        _ a: Tensor, _ b: Tensor,
+        _ f: @escaping (Float, Float) -> Float,
+        da: @escaping (Float, Float, Float) -> Float,
+        db: @escaping (Float, Float, Float) -> Float, op: StaticString = #function
+    ) -> Tensor {
         if a.shape == b.shape { return sameShapeBinary(a, b, f, da: da, db: db, op: op) }
         if let view = BlockBroadcast(full: a.shape, small: b.shape) {
             return blockBinary(full: a, small: b, smallFirst: false, view, f, dFull: da, dSmall: db, op: op)
         }
         if let view = BlockBroadcast(full: b.shape, small: a.shape) {
-            return blockBinary(full: b, small: a, smallFirst: true, view, f, dFull: { x, s, y in db(s, x, y) },
-                               dSmall: { x, s, y in da(s, x, y) }, op: op)
+            return blockBinary(
+                full: b, small: a, smallFirst: true, view, f, dFull: { x, s, y in db(s, x, y) },
+                dSmall: { x, s, y in da(s, x, y) }, op: op)
         }
         let bc = Broadcast(a.shape, b.shape)
         let n = bc.shape.elementCount
@@ -55,10 +58,12 @@ extension Tensor {
     }
 
     @inline(__always)
-    private static func sameShapeBinary(_ a: Tensor, _ b: Tensor,
-                                        _ f: @escaping (Float, Float) -> Float,
-                                        da: @escaping (Float, Float, Float) -> Float,
-                                        db: @escaping (Float, Float, Float) -> Float, op: StaticString) -> Tensor {
+    private static func sameShapeBinary(
+        _ a: Tensor, _ b: Tensor,
+        _ f: @escaping (Float, Float) -> Float,
+        da: @escaping (Float, Float, Float) -> Float,
+        db: @escaping (Float, Float, Float) -> Float, op: StaticString
+    ) -> Tensor {
         let n = a.count
         var out = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
         a.data.withUnsafeBufferPointer { pa in
@@ -77,16 +82,22 @@ extension Tensor {
                             if a.requiresGrad {
                                 a.accumulateGradBLAS(overwrites: true) { ga, beta in
                                     Threads.forEachChunk(n) { r in
-                                        if beta == 0 { for i in r { ga[i] = g[i] * da(pa[i], pb[i], py[i]) } }
-                                        else { for i in r { ga[i] += g[i] * da(pa[i], pb[i], py[i]) } }
+                                        if beta == 0 {
+                                            for i in r { ga[i] = g[i] * da(pa[i], pb[i], py[i]) }
+                                        } else {
+                                            for i in r { ga[i] += g[i] * da(pa[i], pb[i], py[i]) }
+                                        }
                                     }
                                 }
                             }
                             if b.requiresGrad {
                                 b.accumulateGradBLAS(overwrites: true) { gb, beta in
                                     Threads.forEachChunk(n) { r in
-                                        if beta == 0 { for i in r { gb[i] = g[i] * db(pa[i], pb[i], py[i]) } }
-                                        else { for i in r { gb[i] += g[i] * db(pa[i], pb[i], py[i]) } }
+                                        if beta == 0 {
+                                            for i in r { gb[i] = g[i] * db(pa[i], pb[i], py[i]) }
+                                        } else {
+                                            for i in r { gb[i] += g[i] * db(pa[i], pb[i], py[i]) }
+                                        }
                                     }
                                 }
                             }
@@ -222,8 +233,9 @@ extension Tensor {
     }
     /// GELU with the exact erf form (PyTorch's default).
     public func gelu() -> Tensor {
-        unary({ 0.5 * $0 * (1 + erf($0 * 0.70710678)) },
-              d: { x, _ in 0.5 * (1 + erf(x * 0.70710678)) + x * 0.39894228 * Foundation.exp(-0.5 * x * x) })
+        unary(
+            { 0.5 * $0 * (1 + erf($0 * 0.70710678)) },
+            d: { x, _ in 0.5 * (1 + erf(x * 0.70710678)) + x * 0.39894228 * Foundation.exp(-0.5 * x * x) })
     }
 
     @inline(__always)

@@ -59,8 +59,10 @@ private func groupNormBackward(_ grad: [Float], x: Tensor, groups: Int, gamma: T
             gamma.data.withUnsafeBufferPointer { pgamma in
                 partials.withUnsafeMutableBufferPointer { pp in
                     dx.withUnsafeMutableBufferPointer { pdx in
-                        nonisolated(unsafe) let (g, nrm, gm, pp, pdx) = (pgrad.baseAddress!, pn.baseAddress!, pgamma.baseAddress!,
-                                                                         pp.baseAddress!, pdx.baseAddress)
+                        nonisolated(unsafe) let (g, nrm, gm, pp, pdx) = (
+                            pgrad.baseAddress!, pn.baseAddress!, pgamma.baseAddress!,
+                            pp.baseAddress!, pdx.baseAddress
+                        )
                         Threads.forEachWorker(chunks) { worker, range in
                             let dGamma = pp + worker &* 2 &* c, dBeta = dGamma + c
                             for k in range {

@@ -44,8 +44,10 @@ func fusedLayerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float, varian
     }
 }
 
-private func layerNormBackward(_ grad: [Float], x: Tensor, gamma: Tensor, beta: Tensor, normalized: [Float], spread: [Float],
-                               eps: Float, variant: NormVariant) {
+private func layerNormBackward(
+    _ grad: [Float], x: Tensor, gamma: Tensor, beta: Tensor, normalized: [Float], spread: [Float],
+    eps: Float, variant: NormVariant
+) {
     let d = gamma.count, rows = x.count / Swift.max(d, 1)
     let workers = Threads.workers(for: rows)
     // Each worker sums dgamma, dbeta over its rows; the partial sums are added in worker order.

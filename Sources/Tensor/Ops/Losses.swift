@@ -17,9 +17,13 @@ extension Tensor {
 ///
 /// Rows whose target is `ignoreIndex` or whose `mask` weight is 0 do not count; the mean divides
 /// by the total weight of the rows that count (R2Gen's masked language-model loss).
-public func nllLoss(_ logProbs: Tensor, targets: [Int], ignoreIndex: Int? = nil, mask: [Float]? = nil,
-                    reduction: Reduction = .mean) -> Tensor {
-    precondition(logProbs.rank == 2 && logProbs.shape[0] == targets.count, "nllLoss wants [N, C] log-probs and N targets, got \(logProbs.shape), \(targets.count)")
+public func nllLoss(
+    _ logProbs: Tensor, targets: [Int], ignoreIndex: Int? = nil, mask: [Float]? = nil,
+    reduction: Reduction = .mean
+) -> Tensor {
+    precondition(
+        logProbs.rank == 2 && logProbs.shape[0] == targets.count,
+        "nllLoss wants [N, C] log-probs and N targets, got \(logProbs.shape), \(targets.count)")
     let (n, c) = (logProbs.shape[0], logProbs.shape[1])
     precondition(mask == nil || mask!.count == n, "nllLoss mask has \(mask!.count) weights for \(n) rows")
     var weights = mask ?? [Float](repeating: 1, count: n)
@@ -45,24 +49,30 @@ public func nllLoss(_ logProbs: Tensor, targets: [Int], ignoreIndex: Int? = nil,
 }
 
 /// Cross-entropy of `logits` `[N, C]` against class indices (log-softmax + NLL).
-public func crossEntropy(_ logits: Tensor, targets: [Int], ignoreIndex: Int? = nil, mask: [Float]? = nil,
-                         reduction: Reduction = .mean) -> Tensor {
+public func crossEntropy(
+    _ logits: Tensor, targets: [Int], ignoreIndex: Int? = nil, mask: [Float]? = nil,
+    reduction: Reduction = .mean
+) -> Tensor {
     nllLoss(logits.logSoftmax(axis: -1), targets: targets, ignoreIndex: ignoreIndex, mask: mask, reduction: reduction)
 }
 
 /// Binary cross-entropy on logits, computed stably: max(x,0) - x t + log(1 + e^-|x|).
 public func bceWithLogits(_ logits: Tensor, targets: Tensor, reduction: Reduction = .mean) -> Tensor {
-    Tensor.binary(logits, targets,
-                  { x, t in Swift.max(x, 0) - x * t + log1p(exp(-Swift.abs(x))) },
-                  da: { x, t, _ in Tensor.sigmoid(x) - t },
-                  db: { x, _, _ in -x })
-        .reduce(reduction)
+    Tensor.binary(
+        logits, targets,
+        { x, t in Swift.max(x, 0) - x * t + log1p(exp(-Swift.abs(x))) },
+        da: { x, t, _ in Tensor.sigmoid(x) - t },
+        db: { x, _, _ in -x }
+    )
+    .reduce(reduction)
 }
 
 /// Sigmoid focal loss (Lin et al. 2017; torchvision's `sigmoid_focal_loss`):
 /// alpha_t (1 - p_t)^gamma BCE(x, t). A negative `alpha` disables the class weighting.
-public func sigmoidFocalLoss(_ logits: Tensor, targets: Tensor, alpha: Float = 0.25, gamma: Float = 2,
-                             reduction: Reduction = .sum) -> Tensor {
+public func sigmoidFocalLoss(
+    _ logits: Tensor, targets: Tensor, alpha: Float = 0.25, gamma: Float = 2,
+    reduction: Reduction = .sum
+) -> Tensor {
     let p = logits.sigmoid()
     let ce = bceWithLogits(logits, targets: targets, reduction: .none)
     // 1 - p_t = p + t - 2 p t
@@ -81,13 +91,15 @@ public func l1Loss(_ pred: Tensor, _ target: Tensor, reduction: Reduction = .mea
 public func smoothL1Loss(_ pred: Tensor, _ target: Tensor, beta: Float = 1, reduction: Reduction = .mean) -> Tensor {
     (pred - target).unary(
         { d in Swift.abs(d) < beta ? 0.5 * d * d / beta : Swift.abs(d) - 0.5 * beta },
-        d: { d, _ in Swift.abs(d) < beta ? d / beta : (d > 0 ? 1 : -1) })
-        .reduce(reduction)
+        d: { d, _ in Swift.abs(d) < beta ? d / beta : (d > 0 ? 1 : -1) }
+    )
+    .reduce(reduction)
 }
 
 /// 1 - GIoU (Rezatofighi et al. 2019) between paired boxes `[N, 4]` as (x1, y1, x2, y2).
 public func giouLoss(_ pred: Tensor, _ target: Tensor, reduction: Reduction = .mean, eps: Float = 1e-7) -> Tensor {
-    precondition(pred.rank == 2 && pred.shape[1] == 4 && pred.shape == target.shape, "giouLoss wants [N, 4] boxes, got \(pred.shape), \(target.shape)")
+    precondition(
+        pred.rank == 2 && pred.shape[1] == 4 && pred.shape == target.shape, "giouLoss wants [N, 4] boxes, got \(pred.shape), \(target.shape)")
     let p = pred.split([1, 1, 1, 1], axis: 1), t = target.split([1, 1, 1, 1], axis: 1)
     let areaP = (p[2] - p[0]) * (p[3] - p[1]), areaT = (t[2] - t[0]) * (t[3] - t[1])
     let iw = (Tensor.minimum(p[2], t[2]) - Tensor.maximum(p[0], t[0])).clamp(min: 0)

@@ -2,9 +2,11 @@ import COpenBLAS
 
 /// Row-major C = alpha * op(A) op(B) + beta * C through OpenBLAS.
 @inline(__always)
-func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-           _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-           alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
+func sgemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+) {
     let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
     guard m > 0, n > 0 else { return }
     if m * n * k <= smallGemmLimit {
@@ -16,22 +18,25 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     // single-threaded GEMM; every output element is still computed by one call.
     let parts = m * n * k >= parallelGemmLimit ? min(Threads.available, max(m, n) / 16) : 1
     if parts <= 1 {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         return
     }
     nonisolated(unsafe) let (pa, pb, pc) = (a, b, c)
     Threads.forEachWorker(parts) { part, _ in
         if m >= n {
             let (r0, r1) = (m * part / parts, m * (part + 1) / parts)
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        Int32(r1 - r0), Int32(n), Int32(k), alpha, pa + (transA ? r0 : r0 * lda), Int32(lda), pb, Int32(ldb),
-                        beta, pc + r0 * ldc, Int32(ldc))
+            cblas_sgemm(
+                CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(r1 - r0), Int32(n), Int32(k), alpha, pa + (transA ? r0 : r0 * lda), Int32(lda), pb, Int32(ldb),
+                beta, pc + r0 * ldc, Int32(ldc))
         } else {
             let (c0, c1) = (n * part / parts, n * (part + 1) / parts)
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(c1 - c0), Int32(k), alpha, pa, Int32(lda), pb + (transB ? c0 * ldb : c0), Int32(ldb),
-                        beta, pc + c0, Int32(ldc))
+            cblas_sgemm(
+                CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(c1 - c0), Int32(k), alpha, pa, Int32(lda), pb + (transB ? c0 * ldb : c0), Int32(ldb),
+                beta, pc + c0, Int32(ldc))
         }
     }
 }
@@ -44,9 +49,11 @@ let parallelGemmLimit = 1 << 20
 let smallGemmLimit = 16 * 1024
 
 @inline(__always)
-private func smallGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                       _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                       alpha: Float, beta: Float, lda: Int, ldb: Int, ldc: Int) {
+private func smallGemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    alpha: Float, beta: Float, lda: Int, ldb: Int, ldc: Int
+) {
     let (ai, ap) = transA ? (1, lda) : (lda, 1)
     let (bp, bj) = transB ? (1, ldb) : (ldb, 1)
     for i in 0..<m {
@@ -83,8 +90,9 @@ extension Tensor {
             b.data.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { pc in
                     for i in 0..<gBatch {
-                        sgemm(transA: transposeA, transB: transposeB, m: gm, n: n, k: k,
-                              pa.baseAddress! + i * strideA, pb.baseAddress! + i * strideB, pc.baseAddress! + i * strideC)
+                        sgemm(
+                            transA: transposeA, transB: transposeB, m: gm, n: n, k: k,
+                            pa.baseAddress! + i * strideA, pb.baseAddress! + i * strideB, pc.baseAddress! + i * strideC)
                     }
                 }
             }
@@ -136,8 +144,9 @@ extension Tensor {
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     guard let bias else { return Tensor.matmul(x, weight, transposeB: true) }
     let (outF, inF) = (weight.shape[0], weight.shape[1])
-    precondition(weight.rank == 2 && x.shape.last == inF && bias.shape == [outF],
-                 "linear: input \(x.shape), weight \(weight.shape), bias \(bias.shape) do not fit")
+    precondition(
+        weight.rank == 2 && x.shape.last == inF && bias.shape == [outF],
+        "linear: input \(x.shape), weight \(weight.shape), bias \(bias.shape) do not fit")
     let rows = x.count / inF
     var out = [Float](unsafeUninitializedCapacity: rows * outF) { _, c in c = rows * outF }
     x.data.withUnsafeBufferPointer { px in

@@ -7,8 +7,9 @@
 /// and takes no gradient; `causal` hides key j from query i when j > i + (Tk - Tq) (a cached prefix
 /// of keys stays visible).
 public func multiHeadAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, mask: Tensor? = nil, causal: Bool = false) -> Tensor {
-    precondition(q.rank == 3 && k.rank == 3 && k.shape == v.shape && q.shape[0] == k.shape[0] && q.shape[2] == k.shape[2],
-                 "attention needs q [B, Tq, d] and k, v [B, Tk, d], got \(q.shape), \(k.shape), \(v.shape)")
+    precondition(
+        q.rank == 3 && k.rank == 3 && k.shape == v.shape && q.shape[0] == k.shape[0] && q.shape[2] == k.shape[2],
+        "attention needs q [B, Tq, d] and k, v [B, Tk, d], got \(q.shape), \(k.shape), \(v.shape)")
     let (b, tq, d, tk) = (q.shape[0], q.shape[1], q.shape[2], k.shape[1])
     precondition(heads >= 1 && d % heads == 0, "\(heads) heads do not divide width \(d)")
     precondition(mask.map { !$0.requiresGrad } ?? true, "the attention mask takes no gradient")
@@ -23,22 +24,26 @@ public func multiHeadAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int
                 maskData.withUnsafeBufferPointer { pm in
                     probs.withUnsafeMutableBufferPointer { pp in
                         out.withUnsafeMutableBufferPointer { po in
-                            nonisolated(unsafe) let (pq, pk, pv, pm, pp, po) = (pq.baseAddress!, pk.baseAddress!, pv.baseAddress!,
-                                                                                pm.baseAddress, pp.baseAddress!, po.baseAddress!)
+                            nonisolated(unsafe) let (pq, pk, pv, pm, pp, po) = (
+                                pq.baseAddress!, pk.baseAddress!, pv.baseAddress!,
+                                pm.baseAddress, pp.baseAddress!, po.baseAddress!
+                            )
                             Threads.forEachWorker(b * heads) { _, items in
                                 for item in items {
                                     let (bi, h) = (item / heads, item % heads)
                                     let p = pp + item * tq * tk
-                                    sgemm(transA: false, transB: true, m: tq, n: tk, k: dh, pq + bi * tq * d + h * dh, pk + bi * tk * d + h * dh, p,
-                                          alpha: scale, beta: 0, lda: d, ldb: d, ldc: tk)
+                                    sgemm(
+                                        transA: false, transB: true, m: tq, n: tk, k: dh, pq + bi * tq * d + h * dh, pk + bi * tk * d + h * dh, p,
+                                        alpha: scale, beta: 0, lda: d, ldb: d, ldc: tk)
                                     for i in 0..<tq {
                                         let row = p + i * tk
                                         if let masking, let pm { masking.add(pm, to: row, batch: bi, head: h, query: i) }
                                         let visible = causal ? Swift.max(0, Swift.min(tk, i + (tk - tq) + 1)) : tk
                                         softmaxRow(row, visible: visible, count: tk)
                                     }
-                                    sgemm(transA: false, transB: false, m: tq, n: dh, k: tk, p, pv + bi * tk * d + h * dh, po + bi * tq * d + h * dh,
-                                          lda: tk, ldb: d, ldc: d)
+                                    sgemm(
+                                        transA: false, transB: false, m: tq, n: dh, k: tk, p, pv + bi * tk * d + h * dh, po + bi * tq * d + h * dh,
+                                        lda: tk, ldb: d, ldc: d)
                                 }
                             }
                         }
@@ -71,8 +76,10 @@ private func attentionBackward(_ dOut: [Float], q: Tensor, k: Tensor, v: Tensor,
                         dq.withUnsafeMutableBufferPointer { gq in
                             dk.withUnsafeMutableBufferPointer { gk in
                                 dv.withUnsafeMutableBufferPointer { gv in
-                                    nonisolated(unsafe) let (pg, pq, pk, pv, pp) = (pg.baseAddress!, pq.baseAddress!, pk.baseAddress!,
-                                                                                    pv.baseAddress!, pp.baseAddress!)
+                                    nonisolated(unsafe) let (pg, pq, pk, pv, pp) = (
+                                        pg.baseAddress!, pq.baseAddress!, pk.baseAddress!,
+                                        pv.baseAddress!, pp.baseAddress!
+                                    )
                                     nonisolated(unsafe) let (gq, gk, gv) = (gq.baseAddress!, gk.baseAddress!, gv.baseAddress!)
                                     Threads.forEachWorker(b * heads) { worker, items in
                                         let ds = scratch + worker * tq * tk

@@ -72,7 +72,8 @@ extension Tensor {
     /// Per-channel normalisation of NCHW over (N, H, W) with the given statistics, or the batch's
     /// own when `mean`/`variance` are nil. Returns the normalised tensor and the batch statistics used.
     func normalizeChannels(eps: Float, mean fixedMean: [Float]?, variance fixedVar: [Float]?)
-        -> (Tensor, mean: [Float], variance: [Float]) {
+        -> (Tensor, mean: [Float], variance: [Float])
+    {
         let (n, c, h, w) = nchw
         let hw = h * w, m = Float(n * hw)
         var mean = fixedMean ?? [Float](repeating: 0, count: c)
@@ -90,10 +91,14 @@ extension Tensor {
         }
         let inv = variance.map { 1 / ($0 + eps).squareRoot() }
         var out = data
-        for i in 0..<n { for ch in 0..<c { for j in 0..<hw {
-            let k = (i * c + ch) * hw + j
-            out[k] = (data[k] - mean[ch]) * inv[ch]
-        } } }
+        for i in 0..<n {
+            for ch in 0..<c {
+                for j in 0..<hw {
+                    let k = (i * c + ch) * hw + j
+                    out[k] = (data[k] - mean[ch]) * inv[ch]
+                }
+            }
+        }
         let y = Tensor.result(shape, out, [self]) { y in
             let g = y.grad!, yh = y.data
             y.inputs[0].accumulateGrad { gx in
@@ -103,10 +108,12 @@ extension Tensor {
                         for i in 0..<n { for j in 0..<hw { let k = (i * c + ch) * hw + j; gMean += g[k]; gyMean += g[k] * yh[k] } }
                         gMean /= m; gyMean /= m
                     }
-                    for i in 0..<n { for j in 0..<hw {
-                        let k = (i * c + ch) * hw + j
-                        gx[k] += inv[ch] * (g[k] - gMean - yh[k] * gyMean)
-                    } }
+                    for i in 0..<n {
+                        for j in 0..<hw {
+                            let k = (i * c + ch) * hw + j
+                            gx[k] += inv[ch] * (g[k] - gMean - yh[k] * gyMean)
+                        }
+                    }
                 }
             }
         }
@@ -116,8 +123,10 @@ extension Tensor {
 
 /// Layer norm over the last dimension with affine `gamma`, `beta` (both `[D]`, or any shape that
 /// broadcasts, e.g. R2Gen's memory-conditioned gammas).
-public func layerNorm(_ x: Tensor, gamma: Tensor?, beta: Tensor?, eps: Float = 1e-5,
-                      variant: NormVariant = .standard) -> Tensor {
+public func layerNorm(
+    _ x: Tensor, gamma: Tensor?, beta: Tensor?, eps: Float = 1e-5,
+    variant: NormVariant = .standard
+) -> Tensor {
     if let gamma, let beta, gamma.shape == [x.shape.last!], beta.shape == gamma.shape {
         return fusedLayerNorm(x, gamma: gamma, beta: beta, eps: eps, variant: variant)
     }
@@ -142,8 +151,10 @@ public func groupNorm(_ x: Tensor, groups: Int, gamma: Tensor?, beta: Tensor?, e
 
 /// Batch norm over NCHW. In training it normalises with the batch statistics and updates the
 /// running ones (momentum as in PyTorch, unbiased running variance); in eval it uses the running ones.
-public func batchNorm(_ x: Tensor, runningMean: Tensor, runningVar: Tensor, gamma: Tensor?, beta: Tensor?,
-                      training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
+public func batchNorm(
+    _ x: Tensor, runningMean: Tensor, runningVar: Tensor, gamma: Tensor?, beta: Tensor?,
+    training: Bool, momentum: Float = 0.1, eps: Float = 1e-5
+) -> Tensor {
     let (n, c, h, w) = x.nchw
     var y: Tensor
     if training {

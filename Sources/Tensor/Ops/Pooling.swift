@@ -14,19 +14,21 @@ extension Tensor {
         var argmax = [Int](repeating: -1, count: out.count)
         data.withUnsafeBufferPointer { x in
             for p in 0..<(n * c) {
-                for y in 0..<oh { for xo in 0..<ow {
-                    let o = (p * oh + y) * ow + xo
-                    for ki in 0..<g.kernel.h {
-                        let ih = y * g.stride.h - g.padding.h + ki * g.dilation.h
-                        guard ih >= 0 && ih < h else { continue }
-                        for kj in 0..<g.kernel.w {
-                            let iw = xo * g.stride.w - g.padding.w + kj * g.dilation.w
-                            guard iw >= 0 && iw < w else { continue }
-                            let i = (p * h + ih) * w + iw
-                            if argmax[o] < 0 || x[i] > out[o] { out[o] = x[i]; argmax[o] = i }
+                for y in 0..<oh {
+                    for xo in 0..<ow {
+                        let o = (p * oh + y) * ow + xo
+                        for ki in 0..<g.kernel.h {
+                            let ih = y * g.stride.h - g.padding.h + ki * g.dilation.h
+                            guard ih >= 0 && ih < h else { continue }
+                            for kj in 0..<g.kernel.w {
+                                let iw = xo * g.stride.w - g.padding.w + kj * g.dilation.w
+                                guard iw >= 0 && iw < w else { continue }
+                                let i = (p * h + ih) * w + iw
+                                if argmax[o] < 0 || x[i] > out[o] { out[o] = x[i]; argmax[o] = i }
+                            }
                         }
                     }
-                } }
+                }
             }
         }
         return Tensor.result([n, c, oh, ow], out, [self]) { y in
@@ -51,18 +53,26 @@ extension Tensor {
             }
         }
         var out = [Float](repeating: 0, count: n * c * oh * ow)
-        for p in 0..<(n * c) { for y in 0..<oh { for xo in 0..<ow {
-            var s: Float = 0
-            window(p, y, xo) { s += data[$0] }
-            out[(p * oh + y) * ow + xo] = s * scale
-        } } }
+        for p in 0..<(n * c) {
+            for y in 0..<oh {
+                for xo in 0..<ow {
+                    var s: Float = 0
+                    window(p, y, xo) { s += data[$0] }
+                    out[(p * oh + y) * ow + xo] = s * scale
+                }
+            }
+        }
         return Tensor.result([n, c, oh, ow], out, [self]) { y in
             let gr = y.grad!
             y.inputs[0].accumulateGrad { gx in
-                for p in 0..<(n * c) { for yy in 0..<oh { for xo in 0..<ow {
-                    let v = gr[(p * oh + yy) * ow + xo] * scale
-                    window(p, yy, xo) { gx[$0] += v }
-                } } }
+                for p in 0..<(n * c) {
+                    for yy in 0..<oh {
+                        for xo in 0..<ow {
+                            let v = gr[(p * oh + yy) * ow + xo] * scale
+                            window(p, yy, xo) { gx[$0] += v }
+                        }
+                    }
+                }
             }
         }
     }
@@ -76,18 +86,26 @@ extension Tensor {
         }
         let rows = bins(h, outH), cols = bins(w, outW)
         var out = [Float](repeating: 0, count: n * c * outH * outW)
-        for p in 0..<(n * c) { for (i, r) in rows.enumerated() { for (j, q) in cols.enumerated() {
-            var s: Float = 0
-            for y in r { for x in q { s += data[(p * h + y) * w + x] } }
-            out[(p * outH + i) * outW + j] = s / Float(r.count * q.count)
-        } } }
+        for p in 0..<(n * c) {
+            for (i, r) in rows.enumerated() {
+                for (j, q) in cols.enumerated() {
+                    var s: Float = 0
+                    for y in r { for x in q { s += data[(p * h + y) * w + x] } }
+                    out[(p * outH + i) * outW + j] = s / Float(r.count * q.count)
+                }
+            }
+        }
         return Tensor.result([n, c, outH, outW], out, [self]) { y in
             let gr = y.grad!
             y.inputs[0].accumulateGrad { gx in
-                for p in 0..<(n * c) { for (i, r) in rows.enumerated() { for (j, q) in cols.enumerated() {
-                    let v = gr[(p * outH + i) * outW + j] / Float(r.count * q.count)
-                    for yy in r { for x in q { gx[(p * h + yy) * w + x] += v } }
-                } } }
+                for p in 0..<(n * c) {
+                    for (i, r) in rows.enumerated() {
+                        for (j, q) in cols.enumerated() {
+                            let v = gr[(p * outH + i) * outW + j] / Float(r.count * q.count)
+                            for yy in r { for x in q { gx[(p * h + yy) * w + x] += v } }
+                        }
+                    }
+                }
             }
         }
     }
@@ -98,16 +116,24 @@ extension Tensor {
         let srcRow = (0..<outH).map { $0 * h / outH }, srcCol = (0..<outW).map { $0 * w / outW }
         var out = [Float](repeating: 0, count: n * c * outH * outW)
         data.withUnsafeBufferPointer { x in
-            for p in 0..<(n * c) { for i in 0..<outH { for j in 0..<outW {
-                out[(p * outH + i) * outW + j] = x[(p * h + srcRow[i]) * w + srcCol[j]]
-            } } }
+            for p in 0..<(n * c) {
+                for i in 0..<outH {
+                    for j in 0..<outW {
+                        out[(p * outH + i) * outW + j] = x[(p * h + srcRow[i]) * w + srcCol[j]]
+                    }
+                }
+            }
         }
         return Tensor.result([n, c, outH, outW], out, [self]) { y in
             let gr = y.grad!
             y.inputs[0].accumulateGrad { gx in
-                for p in 0..<(n * c) { for i in 0..<outH { for j in 0..<outW {
-                    gx[(p * h + srcRow[i]) * w + srcCol[j]] += gr[(p * outH + i) * outW + j]
-                } } }
+                for p in 0..<(n * c) {
+                    for i in 0..<outH {
+                        for j in 0..<outW {
+                            gx[(p * h + srcRow[i]) * w + srcCol[j]] += gr[(p * outH + i) * outW + j]
+                        }
+                    }
+                }
             }
         }
     }

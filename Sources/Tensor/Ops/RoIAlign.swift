@@ -12,8 +12,10 @@ public struct RoI: Sendable {
 /// RoIAlign (He et al. 2017) as torchvision defines it: each output bin averages
 /// `samplingRatio`^2 bilinear samples (adaptive ceil(roi/bins) when 0); `aligned` shifts by half a pixel.
 /// `features` `[N, C, H, W]` -> `[R, C, outH, outW]`; gradients flow to the features.
-public func roiAlign(_ features: Tensor, rois: [RoI], outputSize: (h: Int, w: Int), spatialScale: Float,
-                     samplingRatio: Int = 0, aligned: Bool = true) -> Tensor {
+public func roiAlign(
+    _ features: Tensor, rois: [RoI], outputSize: (h: Int, w: Int), spatialScale: Float,
+    samplingRatio: Int = 0, aligned: Bool = true
+) -> Tensor {
     let (n, c, h, w) = features.nchw
     let (ph, pw) = outputSize
     // Every sample as (output index, 4 source indices, 4 weights); reused by the backward pass.
@@ -31,21 +33,28 @@ public func roiAlign(_ features: Tensor, rois: [RoI], outputSize: (h: Int, w: In
         counts[r] = Float(max(gridH * gridW, 1))
         for ch in 0..<c {
             let base = (roi.batchIndex * c + ch) * h * w
-            for i in 0..<ph { for j in 0..<pw {
-                let o = ((r * c + ch) * ph + i) * pw + j
-                for iy in 0..<gridH { for ix in 0..<gridW {
-                    var y = sy + Float(i) * binH + (Float(iy) + 0.5) * binH / Float(gridH)
-                    var x = sx + Float(j) * binW + (Float(ix) + 0.5) * binW / Float(gridW)
-                    if y < -1 || y > Float(h) || x < -1 || x > Float(w) { continue }
-                    y = max(y, 0); x = max(x, 0)
-                    var y0 = Int(y), x0 = Int(x), y1: Int, x1: Int
-                    if y0 >= h - 1 { y0 = h - 1; y1 = h - 1; y = Float(y0) } else { y1 = y0 + 1 }
-                    if x0 >= w - 1 { x0 = w - 1; x1 = w - 1; x = Float(x0) } else { x1 = x0 + 1 }
-                    let ly = y - Float(y0), lx = x - Float(x0), hy = 1 - ly, hx = 1 - lx
-                    taps.append((o, (base + y0 * w + x0, base + y0 * w + x1, base + y1 * w + x0, base + y1 * w + x1),
-                                 (hy * hx, hy * lx, ly * hx, ly * lx)))
-                }}
-            }}
+            for i in 0..<ph {
+                for j in 0..<pw {
+                    let o = ((r * c + ch) * ph + i) * pw + j
+                    for iy in 0..<gridH {
+                        for ix in 0..<gridW {
+                            var y = sy + Float(i) * binH + (Float(iy) + 0.5) * binH / Float(gridH)
+                            var x = sx + Float(j) * binW + (Float(ix) + 0.5) * binW / Float(gridW)
+                            if y < -1 || y > Float(h) || x < -1 || x > Float(w) { continue }
+                            y = max(y, 0); x = max(x, 0)
+                            var y0 = Int(y), x0 = Int(x), y1: Int, x1: Int
+                            if y0 >= h - 1 { y0 = h - 1; y1 = h - 1; y = Float(y0) } else { y1 = y0 + 1 }
+                            if x0 >= w - 1 { x0 = w - 1; x1 = w - 1; x = Float(x0) } else { x1 = x0 + 1 }
+                            let ly = y - Float(y0), lx = x - Float(x0), hy = 1 - ly, hx = 1 - lx
+                            taps.append(
+                                (
+                                    o, (base + y0 * w + x0, base + y0 * w + x1, base + y1 * w + x0, base + y1 * w + x1),
+                                    (hy * hx, hy * lx, ly * hx, ly * lx)
+                                ))
+                        }
+                    }
+                }
+            }
         }
     }
     let perRoI = c * ph * pw

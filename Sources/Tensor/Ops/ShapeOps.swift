@@ -147,7 +147,9 @@ extension Tensor {
         let ax = axis(a)
         precondition(sizes.reduce(0, +) == shape[ax], "split sizes \(sizes) do not sum to \(shape[ax])")
         var start = 0
-        return sizes.map { s in defer { start += s }; return slice(axis: ax, start..<(start + s)) }
+        return sizes.map { s in
+            defer { start += s }; return slice(axis: ax, start..<(start + s))
+        }
     }
 
     /// Joins tensors along an existing dimension.
@@ -159,7 +161,11 @@ extension Tensor {
         for p in parts {
             var s = p.shape
             s[ax] = 0
-            precondition(s == { var t = parts[0].shape; t[ax] = 0; return t }(), "concat shapes differ: \(parts.map(\.shape))")
+            precondition(
+                s
+                    == {
+                        var t = parts[0].shape; t[ax] = 0; return t
+                    }(), "concat shapes differ: \(parts.map(\.shape))")
             outShape[ax] += p.shape[ax]
         }
         let v = AxisView(outShape, axis: ax)
@@ -234,7 +240,9 @@ extension Tensor {
     public func gather(axis a: Int, index: [Int], indexShape: [Int]) -> Tensor {
         let ax = axis(a)
         precondition(indexShape.count == rank && index.count == indexShape.elementCount, "gather index shape \(indexShape) does not fit \(shape)")
-        for d in 0..<rank where d != ax { precondition(indexShape[d] == shape[d], "gather index shape \(indexShape) differs from \(shape) off the axis") }
+        for d in 0..<rank where d != ax {
+            precondition(indexShape[d] == shape[d], "gather index shape \(indexShape) differs from \(shape) off the axis")
+        }
         let v = AxisView(shape, axis: ax), k = indexShape[ax]
         precondition(index.allSatisfy { $0 >= 0 && $0 < v.length }, "gather index out of range 0..<\(v.length)")
         func source(_ o: Int) -> Int {

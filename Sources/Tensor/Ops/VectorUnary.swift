@@ -4,8 +4,10 @@
 extension Tensor {
     /// A unary op whose value `f` and derivative (from the output) are vector functions.
     @inline(__always)
-    func vectorUnary(_ f: (SIMD8<Float>) -> SIMD8<Float>, derivative: @escaping (SIMD8<Float>) -> SIMD8<Float>,
-                     op: StaticString = #function) -> Tensor {
+    func vectorUnary(
+        _ f: (SIMD8<Float>) -> SIMD8<Float>, derivative: @escaping (SIMD8<Float>) -> SIMD8<Float>,
+        op: StaticString = #function
+    ) -> Tensor {
         let n = count
         var out = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
         data.withUnsafeBufferPointer { px in

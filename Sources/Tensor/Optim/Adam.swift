@@ -11,8 +11,10 @@ public final class Adam: Optimizer {
     /// Steps taken, kept as a tensor so that it travels in checkpoints with the moments.
     private let steps = Tensor.zeros([1])
 
-    public init(_ groups: [ParamGroup], betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8,
-                amsgrad: Bool = false, decoupledWeightDecay: Bool = false) {
+    public init(
+        _ groups: [ParamGroup], betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8,
+        amsgrad: Bool = false, decoupledWeightDecay: Bool = false
+    ) {
         self.groups = groups
         (beta1, beta2) = betas
         self.eps = eps; self.amsgrad = amsgrad; self.decoupledWeightDecay = decoupledWeightDecay
@@ -22,8 +24,10 @@ public final class Adam: Optimizer {
     }
 
     /// AdamW: decoupled weight decay (PyTorch's default 0.01).
-    public static func adamW(_ groups: [ParamGroup], betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8,
-                             amsgrad: Bool = false) -> Adam {
+    public static func adamW(
+        _ groups: [ParamGroup], betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8,
+        amsgrad: Bool = false
+    ) -> Adam {
         Adam(groups, betas: betas, eps: eps, amsgrad: amsgrad, decoupledWeightDecay: true)
     }
 

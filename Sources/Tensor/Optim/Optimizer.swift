@@ -35,8 +35,10 @@ extension Optimizer {
 }
 
 /// Copies tensors by name into `target`, failing with every missing, unexpected and mis-shaped name.
-func assignMatching(target: [(String, Tensor)], from source: [String: Tensor], what: String,
-                    allowUnexpected: Bool = true) throws {
+func assignMatching(
+    target: [(String, Tensor)], from source: [String: Tensor], what: String,
+    allowUnexpected: Bool = true
+) throws {
     var missing: [String] = [], misshaped: [String] = []
     for (name, t) in target {
         guard let s = source[name] else { missing.append(name); continue }

@@ -21,8 +21,9 @@ public struct TrainingProgress {
         let eta = elapsed / Double(max(done, 1)) * Double(steps - done)
         let width = 24, filled = width * done / max(steps, 1)
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = String(format: "\r%@ %d [%@] %d/%d loss %.4f  %.1f %@/s  eta %.0fs", label, epoch, bar, done, steps, loss,
-                          Double(items) / max(elapsed, 1e-9), unit, eta)
+        let line = String(
+            format: "\r%@ %d [%@] %d/%d loss %.4f  %.1f %@/s  eta %.0fs", label, epoch, bar, done, steps, loss,
+            Double(items) / max(elapsed, 1e-9), unit, eta)
         FileHandle.standardError.write(Data(line.utf8))
     }
 }
