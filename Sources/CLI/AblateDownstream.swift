@@ -34,8 +34,9 @@ struct AblateDownstream: ParsableCommand {
     @Option(help: "Dataset of the one task given: iu-xray or mimic-cxr (mrg), slake or vqa-rad (vqa).") var dataset: String?
     @Option(help: "Data folder of the one task given, in that dataset's layout (default: the embedded corpus).") var dataDir: String?
     @Option(
-        help:
-            "Grounding run folder for tokens / hints / both, or several separated by commas (each modality from the first that knows it; default: the newest finished one in the registry)."
+        help: ArgumentHelp(
+            "Grounding run folder for tokens / hints / both, or several separated by commas (each modality from the first that knows it; "
+                + "default: the newest finished one in the registry).")
     ) var grounder: String?
     @Option(help: "Lowest detection score injected by tokens / hints / both (choose it on validation hint precision and recall).")
     var groundingThreshold: Float = 0.3

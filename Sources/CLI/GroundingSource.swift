@@ -22,8 +22,9 @@ struct GroundingInjectionOptions: ParsableArguments {
     @Option(help: "Where boxes come from: grounder (a trained grounding run) or oracle (the corpus's ground truth).") var groundingSource:
         GroundingSource = .grounder
     @Option(
-        help:
-            "Grounding run folder, or several separated by commas (each modality from the first that knows it; default: the newest finished grounding run in the registry)."
+        help: ArgumentHelp(
+            "Grounding run folder, or several separated by commas (each modality from the first that knows it; default: the newest "
+                + "finished grounding run in the registry).")
     ) var grounder: String?
     @Option(help: "Regions kept per image (best first).") var groundingTopK = 8
     @Option(help: "Lowest detection score kept.") var groundingThreshold: Float = 0.3
@@ -32,8 +33,9 @@ struct GroundingInjectionOptions: ParsableArguments {
     @Option(help: "Hints of detections scoring below this start with \"possible\", so the model can learn how far to trust each one (0: none).")
     var groundingHedge: Float = 0
     @Flag(
-        help:
-            "A threshold per finding phrase in place of --grounding-threshold: the one with the best hint F1 on the validation split's true boxes (the corpus's labels.json, SLAKE's detection.json)."
+        help: ArgumentHelp(
+            "A threshold per finding phrase in place of --grounding-threshold: the one with the best hint F1 on the validation split's "
+                + "true boxes (the corpus's labels.json, SLAKE's detection.json).")
     ) var groundingThresholdPerPhrase = false
 
     var mode: InjectionMode { grounding ?? (withGrounding ? .both : .none) }

@@ -66,7 +66,8 @@ struct HintsCommand: ParsableCommand {
             return
         }
         print(
-            "\(GrounderSet.name(source)) on \(images.count) \(split) images: COCO AP \(String(format: "%.3f", ap)), AP50 \(String(format: "%.3f", ap50)) (every box, anatomy included)"
+            "\(GrounderSet.name(source)) on \(images.count) \(split) images: COCO AP \(String(format: "%.3f", ap)), AP50 "
+                + "\(String(format: "%.3f", ap50)) (every box, anatomy included)"
         )
         print("threshold  precision  recall  F1     (finding boxes: tp / fp / fn)")
         for r in rows {
@@ -78,7 +79,8 @@ struct HintsCommand: ParsableCommand {
         }
         // The grid training chooses on, not --thresholds, so the table shows what a run will use.
         print(
-            "per phrase, the threshold of 0.20, 0.25, ..., 0.80 with the best F1 at precision >= \(HintQuality.minimumPrecision) (--grounding-threshold-per-phrase):"
+            "per phrase, the threshold of 0.20, 0.25, ..., 0.80 with the best F1 at precision >= \(HintQuality.minimumPrecision) "
+                + "(--grounding-threshold-per-phrase):"
         )
         for (phrase, threshold) in HintQuality.bestThresholds(
             detected, truth: truth, images: images, anatomy: anatomy,

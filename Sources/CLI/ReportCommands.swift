@@ -113,7 +113,8 @@ public struct MRGTrain: ParsableCommand {
         let unknown = ReportScores.unknownNames(inSelection: metric)
         guard unknown.isEmpty else {
             throw ValidationError(
-                "--select-on \(metric): \(unknown.map { "'\($0)'" }.joined(separator: ", ")) is not a validation metric; use one of \(ReportScores.names.joined(separator: ", ")), several joined by '+', or 'last' (the final epoch)"
+                "--select-on \(metric): \(unknown.map { "'\($0)'" }.joined(separator: ", ")) is not a validation metric; use one of "
+                    + "\(ReportScores.names.joined(separator: ", ")), several joined by '+', or 'last' (the final epoch)"
             )
         }
     }
@@ -151,7 +152,8 @@ public struct MRGTrain: ParsableCommand {
         let val = try loader.load(dataset.val, from: dataset, split: "val")
         let options = training.options
         print(
-            "model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder \(folder.path)"
+            "model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder "
+                + "\(folder.path)"
         )
         let trainer = try ReportTrainer(generator, options: options, folder: folder)
         if training.resume { try trainer.resume() }

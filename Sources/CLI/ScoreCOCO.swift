@@ -53,8 +53,9 @@ struct ScoreCOCO: ParsableCommand {
         ]
         var lines = zip(rows, result.stats).map { row, value in
             let title = row.ap ? "Average Precision  (AP)" : "Average Recall     (AR)"
-            return
-                " \(title) @[ IoU=\(row.iou.padding(toLength: 9, withPad: " ", startingAt: 0)) | area=\(String(repeating: " ", count: max(0, 6 - row.area.count)) + row.area) | maxDets=\(String(format: "%3d", row.maxDets)) ] = \(String(format: "%0.3f", value))"
+            let iou = row.iou.padding(toLength: 9, withPad: " ", startingAt: 0)
+            let area = String(repeating: " ", count: max(0, 6 - row.area.count)) + row.area
+            return " \(title) @[ IoU=\(iou) | area=\(area) | maxDets=\(String(format: "%3d", row.maxDets)) ] = \(String(format: "%0.3f", value))"
         }
         lines.append("")
         let width = max(8, result.perCategory.map(\.name.count).max() ?? 0)

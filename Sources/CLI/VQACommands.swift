@@ -210,7 +210,8 @@ public struct VQATrain: ParsableCommand {
         }
         guard pretrain >= 0, pretrain == 0 || loss > 0 else {
             throw ValidationError(
-                "\(prefix)localization-pretrain must be >= 0 and needs \(prefix)localization-loss > 0, got \(pretrain) with \(prefix)localization-loss \(loss)"
+                "\(prefix)localization-pretrain must be >= 0 and needs \(prefix)localization-loss > 0, got \(pretrain) with "
+                    + "\(prefix)localization-loss \(loss)"
             )
         }
     }
@@ -384,7 +385,8 @@ public struct VQAEval: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vqa-eval", abstract: "Answer a split's questions with a trained VQA run and score them as LLaVA-Med does.",
         discussion: """
-            Writes predictions-<split>.jsonl (predictions-<split>-choices.jsonl with --choices; qid, question, answer, prediction, answer_type, content_type or question_type) into the \
+            Writes predictions-<split>.jsonl (predictions-<split>-choices.jsonl with --choices; question_id, question, answer, \
+            prediction, answer_type, content_type or question_type) into the \
             run folder, then prints closed accuracy (reference contained in the prediction), open recall (token \
             recall) and exact match, overall and per SLAKE content type / VQA-RAD question type. Without \
             --checkpoint it uses the newest finished run for --dataset in the run registry.
@@ -399,8 +401,9 @@ public struct VQAEval: ParsableCommand {
     @Option(help: "Questions whose image is missing or unreadable: fail (listing them) or skip (scores say how many).")
     var onMissing: MissingImagePolicy = .fail
     @Flag(
-        help:
-            "Answer a question that names its options (\"solid or cystic?\") with the most likely of those options or of the training answers containing one."
+        help: ArgumentHelp(
+            "Answer a question that names its options (\"solid or cystic?\") with the most likely of those options or of the training "
+                + "answers containing one.")
     )
     var choices = false
     @Flag(help: "Print one JSON object.") var json = false

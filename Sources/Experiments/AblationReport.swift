@@ -69,7 +69,8 @@ public enum AblationReport {
             body += "</div>\n<pre>\(escape(section.summary.table(title: section.task)))</pre>\n"
             if !section.grounding.isEmpty {
                 body +=
-                    "<h3>Injected boxes against the corpus's own boxes (test images, COCO AP)</h3>\n<table><tr><th>source</th><th>AP</th><th>AP50</th></tr>\n"
+                    "<h3>Injected boxes against the corpus's own boxes (test images, COCO "
+                    + "AP)</h3>\n<table><tr><th>source</th><th>AP</th><th>AP50</th></tr>\n"
                 for (name, ap, ap50) in section.grounding {
                     body += "<tr><td>\(escape(name))</td><td>\(String(format: "%.3f", ap))</td><td>\(String(format: "%.3f", ap50))</td></tr>\n"
                 }

@@ -29,7 +29,8 @@ public enum VQARegions {
         }
         if !unknown.isEmpty {
             print(
-                "grounding: \(unknown.values.reduce(0, +)) images get no regions: the grounder (\(experts.modalities.joined(separator: ", "))) has no expert for "
+                "grounding: \(unknown.values.reduce(0, +)) images get no regions: the grounder "
+                    + "(\(experts.modalities.joined(separator: ", "))) has no expert for "
                     + unknown.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
         }
         guard !served.isEmpty else { throw PipelineError("\(source): the grounder knows none of this dataset's modalities") }
