@@ -115,9 +115,37 @@ struct GroundingModelOptions: ParsableArguments {
 }
 
 /// How `ground-train` trains, and where the run goes.
+extension GroundingAugmentation.Kind: ExpressibleByArgument {}
+
+/// `--augment flip,scale,intensity` (or `none`): a comma-separated list, each named once.
+struct AugmentationList: ExpressibleByArgument {
+    let kinds: [GroundingAugmentation.Kind]
+    init?(argument: String) {
+        guard argument != "none" else { kinds = []; return }
+        let kinds = argument.split(separator: ",").map { GroundingAugmentation.Kind(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+        guard !kinds.isEmpty, !kinds.contains(nil), Set(kinds.map { $0!.rawValue }).count == kinds.count else { return nil }
+        self.kinds = kinds.map { $0! }
+    }
+    static var allValueStrings: [String] { GroundingAugmentation.Kind.allCases.map(\.rawValue) + ["none"] }
+}
+
+/// How `ground-train` trains, and where the run goes. On a real dataset (`--data-dir`), what is not
+/// given follows the data (`GroundingRecipe`).
 struct GroundingTrainingArguments: ParsableArguments {
     @Option(help: "Fraction of the training set: 1.0 or 0.1 (Med-GLIP Table II).") var subset: Double = 1.0
-    @Option(help: "Epochs.") var epochs = 12
+    @Option(help: "Epochs at most (default: 12 on the embedded corpus; on a real dataset, from its size).") var epochs: Int?
+    @Option(help: ArgumentHelp(
+        "Stop when validation AP has not improved for this many epochs (default: 10 on a real dataset; "
+            + "every epoch on the embedded corpus)."))
+    var patience: Int?
+    @Option(help: ArgumentHelp(
+        "Hold out this fraction of the training images to choose the weights on, so the dataset's val split is scored once, "
+            + "at the end, by weights it did not choose (default: 0.15 on a real dataset; 0: choose on the val split)."))
+    var valFraction: Double?
+    @Option(help: ArgumentHelp(
+        "Training augmentation, comma-separated: flip (left-right, swapping 'left'/'right' in labels), vflip, scale (size and "
+            + "position jitter), intensity; or none (default: flip,scale,intensity on a real dataset, intensity on the embedded corpus)."))
+    var augment: AugmentationList?
     @Option(help: "Images per batch (one modality per batch).") var batchSize = 8
     @Option(help: "Learning rate (AdamW, cosine schedule with warm-up).") var lr: Float = 2e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -134,16 +162,21 @@ struct GroundingTrainingArguments: ParsableArguments {
     @Option(help: "Run folder (default runs/grounding-<time>).") var out: String?
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
 
-    var options: GroundingTrainingOptions {
+    func options(_ recipe: GroundingRecipe) -> GroundingTrainingOptions {
         var options = GroundingTrainingOptions()
-        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed
+        options.epochs = recipe.epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed
         options.repeatThreshold = repeatThreshold; options.ambiguity = ambiguity
+        options.patience = recipe.patience; options.augmentation = recipe.augmentation
         return options
     }
 
     func validate() throws {
         guard subset == 1.0 || subset == 0.1 else { throw ValidationError("--subset must be 1.0 or 0.1") }
-        try Check.atLeast(epochs, 1, "--epochs")
+        if let epochs { try Check.atLeast(epochs, 1, "--epochs") }
+        if let patience { try Check.atLeast(patience, 1, "--patience") }
+        if let valFraction, !(valFraction.isFinite && (0..<0.9).contains(valFraction)) {
+            throw ValidationError("--val-fraction must be in [0, 0.9), got \(valFraction)")
+        }
         try Check.atLeast(batchSize, 1, "--batch-size")
         try Check.positive(lr, "--lr")
         guard !resume || out != nil else { throw ValidationError("--resume needs --out RUNDIR") }
@@ -195,10 +228,15 @@ struct GroundTrain: ParsableCommand {
         let base = URL(fileURLWithPath: "runs/grounding-\(Int(Date().timeIntervalSince1970))")
         let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: base)
         let train = try data.load(training.subset == 0.1 && data.format ?? .coco == .coco ? "train_10pct" : "train")
-        let trainSamples = subset(train.samples)
-        let val = try data.load("val")
-        let grounder = try grounder(folder, train: train, checking: trainSamples + val.samples)
-        let trainer = GroundingTrainer(grounder, options: training.options, folder: folder)
+        let earlier = training.resume ? try decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")).recipe : nil
+        let valFraction = earlier?.valFraction ?? training.valFraction ?? (data.dataDir != nil ? 0.15 : 0)
+        let (trainSamples, selection) = try carve(subset(train.samples), fraction: valFraction)
+        var recipe = earlier ?? self.recipe(trainSamples, valFraction: valFraction)
+        for reason in recipe.reasons { print("recipe: \(reason)") }
+        let grounder = try grounder(folder, train: train, imageSize: recipe.imageSize, checking: trainSamples + selection)
+        recipe.imageSize = grounder.run.imageSize
+        grounder.record(recipe: recipe)
+        let trainer = GroundingTrainer(grounder, options: training.options(recipe), folder: folder)
         if training.resume {
             try trainer.resume()
         } else {
@@ -206,16 +244,65 @@ struct GroundTrain: ParsableCommand {
             try grounder.save(to: folder, weights: "last.safetensors")
         }
         let modalities = Set(trainSamples.map { $0.modality ?? "unknown" }).sorted().joined(separator: ", ")
-        print("training on \(trainSamples.count) images (\(modalities)), validating on \(val.samples.count); run folder \(folder.path)")
+        let chooser = valFraction > 0 ? "\(selection.count) held out of train" : "the val split (\(selection.count))"
+        print("training on \(trainSamples.count) images (\(modalities)), choosing the weights on \(chooser); run folder \(folder.path)")
         let registry = try self.registry.open()
-        try trackRun(
-            registry, task: "grounding", dataset: data.dataDir ?? "embedded", config: recorded(grounder.run),
-            seed: training.seed, folder: folder, resumed: training.resume
-        ) { record in
-            trainer.onEpoch = { try registry.record(["AP": $0.valAP, "AP50": $0.valAP50], run: record.id, split: "val", epoch: $0.epoch) }
-            try trainer.train(trainSamples, validation: val.samples, categories: train.categories)
+        let split = valFraction > 0 ? "selection" : "val"
+        try trackRun(registry, task: "grounding", dataset: data.dataDir ?? "embedded", config: recorded(grounder.run),
+                     seed: training.seed, folder: folder, resumed: training.resume) { record in
+            trainer.onEpoch = { try registry.record(["AP": $0.valAP, "AP50": $0.valAP50], run: record.id, split: split, epoch: $0.epoch) }
+            try trainer.train(trainSamples, validation: selection, categories: train.categories)
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
+            if valFraction > 0 { try scoreHeldOut(folder, registry: registry, run: record.id) }
         }
+    }
+
+    /// `fraction` of `samples` (seeded, at least one image) held out to choose the weights on; with
+    /// 0, the val split is.
+    private func carve(_ samples: [GroundingSample], fraction: Double) throws -> (train: [GroundingSample], selection: [GroundingSample]) {
+        guard fraction > 0 else { return (samples, try data.load("val").samples) }
+        var shuffled = samples
+        RandomGenerator(seed: training.seed &+ 0x5e1).shuffle(&shuffled)
+        let held = max(1, Int((Double(samples.count) * fraction).rounded()))
+        guard held < samples.count else { throw DataError("--val-fraction \(fraction) leaves no training images of \(samples.count)") }
+        return (Array(shuffled[held...]), Array(shuffled[..<held]))
+    }
+
+    /// The options as given, what a real dataset's defaults fill in, and why.
+    private func recipe(_ samples: [GroundingSample], valFraction: Double) -> GroundingRecipe {
+        let real = data.dataDir != nil
+        var reasons: [String] = []
+        var size = model.imageSize ?? 256
+        if model.imageSize == nil && model.initFrom == nil && real {
+            let (fitted, why) = GroundingRecipe.imageSize(for: samples, finestStride: model.levels.min() ?? 8)
+            size = fitted; reasons.append("--image-size " + why)
+        }
+        var epochs = training.epochs ?? 12
+        if training.epochs == nil && real {
+            let (fitted, why) = GroundingRecipe.epochs(forTrainingImages: samples.count)
+            epochs = fitted; reasons.append("--epochs " + why)
+        }
+        let patience = training.patience ?? (real ? 10 : nil)
+        if training.patience == nil, let patience { reasons.append("--patience \(patience): stop when validation AP has not improved for \(patience) epochs") }
+        let augmentation = training.augment.map { GroundingAugmentation($0.kinds) } ?? (real ? .realImages : .phantoms)
+        if training.augment == nil && real {
+            reasons.append("--augment \(augmentation.kinds.map(\.rawValue).joined(separator: ",")): real images")
+        }
+        if training.valFraction == nil && valFraction > 0 {
+            reasons.append("--val-fraction \(valFraction): the weights are chosen on training images held out, the val split is scored once at the end")
+        }
+        return GroundingRecipe(imageSize: size, epochs: epochs, patience: patience,
+                               augmentation: augmentation, valFraction: valFraction > 0 ? valFraction : nil, reasons: reasons)
+    }
+
+    /// The best weights on the dataset's val split, which chose nothing: the run's honest score.
+    private func scoreHeldOut(_ folder: URL, registry: RunRegistry, run id: String) throws {
+        let val = try data.load("val")
+        let best = try Grounder(runFolder: folder)
+        let result = try best.evaluate(val.samples, categories: val.categories).overall
+        let ap = result[stat: "AP"]!, ap50 = result[stat: "AP50"]!
+        try registry.record(["AP": ap, "AP50": ap50], run: id, split: "val")
+        print(String(format: "val split (%d images, not used to choose the weights): AP %.3f  AP50 %.3f", val.samples.count, ap, ap50))
     }
 
     /// `--subset 0.1` of a VOC folder (COCO folders ship their own train_10pct.json): a seeded tenth.
@@ -227,7 +314,7 @@ struct GroundTrain: ParsableCommand {
     }
 
     /// The model to train: the run's own (`--resume`), another run's weights (`--init-from`), or a new one.
-    private func grounder(_ folder: URL, train: GroundingSplit, checking samples: [GroundingSample]) throws -> Grounder {
+    private func grounder(_ folder: URL, train: GroundingSplit, imageSize: Int, checking samples: [GroundingSample]) throws -> Grounder {
         if training.resume {
             let grounder = try Grounder(runFolder: folder, weights: "last.safetensors")
             try checkResumable(grounder.run)
@@ -239,19 +326,19 @@ struct GroundTrain: ParsableCommand {
             print("starting from the weights of \(initFrom)")
             return grounder
         }
-        return try Grounder(for: train, config: model.config, imageSize: model.imageSize ?? 256, seed: training.seed)
+        return try Grounder(for: train, config: model.config, imageSize: imageSize, seed: training.seed)
     }
 
     /// What the registry keeps of the run's settings.
     private func recorded(_ run: GroundingRunConfig) -> some Encodable {
         struct Recorded: Encodable {
             var model: GroundingConfig; var imageSize: Int; var subset: Double; var epochs: Int; var lr: Float; var dataDir: String?
-            var initFrom: String?; var repeatThreshold: Double; var ambiguity: String
+            var initFrom: String?; var repeatThreshold: Double; var ambiguity: String; var recipe: GroundingRecipe?
         }
         return Recorded(
-            model: run.model, imageSize: run.imageSize, subset: training.subset, epochs: training.epochs, lr: training.lr,
-            dataDir: data.dataDir, initFrom: model.initFrom, repeatThreshold: training.repeatThreshold,
-            ambiguity: training.ambiguity.rawValue)
+            model: run.model, imageSize: run.imageSize, subset: training.subset, epochs: run.recipe?.epochs ?? training.epochs ?? 12,
+            lr: training.lr, dataDir: data.dataDir, initFrom: model.initFrom, repeatThreshold: training.repeatThreshold,
+            ambiguity: training.ambiguity.rawValue, recipe: run.recipe)
     }
 }
 

@@ -18,15 +18,24 @@ struct PreparedImage {
     var transform: ImageTransform
 }
 
-/// Reads and letterboxes a sample; boxes follow into the model input's pixels.
-func prepare(_ sample: GroundingSample, size: Int, prompt: GroundingPrompt, rng: RandomGenerator?) throws -> PreparedImage {
-    var image = try ImageIO.read(sample.imageURL).rgb()
-    if let rng { image = image.jittered(brightness: 0.08, contrast: 0.15, rng: rng) }
-    let (boxed, transform) = image.letterboxed(to: size)
+/// Reads and letterboxes a sample; boxes follow into the model input's pixels. With `rng`
+/// (training), `augmentation` draws its changes first.
+func prepare(
+    _ sample: GroundingSample, size: Int, prompt: GroundingPrompt, rng: RandomGenerator?, augmentation: GroundingAugmentation = .phantoms
+) throws -> PreparedImage {
+    let image = try ImageIO.read(sample.imageURL).rgb()
+    let boxed: Image, transform: ImageTransform, regions: [(Box, String)]
+    if let rng {
+        let (placed, boxes, labels) = augmentation.apply(image, regions: sample.regions, size: size, phrases: Set(prompt.phrases), rng: rng)
+        (boxed, transform, regions) = (placed, .identity, Array(zip(boxes, labels)))
+    } else {
+        (boxed, transform) = image.letterboxed(to: size)
+        regions = sample.regions.map { (transform.apply($0.box), $0.label) }
+    }
     var boxes: [Box] = [], phrases: [Int] = []
-    for r in sample.regions {
-        guard let k = prompt.phrases.firstIndex(of: r.label) else { continue }
-        boxes.append(transform.apply(r.box)); phrases.append(k)
+    for (box, label) in regions {
+        guard let k = prompt.phrases.firstIndex(of: label) else { continue }
+        boxes.append(box); phrases.append(k)
     }
     return PreparedImage(
         pixels: boxed.normalized(mean: [0.5], std: [0.25]).pixels, target: GroundingTarget(boxes: boxes, phrases: phrases),

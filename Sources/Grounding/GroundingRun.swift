@@ -13,6 +13,8 @@ public struct GroundingRunConfig: Codable, Sendable {
     public var tokenizer: SubwordTokenizer
     /// The data the run trained on (nil in runs written before it was recorded).
     public var data: GroundingDataSource?
+    /// The choices a real dataset's defaults made (nil: the options as given, or runs written before).
+    public var recipe: GroundingRecipe?
 
     public init(model: GroundingConfig, imageSize: Int, prompts: [String: [String]], tokenizer: SubwordTokenizer) {
         self.model = model; self.imageSize = imageSize; self.prompts = prompts; self.tokenizer = tokenizer
@@ -41,6 +43,7 @@ public final class Grounder {
 
     /// Records the data a new run trains on (saved with the run's config.json).
     public func record(data: GroundingDataSource) { run.data = data }
+    public func record(recipe: GroundingRecipe) { run.recipe = recipe }
 
     public init(_ run: GroundingRunConfig, seed: UInt64) throws {
         self.run = run

@@ -16,6 +16,10 @@ public struct GroundingTrainingOptions: Sendable {
     public var repeatThreshold: Double = 0
     /// Who gets a point claimed by several boxes (`ATSSAssigner.Ambiguity`).
     public var ambiguity = ATSSAssigner.Ambiguity.largestIoU
+    /// What each training image goes through.
+    public var augmentation = GroundingAugmentation.phantoms
+    /// Stop when validation AP has not improved for this many epochs (nil: train every epoch).
+    public var patience: Int?
     public init() {}
 }
 
@@ -71,6 +75,7 @@ public final class GroundingTrainer {
             totalSteps: max(2, stepsPerEpoch * options.epochs), minFactor: 0.05)
         let loss = GroundingLoss(grid: grounder.grid, ambiguity: options.ambiguity)
         guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); return }
+        if let reason = stopReason() { log(reason); return }
         for epoch in (history.count + 1)...options.epochs {
             grounder.model.train()
             let batches = modalityBatches(sampling?.epoch(train, rng: rng) ?? train, batchSize: options.batchSize, rng: rng)
@@ -82,7 +87,9 @@ public final class GroundingTrainer {
                 var phrases = try grounder.prompt(batch[0].modality).phrases
                 rng.shuffle(&phrases)
                 let prompt = try GroundingPrompt(phrases: phrases, tokenizer: grounder.run.tokenizer, maxTokens: grounder.run.model.maxTokens)
-                let prepared = try batch.map { try prepare($0, size: grounder.run.imageSize, prompt: prompt, rng: rng) }
+                let prepared = try batch.map {
+                    try prepare($0, size: grounder.run.imageSize, prompt: prompt, rng: rng, augmentation: options.augmentation)
+                }
                 let s = grounder.run.imageSize
                 let images = Tensor(shape: [batch.count, 3, s, s], data: prepared.flatMap(\.pixels))
                 let out = try grounder.model.forward(images: images, modality: batch[0].modality ?? "unknown", promptIDs: prompt.tokenIDs)
@@ -116,7 +123,19 @@ public final class GroundingTrainer {
                     epoch, sums.total / n, sums.cls / n, sums.reg / n, sums.ctr / n, rate, val[stat: "AP"]!, val[stat: "AP50"]!))
             try checkpoint(bestAP: history.dropLast().map(\.valAP).max() ?? -.infinity)
             try onEpoch?(history.last!)
+            if let reason = stopReason() { log(reason); return }
         }
+        log("stopped after the last of \(options.epochs) epochs (--epochs)")
+    }
+
+    /// Why training ends early: validation AP has not improved for `patience` epochs.
+    func stopReason() -> String? {
+        guard let patience = options.patience, let best = history.indices.max(by: { history[$0].valAP < history[$1].valAP }),
+            history.count - 1 - best >= patience
+        else { return nil }
+        return String(
+            format: "stopped after epoch %d: validation AP has not improved for %d epochs (--patience); best %.3f (AP50 %.3f) at epoch %d",
+            history.count, patience, history[best].valAP, history[best].valAP50, history[best].epoch)
     }
 
     /// Writes the last weights, optimiser state and history; the best weights when AP improved.

@@ -103,3 +103,29 @@ extension Image {
         return out
     }
 }
+
+extension Image {
+    /// Mirror top-bottom; boxes mirror with it.
+    public func flippedVertically(boxes: [Box] = []) -> (Image, [Box]) {
+        var out = self
+        for c in 0..<channels { for y in 0..<height { for x in 0..<width { out[c, y, x] = self[c, height - 1 - y, x] } } }
+        let h = Float(height)
+        return (out, boxes.map { Box(x1: $0.x1, y1: h - $0.y2, x2: $0.x2, y2: h - $0.y1) })
+    }
+
+    /// This image resized by `scale` and placed with its top-left corner at (`offsetX`, `offsetY`) on
+    /// a `width` x `height` canvas of `fill` (what falls outside is cropped); the transform maps
+    /// this image's boxes onto the canvas. A letterbox is the centred, fitting case.
+    public func placed(onCanvas width: Int, _ height: Int, scale: Float, offsetX: Int, offsetY: Int, fill: Float = 0) -> (Image, ImageTransform) {
+        let newW = max(1, Int((Float(self.width) * scale).rounded())), newH = max(1, Int((Float(self.height) * scale).rounded()))
+        let inner = resized(width: newW, height: newH)
+        var out = Image(width: width, height: height, channels: channels, fill: fill)
+        let x0 = max(0, offsetX), x1 = min(width, offsetX + newW), y0 = max(0, offsetY), y1 = min(height, offsetY + newH)
+        if x0 < x1 && y0 < y1 {
+            for c in 0..<channels { for y in y0..<y1 { for x in x0..<x1 { out[c, y, x] = inner[c, y - offsetY, x - offsetX] } } }
+        }
+        let transform = ImageTransform(
+            scaleX: Float(newW) / Float(self.width), scaleY: Float(newH) / Float(self.height), offsetX: Float(offsetX), offsetY: Float(offsetY))
+        return (out, transform)
+    }
+}
