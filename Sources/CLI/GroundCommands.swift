@@ -134,17 +134,20 @@ struct AugmentationList: ExpressibleByArgument {
 struct GroundingTrainingArguments: ParsableArguments {
     @Option(help: "Fraction of the training set: 1.0 or 0.1 (Med-GLIP Table II).") var subset: Double = 1.0
     @Option(help: "Epochs at most (default: 12 on the embedded corpus; on a real dataset, from its size).") var epochs: Int?
-    @Option(help: ArgumentHelp(
-        "Stop when validation AP has not improved for this many epochs (default: 10 on a real dataset; "
-            + "every epoch on the embedded corpus)."))
+    @Option(
+        help: ArgumentHelp(
+            "Stop when validation AP has not improved for this many epochs (default: 10 on a real dataset; "
+                + "every epoch on the embedded corpus)."))
     var patience: Int?
-    @Option(help: ArgumentHelp(
-        "Hold out this fraction of the training images to choose the weights on, so the dataset's val split is scored once, "
-            + "at the end, by weights it did not choose (default: 0.15 on a real dataset; 0: choose on the val split)."))
+    @Option(
+        help: ArgumentHelp(
+            "Hold out this fraction of the training images to choose the weights on, so the dataset's val split is scored once, "
+                + "at the end, by weights it did not choose (default: 0.15 on a real dataset; 0: choose on the val split)."))
     var valFraction: Double?
-    @Option(help: ArgumentHelp(
-        "Training augmentation, comma-separated: flip (left-right, swapping 'left'/'right' in labels), vflip, scale (size and "
-            + "position jitter), intensity; or none (default: flip,scale,intensity on a real dataset, intensity on the embedded corpus)."))
+    @Option(
+        help: ArgumentHelp(
+            "Training augmentation, comma-separated: flip (left-right, swapping 'left'/'right' in labels), vflip, scale (size and "
+                + "position jitter), intensity; or none (default: flip,scale,intensity on a real dataset, intensity on the embedded corpus)."))
     var augment: AugmentationList?
     @Option(help: "Images per batch (one modality per batch).") var batchSize = 8
     @Option(help: "Learning rate (AdamW, cosine schedule with warm-up).") var lr: Float = 2e-3
@@ -248,8 +251,10 @@ struct GroundTrain: ParsableCommand {
         print("training on \(trainSamples.count) images (\(modalities)), choosing the weights on \(chooser); run folder \(folder.path)")
         let registry = try self.registry.open()
         let split = valFraction > 0 ? "selection" : "val"
-        try trackRun(registry, task: "grounding", dataset: data.dataDir ?? "embedded", config: recorded(grounder.run),
-                     seed: training.seed, folder: folder, resumed: training.resume) { record in
+        try trackRun(
+            registry, task: "grounding", dataset: data.dataDir ?? "embedded", config: recorded(grounder.run),
+            seed: training.seed, folder: folder, resumed: training.resume
+        ) { record in
             trainer.onEpoch = { try registry.record(["AP": $0.valAP, "AP50": $0.valAP50], run: record.id, split: split, epoch: $0.epoch) }
             try trainer.train(trainSamples, validation: selection, categories: train.categories)
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
@@ -283,16 +288,20 @@ struct GroundTrain: ParsableCommand {
             epochs = fitted; reasons.append("--epochs " + why)
         }
         let patience = training.patience ?? (real ? 10 : nil)
-        if training.patience == nil, let patience { reasons.append("--patience \(patience): stop when validation AP has not improved for \(patience) epochs") }
+        if training.patience == nil, let patience {
+            reasons.append("--patience \(patience): stop when validation AP has not improved for \(patience) epochs")
+        }
         let augmentation = training.augment.map { GroundingAugmentation($0.kinds) } ?? (real ? .realImages : .phantoms)
         if training.augment == nil && real {
             reasons.append("--augment \(augmentation.kinds.map(\.rawValue).joined(separator: ",")): real images")
         }
         if training.valFraction == nil && valFraction > 0 {
-            reasons.append("--val-fraction \(valFraction): the weights are chosen on training images held out, the val split is scored once at the end")
+            reasons.append(
+                "--val-fraction \(valFraction): the weights are chosen on training images held out, the val split is scored once at the end")
         }
-        return GroundingRecipe(imageSize: size, epochs: epochs, patience: patience,
-                               augmentation: augmentation, valFraction: valFraction > 0 ? valFraction : nil, reasons: reasons)
+        return GroundingRecipe(
+            imageSize: size, epochs: epochs, patience: patience,
+            augmentation: augmentation, valFraction: valFraction > 0 ? valFraction : nil, reasons: reasons)
     }
 
     /// The best weights on the dataset's val split, which chose nothing: the run's honest score.

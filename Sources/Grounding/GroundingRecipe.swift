@@ -23,20 +23,26 @@ public struct GroundingRecipe: Codable, Sendable, Equatable {
     /// Training images (epochs x images) a real dataset gets by default.
     static let imagesSeen = 6000
 
-    /// The input size at which the small boxes (10th percentile of their shorter side) span
+    /// The input size at which the small boxes of every category (the 10th percentile of their
+    /// shorter side: a rare small class must not drown in a common large one) span
     /// `pointsAcrossSmallBoxes` points of the finest level, in multiples of 32, no larger than the
     /// images themselves and within 256...640; and the reason, in words.
     public static func imageSize(for samples: [GroundingSample], finestStride: Int) -> (Int, String) {
-        let sides = samples.flatMap { s in s.regions.map { min($0.box.width, $0.box.height) } }.filter { $0 > 0 }.sorted()
+        var sides: [String: [Float]] = [:]
+        for s in samples {
+            for r in s.regions where min(r.box.width, r.box.height) > 0 { sides[r.label, default: []].append(min(r.box.width, r.box.height)) }
+        }
         let longest = samples.map { max($0.width, $0.height) }.sorted()
-        guard !sides.isEmpty, !longest.isEmpty else { return (256, "no boxes to measure: 256 px") }
-        let small = sides[sides.count / 10], typical = Float(longest[longest.count / 2])
+        guard let (label, small) = sides.map({ ($0.key, $0.value.sorted()[$0.value.count / 10]) }).min(by: { $0.1 < $1.1 }), !longest.isEmpty
+        else { return (256, "256 px: no boxes to measure") }
+        let typical = Float(longest[longest.count / 2])
         let wanted = pointsAcrossSmallBoxes * Float(finestStride) * typical / small
         let native = Int(typical.rounded(.up))
         let size = min(max(256, Int((wanted / 32).rounded(.up)) * 32), min(640, max(256, native / 32 * 32)))
         let reason = String(
-            format: "%d px: the small boxes (10th percentile, %.0f px of a %.0f px image) then span %.1f points of the stride-%d level",
-            size, small, typical, small * Float(size) / typical / Float(finestStride), finestStride)
+            format: "%d px: the small boxes of the smallest category (%@, 10th percentile %.0f px of a %.0f px image) then span %.1f points "
+                + "of the stride-%d level",
+            size, label, small, typical, small * Float(size) / typical / Float(finestStride), finestStride)
         return (size, reason)
     }
 

@@ -128,9 +128,12 @@ public final class GroundingTrainer {
         log("stopped after the last of \(options.epochs) epochs (--epochs)")
     }
 
-    /// Why training ends early: validation AP has not improved for `patience` epochs.
-    func stopReason() -> String? {
-        guard let patience = options.patience, let best = history.indices.max(by: { history[$0].valAP < history[$1].valAP }),
+    func stopReason() -> String? { Self.stopReason(history, patience: options.patience) }
+
+    /// Why training ends early: validation AP has not improved for `patience` epochs (the first
+    /// best epoch counts, so a plateau does not extend the run).
+    static func stopReason(_ history: [EpochRecord], patience: Int?) -> String? {
+        guard let patience, let best = history.indices.max(by: { history[$0].valAP < history[$1].valAP }),
             history.count - 1 - best >= patience
         else { return nil }
         return String(
