@@ -53,7 +53,12 @@ struct ReportDataOptions: ParsableArguments {
 
 /// How `mrg-train` trains (R2Gen's `main.py` training arguments), and where the run goes.
 struct ReportTrainingArguments: ParsableArguments {
-    @Option(help: "Epochs.") var epochs = 15
+    @Option(help: "Epochs at most.") var epochs = 15
+    @Option(
+        help: ArgumentHelp(
+            "Stop when the --select-on metric has not improved for this many epochs (default: 5 with --data-dir; every epoch on the "
+                + "embedded corpus; never with --select-on last)."))
+    var patience: Int?
     @Option(help: "Studies per batch.") var batchSize = 16
     @Option(help: "Learning rate of the encoder-decoder.") var lr: Float = 1e-3
     @Option(help: "Learning rate of the visual extractor.") var lrVisual: Float = 5e-4
@@ -79,12 +84,14 @@ struct ReportTrainingArguments: ParsableArguments {
         options.visualLearningRate = lrVisual; options.stepSize = stepSize; options.seed = seed
         options.labelLossWeight = labelLoss
         options.extractorPretrainEpochs = pretrainEpochs; options.selectionMetric = selectOn
+        options.patience = patience
         return options
     }
 
     func validate() throws {
         try MRGTrain.validateSelection(selectOn)
         try Check.atLeast(epochs, 1, "--epochs")
+        if let patience { try Check.atLeast(patience, 1, "--patience") }
         try Check.atLeast(batchSize, 1, "--batch-size")
         try Check.atLeast(stepSize, 1, "--step-size")
         try Check.atLeast(pretrainEpochs, 0, "--pretrain-epochs")

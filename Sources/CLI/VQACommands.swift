@@ -134,7 +134,12 @@ struct VQAPretrainingOptions: ParsableArguments {
 
 /// The optimisation schedule and where the run is written.
 struct VQARunOptions: ParsableArguments {
-    @Option(help: "Epochs.") var epochs = 25
+    @Option(help: "Epochs at most.") var epochs = 25
+    @Option(
+        help: ArgumentHelp(
+            "Stop when the validation selection score (mean of closed accuracy and open recall) has not improved for this many epochs "
+                + "(default: 8 on real data, VQA-RAD or --data-dir; every epoch on the embedded corpus)."))
+    var patience: Int?
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "AdamW weight decay.") var weightDecay: Float = VQATrainingOptions().weightDecay
@@ -144,6 +149,7 @@ struct VQARunOptions: ParsableArguments {
 
     func validate() throws {
         try Check.atLeast(epochs, 1, "--epochs")
+        if let patience { try Check.atLeast(patience, 1, "--patience") }
         try Check.atLeast(imagesPerBatch, 1, "--images-per-batch")
         try Check.positive(lr, "--lr")
         guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be >= 0, got \(weightDecay)") }
@@ -363,6 +369,10 @@ public struct VQATrain: ParsableCommand {
         options.autoencoderPretrainEpochs = run.model.autoencoderPretrainEpochs ?? 0
         options.epochs = run.epochs; options.imagesPerBatch = training.imagesPerBatch; options.learningRate = training.lr
         options.weightDecay = training.weightDecay; options.seed = run.seed
+        options.patience = training.patience ?? (run.dataset == .vqaRad || data.dataDir != nil ? 8 : nil)
+        if training.patience == nil, let patience = options.patience {
+            print("patience: \(patience) epochs without a better validation selection score end the run (real data; --patience)")
+        }
         return options
     }
 

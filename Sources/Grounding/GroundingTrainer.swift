@@ -130,15 +130,10 @@ public final class GroundingTrainer {
 
     func stopReason() -> String? { Self.stopReason(history, patience: options.patience) }
 
-    /// Why training ends early: validation AP has not improved for `patience` epochs (the first
-    /// best epoch counts, so a plateau does not extend the run).
     static func stopReason(_ history: [EpochRecord], patience: Int?) -> String? {
-        guard let patience, let best = history.indices.max(by: { history[$0].valAP < history[$1].valAP }),
-            history.count - 1 - best >= patience
-        else { return nil }
-        return String(
-            format: "stopped after epoch %d: validation AP has not improved for %d epochs (--patience); best %.3f (AP50 %.3f) at epoch %d",
-            history.count, patience, history[best].valAP, history[best].valAP50, history[best].epoch)
+        guard let patience, let reason = Patience(epochs: patience).stopReason(history.map(\.valAP), metric: "AP") else { return nil }
+        let best = history.indices.max(by: { history[$0].valAP < history[$1].valAP })!
+        return reason + String(format: " (AP50 %.3f)", history[best].valAP50)
     }
 
     /// Writes the last weights, optimiser state and history; the best weights when AP improved.

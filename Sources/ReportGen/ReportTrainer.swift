@@ -9,6 +9,8 @@ import Tensor
 /// defaults here are higher.
 public struct ReportTrainingOptions: Codable, Sendable {
     public var epochs = 15
+    /// Stop when the selection metric has not improved for this many epochs (nil: every epoch; not with `last`).
+    public var patience: Int?
     public var batchSize = 16
     public var visualLearningRate: Float = 5e-4
     public var learningRate: Float = 1e-3
@@ -78,7 +80,7 @@ public final class ReportTrainer {
 
     public func train(_ train: [ReportExample], validation: [ReportExample]) throws {
         guard !train.isEmpty else { throw ReportDataError(problems: ["no training studies"], advice: "") }
-        guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); return }
+        guard history.count < options.epochs, stopReason() == nil else { log("all epochs are done"); return }
         let schedule = StepLR(stepSize: options.stepSize, gamma: options.gamma)
         let loader = generator.loader, views = generator.run.model.dataset.viewsPerStudy
         if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
@@ -127,7 +129,14 @@ public final class ReportTrainer {
                     scores.ce["negative"]?["micro"]?["F1"] ?? 0))
             try checkpoint()
             try onEpoch?(history.last!)
+            if let reason = stopReason() { log(reason); return }
         }
+    }
+
+    func stopReason() -> String? {
+        let rule = options.selectionMetric
+        guard let patience = options.patience, rule != ReportTrainingOptions.finalEpoch else { return nil }
+        return Patience(epochs: patience).stopReason(history.map { ReportScores.selectionScore(rule, $0.validation) }, metric: rule)
     }
 
     /// The extractor and the label head alone on the CheXpert labels of the training reports,

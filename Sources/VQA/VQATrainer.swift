@@ -4,6 +4,8 @@ import Tensor
 
 public struct VQATrainingOptions: Codable, Sendable {
     public var epochs = 25
+    /// Stop when the selection score has not improved for this many epochs (nil: every epoch).
+    public var patience: Int?
     /// Images per step; each step takes all their questions, so the CNN runs once per image.
     public var imagesPerBatch = 4
     public var learningRate: Float = 1e-3
@@ -113,7 +115,7 @@ public final class VQATrainer {
     /// `localizationImages`: the images (with boxes) localization pre-training runs on; nil: `train`'s.
     public func train(_ train: VQASet, validation: VQASet, localizationImages: VQASet? = nil) throws {
         guard train.count > 0 else { throw DatasetError(folder, "no usable training questions") }
-        guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); try markFinished(); return }
+        guard history.count < options.epochs, stopReason() == nil else { log("all epochs are done"); try markFinished(); return }
         if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) { try system.save(to: folder) }
         if history.isEmpty && options.autoencoderPretrainEpochs > 0 { try pretrainAutoencoder(train) }
         if history.isEmpty && options.localizationPretrainEpochs > 0 { try pretrainLocalization(localizationImages ?? train, validation: validation) }
@@ -144,8 +146,13 @@ public final class VQATrainer {
                     epoch, lossSum / Double(steps), rate, scores.overall.closedAccuracy, scores.overall.openRecall, scores.overall.overallExact))
             try checkpoint()
             try onEpoch?(history.last!)
+            if let reason = stopReason() { log(reason); break }
         }
         try markFinished()
+    }
+
+    func stopReason() -> String? {
+        options.patience.flatMap { Patience(epochs: $0).stopReason(history.map { $0.validation["selection"] ?? 0 }, metric: "selection score") }
     }
 
     /// The vision encoder and localization head alone on the training images' boxes (the language

@@ -95,7 +95,7 @@ final class RecipeTests: XCTestCase {
         }
         XCTAssertNil(GroundingTrainer.stopReason(history([0.1, 0.3, 0.2, 0.25]), patience: 3))
         let reason = GroundingTrainer.stopReason(history([0.1, 0.3, 0.2, 0.25, 0.3]), patience: 3)
-        XCTAssertTrue(reason?.contains("best 0.300 (AP50 0.300) at epoch 2") == true, reason ?? "nil")
+        XCTAssertTrue(reason?.hasSuffix("best 0.3000 at epoch 2 (AP50 0.300)") == true, reason ?? "nil")
         XCTAssertNil(GroundingTrainer.stopReason(history([0.1, 0.3, 0.2, 0.25, 0.3]), patience: nil))
     }
 }
