@@ -88,25 +88,20 @@ struct AblateDownstream: ParsableCommand {
         static var allValueStrings: [String] { Mode.allCases.map(\.rawValue) }
     }
 
-    /// The split scored: test, except VQA-RAD without its test file (the copy most people have),
-    /// where the validation split carved from train is all there is (it also picks the checkpoint,
-    /// so its scores are a little optimistic).
-    func evaluationSplit(_ task: String) -> String {
-        guard task == "vqa", dataset == "vqa-rad", let dataDir else { return "test" }
-        return FileManager.default.fileExists(atPath: URL(fileURLWithPath: dataDir).appendingPathComponent("testset.json").path) ? "test" : "val"
-    }
+    /// The split every run is scored on; none of them chooses weights on it (VQA-RAD without its
+    /// test file gets one carved from train).
+    static let evaluationSplit = "test"
 
     func run() throws {
         let reg = try registry.open()
         let grid = AblationGrid(out: URL(fileURLWithPath: out), modes: modeList, seeds: seeds, registry: reg)
-        var gallery = AblationGallery(out: grid.out, modes: modeList, registry: reg)
-        gallery.vqaSplit = evaluationSplit("vqa")
+        let gallery = AblationGallery(out: grid.out, modes: modeList, registry: reg)
         var sections: [ReportSection] = []
         for task in task == .all ? ["mrg", "vqa"] : [task.rawValue] {
             let commands = CommandLineTask(ablation: self, name: task, registryPath: registry.registry ?? RunRegistry.defaultPath.path)
             let summary = AblationSummary(try grid.results(commands), modes: modeList, metrics: commands.metrics)
             let title = task == "mrg" ? "Report generation (R2Gen)" : "Medical VQA (LLaVA-style)"
-            print(summary.table(title: "\(title), \(evaluationSplit(task)) split, mean +- std over \(seeds) seed(s) (delta vs none)"))
+            print(summary.table(title: "\(title), \(Self.evaluationSplit) split, mean +- std over \(seeds) seed(s) (delta vs none)"))
             let (grounding, hints, cases) = task == "mrg" ? try gallery.reportGeneration() : try gallery.questionAnswering()
             if let hints { print("grounder hints on the validation images (\(hints.rule)):\n" + hints.text) }
             sections.append(ReportSection(task: title, summary: summary, grounding: grounding, hints: hints, gallery: cases))
@@ -137,7 +132,7 @@ struct AblateDownstream: ParsableCommand {
         let registryPath: String
 
         var metrics: [String] { AblateDownstream.metrics[name]! }
-        var evaluationSplit: String { ablation.evaluationSplit(name) }
+        let evaluationSplit = AblateDownstream.evaluationSplit
 
         func trainingArguments(mode: String, seed: Int, folder: URL) -> [String] {
             ablation.trainingArguments(name, mode: mode, seed: seed, folder: folder, registryPath: registryPath)
@@ -181,7 +176,7 @@ struct AblateDownstream: ParsableCommand {
     /// The `mrg-eval` / `vqa-eval` arguments that score the run in `folder`.
     func evaluationArguments(_ task: String, folder: URL, registryPath: String) -> [String] {
         let common = ["--checkpoint", folder.path, "--registry", registryPath] + threadArguments
-        return task == "mrg" ? common : common + ["--dataset", dataset ?? "slake", "--split", evaluationSplit(task)]
+        return task == "mrg" ? common : common + ["--dataset", dataset ?? "slake", "--split", Self.evaluationSplit]
     }
 
     var threadArguments: [String] { threadOptions.threads.map { ["--threads", String($0)] } ?? [] }

@@ -253,6 +253,9 @@ public struct VQATrain: ParsableCommand {
         let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: vqaRunsRoot.appendingPathComponent(name))
         let (system, splits, regions, boxes) = try training.resume ? resumedSystem(folder) : newSystem(registry: registry)
         print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")
+        if splits.testCarved {
+            print("test: \(splits.test.count) questions carved from trainset.json (no testset.json), never used to choose; vqa-eval scores them")
+        }
         var loader = system.loader
         if system.run.model.injection.mode != .none {
             try VQARegions.inject(

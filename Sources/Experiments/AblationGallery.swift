@@ -16,8 +16,8 @@ public struct AblationGallery {
     let out: URL
     let modes: [String]
     let registry: RunRegistry
-    /// The VQA split scored (test, or val for VQA-RAD without its test file).
-    public var vqaSplit = "test"
+    /// The VQA split scored (no run chooses its weights on it).
+    let vqaSplit = "test"
     /// Cases per task.
     public var cases = 4
 
@@ -48,14 +48,15 @@ public struct AblationGallery {
         return relative
     }
 
-    /// Each mode's outputs from its seed-0 run's predictions file, keyed by `key`.
-    func predictions(_ task: String, file: String, key: String, value: String) -> [String: [String: String]] {
+    /// Each mode's outputs from its seed-0 run's predictions file, keyed by the first of `keys` a line has.
+    /// `keys`: the id field's names, newest first (vqa-eval wrote `qid` before LLaVA-Med's `question_id`).
+    func predictions(_ task: String, file: String, keys: [String], value: String) -> [String: [String: String]] {
         var byMode: [String: [String: String]] = [:]
         for mode in modes {
             guard let text = try? String(contentsOf: folder(task, mode).appendingPathComponent(file), encoding: .utf8) else { continue }
             for line in text.split(separator: "\n") {
                 guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                    let k = obj[key].map({ "\($0)" }), let v = obj[value] as? String
+                    let k = keys.lazy.compactMap({ obj[$0] }).first.map({ "\($0)" }), let v = obj[value] as? String
                 else { continue }
                 byMode[mode, default: [:]][k] = v
             }
@@ -100,8 +101,8 @@ public struct AblationGallery {
                 detected, truth: oracle, images: dataset.val.map(\.id), anatomy: Set(hints.templates.anatomy), used: options.scoreThreshold)
         }
         let shown = detected ?? oracle ?? [:]
-        let outputs = predictions("mrg", file: "predictions.jsonl", key: "id", value: "generated")
-        let references = predictions("mrg", file: "predictions.jsonl", key: "id", value: "reference").values.first ?? [:]
+        let outputs = predictions("mrg", file: "predictions.jsonl", keys: ["id"], value: "generated")
+        let references = predictions("mrg", file: "predictions.jsonl", keys: ["id"], value: "reference").values.first ?? [:]
         var gallery: [GalleryCase] = []
         for study in dataset.test where !(oracle?[study.id] ?? []).isEmpty || oracle == nil {
             guard gallery.count < cases, let frontal = dataset.imageURLs(study).first, let size = try? ImageIO.read(frontal) else { continue }
@@ -148,7 +149,7 @@ public struct AblationGallery {
             hintTable = Self.hintTable(detected, truth: oracle, images: valImages, anatomy: hints.anatomy, used: options.scoreThreshold)
         }
         let shown = detected ?? oracle ?? [:]
-        let outputs = predictions("vqa", file: "predictions-\(vqaSplit).jsonl", key: "qid", value: "prediction")
+        let outputs = predictions("vqa", file: "predictions-\(vqaSplit).jsonl", keys: ["question_id", "qid"], value: "prediction")
         var gallery: [GalleryCase] = []
         let byImage = Dictionary(grouping: scored) { $0.imageURL.standardizedFileURL.path }
         func hasFinding(_ path: String) -> Bool {

@@ -5,9 +5,13 @@ import Injection
 import Tensor
 
 /// A dataset's questions by split. VQA-RAD ships a train file only (plus MEVF's test file when
-/// present): its validation split is carved from train, by image unless asked otherwise.
+/// present): its validation split is carved from train, by image unless asked otherwise; without
+/// the test file, a test split is carved from train first (the same grouping, another seed), so
+/// the split that picks the weights is never the one reported.
 public struct VQASplits: Sendable {
     public var train: [VQAItem], val: [VQAItem], test: [VQAItem]
+    /// Whether `test` was carved from the train file (VQA-RAD without testset.json).
+    public var testCarved = false
 
     public static func read(_ kind: VQADatasetKind, root: URL, grouping: VQARAD.ValidationGrouping = .image) throws -> VQASplits {
         switch kind {
@@ -16,11 +20,19 @@ public struct VQASplits: Sendable {
                 train: try SLAKE.read(root: root, split: "train"), val: try SLAKE.read(root: root, split: "val"),
                 test: try SLAKE.read(root: root, split: "test"))
         case .vqaRad:
-            let (train, val) = VQARAD.carveValidation(try VQARAD.read(root: root, split: "train"), by: grouping)
-            let hasTest = FileManager.default.fileExists(atPath: root.appendingPathComponent("testset.json").path)
-            return VQASplits(train: train, val: val, test: hasTest ? try VQARAD.read(root: root, split: "test") : [])
+            let all = try VQARAD.read(root: root, split: "train")
+            if FileManager.default.fileExists(atPath: root.appendingPathComponent("testset.json").path) {
+                let (train, val) = VQARAD.carveValidation(all, by: grouping)
+                return VQASplits(train: train, val: val, test: try VQARAD.read(root: root, split: "test"))
+            }
+            let (rest, test) = VQARAD.carveValidation(all, by: grouping, seed: carvedTestSeed)
+            let (train, val) = VQARAD.carveValidation(rest, by: grouping)
+            return VQASplits(train: train, val: val, test: test, testCarved: true)
         }
     }
+
+    /// The seed of VQA-RAD's carved test split (the validation split's is 0).
+    static let carvedTestSeed: UInt64 = 0x7e57
 
     public func split(_ name: String) -> [VQAItem]? {
         switch name {

@@ -39,7 +39,8 @@ final class VQARADCommandTests: XCTestCase {
         let system = try VQASystem(runFolder: run)
         XCTAssertEqual(system.run.validationGrouping, .question)
         let splits = try system.run.splits()
-        XCTAssertEqual(splits.train.count + splits.val.count, 32)
+        XCTAssertEqual(splits.train.count + splits.val.count + splits.test.count, 32, "8 images of 4 questions")
+        XCTAssertTrue(splits.testCarved)
         XCTAssertFalse(splits.val.isEmpty)
         XCTAssertTrue(Set(splits.val.map(\.imageName)).isSubset(of: splits.train.map(\.imageName)), "every validation image is trained on")
 

@@ -51,11 +51,13 @@ final class LoaderTests: VQATestCase {
         }
         try write("[" + records.joined(separator: ",") + "]", "trainset.json")
         let splits = try VQASplits.read(.vqaRad, root: dir)
-        XCTAssertEqual(splits.train.count + splits.val.count, 40)
-        XCTAssertEqual(splits.val.count, 8, "15% of 10 images, rounded: 2 images of 4 questions")
-        XCTAssertTrue(Set(splits.train.map(\.imageName)).isDisjoint(with: splits.val.map(\.imageName)))
-        XCTAssertEqual(splits.test.count, 0)
-        let all = splits.train + splits.val
+        XCTAssertEqual(splits.train.count + splits.val.count + splits.test.count, 40)
+        XCTAssertTrue(splits.testCarved, "no testset.json: a test split is carved from train first")
+        XCTAssertEqual(splits.test.count, 8, "15% of 10 images, rounded: 2 images of 4 questions")
+        XCTAssertEqual(splits.val.count, 4, "15% of the 8 images left, rounded: 1 image")
+        let images = [splits.train, splits.val, splits.test].map { Set($0.map(\.imageName)) }
+        XCTAssertTrue(images[0].isDisjoint(with: images[1]) && images[0].isDisjoint(with: images[2]) && images[1].isDisjoint(with: images[2]))
+        let all = splits.train + splits.val + splits.test
         XCTAssertEqual(all.first { $0.qid == "8" }?.answer, "2")
         XCTAssertEqual(all.first { $0.qid == "5" }?.answerType, .closed)
         XCTAssertEqual(all.filter { $0.answerType == .open }.count, 10)
@@ -82,9 +84,10 @@ final class LoaderTests: VQATestCase {
             throw XCTSkip("\(root.path)/trainset.json is absent: real VQA-RAD check skipped (set MEDGLIP_SHARED_DATA to run it)")
         }
         let splits = try VQASplits.read(.vqaRad, root: root)
-        XCTAssertEqual(splits.train.count + splits.val.count, 3064)
-        XCTAssertEqual(Set(splits.train.map(\.imageName)).count + Set(splits.val.map(\.imageName)).count, 314)
-        XCTAssertTrue(Set(splits.train.map(\.imageName)).isDisjoint(with: splits.val.map(\.imageName)))
+        XCTAssertEqual(splits.train.count + splits.val.count + splits.test.count, 3064)
+        let images = [splits.train, splits.val, splits.test].map { Set($0.map(\.imageName)) }
+        XCTAssertEqual(images.map(\.count).reduce(0, +), 314, "by image: no image in two splits")
+        XCTAssertEqual(images[2].count, 47, "15% of the 314 images carved as the test split (no testset.json here)")
     }
 }
 
