@@ -327,10 +327,14 @@ public struct VQATrain: ParsableCommand {
         let vocabulary = VQAVocabulary(
             questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
             extraText: template.words + config.injection.hintVocabulary)
-        let run = VQARunConfig(
+        var run = VQARunConfig(
             model: config, head: model.head, dataset: data.dataset, dataDir: dir.path, seed: training.seed, epochs: training.epochs,
             template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary),
             validationGrouping: data.dataset == .vqaRad ? data.valGrouping : nil)
+        run.patience = training.patience ?? (data.dataset == .vqaRad || data.dataDir != nil ? 8 : nil)
+        if training.patience == nil, let patience = run.patience {
+            print("patience: \(patience) epochs without a better validation selection score end the run (real data; --patience)")
+        }
         return (VQASystem(run, vocabulary: vocabulary), splits, regions, boxes)
     }
 
@@ -372,10 +376,7 @@ public struct VQATrain: ParsableCommand {
         options.autoencoderPretrainEpochs = run.model.autoencoderPretrainEpochs ?? 0
         options.epochs = run.epochs; options.imagesPerBatch = training.imagesPerBatch; options.learningRate = training.lr
         options.weightDecay = training.weightDecay; options.seed = run.seed
-        options.patience = training.patience ?? (run.dataset == .vqaRad || data.dataDir != nil ? 8 : nil)
-        if training.patience == nil, let patience = options.patience {
-            print("patience: \(patience) epochs without a better validation selection score end the run (real data; --patience)")
-        }
+        options.patience = training.patience ?? run.patience
         return options
     }
 

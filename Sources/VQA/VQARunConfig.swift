@@ -19,6 +19,8 @@ public struct VQARunConfig: Codable, Sendable {
     /// How VQA-RAD's validation split was carved from its train file; nil: by image (and in runs
     /// from before the option existed).
     public var validationGrouping: VQARAD.ValidationGrouping?
+    /// Epochs without a better validation selection score that end the run (nil: every epoch).
+    public var patience: Int?
 
     public init(
         model: VQAConfig, head: VQAHead, dataset: VQADatasetKind, dataDir: String, seed: UInt64, epochs: Int,
