@@ -365,43 +365,48 @@ struct GroundEval: ParsableCommand {
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
-        try threadOptions.apply()
-        let folder = URL(fileURLWithPath: checkpoint)
-        let grounder =
-            zeroShot
-            ? try Grounder(decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")), seed: 0)
-            : try Grounder(runFolder: folder)
-        let data = self.data.defaulting(to: grounder.run)
-        if let source = grounder.run.data, self.data.dataDir == nil, self.data.count == nil {
-            print(
-                "evaluating on the run's training data: \(source.dataDir ?? "embedded corpus, \(source.corpusCount ?? 0) images per modality")"
-                    + (source.modalities.map { ", modalities \($0)" } ?? ""))
-        }
-        let split = self.split.rawValue
-        let eval = try data.load(split)
-        let (overall, perModality, found) = try grounder.evaluate(eval.samples, categories: eval.categories)
-        if let detections {
-            let ids = Dictionary(uniqueKeysWithValues: eval.categories.map { ($0.name, $0.id) })
-            var results: [COCODetection] = []
-            for (s, ds) in zip(eval.samples, found) {
-                for d in ds { results.append(COCODetection(imageID: s.imageID, categoryID: ids[d.label]!, box: d.box, score: d.score)) }
-            }
-            try COCO.writeDetections(results, to: URL(fileURLWithPath: detections))
-        }
-        if json {
-            var obj: [String: Any] = ["AP": overall[stat: "AP"]!, "AP50": overall[stat: "AP50"]!]
-            obj["per_modality"] = perModality.mapValues { ["AP": $0[stat: "AP"]!, "AP50": $0[stat: "AP50"]!] }
-            obj["per_category"] = Dictionary(overall.perCategory.map { ($0.name, ["AP": $0.ap, "AP50": $0.ap50]) }, uniquingKeysWith: { a, _ in a })
-            try printJSON(obj)
-        } else {
-            print(String(format: "%@ split, %d images: AP %.3f  AP50 %.3f", split, eval.samples.count, overall[stat: "AP"]!, overall[stat: "AP50"]!))
-            for (m, r) in perModality.sorted(by: { $0.key < $1.key }) {
+        try withJSONOutput(json) { emit in
+            try threadOptions.apply()
+            let folder = URL(fileURLWithPath: checkpoint)
+            let grounder =
+                zeroShot
+                ? try Grounder(decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")), seed: 0)
+                : try Grounder(runFolder: folder)
+            let data = self.data.defaulting(to: grounder.run)
+            if let source = grounder.run.data, self.data.dataDir == nil, self.data.count == nil {
                 print(
-                    "  " + m.padding(toLength: 12, withPad: " ", startingAt: 0)
-                        + String(format: "AP %.3f  AP50 %.3f", r[stat: "AP"]!, r[stat: "AP50"]!))
+                    "evaluating on the run's training data: \(source.dataDir ?? "embedded corpus, \(source.corpusCount ?? 0) images per modality")"
+                        + (source.modalities.map { ", modalities \($0)" } ?? ""))
             }
-            for c in overall.perCategory where c.ap >= 0 {
-                print("  " + c.name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "AP %.3f  AP50 %.3f", c.ap, c.ap50))
+            let split = self.split.rawValue
+            let eval = try data.load(split)
+            let (overall, perModality, found) = try grounder.evaluate(eval.samples, categories: eval.categories)
+            if let detections {
+                let ids = Dictionary(uniqueKeysWithValues: eval.categories.map { ($0.name, $0.id) })
+                var results: [COCODetection] = []
+                for (s, ds) in zip(eval.samples, found) {
+                    for d in ds { results.append(COCODetection(imageID: s.imageID, categoryID: ids[d.label]!, box: d.box, score: d.score)) }
+                }
+                try COCO.writeDetections(results, to: URL(fileURLWithPath: detections))
+            }
+            if json {
+                var obj: [String: Any] = ["AP": overall[stat: "AP"]!, "AP50": overall[stat: "AP50"]!]
+                obj["per_modality"] = perModality.mapValues { ["AP": $0[stat: "AP"]!, "AP50": $0[stat: "AP50"]!] }
+                obj["per_category"] = Dictionary(
+                    overall.perCategory.map { ($0.name, ["AP": $0.ap, "AP50": $0.ap50]) }, uniquingKeysWith: { a, _ in a })
+                emit(try jsonText(obj))
+            } else {
+                print(
+                    String(format: "%@ split, %d images: AP %.3f  AP50 %.3f", split, eval.samples.count, overall[stat: "AP"]!, overall[stat: "AP50"]!)
+                )
+                for (m, r) in perModality.sorted(by: { $0.key < $1.key }) {
+                    print(
+                        "  " + m.padding(toLength: 12, withPad: " ", startingAt: 0)
+                            + String(format: "AP %.3f  AP50 %.3f", r[stat: "AP"]!, r[stat: "AP50"]!))
+                }
+                for c in overall.perCategory where c.ap >= 0 {
+                    print("  " + c.name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "AP %.3f  AP50 %.3f", c.ap, c.ap50))
+                }
             }
         }
     }

@@ -239,81 +239,87 @@ public struct MRGEval: ParsableCommand {
     public func validate() throws { if let beam { try Check.atLeast(beam, 1, "--beam") } }
 
     public func run() throws {
-        try threadOptions.apply()
-        let folder = URL(fileURLWithPath: checkpoint)
-        let generator = try ReportGenerator(runFolder: folder, weights: weights.file)
-        var epoch: Int?
-        if weights == .last {
-            guard let n = Int(generator.weightsMetadata["epoch"] ?? "") else {
-                throw ValidationError(
-                    "\(folder.appendingPathComponent(weights.file).path) does not say which epoch it holds; it was not written by mrg-train")
+        try withJSONOutput(json) { emit in
+            try threadOptions.apply()
+            let folder = URL(fileURLWithPath: checkpoint)
+            let generator = try ReportGenerator(runFolder: folder, weights: weights.file)
+            var epoch: Int?
+            if weights == .last {
+                guard let n = Int(generator.weightsMetadata["epoch"] ?? "") else {
+                    throw ValidationError(
+                        "\(folder.appendingPathComponent(weights.file).path) does not say which epoch it holds; it was not written by mrg-train")
+                }
+                epoch = n
             }
-            epoch = n
-        }
-        let kind = generator.run.model.dataset
-        let dataset = try kind.read(URL(fileURLWithPath: generator.run.dataDir))
-        let split = self.split.rawValue
-        let studies = dataset.split(split)!
-        var loader = generator.loader
-        loader.onMissing = onMissing
-        if generator.run.model.injection.mode != .none {
-            try injectGrounding(&loader, run: generator.run, dataset: dataset, registry: try registry.open(), regions: nil)
-        }
-        let examples = try loader.load(studies, from: dataset, split: split)
-        let start = Date()
-        let generated = generator.generate(examples, beamSize: beam)
-        let seconds = Date().timeIntervalSince(start)
-        let references = examples.map(generator.reference)
-        let lines = try zip(examples, zip(references, generated)).map { e, pair in
-            try jsonText(["id": e.id, "reference": pair.0, "generated": pair.1])
-        }
-        let predictions = folder.appendingPathComponent(weights == .best ? "predictions.jsonl" : "predictions-last.jsonl")
-        try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: predictions)
-        let labeler = try CheXpertLabeler()
-        let ids = examples.map(\.id)
-        let refs = Dictionary(uniqueKeysWithValues: zip(ids, references))
-        var rows: [(String, ReportScores)] = [
-            ("R2Gen (this run)", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, generated)), labeler: labeler))
-        ]
-        if baselines {
-            let train = try loader.load(dataset.train, from: dataset, split: "train")
-            let frequent = ReportBaselines.mostFrequent(train.map(generator.reference))
-            rows.append(
-                (
-                    "most frequent report",
-                    .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: ids.map { ($0, frequent) }), labeler: labeler)
-                ))
-            let retrieved = ReportBaselines.nearestNeighbour(
-                queries: generator.imageFeatures(examples), keys: generator.imageFeatures(train),
-                reports: train.map(generator.reference))
-            rows.append(
-                ("nearest neighbour", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, retrieved)), labeler: labeler))
-            )
-        }
-        try registry.open().recordEvaluation(
-            metrics(rows), task: "mrg", dataset: kind.rawValue, seed: generator.run.seed, folder: folder,
-            split: split, epoch: epoch, predictions: predictions)
-        if json {
-            var obj: [String: Any] = [
-                "split": split, "studies": examples.count, "predictions": predictions.path, "reports_per_second": Double(examples.count) / seconds
+            let kind = generator.run.model.dataset
+            let dataset = try kind.read(URL(fileURLWithPath: generator.run.dataDir))
+            let split = self.split.rawValue
+            let studies = dataset.split(split)!
+            var loader = generator.loader
+            loader.onMissing = onMissing
+            if generator.run.model.injection.mode != .none {
+                try injectGrounding(&loader, run: generator.run, dataset: dataset, registry: try registry.open(), regions: nil)
+            }
+            let examples = try loader.load(studies, from: dataset, split: split)
+            let start = Date()
+            let generated = generator.generate(examples, beamSize: beam)
+            let seconds = Date().timeIntervalSince(start)
+            let references = examples.map(generator.reference)
+            let lines = try zip(examples, zip(references, generated)).map { e, pair in
+                try jsonText(["id": e.id, "reference": pair.0, "generated": pair.1])
+            }
+            let predictions = folder.appendingPathComponent(weights == .best ? "predictions.jsonl" : "predictions-last.jsonl")
+            try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: predictions)
+            let labeler = try CheXpertLabeler()
+            let ids = examples.map(\.id)
+            let refs = Dictionary(uniqueKeysWithValues: zip(ids, references))
+            var rows: [(String, ReportScores)] = [
+                ("R2Gen (this run)", .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, generated)), labeler: labeler))
             ]
-            for (name, s) in rows { obj[name] = s.flat }
-            try printJSON(obj)
-            return
+            if baselines {
+                let train = try loader.load(dataset.train, from: dataset, split: "train")
+                let frequent = ReportBaselines.mostFrequent(train.map(generator.reference))
+                rows.append(
+                    (
+                        "most frequent report",
+                        .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: ids.map { ($0, frequent) }), labeler: labeler)
+                    ))
+                let retrieved = ReportBaselines.nearestNeighbour(
+                    queries: generator.imageFeatures(examples), keys: generator.imageFeatures(train),
+                    reports: train.map(generator.reference))
+                rows.append(
+                    (
+                        "nearest neighbour",
+                        .compute(references: refs, hypotheses: Dictionary(uniqueKeysWithValues: zip(ids, retrieved)), labeler: labeler)
+                    )
+                )
+            }
+            try registry.open().recordEvaluation(
+                metrics(rows), task: "mrg", dataset: kind.rawValue, seed: generator.run.seed, folder: folder,
+                split: split, epoch: epoch, predictions: predictions)
+            if json {
+                var obj: [String: Any] = [
+                    "split": split, "studies": examples.count, "predictions": predictions.path, "reports_per_second": Double(examples.count) / seconds
+                ]
+                for (name, s) in rows { obj[name] = s.flat }
+                emit(try jsonText(obj))
+                return
+            }
+            print(
+                String(
+                    format: "%@ split, %@ weights%@: %d studies, %.1f reports/s (beam %d); predictions in %@", split, weights.rawValue,
+                    epoch.map { " (epoch \($0))" } ?? "", examples.count, Double(examples.count) / seconds, beam ?? generator.run.model.beamSize,
+                    predictions.path))
+            let header = ["BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "CE-P", "CE-R", "CE-F1", "CE-F1(+)"]
+            print(
+                "".padding(toLength: 22, withPad: " ", startingAt: 0) + header.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
+            for (name, s) in rows {
+                let neg = s.ce["negative"]!["micro"]!, pos = s.ce["positive"]!["micro"]!
+                let values = ReportScores.columns.map { s.nlg[$0] ?? 0 } + [neg["P"]!, neg["R"]!, neg["F1"]!, pos["F1"]!]
+                print(name.padding(toLength: 22, withPad: " ", startingAt: 0) + values.map { String(format: "%-9.4f", $0) }.joined())
+            }
+            print("CE: micro-averaged over 14 CheXpert observations; uncertain as negative (R2Gen), F1(+) with uncertain as positive (MLRG)")
         }
-        print(
-            String(
-                format: "%@ split, %@ weights%@: %d studies, %.1f reports/s (beam %d); predictions in %@", split, weights.rawValue,
-                epoch.map { " (epoch \($0))" } ?? "", examples.count, Double(examples.count) / seconds, beam ?? generator.run.model.beamSize,
-                predictions.path))
-        let header = ["BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "CE-P", "CE-R", "CE-F1", "CE-F1(+)"]
-        print("".padding(toLength: 22, withPad: " ", startingAt: 0) + header.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
-        for (name, s) in rows {
-            let neg = s.ce["negative"]!["micro"]!, pos = s.ce["positive"]!["micro"]!
-            let values = ReportScores.columns.map { s.nlg[$0] ?? 0 } + [neg["P"]!, neg["R"]!, neg["F1"]!, pos["F1"]!]
-            print(name.padding(toLength: 22, withPad: " ", startingAt: 0) + values.map { String(format: "%-9.4f", $0) }.joined())
-        }
-        print("CE: micro-averaged over 14 CheXpert observations; uncertain as negative (R2Gen), F1(+) with uncertain as positive (MLRG)")
     }
 
     /// The run's metrics, each baseline's under its prefix.

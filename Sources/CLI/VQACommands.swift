@@ -427,56 +427,59 @@ public struct VQAEval: ParsableCommand {
     public func validate() throws { try Check.atLeast(beam, 1, "--beam") }
 
     public func run() throws {
-        try threadOptions.apply()
-        let split = self.split.rawValue
-        let registry = try self.registry.open()
-        let folder = try checkpointFolder(registry)
-        let system = try VQASystem(runFolder: folder)
-        guard system.run.dataset == dataset else {
-            throw VQACommandError(description: "\(folder.path) was trained on \(system.run.dataset.rawValue), not \(dataset.rawValue)")
+        try withJSONOutput(json) { emit in
+            try threadOptions.apply()
+            let split = self.split.rawValue
+            let registry = try self.registry.open()
+            let folder = try checkpointFolder(registry)
+            let system = try VQASystem(runFolder: folder)
+            guard system.run.dataset == dataset else {
+                throw VQACommandError(description: "\(folder.path) was trained on \(system.run.dataset.rawValue), not \(dataset.rawValue)")
+            }
+            let root = URL(fileURLWithPath: dataDir ?? system.run.dataDir)
+            let splits = try system.run.splits(root: root)
+            let items = splits.split(split)!
+            guard !items.isEmpty else {
+                throw VQACommandError(
+                    description: "\(root.path) has no \(split) questions"
+                        + (dataset == .vqaRad ? " (VQA-RAD's testset.json is absent; use --split val)" : ""))
+            }
+            var loader = system.loader
+            if system.run.model.injection.mode != .none {
+                // Every split, so a grounder's detections are cached for the whole folder at once.
+                try VQARegions.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: root, registry: registry)
+            }
+            var scoresLocalization = false
+            if system.run.model.localization != nil && dataset == .slake {
+                // A report on the side, so a folder without boxes is still answered (and says so).
+                do {
+                    loader.boxes = try VQARegions.annotatedBoxes(items, option: "scoring the localization head", alternative: "not scored")
+                    scoresLocalization = true
+                } catch { print("localization head not scored: \(error)") }
+            }
+            let set = try answerable(loader.load(items, split: split), of: items.count)
+            let localization = scoresLocalization ? system.localizationReport(set) : nil
+            let start = Date()
+            let predictions = system.predict(set, beamSize: beam, choices: choices)
+            let seconds = Date().timeIntervalSince(start)
+            // Choice-constrained answers are kept apart from the plain ones, so both can be compared.
+            let label = choices ? "\(split)-choices" : split
+            let out = try writePredictions(set, predictions, folder: folder, label: label)
+            let scores = VQAScores(set.examples, predictions: predictions)
+            try registry.recordEvaluation(
+                scores.flat, task: "vqa", dataset: dataset.rawValue, seed: system.run.seed, folder: folder, split: label,
+                predictions: out)
+            if json {
+                emit(try jsonText(summary(scores, localization, folder: folder, set: set, predictions: out, seconds: seconds)))
+                return
+            }
+            print(
+                String(
+                    format: "%@ (%@ head) on %@ %@: %d questions (%d skipped), %.1f questions/s; predictions in %@",
+                    folder.path, system.run.head.rawValue, dataset.rawValue, split, set.count, set.skipped.count, Double(set.count) / seconds,
+                    out.path))
+            printTable(scores, localization)
         }
-        let root = URL(fileURLWithPath: dataDir ?? system.run.dataDir)
-        let splits = try system.run.splits(root: root)
-        let items = splits.split(split)!
-        guard !items.isEmpty else {
-            throw VQACommandError(
-                description: "\(root.path) has no \(split) questions"
-                    + (dataset == .vqaRad ? " (VQA-RAD's testset.json is absent; use --split val)" : ""))
-        }
-        var loader = system.loader
-        if system.run.model.injection.mode != .none {
-            // Every split, so a grounder's detections are cached for the whole folder at once.
-            try VQARegions.inject(&loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: root, registry: registry)
-        }
-        var scoresLocalization = false
-        if system.run.model.localization != nil && dataset == .slake {
-            // A report on the side, so a folder without boxes is still answered (and says so).
-            do {
-                loader.boxes = try VQARegions.annotatedBoxes(items, option: "scoring the localization head", alternative: "not scored")
-                scoresLocalization = true
-            } catch { print("localization head not scored: \(error)") }
-        }
-        let set = try answerable(loader.load(items, split: split), of: items.count)
-        let localization = scoresLocalization ? system.localizationReport(set) : nil
-        let start = Date()
-        let predictions = system.predict(set, beamSize: beam, choices: choices)
-        let seconds = Date().timeIntervalSince(start)
-        // Choice-constrained answers are kept apart from the plain ones, so both can be compared.
-        let label = choices ? "\(split)-choices" : split
-        let out = try writePredictions(set, predictions, folder: folder, label: label)
-        let scores = VQAScores(set.examples, predictions: predictions)
-        try registry.recordEvaluation(
-            scores.flat, task: "vqa", dataset: dataset.rawValue, seed: system.run.seed, folder: folder, split: label,
-            predictions: out)
-        if json {
-            try printJSON(summary(scores, localization, folder: folder, set: set, predictions: out, seconds: seconds))
-            return
-        }
-        print(
-            String(
-                format: "%@ (%@ head) on %@ %@: %d questions (%d skipped), %.1f questions/s; predictions in %@",
-                folder.path, system.run.head.rawValue, dataset.rawValue, split, set.count, set.skipped.count, Double(set.count) / seconds, out.path))
-        printTable(scores, localization)
     }
 
     /// `--checkpoint`, or the newest finished run for the dataset in the registry.
