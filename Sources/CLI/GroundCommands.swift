@@ -234,7 +234,7 @@ struct GroundTrain: ParsableCommand {
         let earlier = training.resume ? try decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")).recipe : nil
         let valFraction = earlier?.valFraction ?? training.valFraction ?? (data.dataDir != nil ? 0.15 : 0)
         let (trainSamples, selection) = try carve(subset(train.samples), fraction: valFraction)
-        var recipe = earlier ?? self.recipe(trainSamples, valFraction: valFraction)
+        var recipe = earlier.map(resumed) ?? self.recipe(trainSamples, valFraction: valFraction)
         for reason in recipe.reasons { print("recipe: \(reason)") }
         let grounder = try grounder(folder, train: train, imageSize: recipe.imageSize, checking: trainSamples + selection)
         recipe.imageSize = grounder.run.imageSize
@@ -271,6 +271,17 @@ struct GroundTrain: ParsableCommand {
         let held = max(1, Int((Double(samples.count) * fraction).rounded()))
         guard held < samples.count else { throw DataError("--val-fraction \(fraction) leaves no training images of \(samples.count)") }
         return (Array(shuffled[held...]), Array(shuffled[..<held]))
+    }
+
+    /// A resumed run's recipe, with what this command gives for how long and how it trains (the
+    /// input size and the held-out images stay: they shape the model and its data).
+    private func resumed(_ recorded: GroundingRecipe) -> GroundingRecipe {
+        var recipe = recorded
+        if let epochs = training.epochs { recipe.epochs = epochs }
+        if let patience = training.patience { recipe.patience = patience }
+        if let augment = training.augment { recipe.augmentation = GroundingAugmentation(augment.kinds) }
+        recipe.reasons = []
+        return recipe
     }
 
     /// The options as given, what a real dataset's defaults fill in, and why.
