@@ -132,6 +132,13 @@ struct VQAPretrainingOptions: ParsableArguments {
     }
 }
 
+/// What training images go through besides random crops.
+enum VQAAugmentation: String, ExpressibleByArgument, CaseIterable {
+    /// Mirror left-right half of the images whose questions, answers, hints and regions name no side.
+    case flip
+    case none
+}
+
 /// The optimisation schedule and where the run is written.
 struct VQARunOptions: ParsableArguments {
     @Option(help: "Epochs at most.") var epochs = 25
@@ -140,6 +147,10 @@ struct VQARunOptions: ParsableArguments {
             "Stop when the validation selection score (mean of closed accuracy and open recall) has not improved for this many epochs "
                 + "(default: 8 on real data, VQA-RAD or --data-dir; every epoch on the embedded corpus)."))
     var patience: Int?
+    @Option(help: ArgumentHelp(
+        "Augmentation besides random crops: flip mirrors half of the images whose questions, answers and hints name no side "
+            + "(default: flip on real data, VQA-RAD or --data-dir; none on the embedded corpus)."))
+    var augment: VQAAugmentation?
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "AdamW weight decay.") var weightDecay: Float = VQATrainingOptions().weightDecay
@@ -331,7 +342,10 @@ public struct VQATrain: ParsableCommand {
             model: config, head: model.head, dataset: data.dataset, dataDir: dir.path, seed: training.seed, epochs: training.epochs,
             template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary),
             validationGrouping: data.dataset == .vqaRad ? data.valGrouping : nil)
-        run.patience = training.patience ?? (data.dataset == .vqaRad || data.dataDir != nil ? 8 : nil)
+        let real = data.dataset == .vqaRad || data.dataDir != nil
+        run.patience = training.patience ?? (real ? 8 : nil)
+        run.mirrorImages = training.augment.map { $0 == .flip } ?? real
+        if training.augment == nil && real { print("augment: flip (real data; --augment none turns it off)") }
         if training.patience == nil, let patience = run.patience {
             print("patience: \(patience) epochs without a better validation selection score end the run (real data; --patience)")
         }
@@ -377,6 +391,7 @@ public struct VQATrain: ParsableCommand {
         options.epochs = run.epochs; options.imagesPerBatch = training.imagesPerBatch; options.learningRate = training.lr
         options.weightDecay = training.weightDecay; options.seed = run.seed
         options.patience = training.patience ?? run.patience
+        options.mirrorImages = training.augment.map { $0 == .flip } ?? run.mirrorImages ?? false
         return options
     }
 

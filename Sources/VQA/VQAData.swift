@@ -77,6 +77,9 @@ public struct VQASet: Sendable {
     let side: Int
     /// One line per question left out (qid, file, problem).
     public let skipped: [String]
+    /// Whether each image may be mirrored in training: none of its questions, answers, hints or
+    /// region phrases says "left" or "right" (a mirrored image would make them false).
+    var mirrorable: [Bool] = []
 
     public var count: Int { examples.count }
     public var imageCount: Int { images.count }
@@ -100,13 +103,19 @@ public struct VQASet: Sendable {
         (0..<n).map { _ in rng.map { (x: $0.int(side - s + 1), y: $0.int(side - s + 1)) } ?? (x: (side - s) / 2, y: (side - s) / 2) }
     }
 
-    func pixels(_ indices: [Int], size s: Int, crops: [(x: Int, y: Int)]) -> Tensor {
+    /// `mirrored[n]`: crop image n from its left-right mirror image.
+    func pixels(_ indices: [Int], size s: Int, crops: [(x: Int, y: Int)], mirrored: [Bool] = []) -> Tensor {
         let l = side
         var out = [Float](repeating: 0, count: indices.count * s * s)
         for (n, i) in indices.enumerated() {
             let (ox, oy) = crops[n]
-            let plane = images[i]
-            for y in 0..<s { for x in 0..<s { out[n * s * s + y * s + x] = (plane[(y + oy) * l + x + ox] - 0.5) / 0.25 } }
+            let plane = images[i], mirror = n < mirrored.count && mirrored[n]
+            for y in 0..<s {
+                for x in 0..<s {
+                    let column = mirror ? l - 1 - (x + ox) : x + ox
+                    out[n * s * s + y * s + x] = (plane[(y + oy) * l + column] - 0.5) / 0.25
+                }
+            }
         }
         return Tensor(shape: [indices.count, 1, s, s], data: out)
     }
@@ -172,7 +181,20 @@ public struct VQALoader {
         if !skipped.isEmpty { log("\(split): skipped \(skipped.count) of \(items.count) questions (listed above)") }
         if truncated > 0 { log("\(split): \(truncated) questions longer than \(config.maxQuestionTokens) tokens were cut") }
         if longAnswers > 0 { log("\(split): \(longAnswers) answers longer than \(config.maxAnswerTokens) tokens were cut") }
-        return VQASet(examples: examples, images: images, regions: imageRegions, boxes: imageBoxes, side: loadSize, skipped: skipped)
+        var set = VQASet(examples: examples, images: images, regions: imageRegions, boxes: imageBoxes, side: loadSize, skipped: skipped)
+        set.mirrorable = mirrorable(examples, hints: imageHints, regions: imageRegions, count: images.count)
+        return set
+    }
+
+    /// Images none of whose questions, answers, hints or region phrases name a side.
+    func mirrorable(_ examples: [VQAExample], hints: [[Int]], regions: [[GroundedRegion]], count: Int) -> [Bool] {
+        let sideIDs = Set(vocabulary.encode("left right"))
+        func namesSide(_ text: String) -> Bool {
+            text.lowercased().split { !$0.isLetter }.contains { $0 == "left" || $0 == "right" }
+        }
+        var ok = (0..<count).map { i in !hints[i].contains(where: sideIDs.contains) && !regions[i].contains { namesSide($0.phrase) } }
+        for e in examples where namesSide(e.item.question) || namesSide(e.item.answer) { ok[e.image] = false }
+        return ok
     }
 
     /// An image's regions kept by the injection options (boxes scaled to [0, 1] when the model

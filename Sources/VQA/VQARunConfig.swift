@@ -21,6 +21,8 @@ public struct VQARunConfig: Codable, Sendable {
     public var validationGrouping: VQARAD.ValidationGrouping?
     /// Epochs without a better validation selection score that end the run (nil: every epoch).
     public var patience: Int?
+    /// Whether training mirrors images that name no side (nil in runs from before: no).
+    public var mirrorImages: Bool?
 
     public init(
         model: VQAConfig, head: VQAHead, dataset: VQADatasetKind, dataDir: String, seed: UInt64, epochs: Int,

@@ -1,9 +1,13 @@
 import Datasets
 import Foundation
+import Imaging
+import Injection
 import Tensor
 
 public struct VQATrainingOptions: Codable, Sendable {
     public var epochs = 25
+    /// Mirror left-right half of the training images that name no side (`VQASet.mirrorable`).
+    public var mirrorImages = false
     /// Stop when the selection score has not improved for this many epochs (nil: every epoch).
     public var patience: Int?
     /// Images per step; each step takes all their questions, so the CNN runs once per image.
@@ -67,10 +71,12 @@ public final class VQATrainer {
         let withheld = Set(images.filter { _ in injection.withholds(rng) })
         let size = system.run.model.imageSize
         let crops = set.crops(images.count, size: size, rng: rng)
-        let pixels = set.pixels(images, size: size, crops: crops)
+        let mirrored = images.map { i in options.mirrorImages && set.mirrorable[i] && (rng.map { $0.uniform() < 0.5 } ?? false) }
+        let pixels = set.pixels(images, size: size, crops: crops, mirrored: mirrored)
         Profiler.enter(.forward)
         let map = Profiler.part("vision encoder") { model.visionEncoder(pixels) }
-        let tokens = model.imageTokens(map: map, regions: images.map { withheld.contains($0) ? [] : set.regions[$0] })
+        let regions = images.indices.map { n in withheld.contains(images[n]) ? [] : Self.mirror(set.regions[images[n]], mirrored[n]) }
+        let tokens = model.imageTokens(map: map, regions: regions)
         let imageOf = members.map { slot[set.examples[$0].image]! }
         let prompts = members.map { m in
             let e = set.examples[m]
@@ -86,7 +92,7 @@ public final class VQATrainer {
         }
         if let head = model.localizationHead, let options = system.run.model.localization {
             let targets = LocalizationHead.targets(
-                images.map { set.boxes[$0] }, labels: options.labels, crops: crops,
+                images.indices.map { Self.mirror(set.boxes[images[$0]], mirrored[$0]) }, labels: options.labels, crops: crops,
                 loadSide: set.side, cropSide: size, grid: map.shape[2])
             loss = loss + options.weight * head.loss(map, targets: targets)
         }
@@ -101,6 +107,12 @@ public final class VQATrainer {
         optimizer.step()
         Profiler.enter(nil)
         return loss.item
+    }
+
+    /// Regions (boxes in [0, 1]) of an image, mirrored left-right with it.
+    static func mirror(_ regions: [GroundedRegion], _ mirrored: Bool) -> [GroundedRegion] {
+        guard mirrored else { return regions }
+        return regions.map { GroundedRegion(phrase: $0.phrase, score: $0.score, box: Box(x1: 1 - $0.box.x2, y1: $0.box.y1, x2: 1 - $0.box.x1, y2: $0.box.y2)) }
     }
 
     /// The prompt with its hint slot (the `width` ids after `<image>`) all padding: what an image
