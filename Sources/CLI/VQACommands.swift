@@ -147,9 +147,10 @@ struct VQARunOptions: ParsableArguments {
             "Stop when the validation selection score (mean of closed accuracy and open recall) has not improved for this many epochs "
                 + "(default: 8 on real data, VQA-RAD or --data-dir; every epoch on the embedded corpus)."))
     var patience: Int?
-    @Option(help: ArgumentHelp(
-        "Augmentation besides random crops: flip mirrors half of the images whose questions, answers and hints name no side "
-            + "(default: flip on real data, VQA-RAD or --data-dir; none on the embedded corpus)."))
+    @Option(
+        help: ArgumentHelp(
+            "Augmentation besides random crops: flip mirrors half of the images whose questions, answers and hints name no side "
+                + "(default: flip on real data, VQA-RAD or --data-dir; none on the embedded corpus)."))
     var augment: VQAAugmentation?
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3

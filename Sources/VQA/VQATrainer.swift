@@ -112,7 +112,9 @@ public final class VQATrainer {
     /// Regions (boxes in [0, 1]) of an image, mirrored left-right with it.
     static func mirror(_ regions: [GroundedRegion], _ mirrored: Bool) -> [GroundedRegion] {
         guard mirrored else { return regions }
-        return regions.map { GroundedRegion(phrase: $0.phrase, score: $0.score, box: Box(x1: 1 - $0.box.x2, y1: $0.box.y1, x2: 1 - $0.box.x1, y2: $0.box.y2)) }
+        return regions.map {
+            GroundedRegion(phrase: $0.phrase, score: $0.score, box: Box(x1: 1 - $0.box.x2, y1: $0.box.y1, x2: 1 - $0.box.x1, y2: $0.box.y2))
+        }
     }
 
     /// The prompt with its hint slot (the `width` ids after `<image>`) all padding: what an image
