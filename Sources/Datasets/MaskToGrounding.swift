@@ -91,25 +91,9 @@ public struct MaskToGrounding {
             for i in 0..<(w * h) where inside[i] { n += 1; box = extend(box, i % w, i / w) }
             if n > 0 { regions.append((n, box)) }
         } else {
-            var seen = [Bool](repeating: false, count: w * h)
-            var stack: [Int] = []
-            for start in 0..<(w * h) where inside[start] && !seen[start] {
-                var n = 0, box = Box(x1: .infinity, y1: .infinity, x2: -.infinity, y2: -.infinity)
-                seen[start] = true
-                stack.append(start)
-                while let p = stack.popLast() {
-                    let (x, y) = (p % w, p / w)
-                    n += 1; box = extend(box, x, y)
-                    for dy in -1...1 {
-                        for dx in -1...1 where dx != 0 || dy != 0 {
-                            let (nx, ny) = (x + dx, y + dy)
-                            guard nx >= 0, ny >= 0, nx < w, ny < h else { continue }
-                            let q = ny * w + nx
-                            if inside[q] && !seen[q] { seen[q] = true; stack.append(q) }
-                        }
-                    }
-                }
-                regions.append((n, box))
+            for pixels in connectedComponents(inside, width: w, height: h) {
+                regions.append(
+                    (pixels.count, pixels.reduce(Box(x1: .infinity, y1: .infinity, x2: -.infinity, y2: -.infinity)) { extend($0, $1 % w, $1 / w) }))
             }
         }
         return regions.filter { $0.count >= minPixels }.map { LabeledBox(label: label, box: $0.box) }

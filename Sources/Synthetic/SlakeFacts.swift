@@ -142,28 +142,7 @@ enum SlakeMeasure {
 
     /// 8-connected components with their box, centroid, mean intensity and moment shape.
     static func components(_ inside: [Bool], _ w: Int, _ h: Int, gray: [Float]) -> [SlakeComponent] {
-        var seen = [Bool](repeating: false, count: w * h)
-        var out: [SlakeComponent] = []
-        var stack: [Int] = []
-        for start in 0..<(w * h) where inside[start] && !seen[start] {
-            var pixels: [Int] = []
-            seen[start] = true
-            stack.append(start)
-            while let p = stack.popLast() {
-                pixels.append(p)
-                let (x, y) = (p % w, p / w)
-                for dy in -1...1 {
-                    for dx in -1...1 where dx != 0 || dy != 0 {
-                        let (nx, ny) = (x + dx, y + dy)
-                        guard nx >= 0, ny >= 0, nx < w, ny < h else { continue }
-                        let q = ny * w + nx
-                        if inside[q] && !seen[q] { seen[q] = true; stack.append(q) }
-                    }
-                }
-            }
-            out.append(describe(pixels, w, gray: gray))
-        }
-        return out
+        connectedComponents(inside, width: w, height: h).map { describe($0, w, gray: gray) }
     }
 
     static func describe(_ pixels: [Int], _ w: Int, gray: [Float]) -> SlakeComponent {
