@@ -150,8 +150,8 @@ struct VQARunOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Augmentation besides random crops: flip mirrors half of the images whose questions, answers and hints name no side "
-                + "(default: flip on real data, VQA-RAD or --data-dir; none on the embedded corpus)."))
-    var augment: VQAAugmentation?
+                + "(it did not clearly help on VQA-RAD)."))
+    var augment: VQAAugmentation = .none
     @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "AdamW weight decay.") var weightDecay: Float = VQATrainingOptions().weightDecay
@@ -345,8 +345,7 @@ public struct VQATrain: ParsableCommand {
             validationGrouping: data.dataset == .vqaRad ? data.valGrouping : nil)
         let real = data.dataset == .vqaRad || data.dataDir != nil
         run.patience = training.patience ?? (real ? 8 : nil)
-        run.mirrorImages = training.augment.map { $0 == .flip } ?? real
-        if training.augment == nil && real { print("augment: flip (real data; --augment none turns it off)") }
+        run.mirrorImages = training.augment == .flip
         if training.patience == nil, let patience = run.patience {
             print("patience: \(patience) epochs without a better validation selection score end the run (real data; --patience)")
         }
@@ -392,7 +391,7 @@ public struct VQATrain: ParsableCommand {
         options.epochs = run.epochs; options.imagesPerBatch = training.imagesPerBatch; options.learningRate = training.lr
         options.weightDecay = training.weightDecay; options.seed = run.seed
         options.patience = training.patience ?? run.patience
-        options.mirrorImages = training.augment.map { $0 == .flip } ?? run.mirrorImages ?? false
+        options.mirrorImages = run.mirrorImages ?? false
         return options
     }
 
