@@ -232,7 +232,7 @@ struct GroundTrain: ParsableCommand {
         let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: base)
         let train = try data.load(training.subset == 0.1 && data.format ?? .coco == .coco ? "train_10pct" : "train")
         let earlier = training.resume ? try decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")).recipe : nil
-        let valFraction = earlier?.valFraction ?? training.valFraction ?? (data.dataDir != nil ? 0.15 : 0)
+        let valFraction = try heldOutFraction(resumed: training.resume ? earlier?.valFraction ?? 0 : nil)
         let (trainSamples, selection) = try carve(subset(train.samples), fraction: valFraction)
         var recipe = earlier.map(resumed) ?? self.recipe(trainSamples, valFraction: valFraction)
         for reason in recipe.reasons { print("recipe: \(reason)") }
@@ -271,6 +271,16 @@ struct GroundTrain: ParsableCommand {
         let held = max(1, Int((Double(samples.count) * fraction).rounded()))
         guard held < samples.count else { throw DataError("--val-fraction \(fraction) leaves no training images of \(samples.count)") }
         return (Array(shuffled[held...]), Array(shuffled[..<held]))
+    }
+
+    /// The fraction of train held out to choose on: a resumed run's own (another would change its
+    /// data), else `--val-fraction`, else 0.15 on a real dataset.
+    private func heldOutFraction(resumed: Double?) throws -> Double {
+        guard let resumed else { return training.valFraction ?? (data.dataDir != nil ? 0.15 : 0) }
+        if let asked = training.valFraction, asked != resumed {
+            throw RunFolder.changedOnResume("--val-fraction", was: "\(resumed)", now: "\(asked)")
+        }
+        return resumed
     }
 
     /// A resumed run's recipe, with what this command gives for how long and how it trains (the

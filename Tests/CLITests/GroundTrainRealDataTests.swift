@@ -53,5 +53,14 @@ final class GroundTrainRealDataTests: XCTestCase {
         XCTAssertEqual(Set(metrics.filter { $0.split == "selection" && $0.epoch == 1 }.map(\.name)), ["AP", "AP50"], "chosen on held-out train")
         XCTAssertEqual(Set(metrics.filter { $0.split == "val" && $0.epoch == nil }.map(\.name)), ["AP", "AP50"], "val scored once")
         XCTAssertTrue(metrics.filter { $0.split == "val" }.allSatisfy { $0.epoch == nil }, "no epoch chose on val")
+
+        // A resumed run keeps its held-out images: another fraction would change its data.
+        let resume = ["--data-dir", dir.path, "--format", "voc", "--out", run.path, "--registry", registry.path, "--resume", "--batch-size", "4"]
+        XCTAssertThrowsError(try GroundTrain.parse(resume + ["--epochs", "2", "--val-fraction", "0.3"]).run()) { error in
+            XCTAssertTrue("\(error)".contains("--val-fraction"), "\(error)")
+        }
+        try GroundTrain.parse(resume + ["--epochs", "2"]).run()
+        let after = try reg.metrics(run: id)
+        XCTAssertEqual(Set(after.filter { $0.split == "selection" }.compactMap(\.epoch)), [1, 2], "the second epoch chose on the same images")
     }
 }
