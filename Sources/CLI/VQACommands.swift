@@ -141,7 +141,8 @@ enum VQAAugmentation: String, ExpressibleByArgument, CaseIterable {
 
 /// The optimisation schedule and where the run is written.
 struct VQARunOptions: ParsableArguments {
-    @Option(help: "Epochs at most.") var epochs = 25
+    @Option(help: "Epochs at most (default: 25 on the embedded corpus; on real data, VQA-RAD or --data-dir, from its size).")
+    var epochs: Int?
     @Option(
         help: ArgumentHelp(
             "Stop when the validation selection score (mean of closed accuracy and open recall) has not improved for this many epochs "
@@ -160,7 +161,7 @@ struct VQARunOptions: ParsableArguments {
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
 
     func validate() throws {
-        try Check.atLeast(epochs, 1, "--epochs")
+        if let epochs { try Check.atLeast(epochs, 1, "--epochs") }
         if let patience { try Check.atLeast(patience, 1, "--patience") }
         try Check.atLeast(imagesPerBatch, 1, "--images-per-batch")
         try Check.positive(lr, "--lr")
@@ -340,7 +341,7 @@ public struct VQATrain: ParsableCommand {
             questions: splits.train.map(\.question), answers: splits.train.map(\.answer),
             extraText: template.words + config.injection.hintVocabulary)
         var run = VQARunConfig(
-            model: config, head: model.head, dataset: data.dataset, dataDir: dir.path, seed: training.seed, epochs: training.epochs,
+            model: config, head: model.head, dataset: data.dataset, dataDir: dir.path, seed: training.seed, epochs: epochs(splits),
             template: template, maxPositions: VQASystem.maxPositions(config, template: template, vocabulary: vocabulary),
             validationGrouping: data.dataset == .vqaRad ? data.valGrouping : nil)
         let real = data.dataset == .vqaRad || data.dataDir != nil
@@ -350,6 +351,15 @@ public struct VQATrain: ParsableCommand {
             print("patience: \(patience) epochs without a better validation selection score end the run (real data; --patience)")
         }
         return (VQASystem(run, vocabulary: vocabulary), splits, regions, boxes)
+    }
+
+    /// `--epochs`, or on real data (VQA-RAD or `--data-dir`) a number that follows its size.
+    private func epochs(_ splits: VQASplits) -> Int {
+        if let epochs = training.epochs { return epochs }
+        guard data.dataset == .vqaRad || data.dataDir != nil else { return 25 }
+        let (epochs, reason) = VQATrainingOptions.epochs(forTrainingQuestions: splits.train.count)
+        print("epochs: \(reason) (real data; --epochs)")
+        return epochs
     }
 
     /// The model the Model and Pre-training options describe.

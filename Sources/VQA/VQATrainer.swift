@@ -24,6 +24,15 @@ public struct VQATrainingOptions: Codable, Sendable {
     public var autoencoderPretrainEpochs = 0
     /// Standard deviation of the noise added to the (normalised) images in those epochs.
     public var autoencoderNoise: Float = 0.5
+    /// Training questions (epochs x questions) real data gets by default.
+    public static let questionsSeen = 90_000
+
+    /// Epochs that show the model about `questionsSeen` training questions, within 15...60, and why.
+    public static func epochs(forTrainingQuestions count: Int) -> (Int, String) {
+        let epochs = min(60, max(15, Int((Double(questionsSeen) / Double(max(count, 1))).rounded())))
+        return (epochs, "\(epochs) epochs at most: about \(questionsSeen) training questions for \(count) questions")
+    }
+
     public init() {}
 }
 
