@@ -157,7 +157,8 @@ public struct MRGTrain: ParsableCommand {
         print("loading \(dataset.train.count) train and \(dataset.val.count) val studies from \(generator.run.dataDir)")
         let train = try loader.load(dataset.train, from: dataset, split: "train")
         let val = try loader.load(dataset.val, from: dataset, split: "val")
-        let options = training.options
+        var options = training.options
+        options.patience = training.patience ?? generator.run.patience
         print(
             "model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder "
                 + "\(folder.path)"
@@ -206,9 +207,12 @@ public struct MRGTrain: ParsableCommand {
             config.injection = injection.injectionOptions(phrases: phrases, hintVocabulary: vocabulary, source: source, phraseThresholds: thresholds)
             groundingRegions = regions
         }
-        return (
-            ReportGenerator(ReportRunConfig(model: config, dataDir: dir.path, seed: training.seed), tokenizer: tokenizer), dataset, groundingRegions
-        )
+        let patience = training.patience ?? (data.dataDir != nil && training.selectOn != ReportTrainingOptions.finalEpoch ? 5 : nil)
+        if training.patience == nil, let patience {
+            print("patience: \(patience) epochs without a better validation \(training.selectOn) end the run (real data; --patience)")
+        }
+        let run = ReportRunConfig(model: config, dataDir: dir.path, seed: training.seed, patience: patience)
+        return (ReportGenerator(run, tokenizer: tokenizer), dataset, groundingRegions)
     }
 }
 

@@ -8,7 +8,12 @@ public struct ReportRunConfig: Codable, Sendable {
     /// Where the data came from: the embedded corpus's folder or `--data-dir`.
     public var dataDir: String
     public var seed: UInt64
-    public init(model: ReportGenConfig, dataDir: String, seed: UInt64) { self.model = model; self.dataDir = dataDir; self.seed = seed }
+    /// Epochs without a better validation selection metric that end the run (nil: every epoch, and
+    /// runs from before it was recorded).
+    public var patience: Int?
+    public init(model: ReportGenConfig, dataDir: String, seed: UInt64, patience: Int? = nil) {
+        self.model = model; self.dataDir = dataDir; self.seed = seed; self.patience = patience
+    }
 }
 
 /// A trained (or initialised) R2Gen model with its tokenizer: generates reports for studies.

@@ -1,0 +1,26 @@
+import Foundation
+import ReportGen
+import XCTest
+
+@testable import CLI
+
+/// `mrg-train --data-dir`: real data gets early stopping by default, recorded in config.json.
+final class MRGRealDataTests: XCTestCase {
+    func testADataFolderGetsPatienceRecorded() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mrgreal-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        setenv("MEDGLIP_CACHE", dir.appendingPathComponent("cache").path, 1)
+        defer { unsetenv("MEDGLIP_CACHE") }
+        // The embedded corpus's folder is in R2Gen's layout: given as --data-dir, it is data like any other.
+        let data = try ReportDataOptions.embeddedCorpus(count: 30)
+        let registry = ["--registry", dir.appendingPathComponent("registry.sqlite").path]
+        let common = ["--epochs", "1", "--pretrain-epochs", "0", "--batch-size", "8"] + registry
+        try MRGTrain.parse(common + ["--data-dir", data.path, "--out", dir.appendingPathComponent("real").path]).run()
+        try MRGTrain.parse(common + ["--count", "30", "--out", dir.appendingPathComponent("embedded").path]).run()
+        func patience(_ run: String) throws -> Int? {
+            try JSONDecoder().decode(ReportRunConfig.self, from: Data(contentsOf: dir.appendingPathComponent("\(run)/config.json"))).patience
+        }
+        XCTAssertEqual(try patience("real"), 5)
+        XCTAssertNil(try patience("embedded"), "the embedded corpus trains every epoch")
+    }
+}
