@@ -162,8 +162,10 @@ public struct LoaderFuzzer {
             return Data(
                 """
                 <annotation><folder>BCCD</folder><filename>1.jpg</filename><size><width>640</width><height>480</height><depth>3</depth></size>
-                <object><name>RBC</name><difficult>0</difficult><bndbox><xmin>10</xmin><ymin>20</ymin><xmax>110</xmax><ymax>90</ymax></bndbox></object>
-                <object><name>WBC</name><difficult>1</difficult><bndbox><xmin>300</xmin><ymin>200</ymin><xmax>420</xmax><ymax>330</ymax></bndbox></object>
+                <object><name>RBC</name><difficult>0</difficult><bndbox><xmin>10</xmin><ymin>20</ymin><xmax>110</xmax><ymax>90</ymax></bndbox>\
+                </object>
+                <object><name>WBC</name><difficult>1</difficult><bndbox><xmin>300</xmin><ymin>200</ymin><xmax>420</xmax><ymax>330</ymax></bndbox>\
+                </object>
                 </annotation>
                 """.utf8)
         case .safetensors:

@@ -202,7 +202,11 @@ enum METEORNormalizer {
     static let nonBreakingPrefixes: [String: PrefixType] = {
         var d: [String: PrefixType] = [:]
         let any =
-            "A B C D E F G H I J K L M N O P Q R S T U V W X Y Z Adj Adm Adv Asst Bart Bldg Brig Bros Capt Cmdr Col Comdr Con Corp Cpl DR Dr Drs Ens Gen Gov Hon Hr Hosp Insp Lt MM MR MRS MS Maj Messrs Mlle Mme Mr Mrs Ms Msgr Op Ord Pfc Ph Prof Pvt Rep Reps Res Rev Rt Sen Sens Sfc Sgt Sr St Supt Surg v vs i.e rev e.g Nos Nr"
+            """
+            A B C D E F G H I J K L M N O P Q R S T U V W X Y Z Adj Adm Adv Asst Bart Bldg Brig Bros Capt Cmdr Col Comdr Con Corp Cpl DR Dr Drs \
+            Ens Gen Gov Hon Hr Hosp Insp Lt MM MR MRS MS Maj Messrs Mlle Mme Mr Mrs Ms Msgr Op Ord Pfc Ph Prof Pvt Rep Reps Res Rev Rt Sen Sens \
+            Sfc Sgt Sr St Supt Surg v vs i.e rev e.g Nos Nr
+            """
         for p in any.split(separator: " ") { d[String(p)] = .any }
         for p in ["No", "Art", "pp"] { d[p] = .numericOnly }
         return d

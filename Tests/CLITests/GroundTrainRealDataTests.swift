@@ -23,7 +23,8 @@ final class GroundTrainRealDataTests: XCTestCase {
             try ImageIO.writePNG(image, to: dir.appendingPathComponent("JPEGImages/c\(i).png"))
             let xml = """
                 <annotation><filename>c\(i).png</filename><size><width>64</width><height>48</height><depth>3</depth></size>
-                <object><name>cell</name><bndbox><xmin>\(x + 1)</xmin><ymin>\(y + 1)</ymin><xmax>\(x + 16)</xmax><ymax>\(y + 16)</ymax></bndbox></object>
+                <object><name>cell</name><bndbox><xmin>\(x + 1)</xmin><ymin>\(y + 1)</ymin><xmax>\(x + 16)</xmax><ymax>\(y + 16)</ymax></bndbox>\
+                </object>
                 </annotation>
                 """
             try Data(xml.utf8).write(to: dir.appendingPathComponent("Annotations/c\(i).xml"))

@@ -27,7 +27,8 @@ final class VQARADCommandTests: XCTestCase {
                 ("Is it dark?", bright ? "no" : "yes", "CLOSED"), ("What organ is shown?", "brain", "OPEN")
             ].enumerated() {
                 records.append(
-                    #"{"qid": \#(image * 4 + q), "image_name": "synpic\#(image).png", "image_organ": "HEAD", "answer": "\#(answer)", "answer_type": "\#(type)", "question_type": "COLOR", "question": "\#(question)", "phrase_type": "freeform"}"#
+                    #"{"qid": \#(image * 4 + q), "image_name": "synpic\#(image).png", "image_organ": "HEAD", "answer": "\#(answer)", "#
+                        + #""answer_type": "\#(type)", "question_type": "COLOR", "question": "\#(question)", "phrase_type": "freeform"}"#
                 )
             }
         }

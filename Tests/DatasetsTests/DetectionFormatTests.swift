@@ -36,30 +36,36 @@ final class DetectionFormatTests: DatasetTestCase {
         let malformed = try write("{\"images\": [", "bad.json")
         assertError(try COCO.read(malformed), names: "bad.json", says: "malformed JSON")
         let noBBox = try write(
-            #"{"images":[{"id":1,"file_name":"a.png","width":4,"height":4}],"annotations":[{"id":1,"image_id":1,"category_id":1}],"categories":[{"id":1,"name":"x"}]}"#,
+            #"{"images":[{"id":1,"file_name":"a.png","width":4,"height":4}],"annotations":[{"id":1,"image_id":1,"category_id":1}],"#
+                + #""categories":[{"id":1,"name":"x"}]}"#,
             "nobbox.json")
         assertError(try COCO.read(noBBox), names: "nobbox.json", says: "missing key 'bbox' at annotations[0]")
         let shortBox = try write(
-            #"{"images":[{"id":1,"file_name":"a.png","width":4,"height":4}],"annotations":[{"id":3,"image_id":1,"category_id":1,"bbox":[1,2,3]}],"categories":[{"id":1,"name":"x"}]}"#,
+            #"{"images":[{"id":1,"file_name":"a.png","width":4,"height":4}],"annotations":[{"id":3,"image_id":1,"category_id":1,"bbox":[1,2,"#
+                + #"3]}],"categories":[{"id":1,"name":"x"}]}"#,
             "short.json")
         assertError(try COCO.read(shortBox), names: "short.json", says: "bbox must be 4 finite numbers")
         let unknownCat = try write(
-            #"{"images":[{"id":1,"file_name":"a.png","width":4,"height":4}],"annotations":[{"id":3,"image_id":1,"category_id":5,"bbox":[1,2,3,4]}],"categories":[{"id":1,"name":"x"}]}"#,
+            #"{"images":[{"id":1,"file_name":"a.png","width":4,"height":4}],"annotations":[{"id":3,"image_id":1,"category_id":5,"bbox":[1,2,3,"#
+                + #"4]}],"categories":[{"id":1,"name":"x"}]}"#,
             "cat.json")
         assertError(try COCO.read(unknownCat), names: "cat.json", says: "unknown category_id 5")
         assertError(try COCO.read(dir.appendingPathComponent("absent.json")), names: "absent.json", says: "no such file")
         let outside = try write(
-            #"{"images":[{"id":1,"file_name":"a.png","width":40,"height":30}],"annotations":[{"id":8,"image_id":1,"category_id":1,"bbox":[30,10,20,5]}],"categories":[{"id":1,"name":"x"}]}"#,
+            #"{"images":[{"id":1,"file_name":"a.png","width":40,"height":30}],"annotations":[{"id":8,"image_id":1,"category_id":1,"bbox":[30,10,"#
+                + #"20,5]}],"categories":[{"id":1,"name":"x"}]}"#,
             "outside.json")
         assertError(try COCO.read(outside), names: "outside.json", says: "annotation 8: box [30.0, 10.0, 20.0, 5.0] lies outside the 40x30 image")
     }
 
     func vocXML(_ file: String, objects: [(String, Int, Int, Int, Int)], width: Int = 640, height: Int = 480) -> String {
         let objs = objects.map { o in
-            "<object><name>\(o.0)</name><difficult>0</difficult><bndbox><xmin>\(o.1)</xmin><ymin>\(o.2)</ymin><xmax>\(o.3)</xmax><ymax>\(o.4)</ymax></bndbox></object>"
+            "<object><name>\(o.0)</name><difficult>0</difficult><bndbox><xmin>\(o.1)</xmin><ymin>\(o.2)</ymin><xmax>\(o.3)</xmax><ymax>"
+                + "\(o.4)</ymax></bndbox></object>"
         }.joined()
         return
-            "<annotation><folder>JPEGImages</folder><filename>\(file)</filename><size><width>\(width)</width><height>\(height)</height><depth>3</depth></size>\(objs)</annotation>"
+            "<annotation><folder>JPEGImages</folder><filename>\(file)</filename><size><width>\(width)</width><height>\(height)</height><depth>"
+            + "3</depth></size>\(objs)</annotation>"
     }
 
     func testVOCReadsSplitsAndConvertsOneBasedBoxes() throws {

@@ -8,7 +8,8 @@ final class TextFormatTests: DatasetTestCase {
     func testR2GenAnnotation() throws {
         let url = try write(
             #"""
-            {"train":[{"id":"CXR1_IM-0001","report":"The heart is normal. No effusion.","image_path":["CXR1_IM-0001/0.png","CXR1_IM-0001/1.png"],"split":"train"}],
+            {"train":[{"id":"CXR1_IM-0001","report":"The heart is normal. No effusion.","image_path":["CXR1_IM-0001/0.png",\#
+            "CXR1_IM-0001/1.png"],"split":"train"}],
              "val":[{"id":42,"report":"Clear lungs.","image_path":["p10/s1/a.jpg"],"split":"val"}],
              "test":[]}
             """#, "iu/annotation.json")
@@ -24,7 +25,9 @@ final class TextFormatTests: DatasetTestCase {
     }
 
     func slakeRecord(_ qid: Int, lang: String = "en", type: String = "CLOSED", answer: String = "\"Yes\"") -> String {
-        #"{"img_id":102,"img_name":"xmlab102/source.jpg","question":"Is this a CT?","answer":\#(answer),"q_lang":"\#(lang)","location":"Abdomen","modality":"CT","answer_type":"\#(type)","base_type":"vqa","content_type":"Modality","triple":["vhead","_","_"],"qid":\#(qid)}"#
+        #"{"img_id":102,"img_name":"xmlab102/source.jpg","question":"Is this a CT?","answer":\#(answer),"q_lang":"\#(lang)","#
+            + #""location":"Abdomen","modality":"CT","answer_type":"\#(type)","base_type":"vqa","content_type":"Modality","triple":["vhead","_","#
+            + #""_"],"qid":\#(qid)}"#
     }
 
     func testSLAKELanguageFilterAndDetections() throws {
@@ -55,7 +58,8 @@ final class TextFormatTests: DatasetTestCase {
             let answer = i % 7 == 0 ? "\(i % 5)" : "\"yes\""
             let type = i % 11 == 0 ? "CLOSED " : (i % 2 == 0 ? "OPEN" : "CLOSED")
             records.append(
-                #"{"qid":\#(i),"image_name":"synpic\#(i / 3).jpg","image_organ":"CHEST","answer":\#(answer),"answer_type":"\#(type)","question_type":"PRES","question":"q\#(i)?","phrase_type":"freeform"}"#
+                #"{"qid":\#(i),"image_name":"synpic\#(i / 3).jpg","image_organ":"CHEST","answer":\#(answer),"answer_type":"\#(type)","#
+                    + #""question_type":"PRES","question":"q\#(i)?","phrase_type":"freeform"}"#
             )
         }
         try write("[" + records.joined(separator: ",") + "]", "rad/trainset.json")

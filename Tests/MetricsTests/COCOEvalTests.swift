@@ -130,7 +130,8 @@ final class COCOEvalTests: XCTestCase {
     func testLoadsFilesAndEvaluates() throws {
         let gt = try write(gtText, "gt.json")
         let dt = try write(
-            #"[{"image_id": 1, "category_id": 3, "bbox": [10, 10, 20, 20], "score": 0.9}, {"image_id": 2, "category_id": 3, "bbox": [0, 0, 50, 40], "score": 0.8}, {"image_id": 2, "category_id": 9, "bbox": [0, 0, 5, 5], "score": 0.1}]"#,
+            #"[{"image_id": 1, "category_id": 3, "bbox": [10, 10, 20, 20], "score": 0.9}, {"image_id": 2, "category_id": 3, "bbox": [0, 0, 50, "#
+                + #"40], "score": 0.8}, {"image_id": 2, "category_id": 9, "bbox": [0, 0, 5, 5], "score": 0.1}]"#,
             "dt.json")
         let inputs = try COCOEvalInputs.load(groundTruth: gt, detections: dt)
         XCTAssertEqual(inputs.warnings.count, 1)
@@ -177,7 +178,8 @@ final class COCOEvalTests: XCTestCase {
         XCTAssertTrue(p.hasSuffix("gt2.json: top level: missing key 'annotations'"), p)
         p = try problem(
             gt:
-                #"{"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [1, 2, 3, 4]}, {"id": 1, "image_id": 1, "category_id": 3, "bbox": [1, 2, 3, 4]}], "categories": [{"id": 3, "name": "a"}]}"#,
+                #"{"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [1, 2, 3, 4]}, {"id": 1, "#
+                + #""image_id": 1, "category_id": 3, "bbox": [1, 2, 3, 4]}], "categories": [{"id": 3, "name": "a"}]}"#,
             dt: ok)
         XCTAssertTrue(p.contains("gt2.json: annotations[1] (id 1): annotation id 1 appears twice"), p)
         XCTAssertEqual(try problem(dt: ok), "no error")

@@ -95,7 +95,8 @@ final class ReportConditionedTests: XCTestCase {
         let rng = RandomGenerator(seed: 1)
         let found = reader.findings(
             in:
-                "The heart is enlarged. Small left pleural effusion. No pneumothorax. There is a nodule in the right upper lobe. Lungs without consolidation.",
+                "The heart is enlarged. Small left pleural effusion. No pneumothorax. There is a nodule in the right upper lobe. Lungs without "
+                + "consolidation.",
             rng: rng)
         XCTAssertEqual(found.map(\.kind).sorted(), ["cardiomegaly", "effusion", "nodule"])
         let effusion = try XCTUnwrap(found.first { $0.kind == "effusion" })

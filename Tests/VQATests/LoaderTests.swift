@@ -8,7 +8,9 @@ import XCTest
 /// The SLAKE and VQA-RAD loaders on small files in the real formats, and what happens to bad input.
 final class LoaderTests: VQATestCase {
     func slakeRecord(_ qid: Int, image: String, answer: String, type: String = "OPEN", lang: String = "en") -> String {
-        #"{"img_id": 1, "img_name": "\#(image)", "question": "What organ is this?", "answer": \#(answer), "q_lang": "\#(lang)", "location": "Abdomen", "modality": "CT", "answer_type": "\#(type)", "base_type": "vqa", "content_type": "Organ", "triple": ["vhead", "_", "_"], "qid": \#(qid)}"#
+        #"{"img_id": 1, "img_name": "\#(image)", "question": "What organ is this?", "answer": \#(answer), "q_lang": "\#(lang)", "location": "#
+            + #""Abdomen", "modality": "CT", "answer_type": "\#(type)", "base_type": "vqa", "content_type": "Organ", "triple": ["vhead", "_", "#
+            + #""_"], "qid": \#(qid)}"#
     }
 
     /// A question whose image is missing is skipped with its qid and path; the rest load, one image decode per image.
@@ -46,7 +48,8 @@ final class LoaderTests: VQATestCase {
             let answer = i % 4 == 0 ? "\(i % 3)" : "\"Yes\""
             let type = i % 4 == 0 ? "OPEN" : (i % 5 == 0 ? "CLOSED " : "CLOSED")
             records.append(
-                #"{"qid": \#(i), "image_name": "synpic\#(i / 4).jpg", "image_organ": "HEAD", "answer": \#(answer), "answer_type": "\#(type)", "question_type": "COUNT", "question": "How many?", "phrase_type": "freeform"}"#
+                #"{"qid": \#(i), "image_name": "synpic\#(i / 4).jpg", "image_organ": "HEAD", "answer": \#(answer), "answer_type": "\#(type)", "#
+                    + #""question_type": "COUNT", "question": "How many?", "phrase_type": "freeform"}"#
             )
         }
         try write("[" + records.joined(separator: ",") + "]", "trainset.json")
@@ -97,13 +100,15 @@ final class InjectionLoaderTests: VQATestCase {
     func testHintsGoBeforeTheQuestionAndRegionsAreNormalised() throws {
         try writeImage("imgs/xmlab1/source.jpg", left: 0.2, right: 0.8)
         let record =
-            #"{"img_id": 1, "img_name": "xmlab1/source.jpg", "question": "Where is the cyst?", "answer": "Left Kidney", "q_lang": "en", "location": "Abdomen", "modality": "CT", "answer_type": "OPEN", "base_type": "vqa", "content_type": "Position", "qid": 1}"#
+            #"{"img_id": 1, "img_name": "xmlab1/source.jpg", "question": "Where is the cyst?", "answer": "Left Kidney", "q_lang": "en", "#
+            + #""location": "Abdomen", "modality": "CT", "answer_type": "OPEN", "base_type": "vqa", "content_type": "Position", "qid": 1}"#
         for f in ["train.json", "validate.json", "test.json"] { try write("[\(record)]", f) }
         let items = try VQASplits.read(.slake, root: dir).train
         var config = Self.tinyConfig
         config.injection.mode = .both; config.injection.topK = 2; config.injection.phrases = ["kidney", "renal cyst"]
         let templates =
-            #"{"sizes": [{"below": 1e9, "word": "small"}], "zones": ["upper", "lower"], "bilateral_overlap": 0.25, "default": "{size} {phrase}", "phrases": {"renal cyst": "{size} {side} renal cyst"}, "anatomy": ["kidney"]}"#
+            #"{"sizes": [{"below": 1e9, "word": "small"}], "zones": ["upper", "lower"], "bilateral_overlap": 0.25, "default": "{size} {phrase}","#
+            + #" "phrases": {"renal cyst": "{size} {side} renal cyst"}, "anatomy": ["kidney"]}"#
         let hints = ModalityHints(["ct": SpatialHints(try JSONDecoder().decode(HintTemplates.self, from: Data(templates.utf8)))])
         let vocabulary = VQAVocabulary(
             questions: items.map(\.question), answers: items.map(\.answer),
