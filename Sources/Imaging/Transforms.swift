@@ -57,14 +57,7 @@ extension Image {
         let scale = min(Float(targetW) / Float(width), Float(targetH) / Float(height))
         let newW = max(1, min(targetW, Int((Float(width) * scale).rounded())))
         let newH = max(1, min(targetH, Int((Float(height) * scale).rounded())))
-        let inner = resized(width: newW, height: newH)
-        let ox = (targetW - newW) / 2, oy = (targetH - newH) / 2
-        var out = Image(width: targetW, height: targetH, channels: channels, fill: fill)
-        for c in 0..<channels { for y in 0..<newH { for x in 0..<newW { out[c, y + oy, x + ox] = inner[c, y, x] } } }
-        let transform = ImageTransform(
-            scaleX: Float(newW) / Float(width), scaleY: Float(newH) / Float(height),
-            offsetX: Float(ox), offsetY: Float(oy))
-        return (out, transform)
+        return placed(onCanvas: targetW, targetH, scale: scale, offsetX: (targetW - newW) / 2, offsetY: (targetH - newH) / 2, fill: fill)
     }
 
     /// Resize to exactly `newW` x `newH` and the transform boxes follow.
