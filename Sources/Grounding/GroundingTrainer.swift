@@ -132,7 +132,7 @@ public final class GroundingTrainer {
 
     static func stopReason(_ history: [EpochRecord], patience: Int?) -> String? {
         guard let patience, let reason = Patience(epochs: patience).stopReason(history.map(\.valAP), metric: "AP") else { return nil }
-        let best = history.indices.max(by: { history[$0].valAP < history[$1].valAP })!
+        let best = Patience.best(history.map(\.valAP))!
         return reason + String(format: " (AP50 %.3f)", history[best].valAP50)
     }
 
