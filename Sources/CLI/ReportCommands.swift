@@ -53,7 +53,8 @@ struct ReportDataOptions: ParsableArguments {
 
 /// How `mrg-train` trains (R2Gen's `main.py` training arguments), and where the run goes.
 struct ReportTrainingArguments: ParsableArguments {
-    @Option(help: "Epochs at most.") var epochs = 15
+    @Option(help: "Epochs at most (default: 15 on the embedded corpus; with --data-dir about 30,000 training studies, 3...15).")
+    var epochs: Int?
     @Option(
         help: ArgumentHelp(
             "Stop when the --select-on metric has not improved for this many epochs (default: 5 with --data-dir; every epoch on the "
@@ -80,7 +81,7 @@ struct ReportTrainingArguments: ParsableArguments {
 
     var options: ReportTrainingOptions {
         var options = ReportTrainingOptions()
-        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr
+        options.epochs = epochs ?? options.epochs; options.batchSize = batchSize; options.learningRate = lr
         options.visualLearningRate = lrVisual; options.stepSize = stepSize; options.seed = seed
         options.labelLossWeight = labelLoss
         options.extractorPretrainEpochs = pretrainEpochs; options.selectionMetric = selectOn
@@ -90,7 +91,7 @@ struct ReportTrainingArguments: ParsableArguments {
 
     func validate() throws {
         try MRGTrain.validateSelection(selectOn)
-        try Check.atLeast(epochs, 1, "--epochs")
+        if let epochs { try Check.atLeast(epochs, 1, "--epochs") }
         if let patience { try Check.atLeast(patience, 1, "--patience") }
         try Check.atLeast(batchSize, 1, "--batch-size")
         try Check.atLeast(stepSize, 1, "--step-size")
@@ -159,6 +160,7 @@ public struct MRGTrain: ParsableCommand {
         let val = try loader.load(dataset.val, from: dataset, split: "val")
         var options = training.options
         options.patience = training.patience ?? generator.run.patience
+        options.epochs = training.epochs ?? generator.run.epochs ?? options.epochs
         print(
             "model: \(generator.model.parameterCount) parameters, vocabulary \(generator.tokenizer.vocabularySize - 1) words; run folder "
                 + "\(folder.path)"
@@ -211,7 +213,13 @@ public struct MRGTrain: ParsableCommand {
         if training.patience == nil, let patience {
             print("patience: \(patience) epochs without a better validation \(training.selectOn) end the run (real data; --patience)")
         }
-        let run = ReportRunConfig(model: config, dataDir: dir.path, seed: training.seed, patience: patience)
+        var epochs: Int?
+        if training.epochs == nil, data.dataDir != nil {
+            let (chosen, reason) = ReportTrainingOptions.epochs(forTrainingStudies: dataset.train.count)
+            print("epochs: \(reason) (real data; --epochs)")
+            epochs = chosen
+        }
+        let run = ReportRunConfig(model: config, dataDir: dir.path, seed: training.seed, patience: patience, epochs: epochs)
         return (ReportGenerator(run, tokenizer: tokenizer), dataset, groundingRegions)
     }
 }

@@ -11,8 +11,10 @@ public struct ReportRunConfig: Codable, Sendable {
     /// Epochs without a better validation selection metric that end the run (nil: every epoch, and
     /// runs from before it was recorded).
     public var patience: Int?
-    public init(model: ReportGenConfig, dataDir: String, seed: UInt64, patience: Int? = nil) {
-        self.model = model; self.dataDir = dataDir; self.seed = seed; self.patience = patience
+    /// Epochs at most when chosen from the data (nil: `--epochs` or its default, and older runs).
+    public var epochs: Int?
+    public init(model: ReportGenConfig, dataDir: String, seed: UInt64, patience: Int? = nil, epochs: Int? = nil) {
+        self.model = model; self.dataDir = dataDir; self.seed = seed; self.patience = patience; self.epochs = epochs
     }
 }
 

@@ -4,8 +4,16 @@ import XCTest
 
 @testable import CLI
 
-/// `mrg-train --data-dir`: real data gets early stopping by default, recorded in config.json.
+/// `mrg-train --data-dir`: real data gets early stopping and epochs that follow its size by
+/// default, recorded in config.json.
 final class MRGRealDataTests: XCTestCase {
+    func testEpochsFollowTheTrainingStudies() {
+        XCTAssertEqual(ReportTrainingOptions.epochs(forTrainingStudies: 2_069).0, 14)
+        XCTAssertEqual(ReportTrainingOptions.epochs(forTrainingStudies: 1_000).0, 15, "at most 15")
+        XCTAssertEqual(ReportTrainingOptions.epochs(forTrainingStudies: 270_790).0, 3, "at least 3")
+        XCTAssertEqual(ReportTrainingOptions.epochs(forTrainingStudies: 6_000).0, 5)
+    }
+
     func testADataFolderGetsPatienceRecorded() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mrgreal-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -16,11 +24,19 @@ final class MRGRealDataTests: XCTestCase {
         let registry = ["--registry", dir.appendingPathComponent("registry.sqlite").path]
         let common = ["--epochs", "1", "--pretrain-epochs", "0", "--batch-size", "8"] + registry
         try MRGTrain.parse(common + ["--data-dir", data.path, "--out", dir.appendingPathComponent("real").path]).run()
+        // Without --epochs the real data's size picks them (24 training studies: the 15 maximum).
+        let chosen = ["--pretrain-epochs", "0", "--batch-size", "8"] + registry + ["--data-dir", data.path]
+        try MRGTrain.parse(chosen + ["--out", dir.appendingPathComponent("chosen").path]).run()
         try MRGTrain.parse(common + ["--count", "30", "--out", dir.appendingPathComponent("embedded").path]).run()
         func patience(_ run: String) throws -> Int? {
             try JSONDecoder().decode(ReportRunConfig.self, from: Data(contentsOf: dir.appendingPathComponent("\(run)/config.json"))).patience
         }
         XCTAssertEqual(try patience("real"), 5)
         XCTAssertNil(try patience("embedded"), "the embedded corpus trains every epoch")
+        func epochs(_ run: String) throws -> Int? {
+            try JSONDecoder().decode(ReportRunConfig.self, from: Data(contentsOf: dir.appendingPathComponent("\(run)/config.json"))).epochs
+        }
+        XCTAssertEqual(try epochs("chosen"), 15)
+        XCTAssertNil(try epochs("real"), "--epochs given: nothing chosen")
     }
 }
