@@ -1,6 +1,6 @@
 # MedGLIP: `make test` and `make demo` are the two set-up commands on a fresh Debian machine.
-APT_PACKAGES := libopenblas-dev libdnnl-dev libpng-dev libturbojpeg0-dev libsqlite3-dev pkg-config
-PKG_CONFIG_MODULES := openblas libpng16 libturbojpeg sqlite3
+APT_PACKAGES := libopenblas-dev libdnnl-dev libpng-dev libturbojpeg0-dev libsqlite3-dev libopenmpi-dev openmpi-bin pkg-config
+PKG_CONFIG_MODULES := openblas libpng16 libturbojpeg sqlite3 ompi-c
 # oneDNN ships no pkg-config file: its header stands for it.
 HEADERS := /usr/include/oneapi/dnnl/dnnl.h
 
@@ -14,6 +14,7 @@ deps:
 	for h in $(HEADERS); do \
 		[ -f $$h ] || missing="$$missing $$h"; \
 	done; \
+	command -v mpirun >/dev/null 2>&1 || missing="$$missing mpirun"; \
 	if [ -n "$$missing" ]; then \
 		echo "missing system libraries:$$missing"; \
 		if [ "$$(id -u)" = "0" ]; then \

@@ -5,6 +5,7 @@ let package = Package(
     name: "MedGLIP",
     products: [
         .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Synthetic", targets: ["Synthetic"]),
@@ -41,17 +42,22 @@ let package = Package(
         // oneDNN: Debian's libdnnl-dev ships no pkg-config file; the module map links dnnl.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CAllocator"),
+        // Open MPI (apt: libopenmpi-dev): data-parallel training under mpirun.
+        .systemLibrary(
+            name: "CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL", "CAllocator"]),
+        .target(name: "Distributed", dependencies: ["Tensor", "CMPI"]),
         .target(name: "Imaging", dependencies: ["Tensor", "CPNG", "CTurboJPEG"]),
         .target(name: "Datasets", dependencies: ["Imaging", "Tensor"]),
         .target(name: "Synthetic", dependencies: ["Datasets", "Imaging", "Tensor", "Text"]),
         .target(name: "Text"),
         .target(name: "Metrics", dependencies: ["Text"]),
-        .target(name: "Grounding", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics"]),
+        .target(name: "Grounding", dependencies: ["Tensor", "Distributed", "Imaging", "Datasets", "Text", "Metrics"]),
         .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Injection", dependencies: ["Tensor", "Imaging", "Datasets", "Grounding"]),
-        .target(name: "ReportGen", dependencies: ["Tensor", "Imaging", "Datasets", "Text", "Metrics", "Injection"]),
-        .target(name: "VQA", dependencies: ["Tensor", "Imaging", "Datasets", "Metrics", "Injection"]),
+        .target(name: "ReportGen", dependencies: ["Tensor", "Distributed", "Imaging", "Datasets", "Text", "Metrics", "Injection"]),
+        .target(name: "VQA", dependencies: ["Tensor", "Distributed", "Imaging", "Datasets", "Metrics", "Injection"]),
         // Ground -> inject for a whole dataset: which grounder serves which image, the detections cache.
         .target(name: "Pipeline", dependencies: ["Datasets", "Grounding", "Imaging", "Injection", "Metrics", "Registry", "Synthetic", "VQA"]),
         .target(
@@ -61,7 +67,7 @@ let package = Package(
         .target(
             name: "CLI",
             dependencies: [
-                "Tensor", "COpenBLAS", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding",
+                "Tensor", "COpenBLAS", "Distributed", "Datasets", "Synthetic", "Imaging", "Metrics", "Text", "Grounding",
                 "ReportGen", "VQA", "Registry", "Injection", "Pipeline", "Experiments", "Fuzzing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
@@ -74,6 +80,7 @@ let package = Package(
         // The library alone: ground one image and inject its regions (built by `make test`).
         .executableTarget(name: "ground-and-inject", dependencies: ["Grounding", "Imaging", "Injection"], path: "Examples/GroundAndInject"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Datasets", "Imaging", "Tensor", "Metrics"]),

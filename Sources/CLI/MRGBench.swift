@@ -56,7 +56,7 @@ struct MRGBench: ParsableCommand {
                 ("\(preset)_beam3_reports_per_s", Double(batchSize) / beam, "reports/s, beam 3, \(length - 1) tokens each, cached keys/values"))
             let cached = medianSeconds(seconds) { _ = generator.generate(studies, beamSize: 1) }
             let recompute = medianSeconds(seconds) {
-                _ = greedyRecomputingPrefix(model, images: generator.loader.batch(studies, rng: nil), length: length)
+                _ = greedyRecomputingPrefix(model, images: generator.loader.batch(studies, rngs: nil), length: length)
             }
             rows.append(("\(preset)_greedy_cached_reports_per_s", Double(batchSize) / cached, "reports/s, greedy, cached keys/values"))
             rows.append(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Foundation
 import Injection
 import Metrics
@@ -25,6 +26,11 @@ enum RunWeights: String, ExpressibleByArgument {
 /// The size of the memory-driven transformer.
 struct ReportModelOptions: ParsableArguments {
     @Option(help: "Model size: cpu (default) or paper (R2Gen's).") var preset: ReportGenConfig.Preset?
+    @Option(help: "Dropout of the encoder-decoder (R2Gen: 0.1).") var dropout: Float = 0.1
+
+    func validate() throws {
+        guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+    }
 }
 
 /// Where a report dataset comes from: R2Gen's layout in `--data-dir` (annotation.json + images/),
@@ -60,7 +66,9 @@ struct ReportTrainingArguments: ParsableArguments {
             "Stop when the --select-on metric has not improved for this many epochs (default: 5 with --data-dir; every epoch on the "
                 + "embedded corpus; never with --select-on last)."))
     var patience: Int?
-    @Option(help: "Studies per batch.") var batchSize = 16
+    @Option(help: "Studies per batch: the global batch, split over the ranks under mpirun.") var batchSize = 16
+    @Option(help: "Parts each rank computes its share of a batch in, gradients summed (less memory, the same step).")
+    var microBatches = 1
     @Option(help: "Learning rate of the encoder-decoder.") var lr: Float = 1e-3
     @Option(help: "Learning rate of the visual extractor.") var lrVisual: Float = 5e-4
     @Option(help: "StepLR: epochs per decay.") var stepSize = 10
@@ -85,7 +93,7 @@ struct ReportTrainingArguments: ParsableArguments {
         options.visualLearningRate = lrVisual; options.stepSize = stepSize; options.seed = seed
         options.labelLossWeight = labelLoss
         options.extractorPretrainEpochs = pretrainEpochs; options.selectionMetric = selectOn
-        options.patience = patience
+        options.patience = patience; options.microBatches = microBatches
         return options
     }
 
@@ -94,6 +102,8 @@ struct ReportTrainingArguments: ParsableArguments {
         if let epochs { try Check.atLeast(epochs, 1, "--epochs") }
         if let patience { try Check.atLeast(patience, 1, "--patience") }
         try Check.atLeast(batchSize, 1, "--batch-size")
+        try Check.atLeast(microBatches, 1, "--micro-batches")
+        if microBatches > batchSize { throw ValidationError("--micro-batches \(microBatches) is more than --batch-size \(batchSize)") }
         try Check.atLeast(stepSize, 1, "--step-size")
         try Check.atLeast(pretrainEpochs, 0, "--pretrain-epochs")
         try Check.positive(lr, "--lr")
@@ -145,15 +155,16 @@ public struct MRGTrain: ParsableCommand {
     }
 
     public func run() throws {
-        try threadOptions.apply()
-        let registry = try self.registry.open()
-        let base = URL(fileURLWithPath: "runs/mrg-\(data.dataset.rawValue)-seed\(training.seed)")
-        let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: base)
-        let (generator, dataset, regions) = try training.resume ? resumedGenerator(folder) : newGenerator(registry: registry)
+        let (ranks, _) = try Communicator.startTraining(
+            batchSize: training.batchSize, threads: threadOptions, dataFolder: { training.resume ? nil : try data.folder() },
+            annotation: "annotation.json")
+        let (generator, dataset, folder, regions) = try start(ranks)
         var loader = generator.loader
         loader.onMissing = data.onMissing
-        if generator.run.model.injection.mode != .none {
-            try injectGrounding(&loader, run: generator.run, dataset: dataset, registry: registry, regions: regions)
+        if let regions {
+            loader.regions = regions
+            loader.hints = try SpatialHints(named: "chest")
+            print("grounding: injecting \(generator.run.model.injection.mode.rawValue) from \(generator.run.model.injection.source)")
         }
         print("loading \(dataset.train.count) train and \(dataset.val.count) val studies from \(generator.run.dataDir)")
         let train = try loader.load(dataset.train, from: dataset, split: "train")
@@ -166,10 +177,14 @@ public struct MRGTrain: ParsableCommand {
                 + "\(folder.path)"
         )
         let trainer = try ReportTrainer(generator, options: options, folder: folder)
+        trainer.communicator = ranks
         if training.resume { try trainer.resume() }
-        struct Recorded: Encodable { var run: ReportRunConfig; var training: ReportTrainingOptions; var resumed: Bool }
+        guard ranks.isRoot else { return try trainer.train(train, validation: val) }
+        let registry = try self.registry.open()
+        struct Recorded: Encodable { var run: ReportRunConfig; var training: ReportTrainingOptions; var resumed: Bool; var ranks: Int }
         try trackRun(
-            registry, task: "mrg", dataset: data.dataset.rawValue, config: Recorded(run: generator.run, training: options, resumed: training.resume),
+            registry, task: "mrg", dataset: data.dataset.rawValue,
+            config: Recorded(run: generator.run, training: options, resumed: training.resume, ranks: ranks.size),
             seed: training.seed, folder: folder, resumed: training.resume
         ) { record in
             trainer.onEpoch = { try registry.record($0.validation, run: record.id, split: "val", epoch: $0.epoch) }
@@ -178,6 +193,40 @@ public struct MRGTrain: ParsableCommand {
             try registry.addArtefact(run: record.id, kind: "history", path: folder.appendingPathComponent("history.json"))
         }
         print("best weights: \(folder.appendingPathComponent("model.safetensors").path)")
+    }
+
+    /// What rank 0 decides and every rank trains with: the run folder, the run's config and
+    /// tokenizer, the grounding injected (the other ranks take the weights from rank 0 later).
+    struct SharedStart: Codable {
+        var folder: String
+        var run: ReportRunConfig
+        var tokenizer: ReportTokenizer
+        var regions: [String: [GroundedRegion]]?
+    }
+
+    /// Rank 0 chooses the folder and prepares the run (registry, grounding), the others receive it.
+    private func start(_ ranks: Communicator) throws -> (ReportGenerator, ReportDataset, URL, [String: [GroundedRegion]]?) {
+        var prepared: Prepared?
+        var shared: SharedStart?
+        if ranks.isRoot {
+            let registry = try self.registry.open()
+            let base = URL(fileURLWithPath: "runs/mrg-\(data.dataset.rawValue)-seed\(training.seed)")
+            let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: base)
+            let root = try training.resume ? resumedGenerator(folder) : newGenerator(registry: registry)
+            let run = root.generator.run
+            var regions = root.regions
+            if run.model.injection.mode != .none, regions == nil {
+                regions = try ReportRegions.regions(
+                    source: run.model.injection.source, root.dataset, dataDir: URL(fileURLWithPath: run.dataDir), registry: registry
+                ).regions
+            }
+            prepared = root
+            shared = SharedStart(folder: folder.path, run: run, tokenizer: root.generator.tokenizer, regions: regions)
+        }
+        guard let start = try ranks.broadcast(shared) else { throw ValidationError("rank 0 sent no run to train") }
+        let generator = prepared?.generator ?? ReportGenerator(start.run, tokenizer: start.tokenizer)
+        let dataset = try prepared?.dataset ?? data.read(URL(fileURLWithPath: start.run.dataDir))
+        return (generator, dataset, URL(fileURLWithPath: start.folder), start.regions)
     }
 
     typealias Prepared = (generator: ReportGenerator, dataset: ReportDataset, regions: [String: [GroundedRegion]]?)
@@ -198,6 +247,7 @@ public struct MRGTrain: ParsableCommand {
             trainingReports: dataset.train.map(\.report), dataset: data.dataset.cleaning,
             threshold: data.dataset.vocabularyThreshold)
         var config = ReportGenConfig.preset(model.preset ?? .cpu, dataset: data.dataset)
+        config.dropout = model.dropout
         var groundingRegions: [String: [GroundedRegion]]?
         if injection.mode != .none {
             let (regions, phrases, source) = try injection.regions(dataset, dataDir: dir, registry: registry)

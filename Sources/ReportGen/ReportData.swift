@@ -125,15 +125,16 @@ public struct ReportLoader {
         return (options.mode.usesTokens ? normalized : [], hintIDs)
     }
 
-    /// Model input `[B * views, 1, S, S]`: random crops when training, centre crops otherwise;
-    /// normalised like the grounding stage (mean 0.5, std 0.25).
-    public func batch(_ examples: [ReportExample], rng: RandomGenerator?) -> Tensor {
+    /// Model input `[B * views, 1, S, S]`, normalised like the grounding stage (mean 0.5, std 0.25):
+    /// when training each study is cropped at random by its own generator (so its crop does not
+    /// depend on the batch, or the rank, it is in), otherwise centred.
+    public func batch(_ examples: [ReportExample], rngs: [RandomGenerator]?) -> Tensor {
         let (s, l, views) = (config.imageSize, loadSize, config.dataset.viewsPerStudy)
         var out = [Float](repeating: 0, count: examples.count * views * s * s)
         // Horizontal flips (R2Gen's augmentation) are left out: they would swap the report's left and right.
         for (e, example) in examples.enumerated() {
             for v in 0..<views {
-                let (ox, oy) = rng.map { ($0.int(l - s + 1), $0.int(l - s + 1)) } ?? ((l - s) / 2, (l - s) / 2)
+                let (ox, oy) = rngs.map { ($0[e].int(l - s + 1), $0[e].int(l - s + 1)) } ?? ((l - s) / 2, (l - s) / 2)
                 let base = (e * views + v) * s * s, plane = v * l * l
                 for y in 0..<s {
                     for x in 0..<s { out[base + y * s + x] = (example.pixels[plane + (y + oy) * l + x + ox] - 0.5) / 0.25 }

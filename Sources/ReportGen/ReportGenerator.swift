@@ -56,7 +56,7 @@ public final class ReportGenerator {
         return withNoGrad {
             stride(from: 0, to: examples.count, by: batchSize).flatMap { from -> [String] in
                 let chunk = Array(examples[from..<min(from + batchSize, examples.count)])
-                let encoded = encode(chunk, rng: nil)
+                let encoded = encode(chunk)
                 // One row per hypothesis: each study's encoding repeated beam-size times.
                 var stepper = R2GenStepper(model, encoded: encoded.rows((0..<(chunk.count * k)).map { $0 / k }))
                 return search.run(&stepper, batch: chunk.count).map(tokenizer.decode)
@@ -64,10 +64,10 @@ public final class ReportGenerator {
         }
     }
 
-    /// The encoder's output for `studies`, with their injected grounding (random crops when `rng` is given).
-    public func encode(_ studies: [ReportExample], rng: RandomGenerator?) -> EncodedStudy {
+    /// The encoder's output for `studies` (centre crops), with their injected grounding.
+    public func encode(_ studies: [ReportExample]) -> EncodedStudy {
         let features = model.attentionFeatures(
-            loader.batch(studies, rng: rng), views: run.model.dataset.viewsPerStudy, regions: studies.map(\.regions))
+            loader.batch(studies, rngs: nil), views: run.model.dataset.viewsPerStudy, regions: studies.map(\.regions))
         return model.encode(features, hints: studies.map(\.hints))
     }
 
@@ -78,7 +78,7 @@ public final class ReportGenerator {
         return withNoGrad {
             stride(from: 0, to: examples.count, by: batchSize).flatMap { from -> [[Float]] in
                 let chunk = Array(examples[from..<min(from + batchSize, examples.count)])
-                let feats = model.attentionFeatures(loader.batch(chunk, rng: nil), views: run.model.dataset.viewsPerStudy).mean(axis: 1)
+                let feats = model.attentionFeatures(loader.batch(chunk, rngs: nil), views: run.model.dataset.viewsPerStudy).mean(axis: 1)
                 let c = feats.shape[1]
                 return (0..<chunk.count).map { Array(feats.data[($0 * c)..<(($0 + 1) * c)]) }
             }

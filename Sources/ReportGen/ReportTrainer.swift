@@ -1,4 +1,5 @@
 import Datasets
+import Distributed
 import Foundation
 import Metrics
 import Tensor
@@ -27,6 +28,10 @@ public struct ReportTrainingOptions: Codable, Sendable {
     /// the prior's ~0.29) one seed in three still wrote the normal report for every study; 12 bring
     /// the BCE to 0.12 and that seed read the image from the fourth epoch.
     public var extractorPretrainEpochs = 12
+    /// Parts each rank's share of a global batch is computed in, one after another, their
+    /// gradients summed: the memory of a smaller batch, the step of the whole one. N ranks with one
+    /// part each compute what one process with N parts does.
+    public var microBatches = 1
     /// Training studies (epochs x studies) real data gets by default: IU-Xray's 2,069 get 14,
     /// MIMIC-CXR's 270,790 (8 hours an epoch on 2 cores) the 3-epoch minimum.
     public static let studiesSeen = 30_000
@@ -65,6 +70,9 @@ public final class ReportTrainer {
     public private(set) var history: [EpochRecord] = []
     /// Called after each epoch's checkpoint is written (the CLI records the metrics in the run registry).
     public var onEpoch: ((EpochRecord) throws -> Void)?
+    /// The ranks that train together (one process unless started by mpirun): each trains on its
+    /// part of every global batch, gradients are summed, and only rank 0 writes files.
+    public var communicator = Communicator.single
 
     public init(_ generator: ReportGenerator, options: ReportTrainingOptions, folder: URL, log: @escaping (String) -> Void = { print($0) }) throws {
         self.generator = generator; self.options = options; self.folder = folder; self.log = log
@@ -81,9 +89,13 @@ public final class ReportTrainer {
 
     /// Continues from `last.safetensors`, the optimiser state and `history.json`.
     public func resume() throws {
-        try generator.model.load(from: folder.appendingPathComponent("last.safetensors"))
-        try optimizer.loadState(SafeTensors.read(folder.appendingPathComponent("optimizer.safetensors")).tensors)
-        history = try decodeJSON([EpochRecord].self, from: folder.appendingPathComponent("history.json"))
+        if communicator.isRoot {
+            try generator.model.load(from: folder.appendingPathComponent("last.safetensors"))
+            try optimizer.loadState(SafeTensors.read(folder.appendingPathComponent("optimizer.safetensors")).tensors)
+            history = try decodeJSON([EpochRecord].self, from: folder.appendingPathComponent("history.json"))
+        }
+        try communicator.broadcast(optimizer.stateTensors().map(\.1))
+        history = try communicator.broadcast(history)
         log("resumed after epoch \(history.count)")
     }
 
@@ -91,56 +103,93 @@ public final class ReportTrainer {
         guard !train.isEmpty else { throw ReportDataError(problems: ["no training studies"], advice: "") }
         guard history.count < options.epochs, stopReason() == nil else { log("all epochs are done"); return }
         let schedule = StepLR(stepSize: options.stepSize, gamma: options.gamma)
-        let loader = generator.loader, views = generator.run.model.dataset.viewsPerStudy
-        if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
+        let model = generator.model
+        if communicator.isRoot && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
             try generator.save(to: folder)
         }
+        try communicator.broadcast(model.stateDict().sorted { $0.key < $1.key }.map(\.value))
         if history.isEmpty && options.extractorPretrainEpochs > 0 { try pretrainExtractor(train) }
         for epoch in (history.count + 1)...options.epochs {
             let rng = RandomGenerator(seed: options.seed &+ UInt64(epoch))
             var order = Array(train.indices)
             rng.shuffle(&order)
             optimizer.applySchedule(schedule.factor(at: epoch - 1))
-            generator.model.train()
+            model.train()
             let steps = (order.count + options.batchSize - 1) / options.batchSize
             let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "tok")
             var lossSum = 0.0, tokens = 0
             for step in 0..<steps {
                 let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
-                let model = generator.model
-                let withheld = batch.map { _ in generator.run.model.injection.withholds(rng) }
-                let regions = zip(batch, withheld).map { $1 ? [] : $0.regions }, hints = zip(batch, withheld).map { $1 ? [] : $0.hints }
-                let features = model.attentionFeatures(loader.batch(batch, rng: rng), views: views, regions: regions)
-                var loss = model.loss(encoded: model.encode(features, hints: hints), sequences: batch.map(\.sequence))
-                if options.labelLossWeight > 0 {
-                    loss = loss + options.labelLossWeight * bceWithLogits(model.labelLogits(features), targets: Self.labelTargets(batch))
-                }
-                guard loss.item.isFinite else {
+                let loss = try trainingStep(batch, rng: rng)
+                guard loss.isFinite else {
                     throw ReportDataError(
-                        problems: ["loss became \(loss.item) at epoch \(epoch), step \(step + 1)"],
+                        problems: ["loss became \(loss) at epoch \(epoch), step \(step + 1)"],
                         advice: "training stopped; the last good weights are in \(folder.path) (last.safetensors, model.safetensors); lower --lr")
                 }
-                optimizer.zeroGrad()
-                loss.backward()
-                clipGradValue(model.parameters(), options.clipValue)
-                optimizer.step()
-                lossSum += Double(loss.item)
-                tokens += batch.reduce(0) { $0 + $1.sequence.count - 1 }
+                lossSum += loss
+                tokens += Self.targetTokens(batch)
                 bar.report(step: step + 1, loss: lossSum / Double(step + 1), items: tokens)
             }
             let rate = Double(tokens) / max(bar.elapsed, 1e-9)
-            let scores = evaluate(validation)
+            let scores = try evaluate(validation)
             history.append(EpochRecord(epoch: epoch, loss: lossSum / Double(steps), tokensPerSecond: rate, validation: scores.flat))
             log(
                 String(
                     format: "\nepoch %d: loss %.4f, %.0f tokens/s; val BLEU-4 %.4f METEOR %.4f ROUGE-L %.4f CE-F1 %.4f",
                     epoch, lossSum / Double(steps), rate, scores.bleu4, scores.nlg["METEOR"] ?? 0, scores.nlg["ROUGE_L"] ?? 0,
                     scores.ce["negative"]?["micro"]?["F1"] ?? 0))
-            try checkpoint()
-            try onEpoch?(history.last!)
+            if communicator.isRoot {
+                try checkpoint()
+                try onEpoch?(history.last!)
+            }
             if let reason = stopReason() { log(reason); return }
         }
     }
+
+    /// This rank's parts of a global batch: the batch cut into ranks x `microBatches` pieces, the
+    /// rank's consecutive ones (so one process with N micro-batches cuts it as N ranks do).
+    func parts(_ count: Int) -> [Range<Int>] {
+        let n = options.microBatches, pieces = Communicator.split(0..<count, into: communicator.size * n)
+        return pieces[(communicator.rank * n)..<((communicator.rank + 1) * n)].filter { !$0.isEmpty }
+    }
+
+    /// One optimizer step on a global batch; returns its loss. Every rank draws the batch's random
+    /// numbers (withheld grounding, crop offsets) for the whole batch, so each study sees what it
+    /// would in one process; each part's loss is weighted by its share of the batch's tokens and
+    /// studies, so the gradients summed over parts and ranks are the whole batch's.
+    func trainingStep(_ batch: [ReportExample], rng: RandomGenerator) throws -> Double {
+        let model = generator.model, views = generator.run.model.dataset.viewsPerStudy
+        let withheld = batch.map { _ in generator.run.model.injection.withholds(rng) }
+        let crops = batch.map { _ in RandomGenerator(seed: rng.next()) }
+        let (allTokens, allStudies) = (Float(Self.targetTokens(batch)), Float(batch.count))
+        optimizer.zeroGrad()
+        let params = model.parameters()
+        var loss = 0.0, gradients = PartGradients(params)
+        for part in parts(batch.count) {
+            let local = Array(batch[part])
+            let regions = part.map { withheld[$0] ? [] : batch[$0].regions }, hints = part.map { withheld[$0] ? [] : batch[$0].hints }
+            let features = model.attentionFeatures(generator.loader.batch(local, rngs: Array(crops[part])), views: views, regions: regions)
+            let words = model.loss(encoded: model.encode(features, hints: hints), sequences: local.map(\.sequence))
+            var objective = (Float(Self.targetTokens(local)) / allTokens) * words
+            if options.labelLossWeight > 0 {
+                let labels = bceWithLogits(model.labelLogits(features), targets: Self.labelTargets(local))
+                objective = objective + (options.labelLossWeight * Float(local.count) / allStudies) * labels
+            }
+            loss += Double(objective.item)
+            if loss.isFinite { objective.backward() }
+            gradients.take(params)
+        }
+        gradients.restore(params)
+        loss = try communicator.sum(loss)
+        guard loss.isFinite else { return loss }
+        try communicator.sumGradients(params)
+        clipGradValue(params, options.clipValue)
+        optimizer.step()
+        return loss
+    }
+
+    /// The tokens a batch's report loss is averaged over (each sequence's targets).
+    static func targetTokens(_ batch: [ReportExample]) -> Int { batch.reduce(0) { $0 + $1.sequence.count - 1 } }
 
     func stopReason() -> String? {
         let rule = options.selectionMetric
@@ -151,7 +200,7 @@ public final class ReportTrainer {
     /// The extractor and the label head alone on the CheXpert labels of the training reports,
     /// with the extractor's learning rate doubled (nothing else is trained yet).
     func pretrainExtractor(_ train: [ReportExample]) throws {
-        let model = generator.model, loader = generator.loader, views = generator.run.model.dataset.viewsPerStudy
+        let model = generator.model, views = generator.run.model.dataset.viewsPerStudy
         let params = model.visualExtractor.parameters() + model.labelHead.parameters()
         let adam = Adam([ParamGroup(params, lr: 2 * options.visualLearningRate, weightDecay: options.weightDecay)], amsgrad: true)
         model.train()
@@ -164,17 +213,27 @@ public final class ReportTrainer {
             var lossSum = 0.0
             for step in 0..<steps {
                 let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
-                let features = model.attentionFeatures(loader.batch(batch, rng: rng), views: views)
-                let loss = bceWithLogits(model.labelLogits(features), targets: Self.labelTargets(batch))
-                guard loss.item.isFinite else {
-                    throw ReportDataError(
-                        problems: ["extractor pre-training loss became \(loss.item) at epoch \(epoch), step \(step + 1)"], advice: "lower --lr-visual"
-                    )
-                }
+                let crops = batch.map { _ in RandomGenerator(seed: rng.next()) }
                 adam.zeroGrad()
-                loss.backward()
+                var loss = 0.0, gradients = PartGradients(params)
+                for part in parts(batch.count) {
+                    let local = Array(batch[part])
+                    let features = model.attentionFeatures(generator.loader.batch(local, rngs: Array(crops[part])), views: views)
+                    let share = Float(local.count) / Float(batch.count)
+                    let objective = share * bceWithLogits(model.labelLogits(features), targets: Self.labelTargets(local))
+                    loss += Double(objective.item)
+                    if loss.isFinite { objective.backward() }
+                    gradients.take(params)
+                }
+                gradients.restore(params)
+                loss = try communicator.sum(loss)
+                guard loss.isFinite else {
+                    throw ReportDataError(
+                        problems: ["extractor pre-training loss became \(loss) at epoch \(epoch), step \(step + 1)"], advice: "lower --lr-visual")
+                }
+                try communicator.sumGradients(params)
                 adam.step()
-                lossSum += Double(loss.item)
+                lossSum += loss
                 bar.report(step: step + 1, loss: lossSum / Double(step + 1), items: (step + 1) * batch.count * views)
             }
             log(String(format: "\nextractor pre-training epoch %d: label BCE %.4f", epoch, lossSum / Double(steps)))
@@ -186,9 +245,10 @@ public final class ReportTrainer {
         Tensor(shape: [batch.count, chexpertObservations.count], data: batch.flatMap(\.labels))
     }
 
-    /// Scores generated reports against R2Gen's references for `examples`.
-    public func evaluate(_ examples: [ReportExample]) -> ReportScores {
-        let generated = generator.generate(examples)
+    /// Scores generated reports against R2Gen's references for `examples`; each rank generates its
+    /// part and every rank scores them all.
+    public func evaluate(_ examples: [ReportExample]) throws -> ReportScores {
+        let generated = try communicator.allGather(generator.generate(communicator.shard(examples)))
         let refs = Dictionary(uniqueKeysWithValues: examples.map { ($0.id, generator.reference($0)) })
         let hyps = Dictionary(uniqueKeysWithValues: zip(examples.map(\.id), generated))
         return ReportScores.compute(references: refs, hypotheses: hyps, labeler: labeler)

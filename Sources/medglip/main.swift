@@ -1,4 +1,4 @@
 import CLI
 
 lineBufferStandardOutput()
-MedGLIPCommand.main()
+MedGLIPCommand.mainAcrossRanks()

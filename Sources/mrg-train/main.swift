@@ -1,4 +1,4 @@
 import CLI
 
 lineBufferStandardOutput()
-MRGTrain.main()
+MRGTrain.mainAcrossRanks()

@@ -2,4 +2,4 @@ import CLI
 
 lineBufferStandardOutput()
 
-VQATrain.main()
+VQATrain.mainAcrossRanks()

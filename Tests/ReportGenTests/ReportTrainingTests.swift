@@ -24,7 +24,7 @@ final class ReportTrainingTests: XCTestCase {
     ]
 
     /// Eight studies whose two views are distinct random textures.
-    func examples(_ generator: ReportGenerator) -> [ReportExample] {
+    static func examples(_ generator: ReportGenerator) -> [ReportExample] {
         let l = generator.loader.loadSize
         return Self.reports.enumerated().map { i, report in
             let rng = RandomGenerator(seed: UInt64(100 + i))
@@ -39,10 +39,10 @@ final class ReportTrainingTests: XCTestCase {
     func testOverfitsEightStudiesToTheirReports() throws {
         let tokenizer = ReportTokenizer(trainingReports: Self.reports, dataset: .iuXray, threshold: 1)
         let generator = ReportGenerator(ReportRunConfig(model: tinyConfig(), dataDir: "", seed: 0), tokenizer: tokenizer)
-        let data = examples(generator)
+        let data = Self.examples(generator)
         let optimizer = Adam([ParamGroup(generator.model.parameters(), lr: 1e-2)])
         for _ in 0..<120 {
-            let encoded = generator.model.encode(generator.model.attentionFeatures(generator.loader.batch(data, rng: nil), views: 2))
+            let encoded = generator.model.encode(generator.model.attentionFeatures(generator.loader.batch(data, rngs: nil), views: 2))
             let loss = generator.model.loss(encoded: encoded, sequences: data.map(\.sequence))
             optimizer.zeroGrad(); loss.backward(); optimizer.step()
         }
@@ -117,7 +117,7 @@ final class ReportTrainingTests: XCTestCase {
         options.learningRate = 1e30; options.visualLearningRate = 1e30; options.clipValue = 1e30
         let folder = scratch.appendingPathComponent("run")
         let trainer = try ReportTrainer(generator, options: options, folder: folder, log: { _ in })
-        let data = examples(generator)
+        let data = Self.examples(generator)
         XCTAssertThrowsError(try trainer.train(data, validation: data)) { error in
             XCTAssertTrue("\(error)".contains("loss became"), "\(error)")
         }
@@ -131,7 +131,7 @@ final class ReportTrainingTests: XCTestCase {
         options.epochs = 1; options.batchSize = 4
         let folder = scratch.appendingPathComponent("run")
         let first = ReportGenerator(ReportRunConfig(model: tinyConfig(), dataDir: "", seed: 0), tokenizer: tokenizer)
-        let data = examples(first)
+        let data = Self.examples(first)
         try ReportTrainer(first, options: options, folder: folder, log: { _ in }).train(data, validation: data)
         options.epochs = 2
         let again = try ReportGenerator(runFolder: folder, weights: "last.safetensors")
@@ -150,7 +150,7 @@ final class ReportTrainingTests: XCTestCase {
         options.epochs = 2; options.batchSize = 4; options.selectionMetric = ReportTrainingOptions.finalEpoch
         let folder = scratch.appendingPathComponent("run-last")
         let generator = ReportGenerator(ReportRunConfig(model: tinyConfig(), dataDir: "", seed: 0), tokenizer: tokenizer)
-        let data = examples(generator)
+        let data = Self.examples(generator)
         try ReportTrainer(generator, options: options, folder: folder, log: { _ in }).train(data, validation: data)
         let best = try SafeTensors.read(folder.appendingPathComponent("model.safetensors"))
         let last = try SafeTensors.read(folder.appendingPathComponent("last.safetensors"))
