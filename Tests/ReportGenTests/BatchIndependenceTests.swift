@@ -13,7 +13,7 @@ final class BatchIndependenceTests: XCTestCase {
         let data = ReportTrainingTests.examples(generator), model = generator.model
         let all = Float(ReportTrainer.targetTokens(data))
         func gradients(_ parts: [Range<Int>]) -> (Float, [Float]) {
-            model.parameters().forEach { $0.grad = nil }
+            for p in model.parameters() { p.grad = nil }
             var total: Float = 0
             for part in parts {
                 let studies = Array(data[part])
