@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Foundation
 import Injection
 import Metrics
@@ -153,7 +154,10 @@ struct VQARunOptions: ParsableArguments {
             "Augmentation besides random crops: flip mirrors half of the images whose questions, answers and hints name no side "
                 + "(it did not clearly help on VQA-RAD)."))
     var augment: VQAAugmentation = .none
-    @Option(help: "Images per step (all their questions train together).") var imagesPerBatch = 4
+    @Option(help: "Images per step (all their questions train together): the global batch, split over the ranks under mpirun.")
+    var imagesPerBatch = 4
+    @Option(help: "Parts each rank computes its share of a batch in, gradients summed (less memory, the same step).")
+    var microBatches = 1
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "AdamW weight decay.") var weightDecay: Float = VQATrainingOptions().weightDecay
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -164,6 +168,7 @@ struct VQARunOptions: ParsableArguments {
         if let epochs { try Check.atLeast(epochs, 1, "--epochs") }
         if let patience { try Check.atLeast(patience, 1, "--patience") }
         try Check.atLeast(imagesPerBatch, 1, "--images-per-batch")
+        try Check.atLeast(microBatches, 1, "--micro-batches")
         try Check.positive(lr, "--lr")
         guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be >= 0, got \(weightDecay)") }
     }
@@ -259,25 +264,26 @@ public struct VQATrain: ParsableCommand {
     }
 
     public func run() throws {
-        try threadOptions.apply()
-        let registry = try self.registry.open()
-        // runs/vqa-slake-generate-seed0, runs/vqa-rad-classify-seed0, ...
-        let name = "vqa-\(data.dataset.rawValue)".replacingOccurrences(of: "vqa-vqa-", with: "vqa-") + "-\(model.head.rawValue)-seed\(training.seed)"
-        let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: vqaRunsRoot.appendingPathComponent(name))
-        let (system, splits, regions, boxes) = try training.resume ? resumedSystem(folder) : newSystem(registry: registry)
+        let (ranks, _) = try Communicator.startTraining(
+            batchSize: training.imagesPerBatch, threads: threadOptions, dataFolder: { training.resume ? nil : try data.folder() },
+            annotation: data.dataset == .vqaRad ? "trainset.json" : "train.json")
+        let (system, splits, folder, regions, boxes) = try start(ranks)
         print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")
         if splits.testCarved {
             print("test: \(splits.test.count) questions carved from trainset.json (no testset.json), never used to choose; vqa-eval scores them")
         }
         var loader = system.loader
-        if system.run.model.injection.mode != .none {
-            try VQARegions.inject(
-                &loader, run: system.run, items: splits.train + splits.val + splits.test, dataDir: URL(fileURLWithPath: system.run.dataDir),
-                registry: registry, regions: regions)
+        if let regions {
+            loader.regions = regions
+            loader.hints = try ModalityHints.load()
             print("grounding: \(system.run.model.injection.mode.rawValue) from \(system.run.model.injection.source)")
         }
-        if let localization = system.run.model.localization {
-            loader.boxes = try boxes ?? Self.localizationBoxes(splits)
+        if let localization = system.run.model.localization, let boxes {
+            guard !ranks.isDistributed else {
+                throw ValidationError(
+                    "--localization-loss is not available under mpirun yet (its loss is normalised per batch); train in one process")
+            }
+            loader.boxes = boxes
             print("localization loss (weight \(localization.weight)) on the training images' boxes: \(localization.labels.joined(separator: ", "))")
         }
         let train = loader.load(splits.train, split: "train"), val = loader.load(splits.val, split: "val")
@@ -291,7 +297,10 @@ public struct VQATrain: ParsableCommand {
             log: {
                 print($0); fflush(nil)
             })
+        trainer.communicator = ranks
         if training.resume { try trainer.resume() }
+        guard ranks.isRoot else { return try trainer.train(train, validation: val, localizationImages: localizationImages) }
+        let registry = try self.registry.open()
         let start = Date()
         try trackRun(
             registry, task: "vqa", dataset: system.run.dataset.rawValue, config: system.run, seed: system.run.seed, folder: folder,
@@ -303,6 +312,46 @@ public struct VQATrain: ParsableCommand {
         }
         let best = folder.appendingPathComponent("model.safetensors").path
         print(String(format: "training took %.0f s; best weights: %@", Date().timeIntervalSince(start), best))
+    }
+
+    /// What rank 0 decides and every rank trains with (see `MRGTrain.SharedStart`).
+    struct SharedStart: Codable {
+        var folder: String
+        var run: VQARunConfig
+        var vocabulary: VQAVocabulary
+        var regions: [String: [GroundedRegion]]?
+        var boxes: [String: [GroundedRegion]]?
+    }
+
+    /// Rank 0 chooses the folder and prepares the run (registry, grounding, boxes); the others receive it.
+    private func start(_ ranks: Communicator) throws -> (
+        VQASystem, VQASplits, URL, [String: [GroundedRegion]]?, [String: [GroundedRegion]]?
+    ) {
+        var prepared: Prepared?
+        var shared: SharedStart?
+        if ranks.isRoot {
+            let registry = try self.registry.open()
+            // runs/vqa-slake-generate-seed0, runs/vqa-rad-classify-seed0, ...
+            let name =
+                "vqa-\(data.dataset.rawValue)".replacingOccurrences(of: "vqa-vqa-", with: "vqa-") + "-\(model.head.rawValue)-seed\(training.seed)"
+            let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: vqaRunsRoot.appendingPathComponent(name))
+            let root = try training.resume ? resumedSystem(folder) : newSystem(registry: registry)
+            let run = root.system.run, splits = root.splits
+            var regions = root.regions, boxes = root.boxes
+            if run.model.injection.mode != .none, regions == nil {
+                regions = try VQARegions.regions(
+                    source: run.model.injection.source, items: splits.train + splits.val + splits.test, dataDir: URL(fileURLWithPath: run.dataDir),
+                    registry: registry
+                ).regions
+            }
+            if run.model.localization != nil, boxes == nil { boxes = try Self.localizationBoxes(splits) }
+            prepared = root
+            shared = SharedStart(folder: folder.path, run: run, vocabulary: root.system.vocabulary, regions: regions, boxes: boxes)
+        }
+        guard let start = try ranks.broadcast(shared) else { throw ValidationError("rank 0 sent no run to train") }
+        let system = prepared?.system ?? VQASystem(start.run, vocabulary: start.vocabulary)
+        let splits = try prepared?.splits ?? start.run.splits()
+        return (system, splits, URL(fileURLWithPath: start.folder), start.regions, start.boxes)
     }
 
     typealias Prepared = (system: VQASystem, splits: VQASplits, regions: [String: [GroundedRegion]]?, boxes: [String: [GroundedRegion]]?)
@@ -398,7 +447,8 @@ public struct VQATrain: ParsableCommand {
         var options = VQATrainingOptions()
         options.localizationPretrainEpochs = run.model.localization?.pretrainEpochs ?? 0
         options.autoencoderPretrainEpochs = run.model.autoencoderPretrainEpochs ?? 0
-        options.epochs = run.epochs; options.imagesPerBatch = training.imagesPerBatch; options.learningRate = training.lr
+        options.epochs = run.epochs; options.imagesPerBatch = training.imagesPerBatch; options.microBatches = training.microBatches;
+        options.learningRate = training.lr
         options.weightDecay = training.weightDecay; options.seed = run.seed
         options.patience = training.patience ?? run.patience
         options.mirrorImages = run.mirrorImages ?? false

@@ -84,6 +84,13 @@ public struct VQASet: Sendable {
     public var count: Int { examples.count }
     public var imageCount: Int { images.count }
 
+    /// The questions `indices` alone, with every image (a rank's part of a split to predict).
+    func questions(_ indices: [Int]) -> VQASet {
+        var part = VQASet(examples: indices.map { examples[$0] }, images: images, regions: regions, boxes: boxes, side: side, skipped: [])
+        part.mirrorable = mirrorable
+        return part
+    }
+
     /// Example indices grouped by image, in image order.
     var byImage: [[Int]] {
         var groups = [[Int]](repeating: [], count: images.count)

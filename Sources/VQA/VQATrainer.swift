@@ -1,4 +1,5 @@
 import Datasets
+import Distributed
 import Foundation
 import Imaging
 import Injection
@@ -24,6 +25,9 @@ public struct VQATrainingOptions: Codable, Sendable {
     public var autoencoderPretrainEpochs = 0
     /// Standard deviation of the noise added to the (normalised) images in those epochs.
     public var autoencoderNoise: Float = 0.5
+    /// Parts each rank computes its share of a batch's images in, gradients summed (see
+    /// `ReportTrainingOptions.microBatches`).
+    public var microBatches = 1
     /// Training questions (epochs x questions) real data gets by default.
     public static let questionsSeen = 90_000
 
@@ -58,15 +62,22 @@ public final class VQATrainer {
     /// Called after each epoch's checkpoint (the CLI records the epoch in the run registry).
     public var onEpoch: ((EpochRecord) throws -> Void)?
 
+    /// The ranks that train together (see `ReportTrainer.communicator`).
+    public var communicator = Communicator.single
+
     public init(_ system: VQASystem, options: VQATrainingOptions, folder: URL, log: @escaping (String) -> Void = { print($0) }) {
         self.system = system; self.options = options; self.folder = folder; self.log = log
         optimizer = Adam.adamW([ParamGroup(system.model.parameters(), lr: options.learningRate, weightDecay: options.weightDecay)])
     }
 
     public func resume() throws {
-        try system.model.load(from: folder.appendingPathComponent("last.safetensors"))
-        try optimizer.loadState(SafeTensors.read(folder.appendingPathComponent("optimizer.safetensors")).tensors)
-        history = try decodeJSON([EpochRecord].self, from: folder.appendingPathComponent("history.json"))
+        if communicator.isRoot {
+            try system.model.load(from: folder.appendingPathComponent("last.safetensors"))
+            try optimizer.loadState(SafeTensors.read(folder.appendingPathComponent("optimizer.safetensors")).tensors)
+            history = try decodeJSON([EpochRecord].self, from: folder.appendingPathComponent("history.json"))
+        }
+        try communicator.broadcast(optimizer.stateTensors().map(\.1))
+        history = try communicator.broadcast(history)
         log("resumed after epoch \(history.count)")
     }
 
@@ -81,41 +92,67 @@ public final class VQATrainer {
         let size = system.run.model.imageSize
         let crops = set.crops(images.count, size: size, rng: rng)
         let mirrored = images.map { i in options.mirrorImages && set.mirrorable[i] && (rng.map { $0.uniform() < 0.5 } ?? false) }
-        let pixels = set.pixels(images, size: size, crops: crops, mirrored: mirrored)
-        Profiler.enter(.forward)
-        let map = Profiler.part("vision encoder") { model.visionEncoder(pixels) }
-        let regions = images.indices.map { n in withheld.contains(images[n]) ? [] : Self.mirror(set.regions[images[n]], mirrored[n]) }
-        let tokens = model.imageTokens(map: map, regions: regions)
-        let imageOf = members.map { slot[set.examples[$0].image]! }
-        let prompts = members.map { m in
-            let e = set.examples[m]
-            return withheld.contains(e.image) ? Self.withoutHint(e.prompt, width: injection.mode.usesHints ? injection.maxHintTokens : 0) : e.prompt
-        }
-        var loss: Tensor
-        switch system.run.head {
-        case .generate:
-            loss = model.generativeLoss(imageTokens: tokens, imageOf: imageOf, prompts: prompts, answers: members.map { set.examples[$0].answer })
-        case .classify:
-            // Training answers always have a class.
-            loss = model.classifyLoss(imageTokens: tokens, imageOf: imageOf, prompts: prompts, classes: members.map { set.examples[$0].answerClass! })
-        }
-        if let head = model.localizationHead, let options = system.run.model.localization {
-            let targets = LocalizationHead.targets(
-                images.indices.map { Self.mirror(set.boxes[images[$0]], mirrored[$0]) }, labels: options.labels, crops: crops,
-                loadSide: set.side, cropSide: size, grid: map.shape[2])
-            loss = loss + options.weight * head.loss(map, targets: targets)
-        }
-        guard loss.item.isFinite else {
-            throw DatasetError(folder, "loss became \(loss.item); training stopped (last good weights: last.safetensors); lower --lr")
-        }
+        // The generative loss averages over answer tokens (`<eos>` included): a part's share.
+        let answerTokens = Float(members.reduce(0) { $0 + set.examples[$1].answer.count })
+        let params = model.parameters()
         optimizer.zeroGrad()
-        Profiler.enter(.backward)
-        loss.backward()
+        var loss = 0.0, gradients = PartGradients(params)
+        for part in parts(images.count) {
+            let local = Array(images[part]), own = members.filter { part.contains(slot[set.examples[$0].image]!) }
+            let pixels = set.pixels(local, size: size, crops: Array(crops[part]), mirrored: Array(mirrored[part]))
+            Profiler.enter(.forward)
+            let map = Profiler.part("vision encoder") { model.visionEncoder(pixels) }
+            let regions = part.map { n in withheld.contains(images[n]) ? [] : Self.mirror(set.regions[images[n]], mirrored[n]) }
+            let tokens = model.imageTokens(map: map, regions: regions)
+            let imageOf = own.map { slot[set.examples[$0].image]! - part.lowerBound }
+            let prompts = own.map { m in
+                let e = set.examples[m]
+                return withheld.contains(e.image)
+                    ? Self.withoutHint(e.prompt, width: injection.mode.usesHints ? injection.maxHintTokens : 0) : e.prompt
+            }
+            var objective: Tensor
+            switch system.run.head {
+            case .generate:
+                let answers = own.map { set.examples[$0].answer }
+                let share = Float(answers.reduce(0) { $0 + $1.count }) / answerTokens
+                objective = share * model.generativeLoss(imageTokens: tokens, imageOf: imageOf, prompts: prompts, answers: answers)
+            case .classify:
+                // Training answers always have a class.
+                let share = Float(own.count) / Float(members.count)
+                objective =
+                    share
+                    * model.classifyLoss(imageTokens: tokens, imageOf: imageOf, prompts: prompts, classes: own.map { set.examples[$0].answerClass! })
+            }
+            if let head = model.localizationHead, let options = system.run.model.localization {
+                // Normalised by this part's positives: only in one process (refused under mpirun).
+                let targets = LocalizationHead.targets(
+                    part.map { Self.mirror(set.boxes[images[$0]], mirrored[$0]) }, labels: options.labels, crops: Array(crops[part]),
+                    loadSide: set.side, cropSide: size, grid: map.shape[2])
+                objective = objective + options.weight * head.loss(map, targets: targets)
+            }
+            loss += Double(objective.item)
+            Profiler.enter(.backward)
+            if loss.isFinite { objective.backward() }
+            gradients.take(params)
+        }
+        gradients.restore(params)
+        loss = try communicator.sum(loss)
+        guard loss.isFinite else {
+            throw DatasetError(folder, "loss became \(loss); training stopped (last good weights: last.safetensors); lower --lr")
+        }
         Profiler.enter(.optimizer)
-        _ = clipGradNorm(model.parameters(), maxNorm: options.clipNorm)
+        try communicator.sumGradients(params)
+        _ = clipGradNorm(params, maxNorm: options.clipNorm)
         optimizer.step()
         Profiler.enter(nil)
-        return loss.item
+        return Float(loss)
+    }
+
+    /// This rank's parts of a batch of `count` images: the batch cut into ranks x `microBatches`
+    /// pieces, the rank's consecutive ones (one process with N micro-batches cuts it as N ranks do).
+    func parts(_ count: Int) -> [Range<Int>] {
+        let n = options.microBatches, pieces = Communicator.split(0..<count, into: communicator.size * n)
+        return pieces[(communicator.rank * n)..<((communicator.rank + 1) * n)].filter { !$0.isEmpty }
     }
 
     /// Regions (boxes in [0, 1]) of an image, mirrored left-right with it.
@@ -139,7 +176,10 @@ public final class VQATrainer {
     public func train(_ train: VQASet, validation: VQASet, localizationImages: VQASet? = nil) throws {
         guard train.count > 0 else { throw DatasetError(folder, "no usable training questions") }
         guard history.count < options.epochs, stopReason() == nil else { log("all epochs are done"); try markFinished(); return }
-        if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) { try system.save(to: folder) }
+        if communicator.isRoot && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
+            try system.save(to: folder)
+        }
+        try communicator.broadcast(system.model.stateDict().sorted { $0.key < $1.key }.map(\.value))
         if history.isEmpty && options.autoencoderPretrainEpochs > 0 { try pretrainAutoencoder(train) }
         if history.isEmpty && options.localizationPretrainEpochs > 0 { try pretrainLocalization(localizationImages ?? train, validation: validation) }
         let groups = train.byImage
@@ -161,17 +201,24 @@ public final class VQATrainer {
                 bar.report(step: s + 1, loss: lossSum / Double(s + 1), items: questions)
             }
             let rate = Double(questions) / max(bar.elapsed, 1e-9)
-            let scores = VQAScores(validation.examples, predictions: system.predict(validation))
+            let scores = VQAScores(validation.examples, predictions: try predict(validation))
             history.append(EpochRecord(epoch: epoch, loss: lossSum / Double(steps), questionsPerSecond: rate, validation: scores.flat))
             log(
                 String(
                     format: "\nepoch %d: loss %.4f, %.0f questions/s; val closed acc %.4f, open recall %.4f, exact %.4f",
                     epoch, lossSum / Double(steps), rate, scores.overall.closedAccuracy, scores.overall.openRecall, scores.overall.overallExact))
-            try checkpoint()
-            try onEpoch?(history.last!)
+            if communicator.isRoot {
+                try checkpoint()
+                try onEpoch?(history.last!)
+            }
             if let reason = stopReason() { log(reason); break }
         }
-        try markFinished()
+        if communicator.isRoot { try markFinished() }
+    }
+
+    /// The model's answers to `set`: each rank answers its part of the questions.
+    func predict(_ set: VQASet) throws -> [String] {
+        try communicator.allGather(system.predict(set.questions(Array(communicator.shard(set.count)))))
     }
 
     func stopReason() -> String? {
