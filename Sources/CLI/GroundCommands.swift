@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Foundation
 import Grounding
 import Imaging
@@ -149,7 +150,9 @@ struct GroundingTrainingArguments: ParsableArguments {
             "Training augmentation, comma-separated: flip (left-right, swapping 'left'/'right' in labels), vflip, scale (size and "
                 + "position jitter), intensity; or none (default: flip,scale,intensity on a real dataset, intensity on the embedded corpus)."))
     var augment: AugmentationList?
-    @Option(help: "Images per batch (one modality per batch).") var batchSize = 8
+    @Option(help: "Images per batch (one modality per batch): the global batch, split over the ranks under mpirun.") var batchSize = 8
+    @Option(help: "Parts each rank computes its share of a batch in, gradients summed (less memory, the same step).")
+    var microBatches = 1
     @Option(help: "Learning rate (AdamW, cosine schedule with warm-up).") var lr: Float = 2e-3
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(
@@ -167,7 +170,8 @@ struct GroundingTrainingArguments: ParsableArguments {
 
     func options(_ recipe: GroundingRecipe) -> GroundingTrainingOptions {
         var options = GroundingTrainingOptions()
-        options.epochs = recipe.epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed
+        options.epochs = recipe.epochs; options.batchSize = batchSize; options.microBatches = microBatches; options.learningRate = lr;
+        options.seed = seed
         options.repeatThreshold = repeatThreshold; options.ambiguity = ambiguity
         options.patience = recipe.patience; options.augmentation = recipe.augmentation
         return options
@@ -181,6 +185,7 @@ struct GroundingTrainingArguments: ParsableArguments {
             throw ValidationError("--val-fraction must be in [0, 0.9), got \(valFraction)")
         }
         try Check.atLeast(batchSize, 1, "--batch-size")
+        try Check.atLeast(microBatches, 1, "--micro-batches")
         try Check.positive(lr, "--lr")
         guard !resume || out != nil else { throw ValidationError("--resume needs --out RUNDIR") }
         guard (0...1).contains(repeatThreshold) else { throw ValidationError("--repeat-threshold must be in [0, 1], got \(repeatThreshold)") }
@@ -227,28 +232,22 @@ struct GroundTrain: ParsableCommand {
     }
 
     func run() throws {
-        try threadOptions.apply()
-        let base = URL(fileURLWithPath: "runs/grounding-\(Int(Date().timeIntervalSince1970))")
-        let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: base)
-        let train = try data.load(training.subset == 0.1 && data.format ?? .coco == .coco ? "train_10pct" : "train")
-        let earlier = training.resume ? try decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")).recipe : nil
-        let valFraction = try heldOutFraction(resumed: training.resume ? earlier?.valFraction ?? 0 : nil)
+        let (ranks, _) = try Communicator.startTraining(
+            batchSize: training.batchSize, threads: threadOptions,
+            dataFolder: {
+                _ = try data.load("train")  // rank 0 generates an embedded corpus before the others read it
+                return data.dataDir.map { URL(fileURLWithPath: $0) }
+            }, annotation: data.format == .voc ? "ImageSets/Main/train.txt" : "train.json")
+        let start = try start(ranks)
+        let (grounder, folder, train, valFraction) = (start.grounder, start.folder, start.train, start.valFraction)
         let (trainSamples, selection) = try carve(subset(train.samples), fraction: valFraction)
-        var recipe = earlier.map(resumed) ?? self.recipe(trainSamples, valFraction: valFraction)
-        for reason in recipe.reasons { print("recipe: \(reason)") }
-        let grounder = try grounder(folder, train: train, imageSize: recipe.imageSize, checking: trainSamples + selection)
-        recipe.imageSize = grounder.run.imageSize
-        grounder.record(recipe: recipe)
-        let trainer = GroundingTrainer(grounder, options: training.options(recipe), folder: folder)
-        if training.resume {
-            try trainer.resume()
-        } else {
-            grounder.record(data: data.source)
-            try grounder.save(to: folder, weights: "last.safetensors")
-        }
+        let trainer = GroundingTrainer(grounder, options: training.options(start.recipe), folder: folder)
+        trainer.communicator = ranks
+        if training.resume { try trainer.resume() }
         let modalities = Set(trainSamples.map { $0.modality ?? "unknown" }).sorted().joined(separator: ", ")
         let chooser = valFraction > 0 ? "\(selection.count) held out of train" : "the val split (\(selection.count))"
         print("training on \(trainSamples.count) images (\(modalities)), choosing the weights on \(chooser); run folder \(folder.path)")
+        guard ranks.isRoot else { return try trainer.train(trainSamples, validation: selection, categories: train.categories) }
         let registry = try self.registry.open()
         let split = valFraction > 0 ? "selection" : "val"
         try trackRun(
@@ -260,6 +259,44 @@ struct GroundTrain: ParsableCommand {
             try registry.addArtefact(run: record.id, kind: "checkpoint", path: folder.appendingPathComponent("model.safetensors"))
             if valFraction > 0 { try scoreHeldOut(folder, registry: registry, run: record.id) }
         }
+    }
+
+    /// What rank 0 decides and every rank trains with: the run folder, the run (model, recipe) and
+    /// the held-out fraction; the other ranks take the weights from rank 0 when training starts.
+    struct SharedStart: Codable {
+        var folder: String
+        var run: GroundingRunConfig
+        var valFraction: Double
+    }
+
+    /// Rank 0 chooses the folder and the recipe and writes the new run; the others receive them.
+    private func start(_ ranks: Communicator) throws -> (
+        grounder: Grounder, folder: URL, train: GroundingSplit, valFraction: Double, recipe: GroundingRecipe
+    ) {
+        let train = try data.load(training.subset == 0.1 && data.format ?? .coco == .coco ? "train_10pct" : "train")
+        var root: (Grounder, SharedStart)?
+        if ranks.isRoot {
+            let base = URL(fileURLWithPath: "runs/grounding-\(Int(Date().timeIntervalSince1970))")
+            let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: base)
+            let earlier = training.resume ? try decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")).recipe : nil
+            let valFraction = try heldOutFraction(resumed: training.resume ? earlier?.valFraction ?? 0 : nil)
+            let (trainSamples, selection) = try carve(subset(train.samples), fraction: valFraction)
+            var recipe = earlier.map(resumed) ?? self.recipe(trainSamples, valFraction: valFraction)
+            for reason in recipe.reasons { print("recipe: \(reason)") }
+            let grounder = try grounder(folder, train: train, imageSize: recipe.imageSize, checking: trainSamples + selection)
+            recipe.imageSize = grounder.run.imageSize
+            grounder.record(recipe: recipe)
+            if !training.resume {
+                grounder.record(data: data.source)
+                try grounder.save(to: folder, weights: "last.safetensors")
+            }
+            root = (grounder, SharedStart(folder: folder.path, run: grounder.run, valFraction: valFraction))
+        }
+        guard let shared = try ranks.broadcast(root?.1), let recipe = shared.run.recipe else {
+            throw ValidationError("rank 0 sent no run to train")
+        }
+        let grounder = try root?.0 ?? Grounder(shared.run, seed: training.seed)
+        return (grounder, URL(fileURLWithPath: shared.folder), train, shared.valFraction, recipe)
     }
 
     /// `fraction` of `samples` (seeded, at least one image) held out to choose the weights on; with

@@ -34,36 +34,57 @@ public struct GroundingLoss {
         self.grid = grid; assigner = ATSSAssigner(ambiguity: ambiguity)
     }
 
-    func callAsFunction(_ out: AlignmentHead.Output, targets: [GroundingTarget], prompt: GroundingPrompt) -> Terms {
-        let (b, p, t) = (out.logits.shape[0], out.logits.shape[1], out.logits.shape[2])
-        precondition(p == grid.count && targets.count == b, "outputs and targets disagree")
-        var tokenTargets = [Float](repeating: 0, count: b * p * t)
-        var rows: [Int] = [], pointXY: [Float] = [], strideSigns: [Float] = [], goal: [Float] = [], ctrGoal: [Float] = []
+    /// Which points of a batch are positive, for which prompt tokens, and the box each regresses
+    /// to: computed before the forward pass, so data-parallel ranks can agree on the normalisers.
+    public struct Assignment {
+        var tokenTargets: [Float]
+        var rows: [Int] = [], pointXY: [Float] = [], strideSigns: [Float] = [], goal: [Float] = [], centerness: [Float] = []
+        /// The normalisers of this batch alone: positive points, and the sum of their centerness targets.
+        public var positives: Int { rows.count }
+        public var centernessSum: Float { centerness.reduce(0, +) }
+    }
+
+    func assign(_ targets: [GroundingTarget], prompt: GroundingPrompt) -> Assignment {
+        let (p, t) = (grid.count, prompt.tokenIDs.count)
+        var a = Assignment(tokenTargets: [Float](repeating: 0, count: targets.count * p * t))
         for (i, target) in targets.enumerated() {
             let phrasesOfBox = target.boxes.indices.map { target.phrases(sharingBox: $0) }
             for (point, assigned) in assigner.assign(grid, boxes: target.boxes).enumerated() {
                 guard let g = assigned else { continue }
                 for phrase in phrasesOfBox[g] {
-                    for token in prompt.positiveMap[phrase] { tokenTargets[(i * p + point) * t + token] = 1 }
+                    for token in prompt.positiveMap[phrase] { a.tokenTargets[(i * p + point) * t + token] = 1 }
                 }
                 let box = target.boxes[g], pt = grid.points[point], s = Float(grid.level(of: point).stride)
-                rows.append(i * p + point)
-                pointXY += [pt.x, pt.y, pt.x, pt.y]
-                strideSigns += [-s, -s, s, s]
-                goal += [box.x1, box.y1, box.x2, box.y2]
-                ctrGoal.append(BoxCoding.centerness(BoxCoding.encode(box, point: pt, stride: Int(s))))
+                a.rows.append(i * p + point)
+                a.pointXY += [pt.x, pt.y, pt.x, pt.y]
+                a.strideSigns += [-s, -s, s, s]
+                a.goal += [box.x1, box.y1, box.x2, box.y2]
+                a.centerness.append(BoxCoding.centerness(BoxCoding.encode(box, point: pt, stride: Int(s))))
             }
         }
-        let n = rows.count, norm = Float(max(n, 1))
-        let cls = sigmoidFocalLoss(out.logits, targets: Tensor(tokenTargets, shape: [b, p, t]), alpha: 0.25, gamma: 2, reduction: .sum) / norm
+        return a
+    }
+
+    func callAsFunction(_ out: AlignmentHead.Output, targets: [GroundingTarget], prompt: GroundingPrompt) -> Terms {
+        let a = assign(targets, prompt: prompt)
+        return terms(out, a, positives: a.positives, centernessSum: a.centernessSum)
+    }
+
+    /// The losses of `out` under assignment `a`, normalised by `positives` and `centernessSum`
+    /// (the whole global batch's, when it is split over ranks or micro-batches).
+    func terms(_ out: AlignmentHead.Output, _ a: Assignment, positives: Int, centernessSum: Float) -> Terms {
+        let (b, p, t) = (out.logits.shape[0], out.logits.shape[1], out.logits.shape[2])
+        precondition(p == grid.count && a.tokenTargets.count == b * p * t, "outputs and targets disagree")
+        let n = a.rows.count, norm = Float(max(positives, 1))
+        let cls = sigmoidFocalLoss(out.logits, targets: Tensor(a.tokenTargets, shape: [b, p, t]), alpha: 0.25, gamma: 2, reduction: .sum) / norm
         guard n > 0 else { return Terms(classification: cls, regression: out.ltrb.sum() * 0, centerness: out.centerness.sum() * 0, positives: 0) }
         // Decoded box = point + ltrb * (-s, -s, s, s).
-        let ltrb = out.ltrb.reshaped([b * p, 4]).indexSelect(axis: 0, rows)
-        let predicted = Tensor(pointXY, shape: [n, 4]) + ltrb * Tensor(strideSigns, shape: [n, 4])
-        let weights = Tensor(ctrGoal, shape: [n])
-        let giou = giouLoss(predicted, Tensor(goal, shape: [n, 4]), reduction: .none)
-        let reg = (giou * weights).sum() / max(ctrGoal.reduce(0, +), 1e-6)
-        let ctr = bceWithLogits(out.centerness.reshaped([b * p]).indexSelect(axis: 0, rows), targets: weights, reduction: .sum) / norm
+        let ltrb = out.ltrb.reshaped([b * p, 4]).indexSelect(axis: 0, a.rows)
+        let predicted = Tensor(a.pointXY, shape: [n, 4]) + ltrb * Tensor(a.strideSigns, shape: [n, 4])
+        let weights = Tensor(a.centerness, shape: [n])
+        let giou = giouLoss(predicted, Tensor(a.goal, shape: [n, 4]), reduction: .none)
+        let reg = (giou * weights).sum() / max(centernessSum, 1e-6)
+        let ctr = bceWithLogits(out.centerness.reshaped([b * p]).indexSelect(axis: 0, a.rows), targets: weights, reduction: .sum) / norm
         return Terms(classification: cls, regression: reg, centerness: ctr, positives: n)
     }
 }

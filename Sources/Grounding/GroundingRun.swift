@@ -128,11 +128,12 @@ public final class Grounder {
     }
 
     /// COCO AP over all samples and per modality (pycocotools-exact), with the detections.
-    public func evaluate(_ samples: [GroundingSample], categories: [Datasets.Category])
+    /// `detections`: the samples' detections when already found (by data-parallel ranks).
+    public func evaluate(_ samples: [GroundingSample], categories: [Datasets.Category], detections found: [[Detection]]? = nil)
         throws -> (overall: COCOEvalResult, perModality: [String: COCOEvalResult], detections: [[Detection]])
     {
         let ordered = samples
-        let detections = try detect(samples)
+        let detections = try found ?? detect(samples)
         let ids = Dictionary(uniqueKeysWithValues: categories.map { ($0.name, $0.id) })
         func result(_ subset: [(GroundingSample, [Detection])]) -> COCOEvalResult {
             var anns: [COCOEvalGroundTruth.Annotation] = []

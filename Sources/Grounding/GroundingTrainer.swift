@@ -1,4 +1,5 @@
 import Datasets
+import Distributed
 import Foundation
 import Metrics
 import Tensor
@@ -20,6 +21,8 @@ public struct GroundingTrainingOptions: Sendable {
     public var augmentation = GroundingAugmentation.phantoms
     /// Stop when validation AP has not improved for this many epochs (nil: train every epoch).
     public var patience: Int?
+    /// Parts each rank computes its share of a batch in (see `ReportTrainingOptions.microBatches`).
+    public var microBatches = 1
     public init() {}
 }
 
@@ -43,6 +46,8 @@ public final class GroundingTrainer {
 
     /// Called after each epoch's checkpoint (the CLI records the epoch in the run registry).
     public var onEpoch: ((EpochRecord) throws -> Void)?
+    /// The ranks that train together (see `ReportTrainer.communicator`).
+    public var communicator = Communicator.single
 
     public init(_ grounder: Grounder, options: GroundingTrainingOptions, folder: URL, log: @escaping (String) -> Void = { print($0) }) {
         self.grounder = grounder; self.options = options; self.folder = folder; self.log = log
@@ -51,9 +56,13 @@ public final class GroundingTrainer {
 
     /// Continues from `last.safetensors`, the optimiser state and `history.json` in the run folder.
     public func resume() throws {
-        try grounder.model.load(from: folder.appendingPathComponent("last.safetensors"))
-        try optimizer.loadState(SafeTensors.read(folder.appendingPathComponent("optimizer.safetensors")).tensors)
-        history = try decodeJSON([EpochRecord].self, from: folder.appendingPathComponent("history.json"))
+        if communicator.isRoot {
+            try grounder.model.load(from: folder.appendingPathComponent("last.safetensors"))
+            try optimizer.loadState(SafeTensors.read(folder.appendingPathComponent("optimizer.safetensors")).tensors)
+            history = try decodeJSON([EpochRecord].self, from: folder.appendingPathComponent("history.json"))
+        }
+        try communicator.broadcast(optimizer.stateTensors().map(\.1))
+        history = try communicator.broadcast(history)
         log("resumed after epoch \(history.count)")
     }
 
@@ -76,6 +85,7 @@ public final class GroundingTrainer {
         let loss = GroundingLoss(grid: grounder.grid, ambiguity: options.ambiguity)
         guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); return }
         if let reason = stopReason() { log(reason); return }
+        try communicator.broadcast(grounder.model.stateDict().sorted { $0.key < $1.key }.map(\.value))
         for epoch in (history.count + 1)...options.epochs {
             grounder.model.train()
             let batches = modalityBatches(sampling?.epoch(train, rng: rng) ?? train, batchSize: options.batchSize, rng: rng)
@@ -87,31 +97,21 @@ public final class GroundingTrainer {
                 var phrases = try grounder.prompt(batch[0].modality).phrases
                 rng.shuffle(&phrases)
                 let prompt = try GroundingPrompt(phrases: phrases, tokenizer: grounder.run.tokenizer, maxTokens: grounder.run.model.maxTokens)
-                let prepared = try batch.map {
-                    try prepare($0, size: grounder.run.imageSize, prompt: prompt, rng: rng, augmentation: options.augmentation)
-                }
-                let s = grounder.run.imageSize
-                let images = Tensor(shape: [batch.count, 3, s, s], data: prepared.flatMap(\.pixels))
-                let out = try grounder.model.forward(images: images, modality: batch[0].modality ?? "unknown", promptIDs: prompt.tokenIDs)
-                let terms = loss(out, targets: prepared.map(\.target), prompt: prompt)
-                let total = terms.total
-                guard total.item.isFinite else {
+                optimizer.applySchedule(schedule.factor(at: (epoch - 1) * stepsPerEpoch + k))
+                let terms = try step(batch, prompt: prompt, loss: loss, rng: rng)
+                guard terms.total.isFinite else {
                     throw PromptError(
-                        problem: "loss became \(total.item) at epoch \(epoch), step \(k + 1): lower --lr; the last good weights are in \(folder.path)"
+                        problem:
+                            "loss became \(terms.total) at epoch \(epoch), step \(k + 1): lower --lr; the last good weights are in \(folder.path)"
                     )
                 }
-                optimizer.applySchedule(schedule.factor(at: (epoch - 1) * stepsPerEpoch + k))
-                optimizer.zeroGrad()
-                total.backward()
-                clipGradNorm(grounder.model.parameters(), maxNorm: options.clipNorm)
-                optimizer.step()
-                sums.total += Double(total.item); sums.cls += Double(terms.classification.item)
-                sums.reg += Double(terms.regression.item); sums.ctr += Double(terms.centerness.item)
+                sums.total += terms.total; sums.cls += terms.cls; sums.reg += terms.reg; sums.ctr += terms.ctr
                 seen += batch.count
                 bar.report(step: k + 1, loss: sums.total / Double(k + 1), items: seen)
             }
             let rate = Double(seen) / max(bar.elapsed, 1e-9)
-            let val = try grounder.evaluate(validation, categories: categories).overall
+            let found = try communicator.allGather(grounder.detect(communicator.shard(validation)))
+            let val = try grounder.evaluate(validation, categories: categories, detections: found).overall
             let n = Double(max(batches.count, 1))
             history.append(
                 EpochRecord(
@@ -121,11 +121,54 @@ public final class GroundingTrainer {
                 String(
                     format: "\nepoch %d: loss %.4f (cls %.4f, giou %.4f, ctr %.4f), %.1f images/s, val AP %.3f AP50 %.3f",
                     epoch, sums.total / n, sums.cls / n, sums.reg / n, sums.ctr / n, rate, val[stat: "AP"]!, val[stat: "AP50"]!))
-            try checkpoint(bestAP: history.dropLast().map(\.valAP).max() ?? -.infinity)
-            try onEpoch?(history.last!)
+            if communicator.isRoot {
+                try checkpoint(bestAP: history.dropLast().map(\.valAP).max() ?? -.infinity)
+                try onEpoch?(history.last!)
+            }
             if let reason = stopReason() { log(reason); return }
         }
         log("stopped after the last of \(options.epochs) epochs (--epochs)")
+    }
+
+    /// One optimizer step on a global batch; returns its loss terms. Every rank draws each image's
+    /// augmentation generator for the whole batch and prepares its own parts; the positive points
+    /// and centerness targets of the whole batch (summed over parts and ranks) normalise every
+    /// part's loss, so the summed gradients are the whole batch's.
+    func step(
+        _ batch: [GroundingSample], prompt: GroundingPrompt, loss: GroundingLoss, rng: RandomGenerator
+    ) throws -> (total: Double, cls: Double, reg: Double, ctr: Double) {
+        let generators = batch.map { _ in RandomGenerator(seed: rng.next()) }, dropoutSeed = rng.next()
+        let s = grounder.run.imageSize, params = grounder.model.parameters()
+        let parts = Communicator.split(0..<batch.count, into: communicator.size * options.microBatches)[
+            (communicator.rank * options.microBatches)..<((communicator.rank + 1) * options.microBatches)
+        ].filter { !$0.isEmpty }
+        let prepared = try parts.map { part in
+            try part.map { try prepare(batch[$0], size: s, prompt: prompt, rng: generators[$0], augmentation: options.augmentation) }
+        }
+        let assignments = prepared.map { loss.assign($0.map(\.target), prompt: prompt) }
+        var normalisers = [Double(assignments.reduce(0) { $0 + $1.positives }), assignments.reduce(0) { $0 + Double($1.centernessSum) }]
+        try communicator.sum(&normalisers)
+        optimizer.zeroGrad()
+        var values = [Double](repeating: 0, count: 4), gradients = PartGradients(params)
+        for (images, assignment) in zip(prepared, assignments) {
+            let pixels = Tensor(shape: [images.count, 3, s, s], data: images.flatMap(\.pixels))
+            grounder.model.reseedDropout(dropoutSeed)
+            let out = try grounder.model.forward(images: pixels, modality: batch[0].modality ?? "unknown", promptIDs: prompt.tokenIDs)
+            let terms = loss.terms(out, assignment, positives: Int(normalisers[0]), centernessSum: Float(normalisers[1]))
+            let total = terms.total
+            values[0] += Double(total.item); values[1] += Double(terms.classification.item)
+            values[2] += Double(terms.regression.item); values[3] += Double(terms.centerness.item)
+            if values[0].isFinite { total.backward() }
+            gradients.take(params)
+        }
+        gradients.restore(params)
+        try communicator.sum(&values)
+        if values[0].isFinite {
+            try communicator.sumGradients(params)
+            clipGradNorm(params, maxNorm: options.clipNorm)
+            optimizer.step()
+        }
+        return (values[0], values[1], values[2], values[3])
     }
 
     func stopReason() -> String? { Self.stopReason(history, patience: options.patience) }

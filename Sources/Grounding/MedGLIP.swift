@@ -8,9 +8,12 @@ public final class MedGLIPModel: Module {
     let language: LanguageEncoder
     let fusion: [FusionLayer]
     let head: AlignmentHead
+    /// The stream the dropout layers draw from (after initialising the weights).
+    let dropoutGenerator: RandomGenerator
 
     public init(_ config: GroundingConfig, vocabulary: Int, seed: UInt64) {
         let rng = RandomGenerator(seed: seed)
+        dropoutGenerator = rng
         self.config = config
         let experts = config.experts == .shared ? 1 : max(1, config.modalities.count)
         imageEncoders = (0..<experts).map { _ in ImageEncoder(config, rng: rng) }
@@ -18,6 +21,10 @@ public final class MedGLIPModel: Module {
         fusion = config.fusion ? (0..<config.fusionLayers).map { _ in FusionLayer(config, rng: rng) } : []
         head = AlignmentHead(config, rng: rng)
     }
+
+    /// Restarts the dropout masks' stream: every part of a global batch (on any rank, in any
+    /// micro-batch) encodes the shared prompt with the same masks, as one forward pass would.
+    public func reseedDropout(_ seed: UInt64) { dropoutGenerator.reseed(seed) }
 
     /// The image encoder serving `modality`.
     func expert(_ modality: String) throws -> ImageEncoder {

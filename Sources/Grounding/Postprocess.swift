@@ -3,7 +3,7 @@ import Imaging
 import Tensor
 
 /// A grounded phrase: its box in original-image pixels and its score.
-public struct Detection: Sendable, Equatable {
+public struct Detection: Sendable, Equatable, Codable {
     public var phrase: Int
     public var label: String
     public var box: Box

@@ -118,6 +118,25 @@ final class DataParallelTests: XCTestCase {
         try assertSameWeights("ranks", "alone", tolerance: 1e-5, skipping: { $0.hasSuffix("k_proj.bias") })
     }
 
+    func testGroundTrainRanksEqualMicroBatchesAndTheWholeBatch() throws {
+        let medglip = Self.executables.appendingPathComponent("medglip").path
+        // 24 phantom X-rays (about 17 train after the split), 8 per step at 64 px, no augmentation.
+        let common = [
+            medglip, "ground-train", "--modality", "X-ray", "--count", "24", "--image-size", "64", "--epochs", "1", "--augment", "none",
+            "--batch-size", "8", "--threads", "1", "--registry", scratch.appendingPathComponent("registry.sqlite").path
+        ]
+        for (arguments, ranks) in [
+            (common + ["--micro-batches", "2", "--out", "parts"], nil), (common + ["--out", "ranks"], 2),
+            (common + ["--out", "alone"], nil), (common + ["--out", "rank"], 1)
+        ] as [([String], Int?)] {
+            let (status, output) = try run(arguments, ranks: ranks)
+            XCTAssertEqual(status, 0, output)
+        }
+        try assertSameWeights("ranks", "parts", tolerance: 1e-5)
+        try assertSameWeights("rank", "alone", tolerance: 0)
+        try assertSameWeights("ranks", "alone", tolerance: 1e-5, skipping: { $0.hasSuffix("k_proj.bias") })
+    }
+
     func testRanksStartedDifferentlyOrWithTooSmallABatchAreRefused() throws {
         let data = try ReportDataOptions.embeddedCorpus(count: 30)
         let train = Self.executables.appendingPathComponent("mrg-train").path

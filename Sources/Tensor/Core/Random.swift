@@ -7,6 +7,16 @@ public final class RandomGenerator {
     private var spareNormal: Float?
 
     public init(seed: UInt64) {
+        s = Self.state(seed)
+    }
+
+    /// Restarts the stream as `init(seed:)` would (the layers holding this generator keep it).
+    public func reseed(_ seed: UInt64) {
+        s = Self.state(seed)
+        spareNormal = nil
+    }
+
+    private static func state(_ seed: UInt64) -> (UInt64, UInt64, UInt64, UInt64) {
         var x = seed
         func splitMix() -> UInt64 {
             x &+= 0x9E37_79B9_7F4A_7C15
@@ -15,7 +25,7 @@ public final class RandomGenerator {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        s = (splitMix(), splitMix(), splitMix(), splitMix())
+        return (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
     public func next() -> UInt64 {
