@@ -9,6 +9,21 @@ public final class Communicator: @unchecked Sendable {
     /// Ranks on this machine (Open MPI's local size), for the default thread count.
     public let localSize: Int
     let usesMPI: Bool
+    /// What the gradient allreduce has cost so far: its calls, their seconds and the bytes summed.
+    public internal(set) var traffic = Traffic()
+
+    public struct Traffic: Codable, Sendable, Equatable {
+        public var reductions = 0
+        public var seconds = 0.0
+        public var bytes = 0
+        public init() {}
+
+        /// Per reduction (one per optimizer step) since `earlier`.
+        public func perStep(since earlier: Traffic) -> (seconds: Double, bytes: Int)? {
+            let n = reductions - earlier.reductions
+            return n > 0 ? ((seconds - earlier.seconds) / Double(n), (bytes - earlier.bytes) / n) : nil
+        }
+    }
 
     public var isRoot: Bool { rank == 0 }
     public var isDistributed: Bool { size > 1 }
@@ -129,4 +144,19 @@ public struct CommunicatorError: Error, CustomStringConvertible {
     }
 
     public var description: String { "rank \(rank): \(operation) failed: \(problem)" }
+}
+
+/// An epoch's data-parallel cost, kept in `history.json` beside its throughput.
+public struct DataParallelEpoch: Codable, Sendable, Equatable {
+    public var ranks: Int
+    public var allreduceSecondsPerStep: Double
+    public var gradientBytesPerStep: Int
+}
+
+extension Communicator {
+    /// The allreduce cost per step since `earlier` (nil in one process).
+    public func epochSummary(since earlier: Traffic) -> DataParallelEpoch? {
+        guard isDistributed, let step = traffic.perStep(since: earlier) else { return nil }
+        return DataParallelEpoch(ranks: size, allreduceSecondsPerStep: step.seconds, gradientBytesPerStep: step.bytes)
+    }
 }

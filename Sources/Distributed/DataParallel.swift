@@ -1,3 +1,4 @@
+import Dispatch
 import Tensor
 
 extension Communicator {
@@ -33,6 +34,11 @@ extension Communicator {
     /// would in one process (the optimizer skips it).
     public func sumGradients(_ params: [Tensor]) throws {
         guard usesMPI else { return }
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer {
+            traffic.reductions += 1
+            traffic.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
         var reached = params.map { $0.grad == nil ? Float(0) : 1 }
         try sum(&reached)
         let live = params.indices.filter { reached[$0] > 0 }
@@ -45,6 +51,7 @@ extension Communicator {
                 offset += p.count
             }
             try sum(&flat)
+            traffic.bytes += flat.count * MemoryLayout<Float>.size
             offset = 0
             for t in bucket.tensors {
                 let p = params[live[t]]

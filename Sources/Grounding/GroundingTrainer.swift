@@ -35,6 +35,8 @@ public final class GroundingTrainer {
         public var loss, classification, regression, centerness: Double
         public var imagesPerSecond: Double
         public var valAP, valAP50: Double
+        /// Ranks and allreduce cost (nil in one process).
+        public var dataParallel: DataParallelEpoch?
     }
 
     let grounder: Grounder
@@ -91,6 +93,7 @@ public final class GroundingTrainer {
             let batches = modalityBatches(sampling?.epoch(train, rng: rng) ?? train, batchSize: options.batchSize, rng: rng)
             var sums = (total: 0.0, cls: 0.0, reg: 0.0, ctr: 0.0), seen = 0
             let bar = TrainingProgress(epoch: epoch, steps: batches.count, unit: "img")
+            let traffic = communicator.traffic
             for (k, batch) in batches.enumerated() {
                 // The phrases come in a new order every batch (as GLIP shuffles its prompts), so a phrase's
                 // meaning is learned from its words, not from where it sits in the prompt.
@@ -116,7 +119,8 @@ public final class GroundingTrainer {
             history.append(
                 EpochRecord(
                     epoch: epoch, loss: sums.total / n, classification: sums.cls / n, regression: sums.reg / n,
-                    centerness: sums.ctr / n, imagesPerSecond: rate, valAP: val[stat: "AP"]!, valAP50: val[stat: "AP50"]!))
+                    centerness: sums.ctr / n, imagesPerSecond: rate, valAP: val[stat: "AP"]!, valAP50: val[stat: "AP50"]!,
+                    dataParallel: communicator.epochSummary(since: traffic)))
             log(
                 String(
                     format: "\nepoch %d: loss %.4f (cls %.4f, giou %.4f, ctr %.4f), %.1f images/s, val AP %.3f AP50 %.3f",

@@ -58,7 +58,10 @@ public final class ReportTrainer {
         public var epoch: Int
         public var loss: Double
         public var tokensPerSecond: Double
+        public var studiesPerSecond: Double?
         public var validation: [String: Double]
+        /// Ranks and allreduce cost (nil in one process).
+        public var dataParallel: DataParallelEpoch?
     }
 
     let generator: ReportGenerator
@@ -117,6 +120,7 @@ public final class ReportTrainer {
             model.train()
             let steps = (order.count + options.batchSize - 1) / options.batchSize
             let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "tok")
+            let traffic = communicator.traffic
             var lossSum = 0.0, tokens = 0
             for step in 0..<steps {
                 let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
@@ -132,7 +136,11 @@ public final class ReportTrainer {
             }
             let rate = Double(tokens) / max(bar.elapsed, 1e-9)
             let scores = try evaluate(validation)
-            history.append(EpochRecord(epoch: epoch, loss: lossSum / Double(steps), tokensPerSecond: rate, validation: scores.flat))
+            history.append(
+                EpochRecord(
+                    epoch: epoch, loss: lossSum / Double(steps), tokensPerSecond: rate,
+                    studiesPerSecond: Double(order.count) / max(bar.elapsed, 1e-9), validation: scores.flat,
+                    dataParallel: communicator.epochSummary(since: traffic)))
             log(
                 String(
                     format: "\nepoch %d: loss %.4f, %.0f tokens/s; val BLEU-4 %.4f METEOR %.4f ROUGE-L %.4f CE-F1 %.4f",

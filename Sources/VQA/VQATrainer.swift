@@ -50,6 +50,8 @@ public final class VQATrainer {
         public var loss: Double
         public var questionsPerSecond: Double
         public var validation: [String: Double]
+        /// Ranks and allreduce cost (nil in one process).
+        public var dataParallel: DataParallelEpoch?
     }
 
     let system: VQASystem
@@ -192,6 +194,7 @@ public final class VQATrainer {
             rng.shuffle(&order)
             system.model.train()
             let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "q")
+            let traffic = communicator.traffic
             var lossSum = 0.0, questions = 0
             for s in 0..<steps {
                 optimizer.applySchedule(schedule.factor(at: (epoch - 1) * steps + s))
@@ -202,7 +205,10 @@ public final class VQATrainer {
             }
             let rate = Double(questions) / max(bar.elapsed, 1e-9)
             let scores = VQAScores(validation.examples, predictions: try predict(validation))
-            history.append(EpochRecord(epoch: epoch, loss: lossSum / Double(steps), questionsPerSecond: rate, validation: scores.flat))
+            history.append(
+                EpochRecord(
+                    epoch: epoch, loss: lossSum / Double(steps), questionsPerSecond: rate, validation: scores.flat,
+                    dataParallel: communicator.epochSummary(since: traffic)))
             log(
                 String(
                     format: "\nepoch %d: loss %.4f, %.0f questions/s; val closed acc %.4f, open recall %.4f, exact %.4f",
