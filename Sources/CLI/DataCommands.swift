@@ -1,12 +1,42 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Synthetic
 
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Inspect datasets in their real formats and build grounding data from masks.",
-        subcommands: [Inspect.self, MasksToCOCO.self])
+        abstract: "Inspect datasets in their real formats, build grounding data from masks, simulate a full-size dataset.",
+        subcommands: [Inspect.self, MasksToCOCO.self, Simulate.self])
+}
+
+/// `medglip data simulate --format mimic-cxr`: R2Gen's MIMIC-CXR layout at full size, for
+/// measuring the data pipeline and training at scale without the credentialed data.
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a stand-in dataset at full size: R2Gen's MIMIC-CXR layout, images linked to a pool of phantom X-rays.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case mimicCXR = "mimic-cxr" }
+
+    @Option(help: "Layout to write: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).") var format: Format
+    @Option(help: "Training studies (R2Gen's MIMIC-CXR: 270790); val and test follow R2Gen's proportions.") var studies = 270_790
+    @Option(help: "Phantom images the studies' links point at.") var pool = 300
+    @Option(help: "Side of the phantom images in pixels.") var imageSize = 256
+    @Option(help: "Random seed of the phantoms.") var seed: UInt64 = 0
+    @Option(help: "Folder to write (must not hold an annotation.json).") var out: String
+
+    func validate() throws {
+        try Check.atLeast(studies, 1, "--studies")
+        try Check.atLeast(pool, 1, "--pool")
+        try Check.atLeast(imageSize, 64, "--image-size")
+    }
+
+    func run() throws {
+        let start = Date()
+        let dir = URL(fileURLWithPath: out)
+        try MIMICStandIn.write(to: dir, trainStudies: studies, poolSize: pool, imageSize: imageSize, seed: seed) { print($0) }
+        print(String(format: "wrote %@ (R2Gen's MIMIC-CXR layout) in %.0f s", dir.path, Date().timeIntervalSince(start)))
+    }
 }
 
 extension DatasetFormat: ExpressibleByArgument {}
