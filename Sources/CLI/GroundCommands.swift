@@ -232,12 +232,9 @@ struct GroundTrain: ParsableCommand {
     }
 
     func run() throws {
-        let (ranks, _) = try Communicator.startTraining(
-            batchSize: training.batchSize, threads: threadOptions,
-            dataFolder: {
-                _ = try data.load("train")  // rank 0 generates an embedded corpus before the others read it
-                return data.dataDir.map { URL(fileURLWithPath: $0) }
-            }, annotation: data.format == .voc ? "ImageSets/Main/train.txt" : "train.json")
+        let ranks = try Communicator.startTraining(
+            batchSize: training.batchSize, threads: threadOptions, dataFolder: data.dataDir.map { URL(fileURLWithPath: $0) },
+            annotation: data.format == .voc ? "ImageSets/Main/train.txt" : "train.json")
         let start = try start(ranks)
         let (grounder, folder, train, valFraction) = (start.grounder, start.folder, start.train, start.valFraction)
         let (trainSamples, selection) = try carve(subset(train.samples), fraction: valFraction)
@@ -273,11 +270,13 @@ struct GroundTrain: ParsableCommand {
     private func start(_ ranks: Communicator) throws -> (
         grounder: Grounder, folder: URL, train: GroundingSplit, valFraction: Double, recipe: GroundingRecipe
     ) {
-        let train = try data.load(training.subset == 0.1 && data.format ?? .coco == .coco ? "train_10pct" : "train")
-        var root: (Grounder, SharedStart)?
+        let split = training.subset == 0.1 && data.format ?? .coco == .coco ? "train_10pct" : "train"
+        var root: (Grounder, SharedStart, GroundingSplit)?
         if ranks.isRoot {
             let base = URL(fileURLWithPath: "runs/grounding-\(Int(Date().timeIntervalSince1970))")
             let folder = try RunFolder.choose(resume: training.resume, out: training.out, default: base)
+            // Rank 0 reads (and generates an embedded corpus) before the others read it.
+            let train = try data.load(split)
             let earlier = training.resume ? try decodeJSON(GroundingRunConfig.self, from: folder.appendingPathComponent("config.json")).recipe : nil
             let valFraction = try heldOutFraction(resumed: training.resume ? earlier?.valFraction ?? 0 : nil)
             let (trainSamples, selection) = try carve(subset(train.samples), fraction: valFraction)
@@ -290,13 +289,13 @@ struct GroundTrain: ParsableCommand {
                 grounder.record(data: data.source)
                 try grounder.save(to: folder, weights: "last.safetensors")
             }
-            root = (grounder, SharedStart(folder: folder.path, run: grounder.run, valFraction: valFraction))
+            root = (grounder, SharedStart(folder: folder.path, run: grounder.run, valFraction: valFraction), train)
         }
         guard let shared = try ranks.broadcast(root?.1), let recipe = shared.run.recipe else {
             throw ValidationError("rank 0 sent no run to train")
         }
         let grounder = try root?.0 ?? Grounder(shared.run, seed: training.seed)
-        return (grounder, URL(fileURLWithPath: shared.folder), train, shared.valFraction, recipe)
+        return (grounder, URL(fileURLWithPath: shared.folder), try root?.2 ?? data.load(split), shared.valFraction, recipe)
     }
 
     /// `fraction` of `samples` (seeded, at least one image) held out to choose the weights on; with

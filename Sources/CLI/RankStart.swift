@@ -21,26 +21,21 @@ extension ParsableCommand {
 }
 
 extension Communicator {
-    /// The start of a data-parallel training command: only rank 0 prints; `dataFolder` is found (an
-    /// embedded corpus generated) by rank 0 first; every rank must have the same options and data
-    /// (`annotation`, the file in the folder that lists it; nil: the run's recorded data); a global batch must give every rank at
-    /// least one example; each rank gets its share of this machine's cores unless `--threads` says
-    /// otherwise.
-    static func startTraining(
-        batchSize: Int, threads: ThreadOptions, dataFolder: () throws -> URL?, annotation: String
-    ) throws -> (Communicator, URL?) {
+    /// The start of a data-parallel training command: only rank 0 prints; every rank must have the
+    /// same options and data (`annotation`, the file in `dataFolder` that lists it; nil: an embedded
+    /// corpus, which the options determine, or the run's recorded data); a global batch must give
+    /// every rank at least one example; each rank gets its share of this machine's cores unless
+    /// `--threads` says otherwise.
+    static func startTraining(batchSize: Int, threads: ThreadOptions, dataFolder: URL?, annotation: String) throws -> Communicator {
         let ranks = try Communicator.world()
         ranks.quietOtherRanks()
         try threads.apply()
-        let root = ranks.isRoot ? try dataFolder() : nil
-        try ranks.barrier()
-        let folder = try root ?? dataFolder()
         var facts = [(name: "the options", fingerprint: Fingerprint.of(CommandLine.arguments.dropFirst().joined(separator: "\u{1}")))]
-        if let file = folder?.appendingPathComponent(annotation), FileManager.default.fileExists(atPath: file.path) {
+        if let file = dataFolder?.appendingPathComponent(annotation), FileManager.default.fileExists(atPath: file.path) {
             facts.append((name: "the data (\(file.path))", fingerprint: try Fingerprint.of(file: file)))
         }
         try ranks.requireAgreement(facts)
-        guard ranks.isDistributed else { return (ranks, folder) }
+        guard ranks.isDistributed else { return ranks }
         guard batchSize >= ranks.size else {
             throw ValidationError("--batch-size \(batchSize) is smaller than the \(ranks.size) ranks: every rank needs a part of each global batch")
         }
@@ -48,6 +43,6 @@ extension Communicator {
         print(
             "data-parallel: \(ranks.size) ranks, global batch \(batchSize) (about \(batchSize / ranks.size) per rank), "
                 + "\(Threads.count) threads per rank")
-        return (ranks, folder)
+        return ranks
     }
 }

@@ -155,8 +155,8 @@ public struct MRGTrain: ParsableCommand {
     }
 
     public func run() throws {
-        let (ranks, _) = try Communicator.startTraining(
-            batchSize: training.batchSize, threads: threadOptions, dataFolder: { training.resume ? nil : try data.folder() },
+        let ranks = try Communicator.startTraining(
+            batchSize: training.batchSize, threads: threadOptions, dataFolder: training.resume ? nil : data.dataDir.map { URL(fileURLWithPath: $0) },
             annotation: "annotation.json")
         let (generator, dataset, folder, regions) = try start(ranks)
         var loader = generator.loader

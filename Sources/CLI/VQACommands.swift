@@ -264,8 +264,9 @@ public struct VQATrain: ParsableCommand {
     }
 
     public func run() throws {
-        let (ranks, _) = try Communicator.startTraining(
-            batchSize: training.imagesPerBatch, threads: threadOptions, dataFolder: { training.resume ? nil : try data.folder() },
+        let ranks = try Communicator.startTraining(
+            batchSize: training.imagesPerBatch, threads: threadOptions,
+            dataFolder: training.resume ? nil : data.dataDir.map { URL(fileURLWithPath: $0) },
             annotation: data.dataset == .vqaRad ? "trainset.json" : "train.json")
         let (system, splits, folder, regions, boxes) = try start(ranks)
         print("reading \(splits.train.count) train and \(splits.val.count) val questions from \(system.run.dataDir)")

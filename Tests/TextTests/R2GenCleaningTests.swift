@@ -39,3 +39,20 @@ struct AnyCodable: Decodable {
     let string: String?
     init(from decoder: Decoder) throws { string = try? decoder.singleValueContainer().decode(String.self) }
 }
+
+extension R2GenCleaningTests {
+    /// The byte-level replacement behaves as Python's `str.replace`: non-overlapping, left to right, once.
+    func testReplaceIsPythonsStrReplace() {
+        func replaced(_ s: String, _ from: String, _ to: String) -> String {
+            var bytes = Array(s.utf8)
+            R2GenCleaning.replace(&bytes, from, to)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        XCTAssertEqual(replaced("....", "..", "."), "..")
+        XCTAssertEqual(replaced(".....", "..", "."), "...")
+        XCTAssertEqual(replaced("a  b   c", "  ", " "), "a b  c")
+        XCTAssertEqual(replaced("1. heart. 2. lungs", ". 2. ", ". "), "1. heart. lungs")
+        XCTAssertEqual(replaced("café ..", "..", "."), "café .", "multi-byte characters pass through")
+        XCTAssertEqual(replaced("", "..", "."), "")
+    }
+}
