@@ -17,7 +17,10 @@ public struct MedGLIPCommand: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run them from a release build).",
-        subcommands: [EngineBench.self, ProfileBench.self, MetricsBench.self, GroundingBench.self, MRGBench.self, VQABench.self, ScalingBench.self])
+        subcommands: [
+            EngineBench.self, ProfileBench.self, MetricsBench.self, GroundingBench.self, MRGBench.self, VQABench.self, ScalingBench.self,
+            DataBench.self
+        ])
 }
 
 /// Options every compute-heavy command shares.

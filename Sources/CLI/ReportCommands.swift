@@ -40,6 +40,11 @@ struct ReportDataOptions: ParsableArguments {
     @Option(help: "Folder with R2Gen's annotation.json and images/ (default: the embedded phantom CXR corpus).") var dataDir: String?
     @Option(help: "Studies in the embedded corpus.") var count = Self.defaultCount
     @Option(help: "Studies with missing or unreadable images: skip or fail (listing all).") var onMissing: MissingImagePolicy = .fail
+    @Option(
+        help: ArgumentHelp(
+            "Training images: decoded up front (memory), by workers a few batches ahead (stream), or stream when they would take over "
+                + "1 GiB decoded (auto)."))
+    var images: ImageLoading = .auto
 
     func validate() throws { try Check.atLeast(count, 1, "--count") }
 
@@ -56,6 +61,8 @@ struct ReportDataOptions: ParsableArguments {
 
     func read(_ folder: URL) throws -> ReportDataset { try dataset.read(folder) }
 }
+
+extension ImageLoading: ExpressibleByArgument {}
 
 /// How `mrg-train` trains (R2Gen's `main.py` training arguments), and where the run goes.
 struct ReportTrainingArguments: ParsableArguments {
@@ -166,8 +173,11 @@ public struct MRGTrain: ParsableCommand {
             loader.hints = try SpatialHints(named: "chest")
             print("grounding: injecting \(generator.run.model.injection.mode.rawValue) from \(generator.run.model.injection.source)")
         }
-        print("loading \(dataset.train.count) train and \(dataset.val.count) val studies from \(generator.run.dataDir)")
-        let train = try loader.load(dataset.train, from: dataset, split: "train")
+        let stream = loader.streams(data.images, studies: dataset.train.count)
+        print(
+            "loading \(dataset.train.count) train and \(dataset.val.count) val studies from \(generator.run.dataDir)"
+                + (stream ? " (training images streamed: decoded a few batches ahead)" : ""))
+        let train = try loader.load(dataset.train, from: dataset, split: "train", stream: stream)
         let val = try loader.load(dataset.val, from: dataset, split: "val")
         var options = training.options
         options.patience = training.patience ?? generator.run.patience

@@ -26,13 +26,36 @@ public struct ReportExample: Sendable {
     /// Injected grounding: the frontal view's selected regions (boxes in [0, 1]) and the hint word ids.
     public let regions: [GroundedRegion]
     public let hints: [Int]
+    /// The views' files while the study is pending: streamed datasets decode a study (and label its
+    /// report) when its batch comes up, not when the dataset is read.
+    let images: [URL]
+    var isPending: Bool { pixels.isEmpty }
 
     public init(
         id: String, report: String, sequence: [Int], pixels: [Float], labels: [Float],
-        regions: [GroundedRegion] = [], hints: [Int] = []
+        regions: [GroundedRegion] = [], hints: [Int] = [], images: [URL] = []
     ) {
         self.id = id; self.report = report; self.sequence = sequence; self.pixels = pixels; self.labels = labels
-        self.regions = regions; self.hints = hints
+        self.regions = regions; self.hints = hints; self.images = images
+    }
+}
+
+/// Whether a split's images are decoded when it is read or streamed batch by batch.
+public enum ImageLoading: String, Sendable, CaseIterable {
+    /// Stream when the decoded training images would take more than 1 GiB.
+    case auto
+    case memory
+    case stream
+
+    /// Decoded bytes above which `auto` streams.
+    public static let streamAbove = 1 << 30
+
+    public func streams(studies: Int, loadSize: Int, views: Int) -> Bool {
+        switch self {
+        case .memory: false
+        case .stream: true
+        case .auto: studies.multipliedReportingOverflow(by: views * loadSize * loadSize * 4).partialValue > Self.streamAbove
+        }
     }
 }
 
@@ -58,16 +81,26 @@ public struct ReportLoader {
     /// Margin for random crops: images load at 8/7 of the input size (R2Gen: 256 -> crop 224).
     var loadSize: Int { config.imageSize * 8 / 7 }
 
+    /// Whether `studies` training studies are streamed under `loading`.
+    public func streams(_ loading: ImageLoading, studies: Int) -> Bool {
+        loading.streams(studies: studies, loadSize: loadSize, views: config.dataset.viewsPerStudy)
+    }
+
     /// Loads `studies` of `dataset`. Reports that clean to nothing are rejected (all ids listed);
-    /// unreadable images follow `onMissing`.
-    public func load(_ studies: [ReportStudy], from dataset: ReportDataset, split: String) throws -> [ReportExample] {
+    /// unreadable images follow `onMissing`. `stream`: only the reports are read now; the studies
+    /// stay pending (missing files follow `onMissing` now, unreadable ones fail when decoded).
+    public func load(_ studies: [ReportStudy], from dataset: ReportDataset, split: String, stream: Bool = false) throws -> [ReportExample] {
+        // Each report is cleaned once here (over MIMIC-CXR that is most of the reading time).
+        let cleaned = studies.map { tokenizer.clean($0.report) }
         // R2Gen's cleaning turns an empty report into " .", so "empty" means no word but the full stop.
-        let empty = studies.filter { tokenizer.clean($0.report).split(separator: " ").allSatisfy { $0 == "." } }.map(\.id)
+        let empty = zip(studies, cleaned).filter { $1.split(separator: " ").allSatisfy { $0 == "." } }.map(\.0.id)
         guard empty.isEmpty else {
             throw ReportDataError(
                 problems: empty.map { "study \($0) (\(split)): the report is empty after R2Gen's cleaning" },
                 advice: "remove these studies from the annotation file or give them report text")
         }
+        let sequences = cleaned.map { tokenizer.encode(cleaned: $0, maxLength: config.dataset.maxSequenceLength) }
+        if stream { return try pending(studies, sequences: sequences, from: dataset, split: split) }
         var examples: [ReportExample] = [], problems: [String] = []
         let labeler = try CheXpertLabeler()
         let start = Date()
@@ -81,7 +114,7 @@ public struct ReportLoader {
                 examples.append(
                     ReportExample(
                         id: study.id, report: study.report,
-                        sequence: tokenizer.encode(study.report, maxLength: config.dataset.maxSequenceLength),
+                        sequence: sequences[i],
                         pixels: views.flatMap(\.pixels), labels: Self.labelTargets(labeler.label(study.report)),
                         regions: regions, hints: hintIDs))
             } catch {
@@ -101,6 +134,47 @@ public struct ReportLoader {
             log("skipped \(problems.count) of \(studies.count) \(split) studies with unusable images")
         }
         return examples
+    }
+
+    /// Studies per second the streaming workers decode (views, labels, grounding) from `examples`
+    /// (streamed, as `load(..., stream: true)` gives them).
+    public func decodeRate(_ examples: [ReportExample], batchSize: Int) throws -> Double {
+        try ReportPrefetcher.decodeRate(loader: self, examples: examples, batchSize: batchSize)
+    }
+
+    /// Studies with their token ids and image files only.
+    func pending(_ studies: [ReportStudy], sequences: [[Int]], from dataset: ReportDataset, split: String) throws -> [ReportExample] {
+        var examples: [ReportExample] = [], problems: [String] = []
+        examples.reserveCapacity(studies.count)
+        for (study, sequence) in zip(studies, sequences) {
+            let images = Array(dataset.imageURLs(study).prefix(config.dataset.viewsPerStudy))
+            if let missing = images.first(where: { !FileManager.default.fileExists(atPath: $0.path) }) {
+                problems.append("study \(study.id) (\(split)): \(missing.path): no such file")
+                continue
+            }
+            examples.append(ReportExample(id: study.id, report: study.report, sequence: sequence, pixels: [], labels: [], images: images))
+        }
+        if !problems.isEmpty {
+            if onMissing == .fail {
+                throw ReportDataError(
+                    problems: problems, advice: "\(problems.count) of \(studies.count) \(split) studies have missing images; pass --on-missing skip")
+            }
+            log("skipped \(problems.count) of \(studies.count) \(split) studies with missing images")
+        }
+        return examples
+    }
+
+    /// A pending study decoded: its views, its report's labels and its grounding.
+    func decoded(_ example: ReportExample, labeler: CheXpertLabeler) throws -> ReportExample {
+        guard example.isPending else { return example }
+        let views = try example.images.map(loadView)
+        guard views.count == config.dataset.viewsPerStudy else {
+            throw DatasetError(example.id, "lists \(views.count) images, \(config.dataset.rawValue) needs \(config.dataset.viewsPerStudy)")
+        }
+        let (regions, hintIDs) = grounding(example.id, width: views[0].width, height: views[0].height)
+        return ReportExample(
+            id: example.id, report: example.report, sequence: example.sequence, pixels: views.flatMap(\.pixels),
+            labels: Self.labelTargets(labeler.label(example.report)), regions: regions, hints: hintIDs)
     }
 
     static func labelTargets(_ labels: [String: Int?]) -> [Float] {

@@ -47,9 +47,12 @@ public struct ReportTokenizer: Codable, Sendable, Equatable {
     public func clean(_ report: String) -> String { R2GenCleaning.clean(report, dataset: cleaning) }
 
     /// `[0] + ids + [0]`, truncated to `maxLength` as R2Gen's dataset does (which may drop the end).
-    public func encode(_ report: String, maxLength: Int) -> [Int] {
+    public func encode(_ report: String, maxLength: Int) -> [Int] { encode(cleaned: clean(report), maxLength: maxLength) }
+
+    /// `encode` of a report `clean` already cleaned.
+    public func encode(cleaned: String, maxLength: Int) -> [Int] {
         let unknown = tokenToId["<unk>"]!
-        let ids = clean(report).split(separator: " ").map { tokenToId[String($0)] ?? unknown }
+        let ids = cleaned.split(separator: " ").map { tokenToId[String($0)] ?? unknown }
         return Array(([Self.boundary] + ids + [Self.boundary]).prefix(maxLength))
     }
 

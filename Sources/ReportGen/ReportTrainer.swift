@@ -122,9 +122,12 @@ public final class ReportTrainer {
             let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "tok")
             let traffic = communicator.traffic
             var lossSum = 0.0, tokens = 0
+            let batches = Self.batches(order, size: options.batchSize).map { $0.map { train[$0] } }
+            let prefetcher = try prefetch(batches)
+            defer { prefetcher?.stop() }
             for step in 0..<steps {
-                let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
-                let loss = try trainingStep(batch, rng: rng)
+                let batch = batches[step]
+                let loss = try trainingStep(batch, rng: rng, decoded: prefetcher?.take(step))
                 guard loss.isFinite else {
                     throw ReportDataError(
                         problems: ["loss became \(loss) at epoch \(epoch), step \(step + 1)"],
@@ -165,7 +168,19 @@ public final class ReportTrainer {
     /// numbers (withheld grounding, crop offsets) for the whole batch, so each study sees what it
     /// would in one process; each part's loss is weighted by its share of the batch's tokens and
     /// studies, so the gradients summed over parts and ranks are the whole batch's.
-    func trainingStep(_ batch: [ReportExample], rng: RandomGenerator) throws -> Double {
+    /// `order` cut into batches of `size` (the last may be shorter).
+    static func batches(_ order: [Int], size: Int) -> [[Int]] {
+        stride(from: 0, to: order.count, by: size).map { Array(order[$0..<min($0 + size, order.count)]) }
+    }
+
+    /// A prefetcher decoding this rank's parts of `batches` ahead, when the studies are streamed.
+    func prefetch(_ batches: [[ReportExample]]) throws -> ReportPrefetcher? {
+        guard batches.first?.first?.isPending == true else { return nil }
+        return try ReportPrefetcher(loader: generator.loader, steps: batches.map { b in parts(b.count).flatMap { Array(b[$0]) } })
+    }
+
+    /// `decoded`: this rank's parts of the batch, decoded by the prefetcher (streamed studies).
+    func trainingStep(_ batch: [ReportExample], rng: RandomGenerator, decoded: [ReportExample]? = nil) throws -> Double {
         let model = generator.model, views = generator.run.model.dataset.viewsPerStudy
         let withheld = batch.map { _ in generator.run.model.injection.withholds(rng) }
         let crops = batch.map { _ in RandomGenerator(seed: rng.next()) }
@@ -173,9 +188,11 @@ public final class ReportTrainer {
         optimizer.zeroGrad()
         let params = model.parameters()
         var loss = 0.0, gradients = PartGradients(params)
+        var offset = 0
         for part in parts(batch.count) {
-            let local = Array(batch[part])
-            let regions = part.map { withheld[$0] ? [] : batch[$0].regions }, hints = part.map { withheld[$0] ? [] : batch[$0].hints }
+            let local = decoded.map { Array($0[offset..<(offset + part.count)]) } ?? Array(batch[part])
+            offset += part.count
+            let regions = zip(part, local).map { withheld[$0] ? [] : $1.regions }, hints = zip(part, local).map { withheld[$0] ? [] : $1.hints }
             let features = model.attentionFeatures(generator.loader.batch(local, rngs: Array(crops[part])), views: views, regions: regions)
             let words = model.loss(encoded: model.encode(features, hints: hints), sequences: local.map(\.sequence))
             var objective = (Float(Self.targetTokens(local)) / allTokens) * words
@@ -219,13 +236,18 @@ public final class ReportTrainer {
             let steps = (order.count + options.batchSize - 1) / options.batchSize
             let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "img", label: "extractor pre-training")
             var lossSum = 0.0
+            let batches = Self.batches(order, size: options.batchSize).map { $0.map { train[$0] } }
+            let prefetcher = try prefetch(batches)
+            defer { prefetcher?.stop() }
             for step in 0..<steps {
-                let batch = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)].map { train[$0] }
+                let batch = batches[step], decoded = try prefetcher?.take(step)
                 let crops = batch.map { _ in RandomGenerator(seed: rng.next()) }
+                var offset = 0
                 adam.zeroGrad()
                 var loss = 0.0, gradients = PartGradients(params)
                 for part in parts(batch.count) {
-                    let local = Array(batch[part])
+                    let local = decoded.map { Array($0[offset..<(offset + part.count)]) } ?? Array(batch[part])
+                    offset += part.count
                     let features = model.attentionFeatures(generator.loader.batch(local, rngs: Array(crops[part])), views: views)
                     let share = Float(local.count) / Float(batch.count)
                     let objective = share * bceWithLogits(model.labelLogits(features), targets: Self.labelTargets(local))

@@ -20,7 +20,7 @@ public enum R2GenCleaning {
             for _ in 0..<5 { replace(&t, "..", ".") }
         }
         for _ in 0..<3 { replace(&t, "..", ".") }
-        for (from, to) in [
+        for (from, to): (StaticString, StaticString) in [
             ("1. ", ""), (". 2. ", ". "), (". 3. ", ". "), (". 4. ", ". "), (". 5. ", ". "),
             (" 2. ", ". "), (" 3. ", ". "), (" 4. ", ". "), (" 5. ", ". ")
         ] {
@@ -31,22 +31,29 @@ public enum R2GenCleaning {
     }
 
     /// Python's `str.replace(from, to)`: every non-overlapping occurrence, left to right, once.
-    static func replace(_ text: inout [UInt8], _ from: String, _ to: String) {
-        let (pattern, replacement) = (Array(from.utf8), Array(to.utf8))
-        guard text.count >= pattern.count else { return }
-        var out: [UInt8] = [], i = 0, changed = false
+    static func replace(_ text: inout [UInt8], _ from: StaticString, _ to: StaticString) {
+        let n = from.utf8CodeUnitCount, first = from.utf8Start[0]
+        let found = text.withUnsafeBufferPointer { t -> Int? in
+            guard t.count >= n else { return nil }
+            for i in 0...(t.count - n) where t[i] == first && memcmp(t.baseAddress! + i, from.utf8Start, n) == 0 { return i }
+            return nil
+        }
+        guard let start = found else { return }
+        var out = [UInt8](text[..<start])
         out.reserveCapacity(text.count)
-        while i < text.count {
-            if i + pattern.count <= text.count && text[i] == pattern[0] && text[i..<(i + pattern.count)].elementsEqual(pattern) {
-                out += replacement
-                i += pattern.count
-                changed = true
-            } else {
-                out.append(text[i])
-                i += 1
+        text.withUnsafeBufferPointer { t in
+            var i = start
+            while i < t.count {
+                if i + n <= t.count && t[i] == first && memcmp(t.baseAddress! + i, from.utf8Start, n) == 0 {
+                    out.append(contentsOf: UnsafeBufferPointer(start: to.utf8Start, count: to.utf8CodeUnitCount))
+                    i += n
+                } else {
+                    out.append(t[i])
+                    i += 1
+                }
             }
         }
-        if changed { text = out }
+        text = out
     }
 
     static func cleanSentence(_ s: String) -> String {

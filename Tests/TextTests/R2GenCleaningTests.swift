@@ -43,7 +43,7 @@ struct AnyCodable: Decodable {
 extension R2GenCleaningTests {
     /// The byte-level replacement behaves as Python's `str.replace`: non-overlapping, left to right, once.
     func testReplaceIsPythonsStrReplace() {
-        func replaced(_ s: String, _ from: String, _ to: String) -> String {
+        func replaced(_ s: String, _ from: StaticString, _ to: StaticString) -> String {
             var bytes = Array(s.utf8)
             R2GenCleaning.replace(&bytes, from, to)
             return String(decoding: bytes, as: UTF8.self)
