@@ -1,5 +1,6 @@
 import Foundation
 import ReportGen
+import Tensor
 import XCTest
 
 @testable import CLI
@@ -38,5 +39,27 @@ final class MRGRealDataTests: XCTestCase {
         }
         XCTAssertEqual(try epochs("chosen"), 15)
         XCTAssertNil(try epochs("real"), "--epochs given: nothing chosen")
+    }
+}
+
+extension MRGRealDataTests {
+    /// Streamed studies (decoded by the prefetcher's workers when their batch comes) train exactly
+    /// as studies decoded up front.
+    func testStreamingTrainsWhatDecodingUpFrontTrains() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mrgstream-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        setenv("MEDGLIP_CACHE", dir.appendingPathComponent("cache").path, 1)
+        defer { unsetenv("MEDGLIP_CACHE") }
+        let data = try ReportDataOptions.embeddedCorpus(count: 30)
+        let common = [
+            "--data-dir", data.path, "--epochs", "1", "--pretrain-epochs", "1", "--batch-size", "8", "--dropout", "0",
+            "--registry", dir.appendingPathComponent("registry.sqlite").path
+        ]
+        for mode in ["memory", "stream"] {
+            try MRGTrain.parse(common + ["--images", mode, "--out", dir.appendingPathComponent(mode).path]).run()
+        }
+        let weights = try ["memory", "stream"].map { try SafeTensors.read(dir.appendingPathComponent("\($0)/last.safetensors")).tensors }
+        XCTAssertEqual(Set(weights[0].keys), Set(weights[1].keys))
+        for (name, t) in weights[0] { XCTAssertEqual(t.data, weights[1][name]?.data, name) }
     }
 }
