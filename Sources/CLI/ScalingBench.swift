@@ -77,6 +77,8 @@ struct ScalingBench: ParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        // Containers often forbid the cross-memory attach shared-memory transfers use by default.
+        environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
         process.environment = environment
         let log = folder.appendingPathComponent("\(run.lastPathComponent).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)

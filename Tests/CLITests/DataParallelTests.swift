@@ -38,6 +38,8 @@ final class DataParallelTests: XCTestCase {
         // Open MPI refuses root unless told; CI containers run as root.
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        // Containers often forbid the cross-memory attach shared-memory transfers use by default.
+        environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
         process.environment = environment
         process.currentDirectoryURL = scratch
         if let ranks {
