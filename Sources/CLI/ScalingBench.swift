@@ -81,7 +81,7 @@ struct ScalingBench: ParsableCommand {
         environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
         process.environment = environment
         let log = folder.appendingPathComponent("\(run.lastPathComponent).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else { throw ValidationError("cannot create \(log.path)") }
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
         process.standardOutput = handle

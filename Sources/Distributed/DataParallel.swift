@@ -102,3 +102,14 @@ public struct PartGradients {
         for (i, p) in params.enumerated() { p.grad = sums[i] }
     }
 }
+
+extension Communicator {
+    /// A resumed run on every rank: rank 0 runs `load` (the last weights, the optimizer state and
+    /// the history from the run folder), then every rank gets its optimizer state and history (the
+    /// weights follow when training starts).
+    public func resumed<History: Codable>(_ optimizer: some Optimizer, empty: History, load: () throws -> History) throws -> History {
+        let history = isRoot ? try load() : empty
+        try broadcast(optimizer.stateTensors().map(\.1))
+        return try broadcast(history)
+    }
+}

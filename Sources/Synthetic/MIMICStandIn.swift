@@ -40,7 +40,7 @@ public enum MIMICStandIn {
         // Each report is escaped once; the file is written in chunks, never held whole.
         let reports = try sources.map { String(decoding: try JSONEncoder().encode($0.report), as: UTF8.self) }
         let out = dir.appendingPathComponent("annotation.json.partial")
-        fm.createFile(atPath: out.path, contents: nil)
+        guard fm.createFile(atPath: out.path, contents: nil) else { throw DatasetError(out, "cannot be created") }
         let file = try FileHandle(forWritingTo: out)
         var buffer = "{"
         var index = 0

@@ -73,13 +73,11 @@ public final class VQATrainer {
     }
 
     public func resume() throws {
-        if communicator.isRoot {
+        history = try communicator.resumed(optimizer, empty: []) {
             try system.model.load(from: folder.appendingPathComponent("last.safetensors"))
             try optimizer.loadState(SafeTensors.read(folder.appendingPathComponent("optimizer.safetensors")).tensors)
-            history = try decodeJSON([EpochRecord].self, from: folder.appendingPathComponent("history.json"))
+            return try decodeJSON([EpochRecord].self, from: folder.appendingPathComponent("history.json"))
         }
-        try communicator.broadcast(optimizer.stateTensors().map(\.1))
-        history = try communicator.broadcast(history)
         log("resumed after epoch \(history.count)")
     }
 

@@ -58,6 +58,18 @@ final class DataParallelTests: XCTestCase {
         return (process.terminationStatus, output)
     }
 
+    /// `common` trained four ways: two parts in one process (`parts`), two ranks (`ranks`), one
+    /// process (`alone`), one rank under mpirun (`rank`).
+    func trainFourWays(_ common: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        for (arguments, ranks) in [
+            (common + ["--micro-batches", "2", "--out", "parts"], nil), (common + ["--out", "ranks"], 2),
+            (common + ["--out", "alone"], nil), (common + ["--out", "rank"], 1)
+        ] as [([String], Int?)] {
+            let (status, output) = try run(arguments, ranks: ranks)
+            XCTAssertEqual(status, 0, output, file: file, line: line)
+        }
+    }
+
     func weights(_ run: String) throws -> [String: Tensor] {
         try SafeTensors.read(scratch.appendingPathComponent("\(run)/last.safetensors")).tensors
     }
@@ -85,13 +97,7 @@ final class DataParallelTests: XCTestCase {
             train, "--data-dir", data.path, "--epochs", "1", "--pretrain-epochs", "1", "--batch-size", "8", "--dropout", "0",
             "--threads", "1", "--registry", scratch.appendingPathComponent("registry.sqlite").path
         ]
-        for (arguments, ranks) in [
-            (common + ["--micro-batches", "2", "--out", "parts"], nil), (common + ["--out", "ranks"], 2),
-            (common + ["--out", "alone"], nil), (common + ["--out", "rank"], 1)
-        ] as [([String], Int?)] {
-            let (status, output) = try run(arguments, ranks: ranks)
-            XCTAssertEqual(status, 0, output)
-        }
+        try trainFourWays(common)
         try assertSameWeights("ranks", "parts", tolerance: 1e-5)
         try assertSameWeights("rank", "alone", tolerance: 0)
         let (_, listing) = try run([Self.executables.appendingPathComponent("medglip").path, "runs", "list", "--registry", "registry.sqlite"])
@@ -105,13 +111,7 @@ final class DataParallelTests: XCTestCase {
             train, "--dataset", "slake", "--count", "24", "--epochs", "1", "--dropout", "0", "--images-per-batch", "4", "--threads", "1",
             "--registry", scratch.appendingPathComponent("registry.sqlite").path
         ]
-        for (arguments, ranks) in [
-            (common + ["--micro-batches", "2", "--out", "parts"], nil), (common + ["--out", "ranks"], 2),
-            (common + ["--out", "alone"], nil), (common + ["--out", "rank"], 1)
-        ] as [([String], Int?)] {
-            let (status, output) = try run(arguments, ranks: ranks)
-            XCTAssertEqual(status, 0, output)
-        }
+        try trainFourWays(common)
         try assertSameWeights("ranks", "parts", tolerance: 1e-5)
         try assertSameWeights("rank", "alone", tolerance: 0)
         // Against the whole batch in one process: round-off only, except the attention key biases,
@@ -127,13 +127,7 @@ final class DataParallelTests: XCTestCase {
             medglip, "ground-train", "--modality", "X-ray", "--count", "24", "--image-size", "64", "--epochs", "1", "--augment", "none",
             "--batch-size", "8", "--threads", "1", "--registry", scratch.appendingPathComponent("registry.sqlite").path
         ]
-        for (arguments, ranks) in [
-            (common + ["--micro-batches", "2", "--out", "parts"], nil), (common + ["--out", "ranks"], 2),
-            (common + ["--out", "alone"], nil), (common + ["--out", "rank"], 1)
-        ] as [([String], Int?)] {
-            let (status, output) = try run(arguments, ranks: ranks)
-            XCTAssertEqual(status, 0, output)
-        }
+        try trainFourWays(common)
         try assertSameWeights("ranks", "parts", tolerance: 1e-5)
         try assertSameWeights("rank", "alone", tolerance: 0)
         try assertSameWeights("ranks", "alone", tolerance: 1e-5, skipping: { $0.hasSuffix("k_proj.bias") })
