@@ -13,7 +13,8 @@ extension ParsableCommand {
             try command.run()
         } catch {
             if exitCode(for: error) != .success, let ranks = try? Communicator.world(), ranks.isDistributed {
-                ranks.abort(fullMessage(for: error))
+                let message = fullMessage(for: error)
+                ranks.abort(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
             }
             exit(withError: error)
         }

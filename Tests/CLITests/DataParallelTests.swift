@@ -133,6 +133,20 @@ final class DataParallelTests: XCTestCase {
         try assertSameWeights("ranks", "alone", tolerance: 1e-5, skipping: { $0.hasSuffix("k_proj.bias") })
     }
 
+    func testAFailingRankEndsTheJobNamingItselfAndTheFile() throws {
+        let data = scratch.appendingPathComponent("data")
+        try FileManager.default.copyItem(at: try ReportDataOptions.embeddedCorpus(count: 30), to: data)
+        let broken = data.appendingPathComponent("images/SYN00006/0.png")
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00]).write(to: broken)
+        let (status, output) = try run(
+            [
+                Self.executables.appendingPathComponent("mrg-train").path, "--data-dir", data.path, "--images", "stream", "--epochs", "1",
+                "--pretrain-epochs", "0", "--batch-size", "8", "--threads", "1", "--registry", "r.sqlite", "--out", "failing"
+            ], ranks: 2)
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("of 2 failed: \(broken.path)"), output)
+    }
+
     func testRanksStartedDifferentlyOrWithTooSmallABatchAreRefused() throws {
         let data = try ReportDataOptions.embeddedCorpus(count: 30)
         let train = Self.executables.appendingPathComponent("mrg-train").path
