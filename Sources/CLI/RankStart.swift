@@ -3,13 +3,30 @@ import Distributed
 import Foundation
 import Tensor
 
+/// A command that trains data-parallel under mpirun; any other, started as several ranks, would
+/// only repeat its work N times and race on its output files.
+protocol DataParallelCommand: ParsableCommand {}
+
+extension GroundTrain: DataParallelCommand {}
+extension MRGTrain: DataParallelCommand {}
+extension VQATrain: DataParallelCommand {}
+
 extension ParsableCommand {
     /// `main()`; under mpirun a failure on any rank ends the whole job with the rank and the reason
     /// (the other ranks would otherwise wait for it forever in their next collective call).
     public static func mainAcrossRanks() {
         guard Communicator.launchedByMPI else { return main() }
+        var command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        // Checked before MPI starts: every rank refuses alike and exits on its own.
+        let ranks = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"].flatMap { Int($0) } ?? 1
+        guard command is DataParallelCommand || ranks == 1 else {
+            let name = type(of: command).configuration.commandName ?? "this command"
+            exit(
+                withError: ValidationError(
+                    "\(name) runs in one process; only ground-train, mrg-train and vqa-train train across mpirun's ranks"))
+        }
         do {
-            var command = try parseAsRoot()
             try command.run()
         } catch {
             if exitCode(for: error) != .success, let ranks = try? Communicator.world(), ranks.isDistributed {

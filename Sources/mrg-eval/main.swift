@@ -1,4 +1,4 @@
 import CLI
 
 lineBufferStandardOutput()
-MRGEval.main()
+MRGEval.mainAcrossRanks()

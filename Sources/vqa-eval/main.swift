@@ -2,4 +2,4 @@ import CLI
 
 lineBufferStandardOutput()
 
-VQAEval.main()
+VQAEval.mainAcrossRanks()

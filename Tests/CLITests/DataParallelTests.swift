@@ -161,5 +161,9 @@ final class DataParallelTests: XCTestCase {
         XCTAssertNotEqual(mixed, 0)
         XCTAssertTrue(message.contains("the options differs from rank 0's on rank(s) 1"), message)
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("mixed/last.safetensors").path))
+        // A command that does not train data-parallel refuses several ranks instead of running N times.
+        let (evaluated, refusal) = try run([Self.executables.appendingPathComponent("mrg-eval").path, "--checkpoint", "mixed"], ranks: 2)
+        XCTAssertNotEqual(evaluated, 0)
+        XCTAssertTrue(refusal.contains("mrg-eval runs in one process"), refusal)
     }
 }
