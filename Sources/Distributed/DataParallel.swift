@@ -6,6 +6,11 @@ extension Communicator {
     /// copy of every gradient at once.
     static let bucketFloats = 1 << 20
 
+    /// Gives every rank the root's weights and buffers of `module`, in name order.
+    public func broadcast(_ module: Module) throws {
+        try broadcast(module.stateDict().sorted { $0.key < $1.key }.map(\.value))
+    }
+
     /// Gives every rank the root's values of `tensors` (initial weights, a resumed checkpoint).
     public func broadcast(_ tensors: [Tensor]) throws {
         guard usesMPI else { return }

@@ -85,7 +85,7 @@ public final class GroundingTrainer {
         let loss = GroundingLoss(grid: grounder.grid, ambiguity: options.ambiguity)
         guard history.count < options.epochs else { log("all \(options.epochs) epochs are done"); return }
         if let reason = stopReason() { log(reason); return }
-        try communicator.broadcast(grounder.model.stateDict().sorted { $0.key < $1.key }.map(\.value))
+        try communicator.broadcast(grounder.model)
         for epoch in (history.count + 1)...options.epochs {
             grounder.model.train()
             let batches = modalityBatches(sampling?.epoch(train, rng: rng) ?? train, batchSize: options.batchSize, rng: rng)
@@ -141,9 +141,7 @@ public final class GroundingTrainer {
     ) throws -> (total: Double, cls: Double, reg: Double, ctr: Double) {
         let generators = batch.map { _ in RandomGenerator(seed: rng.next()) }, dropoutSeed = rng.next()
         let s = grounder.run.imageSize, params = grounder.model.parameters()
-        let parts = Communicator.split(0..<batch.count, into: communicator.size * options.microBatches)[
-            (communicator.rank * options.microBatches)..<((communicator.rank + 1) * options.microBatches)
-        ].filter { !$0.isEmpty }
+        let parts = communicator.parts(batch.count, microBatches: options.microBatches)
         let prepared = try parts.map { part in
             try part.map { try prepare(batch[$0], size: s, prompt: prompt, rng: generators[$0], augmentation: options.augmentation) }
         }

@@ -108,7 +108,7 @@ public final class ReportTrainer {
         if communicator.isRoot && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
             try generator.save(to: folder)
         }
-        try communicator.broadcast(model.stateDict().sorted { $0.key < $1.key }.map(\.value))
+        try communicator.broadcast(model)
         if history.isEmpty && options.extractorPretrainEpochs > 0 { try pretrainExtractor(train) }
         for epoch in (history.count + 1)...options.epochs {
             let rng = RandomGenerator(seed: options.seed &+ UInt64(epoch))
@@ -116,11 +116,10 @@ public final class ReportTrainer {
             rng.shuffle(&order)
             optimizer.applySchedule(schedule.factor(at: epoch - 1))
             model.train()
-            let steps = (order.count + options.batchSize - 1) / options.batchSize
+            let batches = Self.batches(order, size: options.batchSize).map { $0.map { train[$0] } }, steps = batches.count
             let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "tok")
             let traffic = communicator.traffic
             var lossSum = 0.0, tokens = 0
-            let batches = Self.batches(order, size: options.batchSize).map { $0.map { train[$0] } }
             let prefetcher = try prefetch(batches)
             defer { prefetcher?.stop() }
             for step in 0..<steps {
@@ -155,17 +154,6 @@ public final class ReportTrainer {
         }
     }
 
-    /// This rank's parts of a global batch: the batch cut into ranks x `microBatches` pieces, the
-    /// rank's consecutive ones (so one process with N micro-batches cuts it as N ranks do).
-    func parts(_ count: Int) -> [Range<Int>] {
-        let n = options.microBatches, pieces = Communicator.split(0..<count, into: communicator.size * n)
-        return pieces[(communicator.rank * n)..<((communicator.rank + 1) * n)].filter { !$0.isEmpty }
-    }
-
-    /// One optimizer step on a global batch; returns its loss. Every rank draws the batch's random
-    /// numbers (withheld grounding, crop offsets) for the whole batch, so each study sees what it
-    /// would in one process; each part's loss is weighted by its share of the batch's tokens and
-    /// studies, so the gradients summed over parts and ranks are the whole batch's.
     /// `order` cut into batches of `size` (the last may be shorter).
     static func batches(_ order: [Int], size: Int) -> [[Int]] {
         stride(from: 0, to: order.count, by: size).map { Array(order[$0..<min($0 + size, order.count)]) }
@@ -174,9 +162,15 @@ public final class ReportTrainer {
     /// A prefetcher decoding this rank's parts of `batches` ahead, when the studies are streamed.
     func prefetch(_ batches: [[ReportExample]]) throws -> ReportPrefetcher? {
         guard batches.first?.first?.isPending == true else { return nil }
-        return try ReportPrefetcher(loader: generator.loader, steps: batches.map { b in parts(b.count).flatMap { Array(b[$0]) } })
+        return try ReportPrefetcher(
+            loader: generator.loader,
+            steps: batches.map { b in communicator.parts(b.count, microBatches: options.microBatches).flatMap { Array(b[$0]) } })
     }
 
+    /// One optimizer step on a global batch; returns its loss. Every rank draws the batch's random
+    /// numbers (withheld grounding, crop offsets) for the whole batch, so each study sees what it
+    /// would in one process; each part's loss is weighted by its share of the batch's tokens and
+    /// studies, so the gradients summed over parts and ranks are the whole batch's.
     /// `decoded`: this rank's parts of the batch, decoded by the prefetcher (streamed studies).
     func trainingStep(_ batch: [ReportExample], rng: RandomGenerator, decoded: [ReportExample]? = nil) throws -> Double {
         let model = generator.model, views = generator.run.model.dataset.viewsPerStudy
@@ -187,7 +181,7 @@ public final class ReportTrainer {
         let params = model.parameters()
         var loss = 0.0, gradients = PartGradients(params)
         var offset = 0
-        for part in parts(batch.count) {
+        for part in communicator.parts(batch.count, microBatches: options.microBatches) {
             let local = decoded.map { Array($0[offset..<(offset + part.count)]) } ?? Array(batch[part])
             offset += part.count
             let regions = zip(part, local).map { withheld[$0] ? [] : $1.regions }, hints = zip(part, local).map { withheld[$0] ? [] : $1.hints }
@@ -231,10 +225,9 @@ public final class ReportTrainer {
             let rng = RandomGenerator(seed: options.seed &+ 7919 &* UInt64(epoch))
             var order = Array(train.indices)
             rng.shuffle(&order)
-            let steps = (order.count + options.batchSize - 1) / options.batchSize
+            let batches = Self.batches(order, size: options.batchSize).map { $0.map { train[$0] } }, steps = batches.count
             let bar = TrainingProgress(epoch: epoch, steps: steps, unit: "img", label: "extractor pre-training")
             var lossSum = 0.0
-            let batches = Self.batches(order, size: options.batchSize).map { $0.map { train[$0] } }
             let prefetcher = try prefetch(batches)
             defer { prefetcher?.stop() }
             for step in 0..<steps {
@@ -243,7 +236,7 @@ public final class ReportTrainer {
                 var offset = 0
                 adam.zeroGrad()
                 var loss = 0.0, gradients = PartGradients(params)
-                for part in parts(batch.count) {
+                for part in communicator.parts(batch.count, microBatches: options.microBatches) {
                     let local = decoded.map { Array($0[offset..<(offset + part.count)]) } ?? Array(batch[part])
                     offset += part.count
                     let features = model.attentionFeatures(generator.loader.batch(local, rngs: Array(crops[part])), views: views)

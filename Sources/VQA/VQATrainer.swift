@@ -97,7 +97,7 @@ public final class VQATrainer {
         let params = model.parameters()
         optimizer.zeroGrad()
         var loss = 0.0, gradients = PartGradients(params)
-        for part in parts(images.count) {
+        for part in communicator.parts(images.count, microBatches: options.microBatches) {
             let local = Array(images[part]), own = members.filter { part.contains(slot[set.examples[$0].image]!) }
             let pixels = set.pixels(local, size: size, crops: Array(crops[part]), mirrored: Array(mirrored[part]))
             Profiler.enter(.forward)
@@ -148,13 +148,6 @@ public final class VQATrainer {
         return Float(loss)
     }
 
-    /// This rank's parts of a batch of `count` images: the batch cut into ranks x `microBatches`
-    /// pieces, the rank's consecutive ones (one process with N micro-batches cuts it as N ranks do).
-    func parts(_ count: Int) -> [Range<Int>] {
-        let n = options.microBatches, pieces = Communicator.split(0..<count, into: communicator.size * n)
-        return pieces[(communicator.rank * n)..<((communicator.rank + 1) * n)].filter { !$0.isEmpty }
-    }
-
     /// Regions (boxes in [0, 1]) of an image, mirrored left-right with it.
     static func mirror(_ regions: [GroundedRegion], _ mirrored: Bool) -> [GroundedRegion] {
         guard mirrored else { return regions }
@@ -179,7 +172,7 @@ public final class VQATrainer {
         if communicator.isRoot && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
             try system.save(to: folder)
         }
-        try communicator.broadcast(system.model.stateDict().sorted { $0.key < $1.key }.map(\.value))
+        try communicator.broadcast(system.model)
         if history.isEmpty && options.autoencoderPretrainEpochs > 0 { try pretrainAutoencoder(train) }
         if history.isEmpty && options.localizationPretrainEpochs > 0 { try pretrainLocalization(localizationImages ?? train, validation: validation) }
         let groups = train.byImage

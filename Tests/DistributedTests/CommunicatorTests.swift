@@ -54,3 +54,12 @@ extension CommunicatorTests {
         XCTAssertEqual(Communicator.split(0..<1, into: 3), [0..<1, 1..<1, 1..<1])
     }
 }
+
+extension CommunicatorTests {
+    func testPartsCutTheBatchIntoRanksTimesMicroBatches() {
+        let rank1 = Communicator(rank: 1, size: 2, localSize: 2, usesMPI: false)
+        XCTAssertEqual(rank1.parts(10, microBatches: 2), [6..<8, 8..<10])
+        XCTAssertEqual(Communicator.single.parts(10, microBatches: 4), [0..<3, 3..<6, 6..<8, 8..<10], "one process: the 4 ranks' pieces")
+        XCTAssertEqual(rank1.parts(1, microBatches: 1), [], "no piece for this rank")
+    }
+}
